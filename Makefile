@@ -1,0 +1,45 @@
+# Two commands for a fresh machine: `make run` (the whole system, embedded) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-fast test-slow lint bench venv clean asyncapi
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip==25.3"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+## Start nats-server (JetStream), every service on SQLite, and the portal; Ctrl-C stops all.
+run: venv
+	$(BIN)/python -m shared.launcher
+
+## Lint, type-check and the whole test suite (unit, integration, e2e, slow fault injection).
+test: venv lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## The quick part of the suite only.
+test-fast: venv
+	$(BIN)/python -m pytest -m "not slow and not e2e" $(PYTEST_ARGS)
+
+test-slow: venv
+	$(BIN)/python -m pytest -m "slow" $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy shared services
+
+bench: venv
+	$(BIN)/python -m bench
+
+asyncapi: venv
+	$(BIN)/python -m shared.asyncapi docs/asyncapi
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

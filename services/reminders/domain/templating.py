@@ -1,0 +1,139 @@
+"""Rendering planned reminders into Vietnamese plain-text messages from Jinja2 templates.
+
+Templates are configuration: one `<family>.subject.j2` and one `<family>.body.j2` per rule
+family (opened, before, due_day, overdue, escalation, returned). A custom directory replaces
+the defaults entirely and is checked for completeness and syntax when the renderer is built.
+
+Variables every template gets:
+period_title, unit_code, unit_name, portal_url, content ("" when none),
+deadline ("10/06/2023"), deadline_text ("trước ngày 10/06/2023", or "trước 17:00 ngày
+10/06/2023" when due_at is not a local midnight), last_day ("09/06/2023", the last day a
+report is on time), data_window_start, data_window_end, today (dd/mm/yyyy at `as_of`),
+days_left, days_overdue (whole local days, never negative), rule_id.
+Only in the `returned` family: reason.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+
+import jinja2
+
+from services.reminders.domain.models import (
+    PeriodView,
+    PlannedReminder,
+    ReminderPolicy,
+    ReminderTemplateError,
+    RenderedMessage,
+    require_aware,
+)
+from services.reminders.domain.schedule import rule_family
+from services.reminders.domain.timing import deadline_day
+
+TEMPLATE_FAMILIES = ("opened", "before", "due_day", "overdue", "escalation", "returned")
+DEFAULT_TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+@dataclass(frozen=True, slots=True)
+class MessageContext:
+    """What a message says besides the rule: the period, the unit, the link and the clock."""
+
+    period: PeriodView
+    unit_code: str
+    unit_name: str
+    portal_url: str
+    as_of: datetime
+    returned_reason: str | None = None
+
+
+def format_date(day: date) -> str:
+    """A date as dd/mm/yyyy, the only date format users see."""
+    return day.strftime("%d/%m/%Y")
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+class TemplateRenderer:
+    """Loads the reminder templates once and renders planned reminders with them."""
+
+    def __init__(
+        self, template_dir: Path | None = None, *, policy: ReminderPolicy | None = None
+    ) -> None:
+        # Only the policy's time zone matters here: it decides the local dates shown.
+        self._policy = policy or ReminderPolicy()
+        self._env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(template_dir or DEFAULT_TEMPLATE_DIR, encoding="utf-8"),
+            autoescape=False,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+        self._templates: dict[str, jinja2.Template] = {}
+        for family in TEMPLATE_FAMILIES:
+            for part in ("subject", "body"):
+                name = f"{family}.{part}.j2"
+                try:
+                    self._templates[name] = self._env.get_template(name)
+                except jinja2.TemplateNotFound as exc:
+                    raise ReminderTemplateError(
+                        f"Thiếu mẫu tin nhắn nhắc việc: {name}", code="template_missing"
+                    ) from exc
+                except jinja2.TemplateSyntaxError as exc:
+                    raise ReminderTemplateError(
+                        f"Mẫu tin nhắn {name} sai cú pháp (dòng {exc.lineno}): {exc.message}",
+                        code="template_syntax",
+                    ) from exc
+
+    def render(self, planned: PlannedReminder, context: MessageContext) -> RenderedMessage:
+        """Subject (one line) and body of one planned reminder, NFC-normalised."""
+        family = rule_family(planned.rule_id)
+        variables = self._variables(planned, context, family)
+        try:
+            subject = self._templates[f"{family}.subject.j2"].render(variables)
+            body = self._templates[f"{family}.body.j2"].render(variables)
+        except jinja2.UndefinedError as exc:
+            raise ReminderTemplateError(
+                f"Mẫu tin nhắn '{family}' dùng biến không có: {exc.message}",
+                code="template_variable_missing",
+            ) from exc
+        # One line: a title with a line break must not split a mail header.
+        subject = " ".join(subject.split())
+        return RenderedMessage(subject=_nfc(subject), body=_nfc(body.strip() + "\n"))
+
+    def _variables(
+        self, planned: PlannedReminder, context: MessageContext, family: str
+    ) -> dict[str, object]:
+        period = context.period
+        policy = self._policy
+        today = require_aware(context.as_of, "as_of").astimezone(policy.zone).date()
+        last_day = deadline_day(policy, period.due_at)
+        due_local = period.due_at.astimezone(policy.zone)
+        if due_local.time() == time(0, 0):
+            deadline_text = f"trước ngày {format_date(due_local.date())}"
+        else:
+            deadline_text = f"trước {due_local:%H:%M} ngày {format_date(due_local.date())}"
+        variables: dict[str, object] = {
+            "rule_id": planned.rule_id,
+            "period_title": period.title,
+            "unit_code": context.unit_code,
+            "unit_name": _nfc(context.unit_name),
+            "portal_url": context.portal_url,
+            "content": period.content or "",
+            "deadline": format_date(due_local.date()),
+            "deadline_text": deadline_text,
+            "last_day": format_date(last_day),
+            "data_window_start": format_date(period.data_window_start),
+            "data_window_end": format_date(period.data_window_end),
+            "today": format_date(today),
+            "days_left": max(0, (last_day - today).days),
+            "days_overdue": max(0, (today - last_day).days),
+        }
+        if family == "returned" and context.returned_reason is not None:
+            variables["reason"] = _nfc(context.returned_reason)
+        return variables

@@ -1,0 +1,183 @@
+"""Bearer tokens: the claims the registry signs and local verification with its JWKS keys."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, Protocol
+
+import httpx
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from shared.errors import Forbidden, Unauthorized
+
+Role = Literal["unit", "reviewer", "leader", "admin", "service"]
+ROLES: tuple[Role, ...] = ("unit", "reviewer", "leader", "admin", "service")
+ALGORITHM = "EdDSA"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the account, its role, and for unit accounts the unit code."""
+
+    username: str
+    role: Role
+    unit_code: str | None = None
+    display_name: str = ""
+
+    def require(self, *roles: Role) -> None:
+        """Refuse unless the principal has one of the roles."""
+        if self.role not in roles:
+            raise Forbidden()
+
+    def require_unit(self) -> str:
+        """The caller's unit code; only unit accounts have one."""
+        if self.role != "unit" or not self.unit_code:
+            raise Forbidden("Chỉ tài khoản của đơn vị mới thực hiện được thao tác này.")
+        return self.unit_code
+
+    def claims(self) -> dict[str, Any]:
+        """The claims a token for this principal carries."""
+        return {
+            "sub": self.username,
+            "role": self.role,
+            "unit": self.unit_code,
+            "name": self.display_name,
+        }
+
+
+class KeySource(Protocol):
+    """Where public keys come from, by key id."""
+
+    async def key(self, kid: str) -> Any: ...
+
+
+class StaticKeySource:
+    """Keys given up front (the registry itself, and tests)."""
+
+    def __init__(self, jwks: dict[str, Any]) -> None:
+        self._keys = {k["kid"]: jwt.PyJWK(k).key for k in jwks.get("keys", [])}
+
+    async def key(self, kid: str) -> Any:
+        """The key with this id."""
+        if kid not in self._keys:
+            raise Unauthorized()
+        return self._keys[kid]
+
+
+class JwksKeySource:
+    """Fetches the registry's JWKS and caches it; refetches on an unknown key id, at most
+    once per `min_refresh_seconds`, so a rotated key is picked up without a call per request."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        client: httpx.AsyncClient | None = None,
+        ttl_seconds: float = 300.0,
+        min_refresh_seconds: float = 5.0,
+    ) -> None:
+        self._url = url
+        self._client = client
+        self._ttl = ttl_seconds
+        self._min_refresh = min_refresh_seconds
+        self._keys: dict[str, Any] = {}
+        self._fetched_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def key(self, kid: str) -> Any:
+        """The key with this id, fetching the JWKS when needed."""
+        now = time.monotonic()
+        stale = now - self._fetched_at > self._ttl
+        if kid not in self._keys or stale:
+            async with self._lock:
+                if (kid not in self._keys and now - self._fetched_at > self._min_refresh) or stale:
+                    await self._refresh()
+        if kid not in self._keys:
+            raise Unauthorized()
+        return self._keys[kid]
+
+    async def _refresh(self) -> None:
+        try:
+            if self._client is not None:
+                response = await self._client.get(self._url, timeout=5)
+            else:
+                async with httpx.AsyncClient() as client:
+                    response = await client.get(self._url, timeout=5)
+            response.raise_for_status()
+            jwks = response.json()
+        except (httpx.HTTPError, ValueError):
+            if self._keys:
+                return  # keep serving with the keys we have while the registry is away
+            raise Unauthorized(
+                "Không kiểm tra được phiên đăng nhập: dịch vụ danh mục chưa sẵn sàng.",
+                code="keys_unavailable",
+                status=503,
+            ) from None
+        self._keys = {k["kid"]: jwt.PyJWK(k).key for k in jwks.get("keys", [])}
+        self._fetched_at = time.monotonic()
+
+
+class TokenVerifier:
+    """Checks signature, expiry, issuer and audience locally."""
+
+    def __init__(self, keys: KeySource, *, issuer: str, audience: str) -> None:
+        self._keys = keys
+        self._issuer = issuer
+        self._audience = audience
+
+    async def verify(self, token: str) -> Principal:
+        """The principal a valid token names; Unauthorized otherwise."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise Unauthorized("Mã đăng nhập không hợp lệ.", code="invalid_token") from None
+        kid = header.get("kid")
+        if not isinstance(kid, str) or header.get("alg") != ALGORITHM:
+            raise Unauthorized("Mã đăng nhập không hợp lệ.", code="invalid_token")
+        key = await self._keys.key(kid)
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                audience=self._audience,
+                issuer=self._issuer,
+                leeway=10,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthorized(
+                "Phiên đăng nhập đã hết hạn, vui lòng đăng nhập lại.", code="token_expired"
+            ) from None
+        except jwt.PyJWTError:
+            raise Unauthorized("Mã đăng nhập không hợp lệ.", code="invalid_token") from None
+        role = claims.get("role")
+        if role not in ROLES:
+            raise Unauthorized("Mã đăng nhập không hợp lệ.", code="invalid_token")
+        return Principal(
+            username=str(claims["sub"]),
+            role=role,
+            unit_code=claims.get("unit"),
+            display_name=str(claims.get("name") or ""),
+        )
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+async def current_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """FastAPI dependency: the verified caller, from `app.state.verifier`."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("Thiếu mã đăng nhập (Bearer token).", code="missing_token")
+    verifier: TokenVerifier = request.app.state.verifier
+    return await verifier.verify(credentials.credentials)
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]

@@ -1,0 +1,28 @@
+"""Events consolidation publishes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from shared.contracts.envelope import Contract, Envelope
+
+CONSOLIDATION_UPDATED = "danvan.consolidation.period.updated.v1"
+
+
+class CompletenessSnapshot(Contract):
+    """A period's completeness after a change."""
+
+    period_id: str
+    expected: int
+    submitted: int
+    on_time: int
+    late: int
+    missing: int
+    as_of: datetime
+
+
+class ConsolidationUpdated(Envelope[CompletenessSnapshot]):
+    """A period's consolidated state changed."""
+
+    subject: ClassVar[str] = CONSOLIDATION_UPDATED

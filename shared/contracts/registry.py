@@ -1,0 +1,93 @@
+"""Events the registry publishes: state-carrying, so consumers upsert and replays are harmless."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from shared.contracts.envelope import Contract, Envelope
+
+UNIT_CHANGED = "danvan.registry.unit.changed.v1"
+PERIOD_CHANGED = "danvan.registry.period.changed.v1"
+
+UnitKind = Literal["department", "centre", "ward", "commune", "agency"]
+PeriodKind = Literal["six_month", "annual", "ad_hoc"]
+PeriodStatus = Literal["open", "closed"]
+
+
+class Leader(Contract):
+    """The unit's leader in charge of mass-mobilisation work (plan II.5)."""
+
+    full_name: str
+    title: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+class Contacts(Contract):
+    """Where a unit is reached: e-mail addresses, phone, a webhook for SMS/Zalo gateways."""
+
+    emails: tuple[str, ...] = ()
+    phone: str = ""
+    webhook_url: str = ""
+
+
+class UnitState(Contract):
+    """A unit as the registry holds it now."""
+
+    unit_id: str
+    code: str
+    name: str
+    kind: UnitKind
+    tags: tuple[str, ...] = ()
+    parent_code: str | None = None
+    display_order: int = 0
+    must_report: bool = True
+    valid_from: date
+    valid_to: date | None = None
+    successor_codes: tuple[str, ...] = ()
+    leader: Leader | None = None
+    contacts: Contacts = Field(default_factory=Contacts)
+    version: int
+
+
+class ExpectedUnit(Contract):
+    """A unit expected to report in a period, as resolved by the registry at the deadline."""
+
+    code: str
+    name: str
+    kind: UnitKind
+    tags: tuple[str, ...] = ()
+    display_order: int = 0
+
+
+class PeriodState(Contract):
+    """A reporting period with the units the registry expects to report in it."""
+
+    period_id: str
+    kind: PeriodKind
+    year: int
+    title: str
+    form_id: str
+    form_version: str
+    window_start: date | None = None
+    window_end: date | None = None
+    due_at: datetime
+    status: PeriodStatus
+    content: str = ""
+    expected_units: tuple[ExpectedUnit, ...] = ()
+    version: int
+
+
+class UnitChanged(Envelope[UnitState]):
+    """A unit was created or changed; carries the whole unit."""
+
+    subject: ClassVar[str] = UNIT_CHANGED
+
+
+class PeriodChanged(Envelope[PeriodState]):
+    """A period was opened, changed or closed; carries the whole period."""
+
+    subject: ClassVar[str] = PERIOD_CHANGED

@@ -1,0 +1,43 @@
+"""Cut a form down to what one unit must fill in, by unit kind and tags."""
+
+from __future__ import annotations
+
+from collections.abc import Set
+
+from shared.forms.model import UNIT_KINDS, FormDefinition
+
+
+class UnknownUnitKind(ValueError):
+    """The unit kind is none of the kinds the forms know."""
+
+    def __init__(self, unit_kind: str) -> None:
+        super().__init__(f"unknown unit kind {unit_kind!r}; expected one of {UNIT_KINDS}")
+        self.unit_kind = unit_kind
+
+
+def check_unit_kind(unit_kind: str) -> None:
+    """Raise UnknownUnitKind unless the kind is one the forms know."""
+    if unit_kind not in UNIT_KINDS:
+        raise UnknownUnitKind(unit_kind)
+
+
+def form_for_unit(form: FormDefinition, unit_kind: str, unit_tags: Set[str]) -> FormDefinition:
+    """The form without the sections and indicators that do not apply to this unit."""
+    check_unit_kind(unit_kind)
+    sections = tuple(
+        section.model_copy(
+            update={
+                "indicators": tuple(
+                    ind
+                    for ind in section.indicators
+                    if ind.applies_to.includes(unit_kind, unit_tags)
+                )
+            }
+        )
+        for section in form.sections
+        if section.applies_to.includes(unit_kind, unit_tags)
+    )
+    kept = {ind.code for section in sections for ind in section.indicators}
+    # A rule that reads a removed indicator could never run for this unit.
+    rules = tuple(rule for rule in form.rules if all(code in kept for code in rule.inputs))
+    return form.model_copy(update={"sections": sections, "rules": rules})

@@ -1,0 +1,223 @@
+"""The shape of a form definition: sections, indicators, text fields and cross-field rules.
+
+A form is data (YAML under ``definitions/``); these frozen models are what the data must
+look like, and they check its internal consistency once, when it is loaded.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterator, Mapping, Set
+from decimal import Decimal
+from typing import Annotated, Any, Final, Literal, get_args
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    StringConstraints,
+    model_validator,
+)
+
+from shared.contracts.registry import UnitKind
+
+UNIT_KINDS: Final[tuple[str, ...]] = get_args(UnitKind)
+
+
+def _nfc(text: str) -> str:
+    if not unicodedata.is_normalized("NFC", text):
+        raise ValueError(f"text shown to users must be Unicode NFC: {text!r}")
+    return text
+
+
+# Labels and titles users see: non-empty, already NFC, so messages built from them are too.
+Label = Annotated[str, StringConstraints(min_length=1), AfterValidator(_nfc)]
+FieldCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+IndicatorType = Literal["count", "decimal", "yes_no"]
+Severity = Literal["error", "warning"]
+FormKind = Literal["periodic", "ad_hoc"]
+
+# Keys of the report body that carry structure, so no field may take these codes.
+RESERVED_CODES: Final = frozenset({"sections", "narrative", "indicators"})
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
+
+
+class Applicability(_Frozen):
+    """Which units a section or indicator applies to; empty lists mean no restriction."""
+
+    kinds: tuple[UnitKind, ...] = ()
+    tags: tuple[str, ...] = ()
+
+    def includes(self, unit_kind: str, unit_tags: Set[str]) -> bool:
+        """True when a unit of this kind with these tags must see the item."""
+        if self.kinds and unit_kind not in self.kinds:
+            return False
+        return not self.tags or any(tag in unit_tags for tag in self.tags)
+
+
+class Indicator(_Frozen):
+    """A figure the unit reports: a count, a decimal amount or a yes/no answer."""
+
+    code: FieldCode
+    label: Label
+    type: IndicatorType
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+    decimal_places: int = Field(default=0, ge=0, le=6)
+    applies_to: Applicability = Applicability()
+
+    @model_validator(mode="after")
+    def _bounds_fit_type(self) -> Indicator:
+        if self.type == "yes_no":
+            if self.minimum is not None or self.maximum is not None or self.decimal_places:
+                raise ValueError(f"{self.code}: a yes/no indicator has no bounds")
+            return self
+        if self.minimum is None or self.maximum is None or self.minimum > self.maximum:
+            raise ValueError(f"{self.code}: a numeric indicator needs minimum <= maximum")
+        if self.type == "count" and self.decimal_places != 0:
+            raise ValueError(f"{self.code}: a count has no decimal places")
+        return self
+
+
+class TextField(_Frozen):
+    """Free text; ``repeated`` fields are a list of entries, each up to ``max_length``."""
+
+    code: FieldCode
+    label: Label
+    type: Literal["text"] = "text"
+    required: bool
+    max_length: PositiveInt
+    repeated: bool = False
+    max_items: PositiveInt | None = None
+
+    @model_validator(mode="after")
+    def _items_only_when_repeated(self) -> TextField:
+        if self.repeated != (self.max_items is not None):
+            raise ValueError(f"{self.code}: max_items is set exactly when the field is repeated")
+        return self
+
+
+class Section(_Frozen):
+    """One task area of the plan: a narrative "Kết quả thực hiện" and its indicators."""
+
+    number: PositiveInt
+    title: Label
+    plan_ref: str | None = None
+    narrative: TextField
+    indicators: tuple[Indicator, ...] = ()
+    applies_to: Applicability = Applicability()
+
+    @property
+    def key(self) -> str:
+        """The section's key in a report body ("1", "2", ...)."""
+        return str(self.number)
+
+
+class SumLeRule(_Frozen):
+    """The sum of ``left`` must not exceed ``right``; the issue is raised on ``field``."""
+
+    id: FieldCode
+    kind: Literal["sum_le"]
+    left: tuple[FieldCode, ...] = Field(min_length=1)
+    right: FieldCode
+    severity: Severity
+    field: FieldCode | None = None
+    note: Label | None = None
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """Every indicator the rule reads."""
+        return (*self.left, self.right)
+
+    @property
+    def target(self) -> str:
+        """The indicator the issue is reported on."""
+        return self.field or self.left[-1]
+
+
+# A union once a second kind of rule exists; the YAML names the kind explicitly already.
+Rule = SumLeRule
+
+
+class FormDefinition(_Frozen):
+    """One version of a report form."""
+
+    form_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
+    version: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}\.[0-9]+$")]
+    kind: FormKind
+    title: Label
+    sections: tuple[Section, ...] = ()
+    text_fields: tuple[TextField, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    attachment_allowed: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_type_limits(cls, data: Any) -> Any:
+        """Fill each numeric indicator's bounds from the form-wide ``limits`` by type."""
+        if not isinstance(data, Mapping) or "limits" not in data:
+            return data
+        limits = data["limits"] or {}
+        sections = []
+        for section in data.get("sections") or ():
+            indicators = [
+                {**limits.get(ind.get("type"), {}), **ind} if isinstance(ind, Mapping) else ind
+                for ind in (section.get("indicators") or ())
+            ]
+            sections.append({**section, "indicators": indicators})
+        rest = {key: value for key, value in data.items() if key != "limits"}
+        return {**rest, "sections": sections}
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FormDefinition:
+        numbers = [section.number for section in self.sections]
+        if len(numbers) != len(set(numbers)):
+            raise ValueError("section numbers must be unique")
+        if self.kind == "periodic" and not self.sections:
+            raise ValueError("a periodic form has sections")
+        if self.kind == "ad_hoc" and self.sections:
+            raise ValueError("an ad-hoc form has no sections")
+        codes = [ind.code for ind in self.indicators] + [f.code for f in self.text_fields]
+        if len(codes) != len(set(codes)):
+            raise ValueError("field codes must be unique across the form")
+        if RESERVED_CODES & set(codes):
+            raise ValueError(f"field codes may not be any of {sorted(RESERVED_CODES)}")
+        numeric = {ind.code for ind in self.indicators if ind.type != "yes_no"}
+        rule_ids = [rule.id for rule in self.rules]
+        if len(rule_ids) != len(set(rule_ids)):
+            raise ValueError("rule ids must be unique")
+        for rule in self.rules:
+            unknown = [code for code in rule.inputs if code not in numeric]
+            if unknown:
+                raise ValueError(f"rule {rule.id} reads non-numeric or unknown fields {unknown}")
+            if rule.target not in rule.inputs:
+                raise ValueError(f"rule {rule.id} reports on a field it does not read")
+        return self
+
+    @property
+    def indicators(self) -> tuple[Indicator, ...]:
+        """Every indicator of every section, in form order."""
+        return tuple(ind for section in self.sections for ind in section.indicators)
+
+    def iter_indicators(self) -> Iterator[tuple[Section, Indicator]]:
+        """Each indicator with the section it belongs to, in form order."""
+        for section in self.sections:
+            for indicator in section.indicators:
+                yield section, indicator
+
+    def section(self, key: str) -> Section | None:
+        """The section with this key ("1", "2", ...), if the form has it."""
+        return next((s for s in self.sections if s.key == key), None)
+
+    def indicator(self, code: str) -> Indicator | None:
+        """The indicator with this code, if the form has it."""
+        return next((ind for ind in self.indicators if ind.code == code), None)
+
+    def text_field(self, code: str) -> TextField | None:
+        """The whole-report text field with this code, if the form has it."""
+        return next((f for f in self.text_fields if f.code == code), None)

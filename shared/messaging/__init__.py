@@ -1,0 +1,1 @@
+"""Messaging infrastructure shared by every service: outbox, relay, inbox, consumers, broker."""

@@ -1,0 +1,188 @@
+"""The NATS side of a service: broker, provisioning, subscriptions, relay, reconnection."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from faststream.middlewares import AckPolicy
+from faststream.nats import JStream, NatsBroker, PullSub
+from faststream.nats.prometheus import NatsPrometheusMiddleware
+from prometheus_client import CollectorRegistry
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.contracts.streams import DEAD_LETTERS
+from shared.messaging.consumer import DeliveryPolicy, EventProcessor, Subscription
+from shared.messaging.provision import ConsumerSpec, provision
+from shared.messaging.relay import OutboxRelay
+from shared.metrics import MessagingMetrics
+from shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+class EventBus:
+    """Connects in the background (a service starts and serves HTTP while NATS is down),
+    provisions streams and consumers, then starts subscribers and the outbox relay."""
+
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        *,
+        registry: CollectorRegistry,
+        metrics: MessagingMetrics,
+        sessions: async_sessionmaker[AsyncSession],
+        inbox: Table | None = None,
+        outbox: Table | None = None,
+        subscriptions: Sequence[Subscription] = (),
+        skip_locked: bool = False,
+    ) -> None:
+        self._settings = settings
+        self._metrics = metrics
+        self.broker = NatsBroker(
+            settings.nats_url.split(","),
+            name=settings.service_name,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=1,
+            connect_timeout=2,
+            middlewares=[
+                NatsPrometheusMiddleware(registry=registry, app_name=settings.service_name)
+            ],
+            graceful_timeout=10.0,
+        )
+        self.policy = DeliveryPolicy(
+            max_deliver=settings.consumer_max_deliver,
+            backoff_seconds=settings.consumer_backoff_seconds,
+        )
+        self.consumers: list[ConsumerSpec] = []
+        lock = asyncio.Lock()
+        for subscription in subscriptions:
+            if inbox is None:
+                raise ValueError("subscriptions need the processed-events table")
+            spec = ConsumerSpec(
+                settings.service_name, subscription.subject, self.policy.max_deliver
+            )
+            self.consumers.append(spec)
+            processor = EventProcessor(
+                spec, subscription, sessions, inbox, self.policy, metrics, self._dead_letter, lock
+            )
+            self.broker.subscriber(
+                subscription.subject,
+                stream=JStream(spec.stream.name, declare=False),
+                durable=spec.durable,
+                pull_sub=PullSub(batch_size=settings.consumer_batch_size, timeout=1.0),
+                ack_policy=AckPolicy.NACK_ON_ERROR,
+                title=f"{settings.service_name}:{subscription.subject}",
+                description=(subscription.handler.__doc__ or "").strip() or None,
+            )(processor.__call__)
+        self.relay: OutboxRelay | None = None
+        if outbox is not None:
+            self.relay = OutboxRelay(
+                sessions,
+                outbox,
+                self.jetstream,
+                metrics,
+                batch_size=settings.outbox_batch_size,
+                poll_seconds=settings.outbox_poll_seconds,
+                skip_locked=skip_locked,
+            )
+        self._tasks: list[asyncio.Task[None]] = []
+        self._started = asyncio.Event()
+
+    @property
+    def started(self) -> bool:
+        """Subscribers are running."""
+        return self._started.is_set()
+
+    def is_connected(self) -> bool:
+        """Whether the NATS connection is up right now."""
+        try:
+            connection = self.broker.connection
+        except Exception:
+            return False
+        return bool(connection is not None and connection.is_connected)
+
+    def jetstream(self) -> Any:
+        """The raw JetStream context for batched publishing, or None while disconnected."""
+        if not self.is_connected():
+            return None
+        return self.broker.connection.jetstream(publish_async_max_pending=4000)
+
+    def wake_relay(self) -> None:
+        """Publish committed outbox rows now."""
+        if self.relay is not None:
+            self.relay.wake()
+
+    async def start(self) -> None:
+        """Start connecting in the background and return at once."""
+        self._tasks.append(asyncio.create_task(self._connect_and_start(), name="bus-connect"))
+        if self.relay is not None:
+            self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+        if self.consumers:
+            self._tasks.append(asyncio.create_task(self._watch_lag(), name="consumer-lag"))
+
+    async def wait_started(self) -> None:
+        """Wait until subscribers run (callers bound it with a timeout)."""
+        await self._started.wait()
+
+    async def stop(self) -> None:
+        """Stop the relay and subscribers, then close the connection."""
+        if self.relay is not None:
+            self.relay.stop()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        try:
+            await self.broker.stop()
+        except Exception:
+            log.debug("broker stop failed", exc_info=True)
+
+    async def _connect_and_start(self) -> None:
+        delay = 0.2
+        while True:
+            try:
+                await self.broker.connect()
+                js = self.broker.connection.jetstream()
+                await provision(
+                    js,
+                    replicas=self._settings.stream_replicas,
+                    duplicate_window=self._settings.duplicate_window_seconds,
+                    consumers=self.consumers,
+                )
+                await self.broker.start()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("NATS not ready (%s); retrying in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            self._started.set()
+            self.wake_relay()
+            log.info("connected to NATS, %d subscriber(s) running", len(self.consumers))
+            return
+
+    async def _dead_letter(self, subject: str, payload: bytes, headers: dict[str, str]) -> None:
+        js = self.jetstream()
+        if js is None:
+            raise ConnectionError("not connected to NATS")
+        await js.publish(subject, payload, headers=headers, stream=DEAD_LETTERS.name, timeout=5)
+
+    async def _watch_lag(self) -> None:
+        await self._started.wait()
+        while True:
+            js = self.jetstream()
+            if js is not None:
+                for spec in self.consumers:
+                    try:
+                        info = await js.consumer_info(spec.stream.name, spec.durable)
+                    except Exception:
+                        continue
+                    self._metrics.consumer_pending.labels(self._metrics.service, spec.durable).set(
+                        info.num_pending + info.num_ack_pending
+                    )
+            await asyncio.sleep(15)

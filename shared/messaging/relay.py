@@ -1,0 +1,167 @@
+"""The outbox relay: publishes pending rows to JetStream with Nats-Msg-Id = event_id."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Row, Table, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.metrics import MessagingMetrics
+
+log = logging.getLogger(__name__)
+
+JetStreamProvider = Callable[[], Any]
+
+
+class OutboxRelay:
+    """Moves committed outbox rows to JetStream; a crash before marking only republishes,
+    which JetStream drops as a duplicate within its window."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        table: Table,
+        jetstream: JetStreamProvider,
+        metrics: MessagingMetrics,
+        *,
+        batch_size: int = 500,
+        poll_seconds: float = 1.0,
+        publish_timeout: float = 10.0,
+        skip_locked: bool = False,
+    ) -> None:
+        self._sessions = sessions
+        self._table = table
+        self._jetstream = jetstream
+        self._metrics = metrics
+        self._batch_size = batch_size
+        self._poll_seconds = poll_seconds
+        self._publish_timeout = publish_timeout
+        self._skip_locked = skip_locked
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        """Publish soon: called after a commit that wrote outbox rows."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Ask the loop to end."""
+        self._stopping = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Publish until stopped, backing off while NATS is unreachable."""
+        failures = 0
+        while not self._stopping:
+            try:
+                published = await self.publish_pending()
+                failures = 0
+                if published >= self._batch_size:
+                    continue
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                failures += 1
+                self._metrics.outbox_errors.labels(self._metrics.service).inc()
+                log.warning("outbox relay pass failed (attempt %d)", failures, exc_info=True)
+            await self.refresh_backlog_metrics()
+            delay = self._poll_seconds if failures == 0 else min(0.2 * 2**failures, 5.0)
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+
+    async def publish_pending(self) -> int:
+        """One pass: claim a batch, publish it, mark what JetStream acknowledged."""
+        js = self._jetstream()
+        if js is None:
+            return 0  # not connected yet or reconnecting; rows wait, readiness shows why
+        async with self._sessions() as session, session.begin():
+            rows = await self._claim(session)
+            if not rows:
+                return 0
+            acked, errors = await self._publish(js, rows)
+            await self._mark_sent(session, acked)
+            if errors:
+                await self._record_errors(session, errors)
+        self._metrics.outbox_published.labels(self._metrics.service).inc(len(acked))
+        if errors:
+            raise ConnectionError(f"{len(errors)} outbox rows not acknowledged")
+        return len(acked)
+
+    async def _claim(self, session: AsyncSession) -> Sequence[Row[Any, Any, Any, Any]]:
+        t = self._table
+        query = (
+            select(t.c.id, t.c.event_id, t.c.subject, t.c.payload)
+            .where(t.c.published_at.is_(None))
+            .order_by(t.c.id)
+            .limit(self._batch_size)
+        )
+        if self._skip_locked:
+            query = query.with_for_update(skip_locked=True)
+        return (await session.execute(query)).all()
+
+    async def _publish(
+        self, js: Any, rows: Sequence[Row[Any, Any, Any, Any]]
+    ) -> tuple[list[int], dict[int, str]]:
+        futures = []
+        for row in rows:
+            future = await js.publish_async(
+                row.subject, bytes(row.payload), headers={"Nats-Msg-Id": row.event_id}
+            )
+            futures.append(future)
+        done, pending = await asyncio.wait(futures, timeout=self._publish_timeout)
+        for future in pending:
+            future.cancel()
+        acked: list[int] = []
+        errors: dict[int, str] = {}
+        for row, future in zip(rows, futures, strict=True):
+            if future in done and future.exception() is None:
+                acked.append(row.id)
+            else:
+                errors[row.id] = "timeout" if future in pending else repr(future.exception())
+        return acked, errors
+
+    async def _mark_sent(self, session: AsyncSession, ids: list[int]) -> None:
+        if ids:
+            t = self._table
+            await session.execute(
+                update(t).where(t.c.id.in_(ids)).values(published_at=datetime.now(UTC))
+            )
+
+    async def _record_errors(self, session: AsyncSession, errors: dict[int, str]) -> None:
+        t = self._table
+        for row_id, error in errors.items():
+            await session.execute(
+                update(t)
+                .where(t.c.id == row_id)
+                .values(attempts=t.c.attempts + 1, last_error=error[:500])
+            )
+
+    async def refresh_backlog_metrics(self) -> None:
+        """Set the backlog gauges from the table."""
+        t = self._table
+        try:
+            async with self._sessions() as session:
+                count, oldest = (
+                    await session.execute(
+                        select(func.count(), func.min(t.c.created_at)).where(
+                            t.c.published_at.is_(None)
+                        )
+                    )
+                ).one()
+        except Exception:
+            log.debug("could not read outbox backlog", exc_info=True)
+            return
+        service = self._metrics.service
+        self._metrics.outbox_pending.labels(service).set(count)
+        age = 0.0
+        if oldest is not None:
+            oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
+            age = (datetime.now(UTC) - oldest).total_seconds()
+        self._metrics.outbox_oldest_age.labels(service).set(age)

@@ -1,0 +1,147 @@
+"""The runtime every service composes: engine, sessions, metrics, event bus, HTTP app."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from prometheus_client import CollectorRegistry
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
+
+from shared.auth import JwksKeySource, KeySource, TokenVerifier
+from shared.db import create_engine, is_postgres, make_session_factory, ping
+from shared.http import create_service_app
+from shared.messaging.bus import EventBus
+from shared.messaging.consumer import Subscription
+from shared.messaging.outbox import OUTBOX_DIRTY
+from shared.metrics import HttpMetrics, MessagingMetrics
+from shared.migrations import upgrade_to_head
+from shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+Hook = Callable[[], Awaitable[None]]
+
+
+class ServiceRuntime:
+    """Wires the parts a service needs; nothing connects until the app starts."""
+
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        *,
+        outbox: Table | None,
+        inbox: Table | None,
+        subscriptions: Sequence[Subscription] = (),
+        key_source: KeySource | None = None,
+    ) -> None:
+        self.settings = settings
+        self.registry = CollectorRegistry()
+        self.http_metrics = HttpMetrics(self.registry, settings.service_name)
+        self.messaging_metrics = MessagingMetrics(self.registry, settings.service_name)
+        self.engine: AsyncEngine = create_engine(settings.resolved_database_url)
+        self.sessions: async_sessionmaker[AsyncSession] = make_session_factory(
+            self.engine, on_commit=self._after_commit
+        )
+        self.bus = EventBus(
+            settings,
+            registry=self.registry,
+            metrics=self.messaging_metrics,
+            sessions=self.sessions,
+            inbox=inbox,
+            outbox=outbox,
+            subscriptions=subscriptions,
+            skip_locked=is_postgres(self.engine),
+        )
+        self.verifier = TokenVerifier(
+            key_source or JwksKeySource(settings.jwks_url),
+            issuer=settings.token_issuer,
+            audience=settings.token_audience,
+        )
+
+    def _after_commit(self, session: Session) -> None:
+        if session.info.pop(OUTBOX_DIRTY, False):
+            self.bus.wake_relay()
+
+    async def check_database(self) -> None:
+        """Readiness: the database answers."""
+        await ping(self.engine)
+
+    async def check_nats(self) -> None:
+        """Readiness: connected to NATS and subscribers started."""
+        if not (self.bus.is_connected() and self.bus.started):
+            raise ConnectionError("NATS not connected")
+
+    def create_app(
+        self,
+        *,
+        title: str,
+        version: str,
+        routers: Sequence[APIRouter],
+        migrations_dir: Path,
+        on_startup: Sequence[Hook] = (),
+        on_shutdown: Sequence[Hook] = (),
+        state: dict[str, Any] | None = None,
+    ) -> FastAPI:
+        """The service's FastAPI app; its lifespan migrates, starts the bus and the hooks."""
+
+        @asynccontextmanager
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            await upgrade_to_head(self.engine, migrations_dir)
+            for hook in on_startup:
+                await hook()
+            await self.bus.start()
+            log.info("%s started", self.settings.service_name)
+            try:
+                yield
+            finally:
+                for hook in on_shutdown:
+                    await hook()
+                await self.bus.stop()
+                await self.engine.dispose()
+                log.info("%s stopped", self.settings.service_name)
+
+        app = create_service_app(
+            title=title,
+            version=version,
+            metrics_registry=self.registry,
+            http_metrics=self.http_metrics,
+            lifespan=lifespan,
+            routers=routers,
+            readiness={"database": self.check_database, "nats": self.check_nats},
+            max_body_bytes=self.settings.max_body_bytes,
+        )
+        app.state.runtime = self
+        app.state.verifier = self.verifier
+        for key, value in (state or {}).items():
+            setattr(app.state, key, value)
+        return app
+
+
+def configure_logging(level: str) -> None:
+    """Plain structured-ish logs on stderr."""
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+
+
+def serve(app: FastAPI, settings: ServiceSettings) -> None:
+    """Run one service with uvicorn (the thin `__main__` of every service)."""
+    import uvicorn
+
+    configure_logging(settings.log_level)
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )

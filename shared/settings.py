@@ -1,0 +1,68 @@
+"""The settings base every service extends; values come from the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_PLACEHOLDER = "changeme"
+
+
+class ServiceSettings(BaseSettings):
+    """Common settings; each service subclasses it and sets `service_name`."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+    service_name: str = "service"
+    env: Literal["development", "test", "production"] = Field("development", alias="DANVAN_ENV")
+    data_dir: Path = Field(Path(".data"), alias="DANVAN_DATA_DIR")
+    database_url: str | None = Field(None, alias="DATABASE_URL")
+    nats_url: str = Field("nats://127.0.0.1:14222", alias="NATS_URL")
+    http_host: str = Field("127.0.0.1", alias="DANVAN_HTTP_HOST")
+    http_port: int = Field(8000, alias="DANVAN_HTTP_PORT")
+    log_level: str = Field("INFO", alias="DANVAN_LOG_LEVEL")
+    jwks_url: str = Field("http://127.0.0.1:8001/.well-known/jwks.json", alias="DANVAN_JWKS_URL")
+    token_issuer: str = Field("danvan-registry", alias="DANVAN_TOKEN_ISSUER")
+    token_audience: str = Field("danvan", alias="DANVAN_TOKEN_AUDIENCE")
+    stream_replicas: int = Field(1, alias="DANVAN_STREAM_REPLICAS", ge=1, le=5)
+    duplicate_window_seconds: float = Field(86_400, alias="DANVAN_DUPLICATE_WINDOW_SECONDS")
+    outbox_batch_size: int = Field(500, alias="DANVAN_OUTBOX_BATCH_SIZE", ge=1)
+    outbox_poll_seconds: float = Field(1.0, alias="DANVAN_OUTBOX_POLL_SECONDS", gt=0)
+    consumer_max_deliver: int = Field(5, alias="DANVAN_CONSUMER_MAX_DELIVER", ge=1)
+    consumer_backoff_seconds: float = Field(0.5, alias="DANVAN_CONSUMER_BACKOFF_SECONDS", ge=0)
+    consumer_batch_size: int = Field(100, alias="DANVAN_CONSUMER_BATCH_SIZE", ge=1)
+    max_body_bytes: int = Field(1_048_576, alias="DANVAN_MAX_BODY_BYTES", ge=1024)
+
+    @model_validator(mode="after")
+    def _no_placeholder_database_in_production(self) -> ServiceSettings:
+        if self.env == "production" and not self.database_url:
+            raise ValueError("DATABASE_URL must be set in production")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """DATABASE_URL, or the service's SQLite file under the data folder."""
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        return f"sqlite+aiosqlite:///{(self.data_dir / f'{self.service_name}.db').resolve()}"
+
+
+def normalise_database_url(url: str) -> str:
+    """Pick the async driver for a plain PostgreSQL or SQLite URL."""
+    for plain, driver in (
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgres://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    return url
+
+
+def refuse_placeholder(env: str, name: str, value: str) -> None:
+    """Refuse a development placeholder secret outside development and tests."""
+    if env == "production" and (not value or value == DEVELOPMENT_PLACEHOLDER):
+        raise ValueError(f"{name} must be set to a real secret in production")
