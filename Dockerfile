@@ -37,7 +37,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     DANVAN_ENV=production \
-    DANVAN_DATA_DIR=/data
+    DANVAN_DATA_DIR=/data \
+    DANVAN_HTTP_HOST=0.0.0.0
 # The working directory holds no source, so imports resolve to the installed package.
 WORKDIR /home/danvan
 USER ${DANVAN_UID}:${DANVAN_UID}

@@ -30,3 +30,11 @@ async def databases(tmp_path: Path) -> AsyncIterator[TestDatabases]:
         yield dbs
     finally:
         await dbs.drop_all()
+
+
+@pytest.fixture
+def mint():
+    """Signs test tokens; give services `key_source=mint.key_source()`."""
+    from tests.support.tokens import TokenMint
+
+    return TokenMint()

@@ -2,82 +2,23 @@
 
 from __future__ import annotations
 
+import string
 import unicodedata
 
 # Advance widths in 1/1000 em (Times Bold, same as the metric-compatible Liberation Serif).
+# fmt: off
+_UPPER = (722, 667, 722, 722, 667, 611, 778, 778, 389, 500, 778, 667, 944,
+          722, 778, 611, 778, 722, 556, 667, 722, 722, 1000, 722, 722, 667)
+_LOWER = (500, 556, 444, 556, 444, 333, 500, 556, 278, 333, 556, 278, 833,
+          556, 500, 556, 556, 444, 389, 333, 556, 500, 722, 500, 500, 444)
+# fmt: on
 _BOLD_WIDTHS: dict[str, int] = {
     **dict.fromkeys(" ,.", 250),
     **dict.fromkeys("-():", 333),
     "/": 278,
-    **dict.fromkeys("0123456789", 500),
-    **dict(
-        zip(
-            "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
-            (
-                722,
-                667,
-                722,
-                722,
-                667,
-                611,
-                778,
-                778,
-                389,
-                500,
-                778,
-                667,
-                944,
-                722,
-                778,
-                611,
-                778,
-                722,
-                556,
-                667,
-                722,
-                722,
-                1000,
-                722,
-                722,
-                667,
-            ),
-            strict=True,
-        )
-    ),
-    **dict(
-        zip(
-            "abcdefghijklmnopqrstuvwxyz",
-            (
-                500,
-                556,
-                444,
-                556,
-                444,
-                333,
-                500,
-                556,
-                278,
-                333,
-                556,
-                278,
-                833,
-                556,
-                500,
-                556,
-                556,
-                444,
-                389,
-                333,
-                556,
-                500,
-                722,
-                500,
-                500,
-                444,
-            ),
-            strict=True,
-        )
-    ),
+    **dict.fromkeys(string.digits, 500),
+    **dict(zip(string.ascii_uppercase, _UPPER, strict=True)),
+    **dict(zip(string.ascii_lowercase, _LOWER, strict=True)),
     "Đ": 722,
     "đ": 556,
 }

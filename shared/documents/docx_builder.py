@@ -8,38 +8,26 @@ from datetime import datetime, time
 
 from docx import Document as new_document
 from docx.document import Document
-from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
 from docx.section import Section
 from docx.shared import Cm, Length, Mm, Pt
 from docx.table import _Cell
-from docx.text.paragraph import Paragraph as DocxParagraph
 
 from shared.documents import _docx_xml as xml
-from shared.documents._metrics import bold_text_width_pt
-from shared.documents.formatting import clean_text, format_vn_date_line, format_vn_number
-from shared.documents.model import (
-    Block,
-    Bullet,
-    Cell,
-    DocumentSpec,
-    Heading,
-    Issuer,
-    Paragraph,
-    Signature,
-    Table,
+from shared.documents._docx_parts import (
+    BODY_SIZE,
+    MARGINS_MM,
+    PAGE_HEIGHT_MM,
+    PAGE_WIDTH_MM,
+    TEXT_WIDTH_MM,
+    add_block,
+    paragraph,
+    rule,
 )
-
-PAGE_WIDTH = Mm(210)
-PAGE_HEIGHT = Mm(297)
-MARGIN_TOP = Mm(20)
-MARGIN_BOTTOM = Mm(20)
-MARGIN_LEFT = Mm(30)
-MARGIN_RIGHT = Mm(15)
-TEXT_WIDTH_MM = 210 - 30 - 15
-BODY_SIZE = 14
-FIRST_LINE_INDENT = Cm(1.27)
-PARAGRAPH_SPACING = Pt(6)
+from shared.documents._metrics import bold_text_width_pt
+from shared.documents.formatting import clean_text, format_vn_date_line
+from shared.documents.model import DocumentSpec, Issuer, Signature
 
 _HEADER_WIDTHS = (Mm(65), Mm(100))
 _CLOSING_WIDTHS = (Mm(75), Mm(90))
@@ -47,7 +35,6 @@ _ISSUER_SIZE = 13
 _NATION_SIZE = 12
 _MOTTO_SIZE = 13
 _VV_SIZE = 12
-_TABLE_SIZE = 12
 _RECIPIENTS_TITLE_SIZE = 12
 _RECIPIENTS_SIZE = 11
 _SIGNATURE_BLANK_LINES = 4
@@ -56,8 +43,6 @@ _MOTTO = "Độc lập - Tự do - Hạnh phúc"
 _NUMBER_BLANK = " " * 6  # left for the records office to write the number by hand
 _KINH_GUI_INDENT = Cm(5.5)
 _KINH_GUI_HANG = Cm(2.5)
-
-Container = Document | _Cell
 
 
 def build_docx(spec: DocumentSpec) -> bytes:
@@ -74,7 +59,7 @@ def build_docx(spec: DocumentSpec) -> bytes:
     if spec.recipients_to:
         _add_kinh_gui(document, spec.recipients_to)
     for block in spec.body:
-        _add_block(document, block)
+        add_block(document, block)
     _add_closing(document, spec.recipients, spec.archive, spec.signature)
     buffer = io.BytesIO()
     document.save(buffer)
@@ -91,9 +76,9 @@ def _set_properties(document: Document, spec: DocumentSpec) -> None:
 
 
 def _set_page(section: Section) -> None:
-    section.page_width, section.page_height = PAGE_WIDTH, PAGE_HEIGHT
-    section.top_margin, section.bottom_margin = MARGIN_TOP, MARGIN_BOTTOM
-    section.left_margin, section.right_margin = MARGIN_LEFT, MARGIN_RIGHT
+    section.page_width, section.page_height = Mm(PAGE_WIDTH_MM), Mm(PAGE_HEIGHT_MM)
+    section.top_margin, section.bottom_margin = Mm(MARGINS_MM["top"]), Mm(MARGINS_MM["bottom"])
+    section.left_margin, section.right_margin = Mm(MARGINS_MM["left"]), Mm(MARGINS_MM["right"])
     section.header_distance = section.footer_distance = Mm(10)
 
 
@@ -101,41 +86,9 @@ def _add_page_numbers(section: Section) -> None:
     # The decree numbers pages from the second one, so the first page gets its own empty header.
     section.different_first_page_header_footer = True
     section.first_page_header.is_linked_to_previous = False
-    paragraph = section.header.paragraphs[0]
-    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    xml.add_page_field(paragraph, BODY_SIZE)
-
-
-def _paragraph(
-    container: Container,
-    text: str = "",
-    *,
-    size: float = BODY_SIZE,
-    bold: bool = False,
-    italic: bool = False,
-    align: WD_ALIGN_PARAGRAPH = WD_ALIGN_PARAGRAPH.CENTER,
-    space_before: Length | None = None,
-) -> DocxParagraph:
-    paragraph = container.add_paragraph()
-    paragraph.alignment = align
-    fmt = paragraph.paragraph_format
-    fmt.space_before = space_before or Pt(0)
-    fmt.space_after = Pt(0)
-    fmt.line_spacing = 1.0
-    xml.set_paragraph_mark_size(paragraph, size)
-    if text:
-        xml.style_run(paragraph.add_run(clean_text(text)), size, bold=bold, italic=italic)
-    return paragraph
-
-
-def _rule(container: Container, column_width: Length, rule_width_pt: float) -> None:
-    """Add a short centred line: an empty paragraph with a bottom border, narrowed by indents."""
-    # The gap above keeps the line clear of descenders and diacritics on the line above.
-    paragraph = _paragraph(container, size=1, space_before=Pt(2))
-    side = max(0, (column_width.pt - rule_width_pt) / 2)
-    paragraph.paragraph_format.left_indent = Pt(side)
-    paragraph.paragraph_format.right_indent = Pt(side)
-    xml.add_bottom_rule(paragraph)
+    page_number = section.header.paragraphs[0]
+    page_number.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    xml.add_page_field(page_number, BODY_SIZE)
 
 
 def _borderless_table(document: Document, widths: Sequence[Length], rows: int) -> list[_Cell]:
@@ -156,17 +109,17 @@ def _add_header(document: Document, spec: DocumentSpec) -> None:
     )
     _fill_issuer(issuer_cell, spec.issuer)
     nation_width = _HEADER_WIDTHS[1]
-    _paragraph(nation_cell, _NATION, size=_NATION_SIZE, bold=True)
-    _paragraph(nation_cell, _MOTTO, size=_MOTTO_SIZE, bold=True)
+    paragraph(nation_cell, _NATION, size=_NATION_SIZE, bold=True)
+    paragraph(nation_cell, _MOTTO, size=_MOTTO_SIZE, bold=True)
     # The decree wants the motto's rule exactly as long as the motto itself.
-    _rule(nation_cell, nation_width, bold_text_width_pt(_MOTTO, _MOTTO_SIZE))
+    rule(nation_cell, nation_width, bold_text_width_pt(_MOTTO, _MOTTO_SIZE))
     space = Pt(6)
     number = f"Số:{_NUMBER_BLANK}/{spec.issuer.number_suffix.strip()}"
-    _paragraph(number_cell, number, size=_ISSUER_SIZE, space_before=space)
+    paragraph(number_cell, number, size=_ISSUER_SIZE, space_before=space)
     if spec.is_cong_van:
-        _paragraph(number_cell, f"V/v {spec.subject.strip()}", size=_VV_SIZE)
+        paragraph(number_cell, f"V/v {spec.subject.strip()}", size=_VV_SIZE)
     date_line = format_vn_date_line(spec.place, spec.issued_on)
-    _paragraph(date_cell, date_line, size=BODY_SIZE, italic=True, space_before=space)
+    paragraph(date_cell, date_line, size=BODY_SIZE, italic=True, space_before=space)
     for cell in (issuer_cell, nation_cell, number_cell, date_cell):
         xml.drop_first_paragraph(cell)
 
@@ -175,105 +128,35 @@ def _fill_issuer(cell: _Cell, issuer: Issuer) -> None:
     parent = issuer.parent_authority.strip().upper()
     name = issuer.name.strip().upper()
     if parent:
-        _paragraph(cell, parent, size=_ISSUER_SIZE, bold=issuer.parent_authority_bold)
-    _paragraph(cell, name, size=_ISSUER_SIZE, bold=True)
+        paragraph(cell, parent, size=_ISSUER_SIZE, bold=issuer.parent_authority_bold)
+    paragraph(cell, name, size=_ISSUER_SIZE, bold=True)
     # A rule between a third and a half of the name line, as the decree allows.
-    _rule(cell, _HEADER_WIDTHS[0], 0.4 * bold_text_width_pt(name, _ISSUER_SIZE))
+    rule(cell, _HEADER_WIDTHS[0], 0.4 * bold_text_width_pt(name, _ISSUER_SIZE))
 
 
 def _add_title(document: Document, kind_title: str, subject: str) -> None:
-    _paragraph(document, kind_title.strip().upper(), bold=True, space_before=Pt(18))
-    _paragraph(document, subject.strip(), bold=True)
+    paragraph(document, kind_title.strip().upper(), bold=True, space_before=Pt(18))
+    paragraph(document, subject.strip(), bold=True)
     subject_width = min(bold_text_width_pt(subject, BODY_SIZE), Mm(TEXT_WIDTH_MM).pt)
-    _rule(document, Mm(TEXT_WIDTH_MM), 0.4 * subject_width)
+    rule(document, Mm(TEXT_WIDTH_MM), 0.4 * subject_width)
 
 
 def _add_kinh_gui(document: Document, recipients: Sequence[str]) -> None:
     names = [_strip_list_punctuation(r) for r in recipients]
     if len(names) == 1:
-        _paragraph(document, f"Kính gửi: {names[0]}.", space_before=Pt(18))
+        paragraph(document, f"Kính gửi: {names[0]}.", space_before=Pt(18))
         return
     for i, name in enumerate(names):
         end = "." if i == len(names) - 1 else ";"
-        paragraph = _paragraph(document, align=WD_ALIGN_PARAGRAPH.LEFT, space_before=None)
-        fmt = paragraph.paragraph_format
+        line = paragraph(document, align=WD_ALIGN_PARAGRAPH.LEFT)
+        fmt = line.paragraph_format
         fmt.left_indent = _KINH_GUI_INDENT
         if i == 0:
             fmt.space_before = Pt(18)
             fmt.first_line_indent = -_KINH_GUI_HANG
             fmt.tab_stops.add_tab_stop(_KINH_GUI_INDENT, WD_TAB_ALIGNMENT.LEFT)
-            xml.style_run(paragraph.add_run("Kính gửi:\t"), BODY_SIZE)
-        xml.style_run(paragraph.add_run(clean_text(f"- {name}{end}")), BODY_SIZE)
-
-
-def _add_block(document: Document, block: Block) -> None:
-    match block:
-        case Table():
-            _add_table(document, block)
-            return
-        case Heading(text=text, level=level):
-            # Levels 1-2 bold, 3 bold italic, deeper italic: the usual weight ladder of reports.
-            bold, italic = level <= 3, level >= 3
-        case Bullet(text=item, marker=marker):
-            text, bold, italic = f"{marker.strip() or '-'} {item.strip()}", False, False
-        case Paragraph(text=text, bold=bold, italic=italic):
-            pass
-        case _:
-            raise TypeError(f"unsupported body block: {type(block).__name__}")
-    paragraph = _paragraph(
-        document,
-        text.strip(),
-        bold=bold,
-        italic=italic,
-        align=WD_ALIGN_PARAGRAPH.JUSTIFY,
-        space_before=PARAGRAPH_SPACING,
-    )
-    paragraph.paragraph_format.first_line_indent = FIRST_LINE_INDENT
-    if isinstance(block, Heading):
-        paragraph.paragraph_format.keep_with_next = True
-
-
-def _add_table(document: Document, block: Table) -> None:
-    n = len(block.columns)
-    widths_mm = block.widths_mm or [TEXT_WIDTH_MM / n] * n
-    table = document.add_table(rows=0, cols=n)
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    xml.set_table_borders(table, visible=True)
-    header: list[tuple[Cell, bool]] = [(c, True) for c in block.columns]
-    rows = [header]
-    rows += [[(c, False) for c in row] for row in block.rows]
-    if block.totals_row is not None:
-        rows.append([(c, True) for c in block.totals_row])
-    for r, row in enumerate(rows):
-        cells = table.add_row().cells
-        for cell, (value, bold) in zip(cells, row, strict=True):
-            _fill_table_cell(cell, value, bold=bold, centred=r == 0)
-    xml.repeat_as_header(table.rows[0])
-    xml.set_column_widths(table, [Mm(w) for w in widths_mm])
-
-
-def _fill_table_cell(cell: _Cell, value: Cell, *, bold: bool, centred: bool) -> None:
-    cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
-    paragraph = cell.paragraphs[0]
-    numeric = isinstance(value, int | float)
-    paragraph.alignment = (
-        WD_ALIGN_PARAGRAPH.CENTER if centred or numeric else WD_ALIGN_PARAGRAPH.LEFT
-    )
-    fmt = paragraph.paragraph_format
-    fmt.space_before = fmt.space_after = Pt(2)
-    fmt.line_spacing = 1.0
-    xml.set_paragraph_mark_size(paragraph, _TABLE_SIZE)
-    text = _cell_text(value)
-    if text:
-        xml.style_run(paragraph.add_run(text), _TABLE_SIZE, bold=bold)
-
-
-def _cell_text(value: Cell) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, int | float):
-        return format_vn_number(value)
-    return clean_text(value)
+            xml.style_run(line.add_run("Kính gửi:\t"), BODY_SIZE)
+        xml.style_run(line.add_run(clean_text(f"- {name}{end}")), BODY_SIZE)
 
 
 def _add_closing(
@@ -281,7 +164,7 @@ def _add_closing(
 ) -> None:
     recipients_cell, signature_cell = _borderless_table(document, _CLOSING_WIDTHS, rows=1)
     left = WD_ALIGN_PARAGRAPH.LEFT
-    _paragraph(
+    paragraph(
         recipients_cell,
         "Nơi nhận:",
         size=_RECIPIENTS_TITLE_SIZE,
@@ -291,26 +174,26 @@ def _add_closing(
         space_before=Pt(12),
     )
     for name in recipients:
-        _paragraph(
+        paragraph(
             recipients_cell,
             f"- {_strip_list_punctuation(name)};",
             size=_RECIPIENTS_SIZE,
             align=left,
         )
     archive_text = f"- Lưu: {_strip_list_punctuation(archive)}."
-    _paragraph(recipients_cell, archive_text, size=_RECIPIENTS_SIZE, align=left)
+    paragraph(recipients_cell, archive_text, size=_RECIPIENTS_SIZE, align=left)
     first = True
     for line in (*signature.authority_lines, signature.title):
         space = Pt(12) if first else None
-        _paragraph(signature_cell, line.strip().upper(), bold=True, space_before=space)
+        paragraph(signature_cell, line.strip().upper(), bold=True, space_before=space)
         first = False
     for _ in range(_SIGNATURE_BLANK_LINES):
-        _paragraph(signature_cell)
-    _paragraph(signature_cell, signature.signer_name.strip(), bold=True)
+        paragraph(signature_cell)
+    paragraph(signature_cell, signature.signer_name.strip(), bold=True)
     for cell in (recipients_cell, signature_cell):
         xml.drop_first_paragraph(cell)
     # A body must not end on a table; a 1 pt paragraph satisfies Word without adding a page.
-    _paragraph(document, size=1)
+    paragraph(document, size=1)
 
 
 def _strip_list_punctuation(text: str) -> str:

@@ -96,7 +96,7 @@ def _append(ws: Worksheet, values: Sequence[XlsxCell], *, bold: bool) -> None:
         if isinstance(value, str):
             cell.value = clean_text(value)
             # A narrative starting with "=" must stay text, never become a live formula.
-            pass
+            cell.data_type = "s"
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         elif value is not None:
             cell.value = value

@@ -27,7 +27,7 @@ from shared.documents import (
     build_docx,
 )
 
-from .conftest import RECIPIENTS, SIGNER, SUBJECT
+from .samples import RECIPIENTS, SIGNER, SUBJECT
 
 FONT = "Times New Roman"
 
