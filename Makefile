@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast test-slow lint bench venv clean asyncapi
+.PHONY: run test test-fast test-slow test-integration-sqlite lint bench venv clean asyncapi
 
 venv: $(STAMP)
 
@@ -29,6 +29,10 @@ test-fast: venv
 
 test-slow: venv
 	$(BIN)/python -m pytest -m "slow" $(PYTEST_ARGS)
+
+## Integration tests on SQLite even where TEST_DATABASE_URL points at PostgreSQL.
+test-integration-sqlite: venv
+	env -u TEST_DATABASE_URL $(BIN)/python -m pytest tests/integration -m "not slow" $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
+from pydantic import BaseModel
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
@@ -39,6 +40,7 @@ class ServiceRuntime:
         outbox: Table | None,
         inbox: Table | None,
         subscriptions: Sequence[Subscription] = (),
+        publishes: Sequence[type[BaseModel]] = (),
         key_source: KeySource | None = None,
     ) -> None:
         self.settings = settings
@@ -57,6 +59,7 @@ class ServiceRuntime:
             inbox=inbox,
             outbox=outbox,
             subscriptions=subscriptions,
+            publishes=publishes,
             skip_locked=is_postgres(self.engine),
         )
         self.verifier = TokenVerifier(

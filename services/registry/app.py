@@ -11,6 +11,7 @@ from services.registry.settings import RegistrySettings
 from services.registry.tokens import SigningKey
 from shared.auth import StaticKeySource, TokenVerifier
 from shared.clock import Clock, SystemClock
+from shared.contracts.registry import PeriodChanged, UnitChanged
 from shared.service import ServiceRuntime
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -35,7 +36,9 @@ def create_app(settings: RegistrySettings | None = None, *, clock: Clock | None 
     """Build the registry app; nothing connects until it starts."""
     settings = settings or RegistrySettings()
     clock = clock or SystemClock()
-    runtime = ServiceRuntime(settings, outbox=db.outbox, inbox=None)
+    runtime = ServiceRuntime(
+        settings, outbox=db.outbox, inbox=None, publishes=[UnitChanged, PeriodChanged]
+    )
     keys = KeyRing()
 
     async def startup() -> None:

@@ -20,6 +20,12 @@ class CompletenessSnapshot(Contract):
     late: int
     missing: int
     as_of: datetime
+    title: str = ""
+    awaiting_revision: int = 0
+    accepted: int = 0
+    missing_units: tuple[str, ...] = ()
+    # Grows by one with every snapshot of the period, so consumers can ignore older ones.
+    revision: int = 0
 
 
 class ConsolidationUpdated(Envelope[CompletenessSnapshot]):

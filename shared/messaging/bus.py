@@ -11,10 +11,11 @@ from faststream.middlewares import AckPolicy
 from faststream.nats import JStream, NatsBroker, PullSub
 from faststream.nats.prometheus import NatsPrometheusMiddleware
 from prometheus_client import CollectorRegistry
+from pydantic import BaseModel
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.contracts.streams import DEAD_LETTERS
+from shared.contracts.streams import DEAD_LETTERS, stream_for_subject
 from shared.messaging.consumer import DeliveryPolicy, EventProcessor, Subscription
 from shared.messaging.provision import ConsumerSpec, provision
 from shared.messaging.relay import OutboxRelay
@@ -38,6 +39,7 @@ class EventBus:
         inbox: Table | None = None,
         outbox: Table | None = None,
         subscriptions: Sequence[Subscription] = (),
+        publishes: Sequence[type[BaseModel]] = (),
         skip_locked: bool = False,
     ) -> None:
         self._settings = settings
@@ -78,6 +80,16 @@ class EventBus:
                 title=f"{settings.service_name}:{subscription.subject}",
                 description=(subscription.handler.__doc__ or "").strip() or None,
             )(processor.__call__)
+        for contract in publishes:
+            # Declared for the AsyncAPI document; the outbox relay does the publishing.
+            subject = str(getattr(contract, "subject"))  # noqa: B009
+            self.broker.publisher(
+                subject,
+                stream=JStream(stream_for_subject(subject).name, declare=False),
+                schema=contract,
+                title=f"{settings.service_name}:{subject}",
+                description=(contract.__doc__ or "").strip() or None,
+            )
         self.relay: OutboxRelay | None = None
         if outbox is not None:
             self.relay = OutboxRelay(

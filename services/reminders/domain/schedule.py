@@ -10,7 +10,8 @@ Rules, in the order a unit that never reports meets them:
 - `escalation` (to reviewers and the unit's leader, separate from the unit's own track):
   at send time on the first sending day after the unit has been overdue for
   `escalate_after_days` full local days (13/06 for a deadline day of 09/06);
-- `returned:<event id>`: when a report is sent back for revision, quoting the reason.
+- `returned:<event id>`: when a report is sent back for revision, quoting the reason;
+- `manual:<request id>`: a reviewer urged the unit now (outside the schedule).
 
 With `skip_weekends`, a before/due-day reminder that lands on a Saturday, Sunday or holiday
 moves *earlier*, to the previous working day at send time, because a warning after the
@@ -58,6 +59,7 @@ RULE_ESCALATION = "escalation"
 _BEFORE_PREFIX = "before_"
 _OVERDUE_PREFIX = "overdue_"
 _RETURNED_PREFIX = "returned:"
+_MANUAL_PREFIX = "manual:"
 
 
 def before_rule_id(days: int) -> str:
@@ -75,14 +77,20 @@ def returned_rule_id(event_id: str) -> str:
     return f"{_RETURNED_PREFIX}{event_id}"
 
 
+def manual_rule_id(request_id: str) -> str:
+    """Rule id of a reminder a reviewer sent on demand; one per request."""
+    return f"{_MANUAL_PREFIX}{request_id}"
+
+
 def rule_family(rule_id: str) -> str:
-    """Template family of a rule: opened, before, due_day, overdue, escalation or returned."""
+    """Template family of a rule: opened, before, due_day, overdue, escalation, returned, manual."""
     if rule_id in (RULE_OPENED, RULE_DUE_DAY, RULE_ESCALATION):
         return rule_id
     for prefix, family in (
         (_BEFORE_PREFIX, "before"),
         (_OVERDUE_PREFIX, "overdue"),
         (_RETURNED_PREFIX, "returned"),
+        (_MANUAL_PREFIX, "manual"),
     ):
         if rule_id.startswith(prefix):
             return family

@@ -1,8 +1,9 @@
 """Rendering planned reminders into Vietnamese plain-text messages from Jinja2 templates.
 
 Templates are configuration: one `<family>.subject.j2` and one `<family>.body.j2` per rule
-family (opened, before, due_day, overdue, escalation, returned). A custom directory replaces
-the defaults entirely and is checked for completeness and syntax when the renderer is built.
+family (opened, before, due_day, overdue, escalation, returned, manual). A custom directory
+replaces the defaults entirely and is checked for completeness and syntax when the renderer
+is built.
 
 Variables every template gets:
 period_title, unit_code, unit_name, portal_url, content ("" when none),
@@ -33,7 +34,15 @@ from services.reminders.domain.models import (
 from services.reminders.domain.schedule import rule_family
 from services.reminders.domain.timing import deadline_day
 
-TEMPLATE_FAMILIES = ("opened", "before", "due_day", "overdue", "escalation", "returned")
+TEMPLATE_FAMILIES = (
+    "opened",
+    "before",
+    "due_day",
+    "overdue",
+    "escalation",
+    "returned",
+    "manual",
+)
 DEFAULT_TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 

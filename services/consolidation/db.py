@@ -1,0 +1,376 @@
+"""Consolidation's projection tables (rebuilt from the event streams) and their queries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    Index,
+    Integer,
+    MetaData,
+    Row,
+    String,
+    Table,
+    Text,
+    delete,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.consolidation.domain import (
+    DifficultyRecord,
+    PeriodInfo,
+    ReportRecord,
+    Review,
+    Submission,
+    Withdrawal,
+)
+from shared.contracts.registry import ExpectedUnit
+from shared.db import UtcDateTime
+from shared.messaging.tables import outbox_table, processed_events_table
+
+metadata = MetaData()
+
+periods = Table(
+    "periods",
+    metadata,
+    Column("period_id", String(32), primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("form_id", String(64), nullable=False),
+    Column("form_version", String(32), nullable=False),
+    Column("window_start", Date, nullable=True),
+    Column("window_end", Date, nullable=True),
+    Column("due_at", UtcDateTime(), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("expected_units", JSON, nullable=False),
+    Column("version", Integer, nullable=False),
+    # Snapshots published so far; the next ConsolidationUpdated carries revision + 1.
+    Column("revision", Integer, nullable=False, default=0),
+)
+
+units = Table(
+    "units",
+    metadata,
+    Column("unit_id", String(64), primary_key=True),
+    Column("code", String(32), nullable=False, index=True),
+    Column("name", String(300), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("display_order", Integer, nullable=False, default=0),
+    Column("valid_from", Date, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+# One row per report; the submission, review and withdrawal parts each keep their newest.
+reports = Table(
+    "reports",
+    metadata,
+    Column("report_id", String(64), primary_key=True),
+    Column("period_id", String(32), nullable=False),
+    Column("unit_code", String(32), nullable=False),
+    Column("version", Integer, nullable=True),
+    Column("status", String(20), nullable=True),
+    Column("form_id", String(64), nullable=True),
+    Column("form_version", String(32), nullable=True),
+    Column("on_time", Boolean, nullable=True),
+    Column("first_submitted_at", UtcDateTime(), nullable=True),
+    Column("submitted_at", UtcDateTime(), nullable=True),
+    Column("content", JSON, nullable=True),
+    Column("content_sha256", String(64), nullable=True),
+    Column("warnings", JSON, nullable=True),
+    Column("review_version", Integer, nullable=True),
+    Column("review_decision", String(20), nullable=True),
+    Column("review_reason", Text, nullable=True),
+    Column("reviewed_by", String(64), nullable=True),
+    Column("reviewed_at", UtcDateTime(), nullable=True),
+    Column("withdrawn_version", Integer, nullable=True),
+    Column("withdrawn_at", UtcDateTime(), nullable=True),
+    Index("ix_reports_period_unit", "period_id", "unit_code"),
+)
+
+difficulties = Table(
+    "difficulties",
+    metadata,
+    Column("difficulty_id", String(64), primary_key=True),
+    Column("report_id", String(64), nullable=True),
+    Column("period_id", String(32), nullable=False, index=True),
+    Column("unit_code", String(32), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("raised_at", UtcDateTime(), nullable=False),
+    Column("answer", Text, nullable=False, default=""),
+    Column("answered_by", String(64), nullable=False, default=""),
+    Column("answered_at", UtcDateTime(), nullable=True),
+)
+
+outbox = outbox_table(metadata)
+processed_events = processed_events_table(metadata)
+
+PROJECTIONS: tuple[Table, ...] = (periods, units, reports, difficulties)
+
+# Columns enough for completeness; the content stays in the database.
+_STATUS_COLUMNS = [c for c in reports.c if c.name not in ("content", "warnings")]
+
+
+def period_from_row(row: Row[Any]) -> PeriodInfo:
+    """A period row as domain data."""
+    return PeriodInfo(
+        period_id=row.period_id,
+        kind=row.kind,
+        year=row.year,
+        title=row.title,
+        form_id=row.form_id,
+        form_version=row.form_version,
+        due_at=row.due_at,
+        status=row.status,
+        expected_units=tuple(ExpectedUnit.model_validate(u) for u in row.expected_units or ()),
+        version=row.version,
+        window_start=row.window_start,
+        window_end=row.window_end,
+    )
+
+
+def period_values(period: PeriodInfo) -> dict[str, Any]:
+    """Column values of a period."""
+    return {
+        "period_id": period.period_id,
+        "kind": period.kind,
+        "year": period.year,
+        "title": period.title,
+        "form_id": period.form_id,
+        "form_version": period.form_version,
+        "window_start": period.window_start,
+        "window_end": period.window_end,
+        "due_at": period.due_at,
+        "status": period.status,
+        "expected_units": [u.model_dump(mode="json") for u in period.expected_units],
+        "version": period.version,
+    }
+
+
+def report_from_row(row: Row[Any]) -> ReportRecord:
+    """A report row as domain data (content empty when not selected)."""
+    m = row._mapping
+    submission = None
+    if m["version"] is not None:
+        submission = Submission(
+            version=m["version"],
+            status=m["status"],
+            on_time=bool(m["on_time"]),
+            first_submitted_at=m["first_submitted_at"],
+            submitted_at=m["submitted_at"],
+            content=m.get("content") or {},
+            content_sha256=m["content_sha256"] or "",
+            warnings=tuple(m.get("warnings") or ()),
+            form_id=m["form_id"] or "",
+            form_version=m["form_version"] or "",
+        )
+    review = None
+    if m["review_version"] is not None:
+        review = Review(
+            version=m["review_version"],
+            decision=m["review_decision"],
+            reason=m["review_reason"] or "",
+            reviewed_by=m["reviewed_by"] or "",
+            reviewed_at=m["reviewed_at"],
+        )
+    withdrawal = None
+    if m["withdrawn_version"] is not None:
+        withdrawal = Withdrawal(version=m["withdrawn_version"], withdrawn_at=m["withdrawn_at"])
+    return ReportRecord(
+        report_id=m["report_id"],
+        period_id=m["period_id"],
+        unit_code=m["unit_code"],
+        submission=submission,
+        review=review,
+        withdrawal=withdrawal,
+    )
+
+
+def report_values(record: ReportRecord) -> dict[str, Any]:
+    """Column values of a report record."""
+    s, r, w = record.submission, record.review, record.withdrawal
+    return {
+        "report_id": record.report_id,
+        "period_id": record.period_id,
+        "unit_code": record.unit_code,
+        "version": s.version if s else None,
+        "status": s.status if s else None,
+        "form_id": s.form_id if s else None,
+        "form_version": s.form_version if s else None,
+        "on_time": s.on_time if s else None,
+        "first_submitted_at": s.first_submitted_at if s else None,
+        "submitted_at": s.submitted_at if s else None,
+        "content": s.content if s else None,
+        "content_sha256": s.content_sha256 if s else None,
+        "warnings": list(s.warnings) if s else None,
+        "review_version": r.version if r else None,
+        "review_decision": r.decision if r else None,
+        "review_reason": r.reason if r else None,
+        "reviewed_by": r.reviewed_by if r else None,
+        "reviewed_at": r.reviewed_at if r else None,
+        "withdrawn_version": w.version if w else None,
+        "withdrawn_at": w.withdrawn_at if w else None,
+    }
+
+
+def difficulty_from_row(row: Row[Any]) -> DifficultyRecord:
+    """A difficulty row as domain data."""
+    return DifficultyRecord(
+        difficulty_id=row.difficulty_id,
+        report_id=row.report_id,
+        period_id=row.period_id,
+        unit_code=row.unit_code,
+        text=row.text,
+        raised_at=row.raised_at,
+        answer=row.answer or "",
+        answered_by=row.answered_by or "",
+        answered_at=row.answered_at,
+    )
+
+
+def difficulty_values(record: DifficultyRecord) -> dict[str, Any]:
+    """Column values of a difficulty."""
+    return {
+        "difficulty_id": record.difficulty_id,
+        "report_id": record.report_id,
+        "period_id": record.period_id,
+        "unit_code": record.unit_code,
+        "text": record.text,
+        "raised_at": record.raised_at,
+        "answer": record.answer,
+        "answered_by": record.answered_by,
+        "answered_at": record.answered_at,
+    }
+
+
+async def load_period(session: AsyncSession, period_id: str) -> PeriodInfo | None:
+    """A period, if its event has arrived."""
+    row = (await session.execute(select(periods).where(periods.c.period_id == period_id))).first()
+    return period_from_row(row) if row else None
+
+
+async def all_periods(session: AsyncSession) -> list[PeriodInfo]:
+    """Every known period, newest deadline first."""
+    rows = (await session.execute(select(periods).order_by(periods.c.due_at.desc()))).all()
+    return [period_from_row(r) for r in rows]
+
+
+async def save_period(session: AsyncSession, period: PeriodInfo, *, exists: bool) -> None:
+    """Insert or replace a period (its revision counter is kept)."""
+    values = period_values(period)
+    if exists:
+        await session.execute(
+            update(periods).where(periods.c.period_id == period.period_id).values(**values)
+        )
+    else:
+        await session.execute(periods.insert().values(**values, revision=0))
+
+
+async def next_revision(session: AsyncSession, period_id: str) -> int:
+    """Count one more published snapshot of the period and return its number."""
+    await session.execute(
+        update(periods)
+        .where(periods.c.period_id == period_id)
+        .values(revision=periods.c.revision + 1)
+    )
+    value = await session.scalar(select(periods.c.revision).where(periods.c.period_id == period_id))
+    return int(value or 0)
+
+
+async def load_report(session: AsyncSession, report_id: str) -> ReportRecord | None:
+    """One report record."""
+    row = (await session.execute(select(reports).where(reports.c.report_id == report_id))).first()
+    return report_from_row(row) if row else None
+
+
+async def save_report(session: AsyncSession, record: ReportRecord, *, exists: bool) -> None:
+    """Insert or replace a report record."""
+    values = report_values(record)
+    if exists:
+        await session.execute(
+            update(reports).where(reports.c.report_id == record.report_id).values(**values)
+        )
+    else:
+        await session.execute(reports.insert().values(**values))
+
+
+async def period_reports(
+    session: AsyncSession, period_id: str, *, with_content: bool
+) -> list[ReportRecord]:
+    """Every report record of a period; without content for completeness alone."""
+    columns = list(reports.c) if with_content else _STATUS_COLUMNS
+    rows = (
+        await session.execute(
+            select(*columns).where(reports.c.period_id == period_id).order_by(reports.c.report_id)
+        )
+    ).all()
+    return [report_from_row(r) for r in rows]
+
+
+async def load_difficulty(session: AsyncSession, difficulty_id: str) -> DifficultyRecord | None:
+    """One difficulty."""
+    row = (
+        await session.execute(
+            select(difficulties).where(difficulties.c.difficulty_id == difficulty_id)
+        )
+    ).first()
+    return difficulty_from_row(row) if row else None
+
+
+async def save_difficulty(
+    session: AsyncSession, record: DifficultyRecord, *, exists: bool
+) -> None:
+    """Insert or replace a difficulty."""
+    values = difficulty_values(record)
+    if exists:
+        await session.execute(
+            update(difficulties)
+            .where(difficulties.c.difficulty_id == record.difficulty_id)
+            .values(**values)
+        )
+    else:
+        await session.execute(difficulties.insert().values(**values))
+
+
+async def period_difficulties(session: AsyncSession, period_id: str) -> list[DifficultyRecord]:
+    """Every difficulty raised in a period."""
+    rows = (
+        await session.execute(
+            select(difficulties)
+            .where(difficulties.c.period_id == period_id)
+            .order_by(difficulties.c.difficulty_id)
+        )
+    ).all()
+    return [difficulty_from_row(r) for r in rows]
+
+
+async def save_unit(session: AsyncSession, values: dict[str, Any]) -> bool:
+    """Store a unit unless a newer or equal version is already held; True when stored."""
+    held = await session.scalar(select(units.c.version).where(units.c.unit_id == values["unit_id"]))
+    if held is not None and held >= values["version"]:
+        return False
+    if held is None:
+        await session.execute(units.insert().values(**values))
+    else:
+        await session.execute(
+            update(units).where(units.c.unit_id == values["unit_id"]).values(**values)
+        )
+    return True
+
+
+async def unit_names(session: AsyncSession) -> dict[str, str]:
+    """The newest name of every unit code (for units outside a period's expected set)."""
+    rows = (await session.execute(select(units.c.code, units.c.name).order_by(units.c.valid_from))).all()
+    return {r.code: r.name for r in rows}
+
+
+async def clear_projections(session: AsyncSession) -> None:
+    """Empty every projection and the processed-event claims, for a rebuild."""
+    for table in (*PROJECTIONS, processed_events):
+        await session.execute(delete(table))

@@ -1,0 +1,69 @@
+"""Consolidation rules without I/O: merging report events, completeness, aggregation.
+
+Glossary: tổng hợp = consolidation; vướng mắc = a difficulty a unit asks Phòng Nội vụ to
+answer; "chưa báo cáo" (not reported) is never the same as 0.
+"""
+
+from services.consolidation.domain.completeness import (
+    KIND_LABELS,
+    STATE_LABELS,
+    Completeness,
+    Tally,
+    UnitProgress,
+    completeness,
+    kind_rank,
+)
+from services.consolidation.domain.records import (
+    DifficultyRecord,
+    PeriodInfo,
+    ReportRecord,
+    ReportState,
+    Review,
+    Submission,
+    Withdrawal,
+    current_reports,
+    earlier_period,
+)
+from services.consolidation.domain.summary import (
+    DifficultyItem,
+    Figure,
+    IndicatorSummary,
+    SectionSummary,
+    Summary,
+    TextFieldSummary,
+    UnitText,
+    WarningItem,
+    json_number,
+    parse_value,
+    summarise,
+)
+
+__all__ = [
+    "KIND_LABELS",
+    "STATE_LABELS",
+    "Completeness",
+    "DifficultyItem",
+    "DifficultyRecord",
+    "Figure",
+    "IndicatorSummary",
+    "PeriodInfo",
+    "ReportRecord",
+    "ReportState",
+    "Review",
+    "SectionSummary",
+    "Submission",
+    "Summary",
+    "Tally",
+    "TextFieldSummary",
+    "UnitProgress",
+    "UnitText",
+    "WarningItem",
+    "Withdrawal",
+    "completeness",
+    "current_reports",
+    "earlier_period",
+    "json_number",
+    "kind_rank",
+    "parse_value",
+    "summarise",
+]

@@ -1,0 +1,310 @@
+"""Intake rules without I/O: who may hand in what, when, and what a report's state allows.
+
+Glossary: kỳ báo cáo = reporting period; đúng hạn / trễ hạn = on time / late;
+vướng mắc (``vuong_mac``) = a difficulty the unit asks Phòng Nội vụ to answer;
+trả lại = returned to the unit for a new version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from shared.clock import format_vn_datetime
+from shared.contracts.intake import ReportStatus
+from shared.contracts.registry import ExpectedUnit
+from shared.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
+from shared.forms import Issue, TextRejected, ValidationResult, clean_text
+
+Decision = Literal["accepted", "returned"]
+REVIEW_REASON_MAX = 5000
+ANSWER_MAX = 20000
+IDEMPOTENCY_KEY_MAX = 200
+
+
+@dataclass(frozen=True)
+class Period:
+    """A reporting period as intake knows it from the registry's events."""
+
+    period_id: str
+    kind: str
+    title: str
+    form_id: str
+    form_version: str
+    due_at: datetime
+    status: str
+    expected_units: tuple[ExpectedUnit, ...]
+    version: int
+
+    def expected(self, unit_code: str) -> ExpectedUnit | None:
+        """The unit's entry among the units expected to report, if it is one."""
+        return next((u for u in self.expected_units if u.code == unit_code), None)
+
+
+@dataclass(frozen=True)
+class Report:
+    """The current state of one unit's report for one period."""
+
+    report_id: str
+    period_id: str
+    unit_code: str
+    status: ReportStatus
+    version: int
+    first_submitted_at: datetime
+    on_time: bool
+
+
+class ReportInvalid(Unprocessable):
+    """The report has errors; every issue and warning is listed at once."""
+
+    def __init__(self, result: ValidationResult) -> None:
+        count = len(result.errors)
+        super().__init__(
+            f"Báo cáo có {count} lỗi cần sửa trước khi gửi.", code="validation_failed"
+        )
+        self.issues = [issue.model_dump(mode="json") for issue in result.errors]
+        self.warnings = [issue.model_dump(mode="json") for issue in result.warnings]
+
+    def body(self) -> dict[str, Any]:
+        """``{"error": {"code", "message", "issues", "warnings"}}``."""
+        error = {"code": self.code, "message": self.message}
+        return {"error": {**error, "issues": self.issues, "warnings": self.warnings}}
+
+
+def field_problem(path: str, code: str, label: str, message: str) -> ReportInvalid:
+    """A 422 in the validation format for one problem outside the form (e.g. period_id)."""
+    issue = Issue.model_validate(
+        {
+            "path": path,
+            "code": code,
+            "field": path,
+            "label": label,
+            "message": message,
+            "severity": "error",
+        }
+    )
+    return ReportInvalid(ValidationResult(content={}, errors=[issue], warnings=[]))
+
+
+def is_on_time(first_submitted_at: datetime, due_at: datetime) -> bool:
+    """On time means the first submission arrived strictly before the deadline instant."""
+    return first_submitted_at < due_at
+
+
+def check_in_scope(unit_code: str, scope: Sequence[str], hint_url: str) -> None:
+    """Refuse a unit this instance does not serve, pointing to where it should go."""
+    if not scope or unit_code in scope:
+        return
+    where = f" Vui lòng gửi đến {hint_url}." if hint_url else " Vui lòng dùng địa chỉ chung."
+    raise DomainError(
+        f"Máy chủ tiếp nhận này không phục vụ đơn vị «{unit_code}».{where}",
+        code="unit_out_of_scope",
+        status=421,
+        details={"unit_code": unit_code, "served_units": list(scope), "endpoint": hint_url},
+    )
+
+
+def period_not_found(period_id: str) -> NotFound:
+    """The error for a period intake has not heard of."""
+    return NotFound(f"Không tìm thấy kỳ báo cáo «{period_id}».", code="period_not_found")
+
+
+def report_not_found(report_id: str) -> NotFound:
+    """The error for a report that does not exist or the caller may not see."""
+    return NotFound(f"Không tìm thấy báo cáo «{report_id}».", code="report_not_found")
+
+
+def check_period_open(period: Period) -> None:
+    """Units change nothing once the period is closed."""
+    if period.status != "open":
+        raise Conflict(
+            f"Kỳ báo cáo «{period.title}» đã khóa sổ, không thể thay đổi báo cáo.",
+            code="period_closed",
+        )
+
+
+def expected_unit(period: Period, unit_code: str) -> ExpectedUnit:
+    """The unit's entry in the period; refused when the period does not ask this unit."""
+    unit = period.expected(unit_code)
+    if unit is None:
+        raise Forbidden(
+            f"Đơn vị «{unit_code}» không thuộc danh sách đơn vị phải báo cáo "
+            f"kỳ «{period.title}».",
+            code="unit_not_expected",
+        )
+    return unit
+
+
+def check_can_submit(period: Period, unit_code: str) -> ExpectedUnit:
+    """A first submission needs an open period that asks this unit."""
+    unit = expected_unit(period, unit_code)
+    check_period_open(period)
+    return unit
+
+
+def report_exists(report_id: str) -> Conflict:
+    """A second submission instead of an amendment."""
+    return Conflict(
+        "Đơn vị đã gửi báo cáo cho kỳ này; hãy cập nhật báo cáo đã gửi "
+        f"(PUT /v1/reports/{report_id}) thay vì gửi mới.",
+        code="report_exists",
+        details={"report_id": report_id, "location": f"/v1/reports/{report_id}"},
+    )
+
+
+def check_can_amend(report: Report, period: Period) -> None:
+    """A new version replaces a submitted, returned or withdrawn report, not an accepted one."""
+    check_period_open(period)
+    if report.status == "accepted":
+        raise Conflict(
+            "Báo cáo đã được Phòng Nội vụ chấp nhận, không thể sửa; "
+            "liên hệ Phòng Nội vụ nếu cần điều chỉnh.",
+            code="report_accepted",
+        )
+
+
+def check_can_withdraw(report: Report, period: Period) -> None:
+    """Only a report still under consideration can be withdrawn."""
+    check_period_open(period)
+    if report.status == "withdrawn":
+        raise Conflict("Báo cáo đã được rút trước đó.", code="report_withdrawn")
+    if report.status == "accepted":
+        raise Conflict("Báo cáo đã được chấp nhận, không thể rút.", code="report_accepted")
+
+
+def check_can_review(
+    report: Report, period: Period, decision: Decision, expected_version: int | None
+) -> None:
+    """Reviewers decide on a submitted version; returning needs an open period to resubmit."""
+    if report.status == "withdrawn":
+        raise Conflict("Báo cáo đã bị đơn vị rút, không thể xét duyệt.", code="report_withdrawn")
+    if report.status == "returned":
+        raise Conflict(
+            "Báo cáo đã được trả lại và đang chờ đơn vị gửi phiên bản mới.",
+            code="report_awaiting_resubmission",
+        )
+    if report.status == "accepted":
+        raise Conflict("Báo cáo đã được chấp nhận trước đó.", code="report_already_reviewed")
+    if expected_version is not None and expected_version != report.version:
+        raise version_changed(report.version)
+    if decision == "returned":
+        check_period_open(period)
+
+
+def version_changed(current: int | None) -> Conflict:
+    """Someone changed the report between reading and writing it."""
+    shown = f" (phiên bản hiện tại: {current})" if current is not None else ""
+    return Conflict(
+        f"Báo cáo vừa được người khác cập nhật{shown}; vui lòng tải lại rồi thử lại.",
+        code="report_changed",
+        details={"current_version": current} if current is not None else None,
+    )
+
+
+def status_after_review(decision: Decision) -> ReportStatus:
+    """Accepted stays accepted; returned waits for the unit's next version."""
+    return "accepted" if decision == "accepted" else "returned"
+
+
+def clean_reason(raw: str, *, label: str, code: str, required: bool, max_length: int) -> str:
+    """Free text from a reviewer: NFC, trimmed, no control characters, within the limit."""
+    try:
+        text = clean_text(raw)
+    except TextRejected as exc:
+        raise Unprocessable(
+            f"{label} chứa ký tự không được phép ({exc.codepoint}) ở vị trí {exc.position + 1}.",
+            code=exc.code,
+        ) from None
+    if required and not text:
+        raise Unprocessable(f"{label} là bắt buộc.", code=code)
+    if len(text) > max_length:
+        raise Unprocessable(
+            f"{label} dài {len(text)} ký tự, vượt quá giới hạn {max_length} ký tự.",
+            code="too_long",
+        )
+    return text
+
+
+def request_fingerprint(operation: str, body: Any) -> str:
+    """Hash of what a request asks for, to tell a retry from a reuse of its idempotency key."""
+    text = json.dumps([operation, body], sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def check_idempotency_key(key: str | None) -> str | None:
+    """A usable Idempotency-Key header value, or None when none was sent."""
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > IDEMPOTENCY_KEY_MAX or not key.isprintable() or not key.isascii():
+        raise DomainError(
+            f"Idempotency-Key phải là chuỗi ASCII in được, tối đa {IDEMPOTENCY_KEY_MAX} ký tự.",
+            code="invalid_idempotency_key",
+            status=400,
+        )
+    return key
+
+
+def idempotency_key_reused() -> Conflict:
+    """The key was used before for a different request."""
+    return Conflict(
+        "Idempotency-Key này đã được dùng cho một yêu cầu khác; hãy dùng khóa mới.",
+        code="idempotency_key_reused",
+    )
+
+
+def text_digest(text: str) -> str:
+    """Stable identity of a difficulty's text within a report."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def new_difficulties(entries: Iterable[str], already_raised: Iterable[str]) -> list[str]:
+    """Entries not yet raised for the report, once each, in the order written."""
+    seen = set(already_raised)
+    fresh: list[str] = []
+    for entry in entries:
+        digest = text_digest(entry)
+        if digest not in seen:
+            seen.add(digest)
+            fresh.append(entry)
+    return fresh
+
+
+def receipt(
+    *,
+    period: Period,
+    unit: ExpectedUnit,
+    report_id: str,
+    version: int,
+    submitted_at: datetime,
+    on_time: bool,
+    content_sha256: str,
+) -> dict[str, Any]:
+    """What the unit keeps as proof of submission."""
+    timeliness = "đúng hạn" if on_time else "trễ hạn"
+    return {
+        "report_id": report_id,
+        "period_id": period.period_id,
+        "period_title": period.title,
+        "unit_code": unit.code,
+        "unit_name": unit.name,
+        "version": version,
+        "form_id": period.form_id,
+        "form_version": period.form_version,
+        "submitted_at": submitted_at.isoformat(),
+        "on_time": on_time,
+        "content_sha256": content_sha256,
+        "text": (
+            f"Đã nhận báo cáo {period.title} của {unit.name} (phiên bản {version}) "
+            f"lúc {format_vn_datetime(submitted_at)}, {timeliness}."
+        ),
+    }
+
+
+def content_body(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The report body without the envelope key ``period_id``."""
+    return {key: value for key, value in body.items() if key != "period_id"}

@@ -1,0 +1,116 @@
+"""The signed session cookie: the bearer token and a CSRF token, nothing stored server-side.
+
+The cookie value is ``base64url(json).base64url(hmac_sha256)``. It is HttpOnly so scripts
+never see the token, and SameSite=Lax plus a per-session CSRF token guard the POST forms.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+COOKIE_NAME = "danvan_session"
+CSRF_FIELD = "csrf_token"
+
+
+@dataclass(frozen=True)
+class Session:
+    """Who is signed in (if anyone) and the CSRF token their forms must carry."""
+
+    csrf: str
+    issued_at: int
+    token: str | None = None
+    username: str | None = None
+    role: str | None = None
+    unit_code: str | None = None
+    # When the bearer token expires (epoch seconds); the portal signs out after that.
+    token_expires_at: int | None = None
+
+    @property
+    def signed_in(self) -> bool:
+        """True when the session carries a bearer token."""
+        return self.token is not None
+
+    def is_expired(self, now: int) -> bool:
+        """True when the bearer token has expired."""
+        return self.token_expires_at is not None and now >= self.token_expires_at
+
+    def sign_in(
+        self, *, token: str, username: str, role: str, unit_code: str | None, expires_at: int
+    ) -> Session:
+        """A new session for the account; the CSRF token is renewed (no fixation)."""
+        return replace(
+            self,
+            csrf=new_csrf_token(),
+            token=token,
+            username=username,
+            role=role,
+            unit_code=unit_code,
+            token_expires_at=expires_at,
+        )
+
+
+def new_csrf_token() -> str:
+    """A fresh random CSRF token."""
+    return secrets.token_urlsafe(32)
+
+
+def anonymous_session(now: int) -> Session:
+    """A session with nobody signed in, so the login form has a CSRF token too."""
+    return Session(csrf=new_csrf_token(), issued_at=now)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _mac(secret: str, payload: str) -> str:
+    digest = hmac.new(secret.encode("utf-8"), b"danvan-portal-session:" + payload.encode(), "sha256")
+    return _b64(digest.digest())
+
+
+def encode_session(session: Session, secret: str) -> str:
+    """The signed cookie value of a session."""
+    payload = _b64(json.dumps(asdict(session), separators=(",", ":")).encode("utf-8"))
+    return f"{payload}.{_mac(secret, payload)}"
+
+
+def decode_session(value: str | None, secret: str, *, now: int, max_age: int) -> Session | None:
+    """The session in a cookie, or None when absent, tampered with, malformed or too old."""
+    if not value or value.count(".") != 1:
+        return None
+    payload, signature = value.split(".")
+    if not hmac.compare_digest(signature, _mac(secret, payload)):
+        return None
+    try:
+        data: Any = json.loads(_unb64(payload))
+        session = Session(**data)
+    except (ValueError, TypeError, binascii.Error):
+        return None
+    if not isinstance(session.csrf, str) or not isinstance(session.issued_at, int):
+        return None
+    if now - session.issued_at > max_age:
+        return None
+    return session
+
+
+def csrf_matches(session: Session | None, submitted: str | None) -> bool:
+    """True when the form's CSRF token is the session's (compared in constant time)."""
+    if session is None or not submitted:
+        return False
+    return hmac.compare_digest(session.csrf.encode(), submitted.encode())
+
+
+def hash_for_log(text: str) -> str:
+    """A short stable fingerprint (e.g. of a username) that is not the personal data itself."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]

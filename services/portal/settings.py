@@ -1,0 +1,36 @@
+"""Portal settings: where the backends are and how the session cookie is signed."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from shared.settings import DEVELOPMENT_PLACEHOLDER, ServiceSettings, refuse_placeholder
+
+
+class PortalSettings(ServiceSettings):
+    """The web portal: no database, only the backends' URLs and a session secret."""
+
+    service_name: str = "portal"
+    http_port: int = Field(8000, alias="DANVAN_HTTP_PORT")
+    registry_url: str = Field("http://127.0.0.1:8001", alias="DANVAN_REGISTRY_URL")
+    intake_url: str = Field("http://127.0.0.1:8002", alias="DANVAN_INTAKE_URL")
+    reminders_url: str = Field("http://127.0.0.1:8003", alias="DANVAN_REMINDERS_URL")
+    consolidation_url: str = Field("http://127.0.0.1:8004", alias="DANVAN_CONSOLIDATION_URL")
+    session_secret: str = Field(DEVELOPMENT_PLACEHOLDER, alias="DANVAN_PORTAL_SESSION_SECRET")
+    # Behind the gateway's TLS in production; the embedded default is plain http on 127.0.0.1.
+    cookie_secure: bool = Field(False, alias="DANVAN_PORTAL_COOKIE_SECURE")
+    session_max_age_seconds: int = Field(
+        8 * 3600, alias="DANVAN_PORTAL_SESSION_MAX_AGE_SECONDS", ge=60, le=7 * 86_400
+    )
+    backend_timeout_seconds: float = Field(10.0, alias="DANVAN_PORTAL_BACKEND_TIMEOUT", gt=0)
+
+    def _no_placeholder_database_in_production(self) -> PortalSettings:
+        # Overrides the base check: the portal keeps nothing durable, so it has no database.
+        return self
+
+    @model_validator(mode="after")
+    def _real_secret_in_production(self) -> PortalSettings:
+        refuse_placeholder(self.env, "DANVAN_PORTAL_SESSION_SECRET", self.session_secret)
+        if self.env == "production" and len(self.session_secret) < 32:
+            raise ValueError("DANVAN_PORTAL_SESSION_SECRET must be at least 32 characters")
+        return self

@@ -1,0 +1,89 @@
+"""Reminders settings: the policy, the channels, the portal link and the urging letter."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from pathlib import Path
+
+from pydantic import Field, model_validator
+
+from services.reminders.domain import ReminderPolicy
+from shared.settings import DEVELOPMENT_PLACEHOLDER, ServiceSettings, refuse_placeholder
+
+
+class RemindersSettings(ServiceSettings):
+    """When and how units are urged; list values come from the environment as JSON."""
+
+    service_name: str = "reminders"
+    http_port: int = Field(8003, alias="DANVAN_HTTP_PORT")
+
+    before_days: tuple[int, ...] = Field((7, 3, 1), alias="DANVAN_REMINDERS_BEFORE_DAYS")
+    send_time: time = Field(time(8, 0), alias="DANVAN_REMINDERS_SEND_TIME")
+    overdue_every_working_days: int = Field(2, alias="DANVAN_REMINDERS_OVERDUE_EVERY_WORKING_DAYS")
+    escalate_after_days: int = Field(3, alias="DANVAN_REMINDERS_ESCALATE_AFTER_DAYS")
+    quiet_start: time = Field(time(21, 0), alias="DANVAN_REMINDERS_QUIET_START")
+    quiet_end: time = Field(time(7, 0), alias="DANVAN_REMINDERS_QUIET_END")
+    skip_weekends: bool = Field(True, alias="DANVAN_REMINDERS_SKIP_WEEKENDS")
+    holidays: tuple[date, ...] = Field((), alias="DANVAN_REMINDERS_HOLIDAYS")
+    template_dir: Path | None = Field(None, alias="DANVAN_REMINDERS_TEMPLATE_DIR")
+    reviewer_emails: tuple[str, ...] = Field((), alias="DANVAN_REMINDERS_REVIEWER_EMAILS")
+    portal_url: str = Field("http://127.0.0.1:8000", alias="DANVAN_PORTAL_URL")
+
+    tick_seconds: float = Field(60.0, alias="DANVAN_REMINDERS_TICK_SECONDS", gt=0)
+    scheduler_enabled: bool = Field(True, alias="DANVAN_REMINDERS_SCHEDULER_ENABLED")
+    delivery_attempts: int = Field(4, alias="DANVAN_REMINDERS_DELIVERY_ATTEMPTS", ge=1, le=20)
+    retry_backoff_seconds: float = Field(2.0, alias="DANVAN_REMINDERS_RETRY_BACKOFF_SECONDS", ge=0)
+    retry_backoff_cap_seconds: float = Field(
+        60.0, alias="DANVAN_REMINDERS_RETRY_BACKOFF_CAP_SECONDS", ge=0
+    )
+    delivery_concurrency: int = Field(8, alias="DANVAN_REMINDERS_DELIVERY_CONCURRENCY", ge=1)
+    delivery_lease_seconds: float = Field(
+        900.0, alias="DANVAN_REMINDERS_DELIVERY_LEASE_SECONDS", gt=0
+    )
+
+    smtp_enabled: bool = Field(True, alias="DANVAN_SMTP_ENABLED")
+    smtp_host: str = Field("127.0.0.1", alias="DANVAN_SMTP_HOST")
+    smtp_port: int = Field(8025, alias="DANVAN_SMTP_PORT", ge=1, le=65535)
+    smtp_starttls: bool = Field(False, alias="DANVAN_SMTP_STARTTLS")
+    smtp_username: str = Field("", alias="DANVAN_SMTP_USERNAME")
+    smtp_password: str = Field("", alias="DANVAN_SMTP_PASSWORD")
+    smtp_from: str = Field(
+        "Phòng Nội vụ thị xã Hồng Lĩnh <don-doc@honglinh.local>", alias="DANVAN_SMTP_FROM"
+    )
+    smtp_timeout_seconds: float = Field(15.0, alias="DANVAN_SMTP_TIMEOUT_SECONDS", gt=0)
+
+    webhook_secret: str = Field(DEVELOPMENT_PLACEHOLDER, alias="DANVAN_REMINDERS_WEBHOOK_SECRET")
+    webhook_gateway_url: str = Field("", alias="DANVAN_REMINDERS_WEBHOOK_GATEWAY_URL")
+    webhook_timeout_seconds: float = Field(10.0, alias="DANVAN_REMINDERS_WEBHOOK_TIMEOUT_SECONDS")
+
+    letter_authority: str = Field("Ủy ban nhân dân", alias="DANVAN_LETTER_AUTHORITY")
+    letter_issuer: str = Field("Thị xã Hồng Lĩnh", alias="DANVAN_LETTER_ISSUER")
+    letter_number_suffix: str = Field("UBND-NV", alias="DANVAN_LETTER_NUMBER_SUFFIX")
+    letter_place: str = Field("Hồng Lĩnh", alias="DANVAN_LETTER_PLACE")
+    letter_signer_title: str = Field("Phó Chủ tịch", alias="DANVAN_LETTER_SIGNER_TITLE")
+    letter_signer_name: str = Field("", alias="DANVAN_LETTER_SIGNER_NAME")
+    letter_head_title: str = Field("Chủ tịch", alias="DANVAN_LETTER_HEAD_TITLE")
+    letter_copies: tuple[str, ...] = Field(
+        ("Như trên", "Chủ tịch, các PCT UBND thị xã (b/c)"), alias="DANVAN_LETTER_COPIES"
+    )
+    letter_grace_working_days: int = Field(3, alias="DANVAN_LETTER_GRACE_WORKING_DAYS", ge=1)
+
+    @model_validator(mode="after")
+    def _valid_policy_and_secrets(self) -> RemindersSettings:
+        self.policy()
+        # Units' webhook addresses come from the registry, so any deployment may sign.
+        refuse_placeholder(self.env, "DANVAN_REMINDERS_WEBHOOK_SECRET", self.webhook_secret)
+        return self
+
+    def policy(self) -> ReminderPolicy:
+        """The reminder policy these settings describe (raises on a bad configuration)."""
+        return ReminderPolicy(
+            before_days=self.before_days,
+            send_time=self.send_time,
+            overdue_every_working_days=self.overdue_every_working_days,
+            escalate_after_days=self.escalate_after_days,
+            quiet_start=self.quiet_start,
+            quiet_end=self.quiet_end,
+            skip_weekends=self.skip_weekends,
+            holidays=frozenset(self.holidays),
+        )

@@ -1,0 +1,41 @@
+"""Writes the AsyncAPI document of every service: `python -m shared.asyncapi docs/asyncapi`."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from faststream.specification import AsyncAPI
+
+SERVICES = ("registry", "intake", "reminders", "consolidation")
+
+
+def generate(out_dir: Path) -> list[Path]:
+    """Build each service's app (nothing connects) and write its AsyncAPI JSON."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    with tempfile.TemporaryDirectory() as scratch:
+        os.environ["DANVAN_DATA_DIR"] = scratch
+        for name in SERVICES:
+            module = importlib.import_module(f"services.{name}.app")
+            app = module.create_app()
+            broker = app.state.runtime.bus.broker
+            spec = AsyncAPI(
+                broker,
+                title=f"danvan {name}",
+                version="1.0",
+                description=f"Sự kiện của dịch vụ {name} (NATS JetStream)",
+            )
+            path = out_dir / f"{name}.json"
+            path.write_text(spec.to_specification().to_json(), encoding="utf-8")
+            written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/asyncapi")
+    for written_path in generate(target):
+        sys.stdout.write(f"{written_path}\n")

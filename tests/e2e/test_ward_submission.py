@@ -1,0 +1,133 @@
+"""A ward signs in, submits its 6-month report, and consolidation shows it — the whole system
+started as `make run` starts it, driven over HTTP."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from tests.e2e.system import System
+
+pytestmark = pytest.mark.e2e
+
+PASSWORD = "e2e-mat-khau"
+
+
+def login(system: System, username: str) -> dict[str, str]:
+    response = httpx.post(
+        system.url("registry") + "/v1/auth/token",
+        data={"username": username, "password": PASSWORD},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def full_report(period_id: str) -> dict[str, object]:
+    sections = {
+        str(n): {"narrative": f"Kết quả thực hiện nhiệm vụ {n}.", "indicators": {}}
+        for n in range(1, 9)
+    }
+    sections["1"]["indicators"] = {"van_ban_ban_hanh": 3, "hoi_nghi_quan_triet": 2}
+    sections["4"]["indicators"] = {"ho_so_tthc_tiep_nhan": 120, "ho_so_tthc_dung_han": 118}
+    sections["6"]["indicators"] = {"nhan_dan_dong_gop": 125.5}
+    return {
+        "period_id": period_id,
+        "sections": sections,
+        "ton_tai_han_che": "Một số chỉ tiêu còn chậm.",
+        "phuong_huong": "Tiếp tục thực hiện kế hoạch.",
+        "de_xuat_kien_nghi": "",
+        "vuong_mac": ["Cần hướng dẫn cách tính số lượt người tham gia."],
+    }
+
+
+def wait_for(check, timeout: float = 15.0, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout}s")
+        time.sleep(interval)
+
+
+def test_every_service_answers_health_readiness_and_metrics(system: System):
+    for service in ("registry", "intake", "reminders", "consolidation", "portal"):
+        for path in ("/healthz", "/readyz", "/metrics"):
+            response = httpx.get(system.url(service) + path, timeout=5)
+            assert response.status_code == 200, (service, path, response.text)
+
+
+def test_ward_report_reaches_consolidation_as_late_submission(system: System):
+    ward = login(system, "18115")
+    reviewer = login(system, "pnv")
+    completeness_url = system.url("consolidation") + "/v1/periods/2023-H1/completeness"
+
+    def consolidation_knows_period():
+        response = httpx.get(completeness_url, headers=reviewer, timeout=5)
+        return response.status_code == 200 and response.json()["expected"] == 20
+
+    wait_for(consolidation_knows_period)
+    before = httpx.get(completeness_url, headers=reviewer, timeout=5).json()
+    assert "18115" in [u["code"] for u in before["missing"]]
+
+    def intake_knows_period():
+        response = httpx.get(
+            system.url("intake") + "/v1/periods/2023-H1/form", headers=ward, timeout=5
+        )
+        return response.status_code == 200
+
+    wait_for(intake_knows_period)
+    submitted = httpx.post(
+        system.url("intake") + "/v1/reports", json=full_report("2023-H1"), headers=ward, timeout=10
+    )
+    assert submitted.status_code == 201, submitted.text
+    receipt = submitted.json()
+    assert receipt["on_time"] is False  # the deadline 10/06/2023 has passed
+    started = time.monotonic()
+
+    def shows_submission():
+        body = httpx.get(completeness_url, headers=reviewer, timeout=5).json()
+        return body if body["submitted"] == before["submitted"] + 1 else None
+
+    after = wait_for(shows_submission, timeout=10)
+    elapsed = time.monotonic() - started
+    assert after["late"] == before["late"] + 1
+    assert "18115" not in [u["code"] for u in after["missing"]]
+    assert elapsed < 5, f"consolidation took {elapsed:.2f}s"
+
+    stored = httpx.get(
+        system.url("intake") + f"/v1/reports/{receipt['report_id']}", headers=ward, timeout=5
+    )
+    assert stored.status_code == 200
+    assert stored.json()["content"]["sections"]["6"]["indicators"]["nhan_dan_dong_gop"] == "125.5"
+
+
+def test_bad_input_gets_a_clear_error_and_changes_nothing(system: System):
+    ward = login(system, "18118")
+    url = system.url("intake") + "/v1/reports"
+    malformed = httpx.post(
+        url,
+        content=b"{not json",
+        headers={**ward, "Content-Type": "application/json"},
+        timeout=5,
+    )
+    assert malformed.status_code == 400
+    assert malformed.json()["error"]["code"] == "malformed_json"
+    unknown = httpx.post(url, json=full_report("2099-H1"), headers=ward, timeout=5)
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["code"] == "period_not_found"
+    anonymous = httpx.post(url, json=full_report("2023-H1"), timeout=5)
+    assert anonymous.status_code == 401
+    forged = httpx.post(
+        url, json=full_report("2023-H1"), headers={"Authorization": "Bearer abc.def.ghi"}, timeout=5
+    )
+    assert forged.status_code == 401
+    for response in (malformed, unknown, anonymous, forged):
+        assert response.json()["error"]["message"]
+    listing = httpx.get(url, params={"period_id": "2023-H1"}, headers=ward, timeout=5)
+    assert listing.status_code == 200
+    assert listing.json() in ([], {"items": []}) or not listing.json().get("items")
