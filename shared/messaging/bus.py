@@ -54,6 +54,8 @@ class EventBus:
                 NatsPrometheusMiddleware(registry=registry, app_name=settings.service_name)
             ],
             graceful_timeout=10.0,
+            # FastStream logs every message; ours carry event ids at the right level instead.
+            log_level=logging.DEBUG,
         )
         self.policy = DeliveryPolicy(
             max_deliver=settings.consumer_max_deliver,
