@@ -68,7 +68,9 @@ class Harness:
         if self.fail is not None:
             await self.fail(event)
         await session.execute(
-            applied.insert().values(report_id=event.payload.report_id, version=event.payload.version)
+            applied.insert().values(
+                report_id=event.payload.report_id, version=event.payload.version
+            )
         )
 
     async def submit(self, *events: ReportSubmitted) -> None:

@@ -9,6 +9,7 @@ import nats
 import pytest
 
 from shared.contracts.streams import DEAD_LETTERS, INTAKE
+from shared.dlq import list_dead_letters, replay
 from tests.integration.messaging.harness import Harness, report_event, running, settings_for
 from tests.support.http import eventually
 
@@ -106,6 +107,23 @@ async def test_failing_handler_is_retried_then_dead_lettered_while_later_events_
         assert message.headers["Danvan-Reason"] == "handler_failed"
         assert message.headers["Danvan-Original-Subject"] == "danvan.intake.report.submitted.v1"
         assert json.loads(message.data)["payload"]["report_id"] == "poison"
+
+        # The operator fixes the cause and replays it: applied once, the DLQ is empty.
+        harness.fail = None
+        nc = await nats.connect(nats_server.url)
+        try:
+            js = nc.jetstream()
+            [row] = await list_dead_letters(js)
+            assert row["reason"] == "handler_failed" and row["seq"] == 1
+            await replay(js, 1)
+            assert await list_dead_letters(js) == []
+        finally:
+            await nc.close()
+
+        async def replayed() -> bool:
+            return await harness.applied_count("poison") == 1
+
+        await eventually(replayed)
 
 
 async def test_malformed_event_goes_straight_to_dead_letters(nats_server, databases):
