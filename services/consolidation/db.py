@@ -249,9 +249,12 @@ def difficulty_values(record: DifficultyRecord) -> dict[str, Any]:
     }
 
 
-async def load_period(session: AsyncSession, period_id: str) -> PeriodInfo | None:
-    """A period, if its event has arrived."""
-    row = (await session.execute(select(periods).where(periods.c.period_id == period_id))).first()
+async def load_period(
+    session: AsyncSession, period_id: str, *, for_update: bool = False
+) -> PeriodInfo | None:
+    """A period, if its event has arrived (locked for the transaction when asked)."""
+    query = select(periods).where(periods.c.period_id == period_id)
+    row = (await session.execute(query.with_for_update() if for_update else query)).first()
     return period_from_row(row) if row else None
 
 
@@ -284,8 +287,9 @@ async def next_revision(session: AsyncSession, period_id: str) -> int:
 
 
 async def load_report(session: AsyncSession, report_id: str) -> ReportRecord | None:
-    """One report record."""
-    row = (await session.execute(select(reports).where(reports.c.report_id == report_id))).first()
+    """One report record, locked for the transaction (PostgreSQL; SQLite has one writer)."""
+    query = select(reports).where(reports.c.report_id == report_id).with_for_update()
+    row = (await session.execute(query)).first()
     return report_from_row(row) if row else None
 
 
@@ -314,18 +318,13 @@ async def period_reports(
 
 
 async def load_difficulty(session: AsyncSession, difficulty_id: str) -> DifficultyRecord | None:
-    """One difficulty."""
-    row = (
-        await session.execute(
-            select(difficulties).where(difficulties.c.difficulty_id == difficulty_id)
-        )
-    ).first()
+    """One difficulty, locked for the transaction."""
+    query = select(difficulties).where(difficulties.c.difficulty_id == difficulty_id)
+    row = (await session.execute(query.with_for_update())).first()
     return difficulty_from_row(row) if row else None
 
 
-async def save_difficulty(
-    session: AsyncSession, record: DifficultyRecord, *, exists: bool
-) -> None:
+async def save_difficulty(session: AsyncSession, record: DifficultyRecord, *, exists: bool) -> None:
     """Insert or replace a difficulty."""
     values = difficulty_values(record)
     if exists:
@@ -366,7 +365,9 @@ async def save_unit(session: AsyncSession, values: dict[str, Any]) -> bool:
 
 async def unit_names(session: AsyncSession) -> dict[str, str]:
     """The newest name of every unit code (for units outside a period's expected set)."""
-    rows = (await session.execute(select(units.c.code, units.c.name).order_by(units.c.valid_from))).all()
+    rows = (
+        await session.execute(select(units.c.code, units.c.name).order_by(units.c.valid_from))
+    ).all()
     return {r.code: r.name for r in rows}
 
 

@@ -13,6 +13,17 @@ from services.consolidation.domain.completeness import (
     completeness,
     kind_rank,
 )
+from services.consolidation.domain.figures import (
+    DifficultyItem,
+    Figure,
+    IndicatorSummary,
+    SectionSummary,
+    Summary,
+    TextFieldSummary,
+    UnitText,
+    WarningItem,
+    json_number,
+)
 from services.consolidation.domain.records import (
     DifficultyRecord,
     PeriodInfo,
@@ -24,19 +35,7 @@ from services.consolidation.domain.records import (
     current_reports,
     earlier_period,
 )
-from services.consolidation.domain.summary import (
-    DifficultyItem,
-    Figure,
-    IndicatorSummary,
-    SectionSummary,
-    Summary,
-    TextFieldSummary,
-    UnitText,
-    WarningItem,
-    json_number,
-    parse_value,
-    summarise,
-)
+from services.consolidation.domain.summary import parse_value, summarise
 
 __all__ = [
     "KIND_LABELS",

@@ -1,0 +1,32 @@
+"""Run consolidation: `python -m services.consolidation` serves; `... rebuild` replays."""
+
+import sys
+
+from services.consolidation.settings import ConsolidationSettings
+from shared.service import configure_logging, serve
+
+
+def main(argv: list[str]) -> int:
+    """Serve the API, or rebuild the projections from the streams."""
+    settings = ConsolidationSettings()
+    if argv == ["rebuild"]:
+        from services.consolidation.rebuild import run_rebuild
+
+        configure_logging(settings.log_level)
+        report = run_rebuild(settings)
+        print(
+            f"Đã dựng lại dữ liệu tổng hợp: {report.applied} sự kiện áp dụng, "
+            f"{report.duplicates} trùng lặp, {report.skipped} bỏ qua."
+        )
+        return 0
+    if argv:
+        print("Cách dùng: python -m services.consolidation [rebuild]", file=sys.stderr)
+        return 2
+    from services.consolidation.app import create_app
+
+    serve(create_app(settings), settings)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,163 @@
+"""Rebuild: empty the projections and replay the registry and intake streams from the start.
+
+An ephemeral ordered consumer reads each stream up to its last message at the start of the
+rebuild; every event is applied by the same projector the live service uses, and its id is
+claimed for the live durable consumer, so a later redelivery is a harmless duplicate. It all
+happens in one transaction: readers see the old projections until the new ones are complete,
+and a failure leaves the old ones in place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import nats
+from nats.js import api as js_api
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.consolidation import db
+from services.consolidation.app import MIGRATIONS
+from services.consolidation.handlers import Projector
+from services.consolidation.settings import ConsolidationSettings
+from services.consolidation.subscribers import subscriptions
+from shared.clock import Clock, SystemClock
+from shared.contracts.streams import stream_for_subject
+from shared.db import create_engine, make_session_factory
+from shared.messaging.consumer import Subscription
+from shared.messaging.inbox import claim_event
+from shared.messaging.provision import ConsumerSpec, provision
+from shared.migrations import upgrade_to_head
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RebuildReport:
+    """What a rebuild read and applied."""
+
+    applied: int = 0
+    duplicates: int = 0
+    skipped: int = 0
+    streams: dict[str, int] = field(default_factory=dict)
+
+
+async def rebuild(
+    settings: ConsolidationSettings,
+    *,
+    clock: Clock | None = None,
+    idle_timeout: float = 10.0,
+) -> RebuildReport:
+    """Replace the projections with a replay of every consumed stream."""
+    engine = create_engine(settings.resolved_database_url)
+    connection = await nats.connect(
+        settings.nats_url.split(","), name=f"{settings.service_name}-rebuild", connect_timeout=5
+    )
+    try:
+        await upgrade_to_head(engine, MIGRATIONS)
+        sessions = make_session_factory(engine)
+        projector = Projector(clock or SystemClock(), publish=False)
+        subs = subscriptions(projector)
+        js = connection.jetstream()
+        # A fresh NATS store has no streams yet; replaying nothing is then the right answer.
+        await provision(
+            js,
+            replicas=settings.stream_replicas,
+            duplicate_window=settings.duplicate_window_seconds,
+        )
+        report = RebuildReport()
+        async with sessions() as session, session.begin():
+            await db.clear_projections(session)
+            for stream, stream_subs in _by_stream(subs).items():
+                await _replay(js, session, settings, stream, stream_subs, report, idle_timeout)
+        log.info(
+            "rebuild done: %d applied, %d duplicates, %d skipped",
+            report.applied,
+            report.duplicates,
+            report.skipped,
+        )
+        return report
+    finally:
+        await connection.close()
+        await engine.dispose()
+
+
+def _by_stream(subs: list[Subscription]) -> dict[str, list[Subscription]]:
+    grouped: dict[str, list[Subscription]] = {}
+    for sub in subs:
+        grouped.setdefault(stream_for_subject(sub.subject).name, []).append(sub)
+    return grouped
+
+
+async def _replay(
+    js: Any,
+    session: AsyncSession,
+    settings: ConsolidationSettings,
+    stream: str,
+    subs: list[Subscription],
+    report: RebuildReport,
+    idle_timeout: float,
+) -> None:
+    info = await js.stream_info(stream)
+    last = int(info.state.last_seq)
+    report.streams[stream] = 0
+    if info.state.messages == 0:
+        return
+    by_subject = {s.subject: s for s in subs}
+    durable = {
+        s.subject: ConsumerSpec(settings.service_name, s.subject, settings.consumer_max_deliver)
+        for s in subs
+    }
+    subject_filter = stream_for_subject(subs[0].subject).subjects[0]
+    subscription = await js.subscribe(
+        subject_filter,
+        stream=stream,
+        ordered_consumer=True,
+        deliver_policy=js_api.DeliverPolicy.ALL,
+    )
+    try:
+        while True:
+            try:
+                msg = await subscription.next_msg(timeout=idle_timeout)
+            except (TimeoutError, nats.errors.TimeoutError):
+                raise TimeoutError(f"stream {stream} stopped before sequence {last}") from None
+            report.streams[stream] += 1
+            await _apply(session, msg, by_subject, durable, report)
+            # Caught up: nothing left, or past the end the stream had when the rebuild began.
+            if msg.metadata.num_pending == 0 or msg.metadata.sequence.stream >= last:
+                break
+    finally:
+        await subscription.unsubscribe()
+
+
+async def _apply(
+    session: AsyncSession,
+    msg: Any,
+    by_subject: dict[str, Subscription],
+    durable: dict[str, ConsumerSpec],
+    report: RebuildReport,
+) -> None:
+    sub = by_subject.get(msg.subject)
+    if sub is None:
+        report.skipped += 1  # a subject consolidation does not consume
+        return
+    try:
+        event = sub.contract.model_validate_json(msg.data)
+    except ValidationError:
+        log.warning("rebuild: invalid event at %s seq %s", msg.subject, msg.metadata.sequence)
+        report.skipped += 1
+        return
+    event_id = str(getattr(event, "event_id", ""))
+    if not await claim_event(session, db.processed_events, durable[sub.subject].durable, event_id):
+        report.duplicates += 1
+        return
+    await sub.handler(session, event)
+    report.applied += 1
+
+
+def run_rebuild(settings: ConsolidationSettings) -> RebuildReport:
+    """Blocking entry point for `python -m services.consolidation rebuild`."""
+    return asyncio.run(rebuild(settings))
