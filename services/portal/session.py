@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import json
 import secrets
@@ -29,6 +28,10 @@ class Session:
     username: str | None = None
     role: str | None = None
     unit_code: str | None = None
+    display_name: str = ""
+    # A one-time notice shown on the next page (e.g. "Đã đăng xuất."), then cleared.
+    flash: str | None = None
+    flash_kind: str = "info"
     # When the bearer token expires (epoch seconds); the portal signs out after that.
     token_expires_at: int | None = None
 
@@ -42,18 +45,36 @@ class Session:
         return self.token_expires_at is not None and now >= self.token_expires_at
 
     def sign_in(
-        self, *, token: str, username: str, role: str, unit_code: str | None, expires_at: int
+        self,
+        *,
+        token: str,
+        username: str,
+        role: str,
+        unit_code: str | None,
+        display_name: str,
+        now: int,
+        expires_at: int,
     ) -> Session:
         """A new session for the account; the CSRF token is renewed (no fixation)."""
         return replace(
             self,
             csrf=new_csrf_token(),
+            issued_at=now,
             token=token,
             username=username,
             role=role,
             unit_code=unit_code,
+            display_name=display_name,
             token_expires_at=expires_at,
         )
+
+    def with_flash(self, message: str, kind: str = "info") -> Session:
+        """The session carrying a notice for the next page."""
+        return replace(self, flash=message, flash_kind=kind)
+
+    def without_flash(self) -> Session:
+        """The session after its notice was shown."""
+        return replace(self, flash=None, flash_kind="info")
 
 
 def new_csrf_token() -> str:
@@ -75,7 +96,8 @@ def _unb64(text: str) -> bytes:
 
 
 def _mac(secret: str, payload: str) -> str:
-    digest = hmac.new(secret.encode("utf-8"), b"danvan-portal-session:" + payload.encode(), "sha256")
+    message = b"danvan-portal-session:" + payload.encode("ascii")
+    digest = hmac.new(secret.encode("utf-8"), message, "sha256")
     return _b64(digest.digest())
 
 
@@ -109,8 +131,3 @@ def csrf_matches(session: Session | None, submitted: str | None) -> bool:
     if session is None or not submitted:
         return False
     return hmac.compare_digest(session.csrf.encode(), submitted.encode())
-
-
-def hash_for_log(text: str) -> str:
-    """A short stable fingerprint (e.g. of a username) that is not the personal data itself."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]

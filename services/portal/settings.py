@@ -22,8 +22,12 @@ class PortalSettings(ServiceSettings):
     session_max_age_seconds: int = Field(
         8 * 3600, alias="DANVAN_PORTAL_SESSION_MAX_AGE_SECONDS", ge=60, le=7 * 86_400
     )
+    # A browser sends the report form URL-encoded: every Vietnamese letter becomes up to six
+    # bytes (%XX%XX), so a long report is several times its text; the base 1 MiB is too small.
+    max_body_bytes: int = Field(4 * 1_048_576, alias="DANVAN_MAX_BODY_BYTES", ge=1024)
     backend_timeout_seconds: float = Field(10.0, alias="DANVAN_PORTAL_BACKEND_TIMEOUT", gt=0)
 
+    @model_validator(mode="after")
     def _no_placeholder_database_in_production(self) -> PortalSettings:
         # Overrides the base check: the portal keeps nothing durable, so it has no database.
         return self

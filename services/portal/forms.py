@@ -1,0 +1,325 @@
+"""The report form as HTML fields: values in and out, and issues placed next to their field.
+
+Pure functions, no I/O. Every input is named by the dotted path intake uses in its issues
+("sections.4.indicators.ho_so_tthc_qua_han", "ton_tai_han_che", "vuong_mac" with entries
+"vuong_mac.0", ...), so a 422 maps back onto the page without a translation table.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from services.portal.figures import format_figure, parse_indicator
+from shared.forms import FormDefinition, Indicator, Section, TextField
+
+# Blank boxes offered for new "vướng mắc" entries, besides those already written.
+BLANK_DIFFICULTY_BOXES = 2
+
+FieldKind = Literal["count", "decimal", "yes_no", "text", "text_list"]
+FormValues = dict[str, str | list[str]]
+# What the functions read: any mapping of paths to typed text (entries for repeated fields).
+ValuesIn = Mapping[str, str | list[str]]
+
+_SECTION_PREFIX = re.compile(r"^Mục \d+\. [^:]+: ")
+
+
+@dataclass(frozen=True)
+class IssueView:
+    """One problem as the page shows it."""
+
+    path: str
+    label: str
+    message: str
+    severity: str = "error"
+
+    @property
+    def inline_message(self) -> str:
+        """The message shown next to its field, without the section prefix the field's
+        own section heading already shows ("Mục 4. Cải cách hành chính: ...")."""
+        return _SECTION_PREFIX.sub("", self.message, count=1) or self.message
+
+    @property
+    def anchor(self) -> str:
+        """The id of the input the issue belongs to (the summary links to it)."""
+        return self.path or "bieu-mau"
+
+
+@dataclass
+class FieldView:
+    """One input on the page."""
+
+    path: str
+    code: str
+    label: str
+    kind: FieldKind
+    value: str = ""
+    entries: list[str] = field(default_factory=list)
+    required: bool = False
+    max_length: int | None = None
+    hint: str = ""
+    errors: list[IssueView] = field(default_factory=list)
+    warnings: list[IssueView] = field(default_factory=list)
+    entry_errors: dict[int, list[IssueView]] = field(default_factory=dict)
+
+    @property
+    def invalid(self) -> bool:
+        """True when an error is attached to the field or one of its entries."""
+        return bool(self.errors) or any(self.entry_errors.values())
+
+
+@dataclass
+class SectionView:
+    """One task area: its narrative and indicators."""
+
+    number: int
+    title: str
+    plan_ref: str | None
+    path: str
+    narrative: FieldView
+    indicators: list[FieldView]
+    errors: list[IssueView] = field(default_factory=list)
+
+
+@dataclass
+class FormView:
+    """The whole form with the values to show and every issue placed."""
+
+    form_id: str
+    version: str
+    kind: str
+    title: str
+    sections: list[SectionView]
+    text_fields: list[FieldView]
+    errors: list[IssueView]
+    warnings: list[IssueView]
+    # Issues whose path names no input on the page (shown only in the summary).
+    general: list[IssueView]
+
+
+class FormPayloadInvalid(ValueError):
+    """The backend's form definition could not be read."""
+
+
+def parse_form_payload(payload: Any) -> FormDefinition:
+    """The form definition in intake's answer (bare, or under a "form" key)."""
+    if isinstance(payload, Mapping) and isinstance(payload.get("form"), Mapping):
+        payload = payload["form"]
+    if not isinstance(payload, Mapping):
+        raise FormPayloadInvalid("form definition is not an object")
+    known = set(FormDefinition.model_fields)
+    try:
+        return FormDefinition.model_validate({k: v for k, v in payload.items() if k in known})
+    except ValidationError as exc:
+        raise FormPayloadInvalid(str(exc)) from exc
+
+
+def indicator_path(section: Section, indicator: Indicator) -> str:
+    """The input name of an indicator."""
+    return f"sections.{section.key}.indicators.{indicator.code}"
+
+
+def narrative_path(section: Section) -> str:
+    """The input name of a section's narrative."""
+    return f"sections.{section.key}.narrative"
+
+
+def _hint(indicator: Indicator) -> str:
+    if indicator.type == "count":
+        return "Số nguyên ≥ 0. Để trống nếu không báo cáo (khác với 0)."
+    if indicator.type == "decimal":
+        places = indicator.decimal_places
+        return (
+            f"Số ≥ 0, tối đa {places} chữ số thập phân, dùng dấu phẩy (ví dụ 12,5). "
+            "Để trống nếu không báo cáo."
+        )
+    return ""
+
+
+def values_from_submission(form: FormDefinition, data: Mapping[str, Sequence[str]]) -> FormValues:
+    """The raw strings the user typed, keyed by path (blank difficulty boxes dropped)."""
+    values: FormValues = {}
+
+    def first(path: str) -> str:
+        found = data.get(path) or [""]
+        return found[0]
+
+    for section in form.sections:
+        values[narrative_path(section)] = first(narrative_path(section))
+        for indicator in section.indicators:
+            values[indicator_path(section, indicator)] = first(indicator_path(section, indicator))
+    for text in form.text_fields:
+        if text.repeated:
+            values[text.code] = [entry for entry in data.get(text.code) or [] if entry.strip()]
+        else:
+            values[text.code] = first(text.code)
+    return values
+
+
+def body_from_values(period_id: str, form: FormDefinition, values: ValuesIn) -> dict[str, Any]:
+    """The JSON body intake expects, from the typed values."""
+    body: dict[str, Any] = {"period_id": period_id}
+    if form.kind == "periodic":
+        sections: dict[str, Any] = {}
+        for section in form.sections:
+            sections[section.key] = {
+                "narrative": _text(values.get(narrative_path(section))),
+                "indicators": {
+                    ind.code: parse_indicator(ind, _text(values.get(indicator_path(section, ind))))
+                    for ind in section.indicators
+                },
+            }
+        body["sections"] = sections
+    for text in form.text_fields:
+        raw = values.get(text.code)
+        if text.repeated:
+            body[text.code] = list(raw) if isinstance(raw, list) else []
+        else:
+            body[text.code] = _text(raw)
+    return body
+
+
+def _text(value: str | list[str] | None) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def values_from_content(form: FormDefinition, content: Mapping[str, Any]) -> FormValues:
+    """The values to show when amending a stored report."""
+    values: FormValues = {}
+    sections = content.get("sections") or {}
+    for section in form.sections:
+        stored = sections.get(section.key) or {}
+        values[narrative_path(section)] = stored.get("narrative") or ""
+        figures = stored.get("indicators") or {}
+        for indicator in section.indicators:
+            values[indicator_path(section, indicator)] = format_figure(
+                indicator, figures.get(indicator.code)
+            )
+    for text in form.text_fields:
+        stored_value = content.get(text.code)
+        if text.repeated:
+            values[text.code] = [str(e) for e in stored_value or [] if isinstance(e, str)]
+        else:
+            values[text.code] = stored_value if isinstance(stored_value, str) else ""
+    return values
+
+
+def issue_views(raw: Iterable[Any], severity: str) -> list[IssueView]:
+    """Backend issues (dicts with path, label, message) as page issues."""
+    views = []
+    for item in raw:
+        if not isinstance(item, Mapping):
+            continue
+        views.append(
+            IssueView(
+                path=str(item.get("path") or ""),
+                label=str(item.get("label") or item.get("field") or ""),
+                message=str(item.get("message") or ""),
+                severity=str(item.get("severity") or severity),
+            )
+        )
+    return views
+
+
+def build_form_view(
+    form: FormDefinition,
+    values: ValuesIn,
+    errors: Sequence[IssueView] = (),
+    warnings: Sequence[IssueView] = (),
+) -> FormView:
+    """The form ready for the template: each input with its value and its issues."""
+    by_path: dict[str, FieldView] = {}
+    sections: list[SectionView] = []
+    section_by_path: dict[str, SectionView] = {}
+    for section in form.sections:
+        narrative = _text_field(narrative_path(section), section.narrative, values)
+        indicators = [
+            FieldView(
+                path=indicator_path(section, ind),
+                code=ind.code,
+                label=ind.label,
+                kind=ind.type,
+                value=_text(values.get(indicator_path(section, ind))),
+                hint=_hint(ind),
+            )
+            for ind in section.indicators
+        ]
+        view = SectionView(
+            number=section.number,
+            title=section.title,
+            plan_ref=section.plan_ref,
+            path=f"sections.{section.key}",
+            narrative=narrative,
+            indicators=indicators,
+        )
+        sections.append(view)
+        section_by_path[view.path] = view
+        by_path[narrative.path] = narrative
+        by_path.update((ind.path, ind) for ind in indicators)
+    text_fields = [_text_field(text.code, text, values) for text in form.text_fields]
+    by_path.update((text.path, text) for text in text_fields)
+    general: list[IssueView] = []
+    for issue in [*errors, *warnings]:
+        if not _place(issue, by_path, section_by_path):
+            general.append(issue)
+    return FormView(
+        form_id=form.form_id,
+        version=form.version,
+        kind=form.kind,
+        title=form.title,
+        sections=sections,
+        text_fields=text_fields,
+        errors=list(errors),
+        warnings=list(warnings),
+        general=general,
+    )
+
+
+def _text_field(path: str, text: TextField, values: ValuesIn) -> FieldView:
+    raw = values.get(path)
+    if text.repeated:
+        entries = list(raw) if isinstance(raw, list) else []
+        return FieldView(
+            path=path,
+            code=text.code,
+            label=text.label,
+            kind="text_list",
+            entries=entries + [""] * BLANK_DIFFICULTY_BOXES,
+            required=text.required,
+            max_length=text.max_length,
+            hint="Mỗi ô một vướng mắc; Phòng Nội vụ trả lời từng ý. Để trống các ô thừa.",
+        )
+    return FieldView(
+        path=path,
+        code=text.code,
+        label=text.label,
+        kind="text",
+        value=_text(raw),
+        required=text.required,
+        max_length=text.max_length,
+        hint='Nếu không có kết quả, ghi "Không phát sinh".' if path.startswith("sections.") else "",
+    )
+
+
+def _place(
+    issue: IssueView, by_path: dict[str, FieldView], sections: dict[str, SectionView]
+) -> bool:
+    """Attach an issue to its input, entry or section; False when nothing on the page fits."""
+    target = by_path.get(issue.path)
+    if target is not None:
+        (target.errors if issue.severity == "error" else target.warnings).append(issue)
+        return True
+    head, _, tail = issue.path.rpartition(".")
+    parent = by_path.get(head)
+    if parent is not None and parent.kind == "text_list" and tail.isdigit():
+        parent.entry_errors.setdefault(int(tail), []).append(issue)
+        return True
+    section = sections.get(issue.path)
+    if section is not None:
+        section.errors.append(issue)
+        return True
+    return False

@@ -1,0 +1,13 @@
+"""The portal's pages, one router per area."""
+
+from services.portal.views import auth, dashboard, report_form, report_page, unit_home
+
+ROUTERS = (
+    auth.router,
+    unit_home.router,
+    report_form.router,
+    report_page.router,
+    dashboard.router,
+)
+
+__all__ = ["ROUTERS"]

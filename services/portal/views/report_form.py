@@ -1,0 +1,288 @@
+"""The report form: blank or the current version, sent as a new report or a new version."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.datastructures import FormData
+
+from services.portal import forms
+from services.portal.clients import BackendError, Backends
+from services.portal.figures import NO, YES
+from services.portal.session import Session
+from services.portal.views.common import (
+    EXPIRED_NOTICE,
+    KnownUserDep,
+    LoginRequired,
+    Portal,
+    PortalDep,
+    SessionDep,
+    checked_form,
+    form_lists,
+    form_text,
+    redirect,
+    render,
+    require_role,
+    sign_in_with_password,
+    token_of,
+)
+from services.portal.wording import describe_deadline, parse_instant
+from shared.forms import FormDefinition, FormNotFound, UnknownUnitKind, form_for_unit, load_form
+
+router = APIRouter()
+
+REAUTH_NOTICE = (
+    "Phiên đăng nhập đã hết hạn nên báo cáo chưa được gửi. Nội dung bạn đã nhập vẫn được giữ "
+    "nguyên bên dưới: nhập lại mật khẩu rồi bấm gửi."
+)
+REPORT_EXISTS_NOTICE = (
+    "Đơn vị đã có báo cáo cho kỳ này (có thể đã gửi từ một cửa sổ hoặc máy khác). "
+    "Nội dung bạn vừa nhập vẫn được giữ nguyên bên dưới: bấm «Gửi bản cập nhật» để gửi "
+    "thành phiên bản mới, hoặc mở báo cáo đã gửi để xem."
+)
+
+
+@dataclass(frozen=True)
+class FormContext:
+    """What the form page needs besides the values: the period, the unit and the form.
+
+    Carried in a hidden field so a failed submission can be shown again with everything
+    the clerk typed even when intake cannot be reached; it is display and layout only
+    (intake validates every submission against its own copy of the form).
+    """
+
+    period: Mapping[str, Any]
+    unit: Mapping[str, Any] | None
+    form: FormDefinition
+
+    def to_hidden(self) -> str:
+        """The hidden-field value."""
+        unit = self.unit or {}
+        return json.dumps(
+            {
+                "period": dict(self.period),
+                "unit": {k: unit.get(k) for k in ("code", "name", "kind", "tags")},
+                "form_id": self.form.form_id,
+                "form_version": self.form.version,
+            },
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def from_hidden(cls, text: str, period_id: str) -> FormContext | None:
+        """The context of a posted form; None when absent or unusable."""
+        try:
+            data = json.loads(text)
+            period, unit = data["period"], data["unit"]
+            form = load_form(str(data["form_id"]), str(data["form_version"]))
+            if form.kind == "periodic":
+                form = form_for_unit(form, str(unit["kind"]), set(unit.get("tags") or ()))
+        except (ValueError, KeyError, TypeError, FormNotFound, UnknownUnitKind):
+            return None
+        if not isinstance(period, dict) or period.get("period_id") != period_id:
+            return None
+        return cls(period=period, unit=unit, form=form)
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any], period_id: str) -> FormContext:
+        """The context from intake's ``GET /v1/periods/{id}/form`` answer."""
+        period = payload.get("period")
+        unit = payload.get("unit")
+        return cls(
+            period=period if isinstance(period, Mapping) else {"period_id": period_id},
+            unit=unit if isinstance(unit, Mapping) else None,
+            form=forms.parse_form_payload(payload),
+        )
+
+
+async def _current_report(api: Backends, token: str, period_id: str) -> dict[str, Any] | None:
+    reports = await api.reports(token, period_id=period_id)
+    mine = [r for r in reports if r.get("period_id") == period_id]
+    mine.sort(key=lambda r: str(r.get("submitted_at") or ""))
+    return mine[-1] if mine else None
+
+
+def _form_page(
+    request: Request,
+    portal: Portal,
+    session: Session,
+    context: FormContext,
+    values: forms.FormValues,
+    *,
+    report: Mapping[str, Any] | None,
+    report_id: str | None,
+    errors: list[forms.IssueView] | None = None,
+    warnings: list[forms.IssueView] | None = None,
+    notice: str | None = None,
+    idempotency_key: str | None = None,
+    reauth: bool = False,
+    status_code: int = 200,
+) -> Response:
+    due_at = parse_instant(context.period.get("due_at"))
+    closed = context.period.get("status") == "closed"
+    deadline = describe_deadline(due_at, portal.clock.now(), closed=closed) if due_at else None
+    review = report.get("review") if report else None
+    return render(
+        request,
+        portal,
+        "report_form.html",
+        {
+            "title": f"Báo cáo {context.period.get('title') or ''}".strip(),
+            "period": context.period,
+            "unit": context.unit or {},
+            "deadline": deadline,
+            "form": forms.build_form_view(context.form, values, errors or [], warnings or []),
+            "form_context": context.to_hidden(),
+            "report": report,
+            "report_id": report_id or "",
+            "review": review if isinstance(review, Mapping) else None,
+            "notice": notice,
+            "idempotency_key": idempotency_key or str(uuid.uuid4()),
+            "reauth": reauth,
+            "yes": YES,
+            "no": NO,
+        },
+        session=session,
+        status_code=status_code,
+    )
+
+
+@router.get("/ky/{period_id}/bao-cao", include_in_schema=False)
+async def report_form(
+    period_id: str, request: Request, portal: PortalDep, session: SessionDep
+) -> Response:
+    """The form for the period: blank, or the current version to amend."""
+    require_role(session, "unit")
+    api, token = portal.api(), token_of(session)
+    payload, report = await asyncio.gather(
+        api.period_form(token, period_id), _current_report(api, token, period_id)
+    )
+    context = FormContext.from_payload(payload, period_id)
+    values: forms.FormValues = {}
+    if report is not None:
+        if report.get("status") == "accepted":
+            return redirect(
+                portal,
+                f"/bao-cao/{report['report_id']}",
+                session,
+                notice="Báo cáo đã được Phòng Nội vụ chấp nhận nên không sửa được nữa.",
+            )
+        full = await api.report(token, str(report["report_id"]))
+        values = forms.values_from_content(context.form, full.get("content") or {})
+    return _form_page(
+        request,
+        portal,
+        session,
+        context,
+        values,
+        report=report,
+        report_id=str(report["report_id"]) if report else None,
+    )
+
+
+@router.post("/ky/{period_id}/bao-cao", include_in_schema=False)
+async def submit_report(
+    period_id: str, request: Request, portal: PortalDep, session: KnownUserDep
+) -> Response:
+    """Send the form as a new report or a new version; problems come back next to fields.
+
+    Whatever goes wrong, the page comes back with everything the clerk typed, including
+    when the sign-in expired while the report was being written: the clerk types the
+    password again on the same page and the report is sent.
+    """
+    require_role(session, "unit")
+    posted = await checked_form(request, session)
+    api = portal.api()
+    context = FormContext.from_hidden(form_text(posted, "form_context"), period_id)
+    if context is None:
+        if session.is_expired(portal.now_epoch()):
+            raise LoginRequired(EXPIRED_NOTICE)
+        context = FormContext.from_payload(
+            await api.period_form(token_of(session), period_id), period_id
+        )
+    values = forms.values_from_submission(context.form, form_lists(posted))
+    body = forms.body_from_values(period_id, context.form, values)
+    report_id = form_text(posted, "report_id").strip() or None
+    key = form_text(posted, "idempotency_key").strip() or str(uuid.uuid4())
+
+    def again(notice: str, *, reauth: bool = False, status_code: int = 401) -> Response:
+        reason = form_text(posted, "return_reason")
+        return _form_page(
+            request,
+            portal,
+            session,
+            context,
+            values,
+            report={"status": "returned", "review": {"reason": reason}} if reason else None,
+            report_id=report_id,
+            notice=notice,
+            idempotency_key=key,
+            reauth=reauth,
+            status_code=status_code,
+        )
+
+    if session.is_expired(portal.now_epoch()):
+        password = form_text(posted, "reauth_password")
+        if not password:
+            return again(REAUTH_NOTICE, reauth=True)
+        try:
+            session = await sign_in_with_password(portal, session, str(session.username), password)
+        except BackendError as exc:
+            return again(exc.message, reauth=True)
+    try:
+        if report_id:
+            answer = await api.amend_report(token_of(session), report_id, body, key)
+        else:
+            answer = await api.submit_report(token_of(session), body, key)
+    except BackendError as exc:
+        if exc.status == 401:
+            return again(REAUTH_NOTICE, reauth=True)
+        return _refused_submission(
+            request, posted, portal, session, context, values, report_id, key, exc
+        )
+    return redirect(portal, f"/bao-cao/{answer['report_id']}?da-gui=1", session)
+
+
+def _refused_submission(
+    request: Request,
+    posted: FormData,
+    portal: Portal,
+    session: Session,
+    context: FormContext,
+    values: forms.FormValues,
+    report_id: str | None,
+    key: str,
+    exc: BackendError,
+) -> Response:
+    errors = forms.issue_views(exc.issues, "error")
+    warnings = forms.issue_views(exc.warnings, "warning")
+    notice = exc.message
+    if exc.code == "report_exists" and isinstance(exc.details, Mapping):
+        report_id = str(exc.details.get("report_id") or "") or report_id
+        notice = REPORT_EXISTS_NOTICE
+    # After a definite refusal nothing was stored, so the corrected form gets a fresh key;
+    # after a timeout or an unreachable intake the same key must be resent, so that a
+    # submission that did arrive is not made twice.
+    keep_key = exc.unavailable or exc.status >= 500
+    reason = form_text(posted, "return_reason")
+    return _form_page(
+        request,
+        portal,
+        session,
+        context,
+        values,
+        report={"status": "returned", "review": {"reason": reason}} if reason else None,
+        report_id=report_id,
+        errors=errors,
+        warnings=warnings,
+        notice=notice,
+        idempotency_key=key if keep_key else None,
+        status_code=422 if errors else (503 if exc.unavailable else 409),
+    )

@@ -1,0 +1,43 @@
+"""The unit's home page: its periods, deadlines and report states."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from services.portal.overview import unit_period_rows
+from services.portal.views.common import (
+    READER_ROLES,
+    PortalDep,
+    SessionDep,
+    attempt,
+    redirect,
+    render,
+    require_role,
+    token_of,
+)
+
+router = APIRouter()
+
+
+@router.get("/", include_in_schema=False)
+async def home(request: Request, portal: PortalDep, session: SessionDep) -> Response:
+    """Units see their periods; Phòng Nội vụ and leaders go to the dashboard."""
+    if session.role in READER_ROLES:
+        return redirect(portal, "/theo-doi")
+    require_role(session, "unit")
+    api, token = portal.api(), token_of(session)
+    (periods, periods_error), (reports, reports_error) = await asyncio.gather(
+        attempt(api.periods(token)), attempt(api.reports(token))
+    )
+    rows = unit_period_rows(periods or [], reports or [], session.unit_code, portal.clock.now())
+    notices = [e.message for e in (periods_error, reports_error) if e is not None]
+    return render(
+        request,
+        portal,
+        "unit_home.html",
+        {"title": "Báo cáo của đơn vị", "rows": rows, "notices": notices},
+        session=session,
+    )

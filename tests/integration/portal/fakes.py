@@ -1,0 +1,472 @@
+"""Fake backends for the portal's tests: small FastAPI apps with the real answer shapes.
+
+Intake validates with the real form code (shared.forms), so a 422 carries real issues.
+Each fake records what it received, so tests check the portal's requests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import jwt
+from fastapi import FastAPI, Form, Request
+from fastapi.responses import JSONResponse, Response
+
+from services.portal.app import create_app
+from services.portal.settings import PortalSettings
+from shared.clock import ManualClock
+from shared.forms import form_for_unit, load_form, validate_report
+
+NOW = datetime(2023, 6, 5, 3, 0, tzinfo=UTC)  # 10:00 on 05/06/2023 in Hồng Lĩnh
+PASSWORD = "mat-khau-dung"
+
+UNITS: dict[str, dict[str, Any]] = {
+    "18115": {"code": "18115", "name": "UBND phường Bắc Hồng", "kind": "ward", "tags": []},
+    "18118": {"code": "18118", "name": "UBND phường Nam Hồng", "kind": "ward", "tags": []},
+    "PVHTT": {
+        "code": "PVHTT",
+        "name": "Phòng Văn hóa - Thông tin",
+        "kind": "department",
+        "tags": ["communication"],
+    },
+}
+ACCOUNTS: dict[str, dict[str, Any]] = {
+    "18115": {"role": "unit", "unit": "18115", "name": "UBND phường Bắc Hồng"},
+    "PVHTT": {"role": "unit", "unit": "PVHTT", "name": "Phòng Văn hóa - Thông tin"},
+    "pnv": {"role": "reviewer", "unit": None, "name": "Phòng Nội vụ"},
+    "lanhdao": {"role": "leader", "unit": None, "name": "Lãnh đạo UBND thị xã"},
+}
+PERIODS: list[dict[str, Any]] = [
+    {
+        "period_id": "2023-Y",
+        "kind": "annual",
+        "year": 2023,
+        "title": "năm 2023",
+        "form_id": "dvcq-dinh-ky",
+        "form_version": "2023.1",
+        "window_start": "2022-12-15",
+        "window_end": "2023-12-14",
+        "due_at": "2023-11-24T17:00:00+00:00",
+        "status": "open",
+        "content": "",
+        "expected_units": list(UNITS),
+        "expected_unit_details": [
+            {**u, "display_order": i} for i, u in enumerate(UNITS.values(), start=1)
+        ],
+        "version": 1,
+    },
+    {
+        "period_id": "2023-H1",
+        "kind": "six_month",
+        "year": 2023,
+        "title": "6 tháng đầu năm 2023",
+        "form_id": "dvcq-dinh-ky",
+        "form_version": "2023.1",
+        "window_start": "2022-12-15",
+        "window_end": "2023-06-14",
+        "due_at": "2023-06-09T17:00:00+00:00",  # trước ngày 10/06/2023, giờ Việt Nam
+        "status": "open",
+        "content": "",
+        "expected_units": list(UNITS),
+        "expected_unit_details": [
+            {**u, "display_order": i} for i, u in enumerate(UNITS.values(), start=1)
+        ],
+        "version": 1,
+    },
+]
+
+
+def error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message, **extra}}, status_code=status)
+
+
+def token_for(username: str, now: datetime) -> str:
+    account = ACCOUNTS[username]
+    claims = {
+        "sub": username,
+        "role": account["role"],
+        "unit": account["unit"],
+        "name": account["name"],
+        "exp": int((now + timedelta(hours=1)).timestamp()),
+    }
+    return jwt.encode(claims, "fake-registry-key-of-32-bytes-long!", algorithm="HS256")
+
+
+def caller(request: Request) -> dict[str, Any] | None:
+    header = request.headers.get("authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            header.removeprefix("Bearer "), options={"verify_signature": False}
+        )
+    except jwt.PyJWTError:
+        return None
+    return claims
+
+
+def unauthorized() -> JSONResponse:
+    return error(401, "missing_token", "Thiếu mã đăng nhập (Bearer token).")
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+
+
+@dataclass
+class FakeSystem:
+    """The four fake backends and what they received."""
+
+    reports: dict[str, dict[str, Any]] = field(default_factory=dict)
+    idempotency: dict[str, dict[str, Any]] = field(default_factory=dict)
+    requests: list[Recorded] = field(default_factory=list)
+    consolidation_ready: bool = True
+    reminders_ready: bool = True
+    # Shared with the portal, so tokens expire when a test moves time.
+    clock: ManualClock = field(default_factory=lambda: ManualClock(NOW))
+
+    def sent(self, method: str, path: str) -> list[Recorded]:
+        return [r for r in self.requests if r.method == method and r.path == path]
+
+    async def record(self, request: Request) -> Any:
+        raw = await request.body()
+        try:
+            body: Any = json.loads(raw) if raw else None
+        except ValueError:
+            body = raw.decode()
+        self.requests.append(
+            Recorded(request.method, request.url.path, dict(request.headers), body)
+        )
+        return body
+
+    def registry(self) -> FastAPI:
+        app = FastAPI()
+        system = self
+
+        @app.post("/v1/auth/token")
+        async def login(username: str = Form(), password: str = Form()) -> Response:
+            if username not in ACCOUNTS or password != PASSWORD:
+                return error(401, "invalid_credentials", "Tên đăng nhập hoặc mật khẩu không đúng.")
+            account = ACCOUNTS[username]
+            return JSONResponse(
+                {
+                    "access_token": token_for(username, system.clock.now()),
+                    "token_type": "bearer",
+                    "expires_in": 3600,
+                    "role": account["role"],
+                    "unit_code": account["unit"],
+                }
+            )
+
+        @app.get("/v1/periods")
+        async def periods(request: Request) -> Response:
+            if caller(request) is None:
+                return unauthorized()
+            return JSONResponse(PERIODS)
+
+        @app.get("/v1/periods/{period_id}")
+        async def period(period_id: str, request: Request) -> Response:
+            if caller(request) is None:
+                return unauthorized()
+            found = next((p for p in PERIODS if p["period_id"] == period_id), None)
+            if found is None:
+                return error(404, "period_not_found", f"Không tìm thấy kỳ báo cáo «{period_id}».")
+            return JSONResponse(found)
+
+        @app.get("/healthz")
+        async def healthz() -> dict[str, str]:
+            return {"status": "ok"}
+
+        return app
+
+    def intake(self) -> FastAPI:
+        app = FastAPI()
+        system = self
+
+        def period_of(period_id: str) -> dict[str, Any] | None:
+            return next((p for p in PERIODS if p["period_id"] == period_id), None)
+
+        @app.get("/v1/periods/{period_id}/form")
+        async def period_form(
+            period_id: str, request: Request, unit_code: str | None = None
+        ) -> Response:
+            who = caller(request)
+            if who is None:
+                return unauthorized()
+            period = period_of(period_id)
+            if period is None:
+                return error(404, "period_not_found", f"Không tìm thấy kỳ báo cáo «{period_id}».")
+            code = who["unit"] if who["role"] == "unit" else unit_code
+            form = load_form(period["form_id"], period["form_version"])
+            unit = UNITS.get(code) if code else None
+            if unit is not None:
+                form = form_for_unit(form, unit["kind"], set(unit["tags"]))
+            return JSONResponse(
+                {
+                    "period": {
+                        k: period[k]
+                        for k in ("period_id", "kind", "title", "status", "due_at", "content")
+                    }
+                    | {"window_start": period["window_start"], "window_end": period["window_end"]},
+                    "unit": unit,
+                    "form": form.model_dump(mode="json"),
+                }
+            )
+
+        def summary(report: dict[str, Any]) -> dict[str, Any]:
+            return {k: v for k, v in report.items() if k != "content"}
+
+        @app.get("/v1/reports")
+        async def list_reports(request: Request, period_id: str | None = None) -> Response:
+            who = caller(request)
+            if who is None:
+                return unauthorized()
+            found = [
+                summary(r)
+                for r in system.reports.values()
+                if (period_id is None or r["period_id"] == period_id)
+                and (who["role"] != "unit" or r["unit_code"] == who["unit"])
+            ]
+            return JSONResponse(found)
+
+        @app.get("/v1/reports/{report_id}")
+        async def read_report(report_id: str, request: Request) -> Response:
+            if caller(request) is None:
+                return unauthorized()
+            report = system.reports.get(report_id)
+            if report is None:
+                return error(404, "report_not_found", f"Không tìm thấy báo cáo «{report_id}».")
+            return JSONResponse(report)
+
+        async def store(request: Request, report_id: str | None) -> Response:
+            body = await system.record(request)
+            who = caller(request)
+            if who is None:
+                return unauthorized()
+            key = request.headers.get("idempotency-key")
+            if key and key in system.idempotency:
+                return JSONResponse(system.idempotency[key], status_code=201)
+            period = period_of(body.get("period_id"))
+            assert period is not None
+            unit = UNITS[who["unit"]]
+            content = {k: v for k, v in body.items() if k != "period_id"}
+            result = validate_report(
+                load_form(period["form_id"], period["form_version"]),
+                unit["kind"],
+                set(unit["tags"]),
+                content,
+            )
+            if not result.ok:
+                return error(
+                    422,
+                    "validation_failed",
+                    f"Báo cáo có {len(result.errors)} lỗi cần sửa trước khi gửi.",
+                    issues=[i.model_dump(mode="json") for i in result.errors],
+                    warnings=[i.model_dump(mode="json") for i in result.warnings],
+                )
+            now = NOW.isoformat()
+            digest = hashlib.sha256(json.dumps(result.content, sort_keys=True).encode()).hexdigest()
+            previous = system.reports.get(report_id or "")
+            report = {
+                "report_id": report_id or str(uuid.uuid4()),
+                "period_id": period["period_id"],
+                "unit_code": unit["code"],
+                "unit_name": unit["name"],
+                "status": "submitted",
+                "version": previous["version"] + 1 if previous else 1,
+                "form_id": period["form_id"],
+                "form_version": period["form_version"],
+                "first_submitted_at": previous["first_submitted_at"] if previous else now,
+                "submitted_at": now,
+                "on_time": True,
+                "review": previous["review"] if previous else None,
+                "withdrawn_at": None,
+                "content": result.content,
+                "content_sha256": digest,
+                "warnings": [w.model_dump(mode="json") for w in result.warnings],
+            }
+            system.reports[report["report_id"]] = report
+            answer = {**summary(report), "receipt": {"report_id": report["report_id"]}}
+            if key:
+                system.idempotency[key] = answer
+            return JSONResponse(answer, status_code=201 if report_id is None else 200)
+
+        @app.post("/v1/reports")
+        async def submit(request: Request) -> Response:
+            return await store(request, None)
+
+        @app.put("/v1/reports/{report_id}")
+        async def amend(report_id: str, request: Request) -> Response:
+            return await store(request, report_id)
+
+        @app.post("/v1/reports/{report_id}/review")
+        async def review(report_id: str, request: Request) -> Response:
+            body = await system.record(request)
+            report = system.reports[report_id]
+            report["status"] = "accepted" if body["decision"] == "accepted" else "returned"
+            report["review"] = {
+                "decision": body["decision"],
+                "reason": body.get("reason", ""),
+                "version": report["version"],
+                "reviewed_by": "pnv",
+                "reviewed_at": NOW.isoformat(),
+            }
+            return JSONResponse(summary(report))
+
+        @app.get("/healthz")
+        async def healthz() -> dict[str, str]:
+            return {"status": "ok"}
+
+        return app
+
+    def consolidation(self) -> FastAPI:
+        app = FastAPI()
+        system = self
+
+        def completeness(period: dict[str, Any]) -> dict[str, Any]:
+            current = {
+                r["unit_code"]: r
+                for r in system.reports.values()
+                if r["period_id"] == period["period_id"]
+            }
+            units = []
+            for unit in period["expected_unit_details"]:
+                report = current.get(unit["code"])
+                state = "missing"
+                if report:
+                    state = {"returned": "awaiting_revision"}.get(
+                        report["status"], report["status"]
+                    )
+                units.append(
+                    {
+                        "code": unit["code"],
+                        "name": unit["name"],
+                        "kind": unit["kind"],
+                        "state": state,
+                        "report_id": report["report_id"] if report else None,
+                        "version": report["version"] if report else None,
+                        "submitted_at": report["submitted_at"] if report else None,
+                        "first_submitted_at": report["first_submitted_at"] if report else None,
+                        "on_time": report["on_time"] if report else None,
+                    }
+                )
+            missing = [
+                {"code": u["code"], "name": u["name"]} for u in units if u["state"] == "missing"
+            ]
+            submitted = len(units) - len(missing)
+            return {
+                "period_id": period["period_id"],
+                "title": period["title"],
+                "due_at": period["due_at"],
+                "status": period["status"],
+                "expected": len(units),
+                "submitted": submitted,
+                "on_time": sum(1 for u in units if u["on_time"]),
+                "late": sum(1 for u in units if u["on_time"] is False),
+                "missing": missing,
+                "missing_count": len(missing),
+                "awaiting_revision": sum(1 for u in units if u["state"] == "awaiting_revision"),
+                "accepted": sum(1 for u in units if u["state"] == "accepted"),
+                "rates": {"submitted": round(submitted / len(units), 4)},
+                "by_kind": {},
+                "units": units,
+            }
+
+        @app.get("/v1/periods")
+        async def all_periods(request: Request) -> Response:
+            if not system.consolidation_ready:
+                return error(404, "not_found", "Không tìm thấy địa chỉ yêu cầu.")
+            return JSONResponse([completeness(p) for p in PERIODS])
+
+        @app.get("/v1/periods/{period_id}/completeness")
+        async def read(period_id: str, request: Request) -> Response:
+            if not system.consolidation_ready:
+                return error(404, "not_found", "Không tìm thấy địa chỉ yêu cầu.")
+            period = next(p for p in PERIODS if p["period_id"] == period_id)
+            return JSONResponse(completeness(period))
+
+        @app.get("/v1/periods/{period_id}/report.docx")
+        async def docx(period_id: str) -> Response:
+            return Response(
+                b"PK-fake-docx",
+                media_type="application/vnd.openxmlformats-officedocument."
+                "wordprocessingml.document",
+                headers={"Content-Disposition": f'attachment; filename="{period_id}.docx"'},
+            )
+
+        @app.get("/healthz")
+        async def healthz() -> dict[str, str]:
+            return {"status": "ok"}
+
+        return app
+
+    def reminders(self) -> FastAPI:
+        app = FastAPI()
+        system = self
+
+        @app.post("/v1/periods/{period_id}/remind", status_code=202)
+        async def remind(period_id: str, request: Request) -> Response:
+            body = await system.record(request)
+            if not system.reminders_ready:
+                return error(404, "not_found", "Không tìm thấy địa chỉ yêu cầu.")
+            units = (body or {}).get("units") or ["18118", "PVHTT"]
+            return JSONResponse(
+                {"request_id": "r1", "queued": units, "skipped": []}, status_code=202
+            )
+
+        @app.get("/v1/reminders")
+        async def log(request: Request) -> Response:
+            return JSONResponse([])
+
+        @app.get("/healthz")
+        async def healthz() -> dict[str, str]:
+            return {"status": "ok"}
+
+        return app
+
+
+URLS = {
+    "registry": "http://registry.test",
+    "intake": "http://intake.test",
+    "reminders": "http://reminders.test",
+    "consolidation": "http://consolidation.test",
+}
+
+
+def portal_settings(**overrides: Any) -> PortalSettings:
+    return PortalSettings(
+        env="test",
+        registry_url=URLS["registry"],
+        intake_url=URLS["intake"],
+        reminders_url=URLS["reminders"],
+        consolidation_url=URLS["consolidation"],
+        session_secret="test-secret-" + "x" * 32,
+        **overrides,
+    )
+
+
+def build_portal(system: FakeSystem, **settings: Any) -> FastAPI:
+    """The portal wired to the fakes in memory (no ports)."""
+    apps = {
+        URLS["registry"]: system.registry(),
+        URLS["intake"]: system.intake(),
+        URLS["reminders"]: system.reminders(),
+        URLS["consolidation"]: system.consolidation(),
+    }
+
+    def factory(base_url: str) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=apps[base_url]), base_url=base_url
+        )
+
+    return create_app(portal_settings(**settings), http_client_factory=factory, clock=system.clock)

@@ -1,0 +1,110 @@
+"""The HTTP shell every service shares: error format, body limit, route-labelled metrics."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import APIRouter, FastAPI
+from prometheus_client import CollectorRegistry
+from pydantic import BaseModel
+
+from shared.errors import Conflict
+from shared.http import create_service_app
+from shared.metrics import HttpMetrics
+
+
+class Body(BaseModel):
+    count: int
+
+
+def make_app(ready: bool = True) -> FastAPI:
+    router = APIRouter()
+
+    @router.post("/v1/things/{thing_id}")
+    async def create(thing_id: str, body: Body) -> dict[str, int]:
+        if thing_id == "taken":
+            raise Conflict("Đã có.", code="thing_exists")
+        return {"count": body.count}
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):
+        yield
+
+    async def check() -> None:
+        if not ready:
+            raise ConnectionError("down")
+
+    registry = CollectorRegistry()
+    return create_service_app(
+        title="t",
+        version="1",
+        metrics_registry=registry,
+        http_metrics=HttpMetrics(registry, "svc"),
+        lifespan=lifespan,
+        routers=[router],
+        readiness={"database": check},
+        max_body_bytes=2048,
+    )
+
+
+async def call(app: FastAPI, method: str, path: str, **kwargs) -> httpx.Response:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        return await client.request(method, path, **kwargs)
+
+
+async def test_domain_error_keeps_its_status_code_and_vietnamese_message():
+    response = await call(make_app(), "POST", "/v1/things/taken", json={"count": 1})
+    assert response.status_code == 409
+    assert response.json() == {"error": {"code": "thing_exists", "message": "Đã có."}}
+
+
+async def test_malformed_json_is_a_400_with_a_stable_code():
+    response = await call(
+        make_app(),
+        "POST",
+        "/v1/things/a",
+        content=b"{oops",
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "malformed_json"
+
+
+async def test_wrong_type_is_a_422_naming_the_field_in_vietnamese():
+    response = await call(make_app(), "POST", "/v1/things/a", json={"count": "nhiều"})
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "invalid_request"
+    assert error["details"][0]["path"] == "count"
+    assert "count" in error["details"][0]["message"]
+
+
+async def test_body_over_the_limit_is_refused_with_413():
+    response = await call(make_app(), "POST", "/v1/things/a", content=b"x" * 4096)
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "payload_too_large"
+
+
+async def test_unknown_route_is_a_json_404():
+    response = await call(make_app(), "GET", "/khong-co")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+async def test_metrics_are_labelled_by_route_template_not_raw_path():
+    app = make_app()
+    await call(app, "POST", "/v1/things/a", json={"count": 1})
+    await call(app, "POST", "/v1/things/b", json={"count": 2})
+    metrics = (await call(app, "GET", "/metrics")).text
+    assert (
+        'danvan_http_requests_total{method="POST",route="/v1/things/{thing_id}",'
+        'service="svc",status="200"} 2.0'
+    ) in metrics
+
+
+async def test_readiness_reports_the_failing_check():
+    response = await call(make_app(ready=False), "GET", "/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["database"].startswith("error")
