@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from services.registry import api, db, handlers
+from services.registry import api, api_accounts, api_periods, api_units, db, handlers, units
+from services.registry.domain import RegimeRule
+from services.registry.keyring import KeyRing
 from services.registry.metrics import RegistryMetrics
-from services.registry.settings import RegistrySettings
-from services.registry.tokens import SigningKey
-from shared.auth import StaticKeySource, TokenVerifier
+from services.registry.settings import RegimeRuleSetting, RegistrySettings
+from shared.auth import TokenVerifier
 from shared.clock import Clock, SystemClock
 from shared.contracts.registry import PeriodChanged, UnitChanged
 from shared.service import ServiceRuntime
@@ -17,19 +18,32 @@ from shared.service import ServiceRuntime
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-class KeyRing:
-    """The registry's active signing keys; it verifies its own tokens with them directly."""
+def regime_rules(settings: RegistrySettings) -> tuple[RegimeRule, ...]:
+    """The configured regime as domain rules."""
+    return tuple(_rule(r) for r in settings.regime)
 
-    def __init__(self) -> None:
-        self.keys: list[SigningKey] = []
 
-    def current(self) -> SigningKey:
-        """The newest key, used for signing."""
-        return self.keys[0]
+def _rule(setting: RegimeRuleSetting) -> RegimeRule:
+    def month_day(text: str) -> tuple[int, int]:
+        month, day = text.split("-")
+        return int(month), int(day)
 
-    def jwks(self) -> dict[str, Any]:
-        """The public keys of every active key (old ones stay until their tokens expire)."""
-        return {"keys": [k.public_jwk for k in self.keys]}
+    due = month_day(setting.due_before)
+    start = month_day(setting.window_start)
+    end = month_day(setting.window_end)
+    return RegimeRule(
+        suffix=setting.suffix,
+        kind=setting.kind,
+        title=setting.title,
+        due_month=due[0],
+        due_day=due[1],
+        window_end_month=end[0],
+        window_end_day=end[1],
+        window_start_month=start[0],
+        window_start_day=start[1],
+        window_start_previous_year=setting.window_start_previous_year,
+        form=(setting.form_id, setting.form_version),
+    )
 
 
 def create_app(settings: RegistrySettings | None = None, *, clock: Clock | None = None) -> Any:
@@ -39,7 +53,17 @@ def create_app(settings: RegistrySettings | None = None, *, clock: Clock | None 
     runtime = ServiceRuntime(
         settings, outbox=db.outbox, inbox=None, publishes=[UnitChanged, PeriodChanged]
     )
-    keys = KeyRing()
+    keys = KeyRing(
+        runtime.sessions,
+        passphrase=settings.signing_key_passphrase,
+        clock=clock,
+        refresh_seconds=settings.key_refresh_seconds,
+    )
+    # The registry verifies its own tokens straight from its key ring.
+    runtime.verifier = TokenVerifier(
+        keys, issuer=settings.token_issuer, audience=settings.token_audience
+    )
+    rules = regime_rules(settings)
 
     async def startup() -> None:
         async with runtime.sessions() as session, session.begin():
@@ -49,29 +73,24 @@ def create_app(settings: RegistrySettings | None = None, *, clock: Clock | None 
                 years=settings.regime_years,
                 demo_password=settings.demo_password if settings.seed_demo_accounts else None,
                 now=clock.now(),
+                rules=rules,
             )
-        async with runtime.sessions() as session, session.begin():
-            keys.keys = await handlers.signing_keys(
-                session, settings.signing_key_passphrase, clock.now()
-            )
-        runtime.verifier = TokenVerifier(
-            StaticKeySource(keys.jwks()),
-            issuer=settings.token_issuer,
-            audience=settings.token_audience,
-        )
-        app.state.verifier = runtime.verifier
+        for name in settings.reorganisation_files:
+            async with runtime.sessions() as session, session.begin():
+                await units.apply_reorganisation_file(session, name, now=clock.now())
+        await keys.load()
 
-    app = runtime.create_app(
+    return runtime.create_app(
         title="Danh mục đơn vị và kỳ báo cáo (registry)",
         version="1.0",
-        routers=[api.router],
+        routers=[api.router, api_units.router, api_periods.router, api_accounts.router],
         migrations_dir=MIGRATIONS,
         on_startup=[startup],
         state={
             "settings": settings,
             "clock": clock,
             "keys": keys,
+            "regime": rules,
             "metrics": RegistryMetrics(runtime.registry),
         },
     )
-    return app

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -82,6 +84,49 @@ signing_keys = Table(
     Column("public_jwk", JSON, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("retired_at", UtcDateTime(), nullable=True),
+)
+
+# Every change of a unit record: who, when, which fields from what to what. The leader's
+# earlier holders stay on record here after the unit itself shows the new one.
+unit_history = Table(
+    "unit_history",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+    Column("unit_id", String(64), nullable=False),
+    Column("code", String(32), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("changed_by", String(100), nullable=False),
+    Column("changed_at", UtcDateTime(), nullable=False),
+    Column("changes", JSON, nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Index("ix_unit_history_code", "code"),
+)
+
+# Failed sign-ins per username and per client address, for the slow-down.
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", UtcDateTime(), nullable=False),
+    Column("locked_until", UtcDateTime(), nullable=True),
+)
+
+# Machine clients' keys: only a hash of the secret is kept; the key is shown once.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", String(32), primary_key=True),
+    Column("unit_code", String(32), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("secret_hash", String(128), nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=True),
+    Column("revoked_at", UtcDateTime(), nullable=True),
+    Column("revoked_by", String(100), nullable=True),
+    Column("last_used_at", UtcDateTime(), nullable=True),
 )
 
 outbox = outbox_table(metadata)

@@ -2,12 +2,44 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any, get_args
 
-from shared.clock import VN_TZ, local_midnight
-from shared.contracts.registry import ExpectedUnit, PeriodKind, UnitState
+from shared.clock import VN_TZ, format_vn_date, format_vn_datetime, local_midnight
+from shared.contracts.registry import ExpectedUnit, PeriodKind, UnitKind, UnitState
+
+UNIT_KINDS: tuple[str, ...] = get_args(UnitKind)
+KIND_LABELS = {
+    "department": "phòng, ban",
+    "centre": "trung tâm",
+    "ward": "phường",
+    "commune": "xã",
+    "agency": "cơ quan",
+}
+TITLE_MAX = 300
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a request: the field it is about, a stable code, a message."""
+
+    field: str
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        """JSON form."""
+        return {"field": self.field, "code": self.code, "message": self.message}
+
+
+def unknown_kind_message(kind: str) -> str:
+    """The message for a unit kind the registry does not know."""
+    choices = ", ".join(f"{k} ({label})" for k, label in KIND_LABELS.items())
+    return f"Loại đơn vị «{kind}» không hợp lệ; chọn một trong: {choices}."
+
 
 PERIODIC_FORM = ("dvcq-dinh-ky", "2023.1")
 AD_HOC_FORM = ("dvcq-dot-xuat", "2023.1")
@@ -81,6 +113,10 @@ class RegimeRule:
     due_day: int
     window_end_month: int
     window_end_day: int
+    window_start_month: int = 12
+    window_start_day: int = 15
+    window_start_previous_year: bool = True
+    form: tuple[str, str] = PERIODIC_FORM
 
 
 # Plan IV.4 (due dates) and Nghị định 09/2019 (data windows from 15/12 of the year before).
@@ -112,10 +148,117 @@ def regime_periods(year: int, rules: Sequence[RegimeRule] = DEFAULT_REGIME) -> l
             kind=rule.kind,
             year=year,
             title=rule.title.format(year=year),
-            window_start=date(year - 1, 12, 15),
+            window_start=date(
+                year - 1 if rule.window_start_previous_year else year,
+                rule.window_start_month,
+                rule.window_start_day,
+            ),
             window_end=date(year, rule.window_end_month, rule.window_end_day),
             due_at=local_midnight(date(year, rule.due_month, rule.due_day)),
-            form=PERIODIC_FORM,
+            form=rule.form,
         )
         for rule in rules
     ]
+
+
+_AD_HOC_ID = re.compile(r"^(\d{4})-DX-(\d+)$")
+
+
+def next_ad_hoc_id(year: int, existing_ids: Iterable[str]) -> str:
+    """The next ad-hoc request number of the year: 2026-DX-01, 2026-DX-02, …"""
+    numbers = [
+        int(m[2]) for m in (_AD_HOC_ID.match(i) for i in existing_ids) if m and int(m[1]) == year
+    ]
+    return f"{year}-DX-{max(numbers, default=0) + 1:02d}"
+
+
+def parse_scope(
+    raw: Mapping[str, Any], known_codes: Collection[str]
+) -> tuple[Scope | None, list[Problem]]:
+    """A request's scope: exactly one of all, kinds or units, naming only known things."""
+    given = {
+        key: raw.get(key)
+        for key in ("all", "kinds", "units")
+        if raw.get(key) not in (None, False, [], ())
+    }
+    unknown_keys = sorted(set(raw) - {"all", "kinds", "units"})
+    if unknown_keys or len(given) != 1 or given.get("all", True) is not True:
+        return None, [
+            Problem(
+                "scope",
+                "invalid_scope",
+                'Phạm vi phải là đúng một trong: {"all": true}, {"kinds": [...]} '
+                'hoặc {"units": [...]}.',
+            )
+        ]
+    if "all" in given:
+        return Scope(all=True), []
+    problems: list[Problem] = []
+    if "kinds" in given:
+        kinds = _string_list(given["kinds"])
+        problems += [
+            Problem("scope.kinds", "unknown_kind", unknown_kind_message(k))
+            for k in kinds
+            if k not in UNIT_KINDS
+        ]
+        return (None if problems else Scope(kinds=tuple(dict.fromkeys(kinds)))), problems
+    units = _string_list(given["units"])
+    problems += [
+        Problem("scope.units", "unknown_unit", f"Đơn vị «{c}» không có trong danh mục.")
+        for c in units
+        if c not in known_codes
+    ]
+    return (None if problems else Scope(units=tuple(dict.fromkeys(units)))), problems
+
+
+def _string_list(value: Any) -> list[str]:
+    if isinstance(value, list | tuple):
+        return [str(v).strip() for v in value]
+    return [str(value).strip()]
+
+
+def deadline_problems(due_at: datetime, now: datetime) -> list[Problem]:
+    """A new or moved deadline must lie in the future."""
+    if due_at <= now:
+        return [
+            Problem(
+                "due_at",
+                "due_in_past",
+                f"Hạn báo cáo {format_vn_datetime(due_at)} đã qua; "
+                "hãy chọn một thời điểm trong tương lai.",
+            )
+        ]
+    return []
+
+
+def title_problems(title: str) -> list[Problem]:
+    """A period title is required and fits the column."""
+    if not title.strip():
+        return [Problem("title", "title_required", "Tiêu đề yêu cầu báo cáo không được để trống.")]
+    if len(title) > TITLE_MAX:
+        return [Problem("title", "title_too_long", f"Tiêu đề dài quá {TITLE_MAX} ký tự.")]
+    return []
+
+
+def window_problems(start: date | None, end: date | None) -> list[Problem]:
+    """A data window ends on or after its start."""
+    if start and end and end < start:
+        return [
+            Problem(
+                "window_end",
+                "window_end_before_start",
+                f"Ngày cuối kỳ số liệu {format_vn_date(end)} trước ngày đầu kỳ "
+                f"{format_vn_date(start)}.",
+            )
+        ]
+    return []
+
+
+def empty_scope_problem(due_at: datetime) -> Problem:
+    """Nobody in scope must report at the deadline."""
+    return Problem(
+        "scope",
+        "scope_empty",
+        "Không có đơn vị nào trong phạm vi phải báo cáo vào hạn "
+        f"{format_vn_date(last_valid_day(due_at))}.",
+    )

@@ -1,23 +1,31 @@
-"""Registry use cases: seeding, sign-in, keys, reading units and periods."""
+"""The registry's store: seeding, sign-in, reading units and periods, and writing them with
+their history and events (the use cases in units.py and periods.py build on it)."""
 
 from __future__ import annotations
 
 import asyncio
 import importlib.resources
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Row, select
+from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry import db
-from services.registry.domain import Scope, regime_periods, resolve_expected_units
-from services.registry.tokens import SigningKey, encrypt_key, generate_key, load_key
+from services.registry.domain import (
+    DEFAULT_REGIME,
+    RegimeRule,
+    Scope,
+    regime_periods,
+    resolve_expected_units,
+)
+from services.registry.unit_rules import unit_changes
 from shared.auth import Principal, Role
 from shared.contracts.registry import (
     Contacts,
@@ -27,11 +35,12 @@ from shared.contracts.registry import (
     UnitChanged,
     UnitState,
 )
-from shared.errors import NotFound, Unauthorized
+from shared.errors import Conflict, NotFound, Unauthorized
 from shared.messaging.outbox import add_event
 
 PRODUCER = "registry"
-_hasher = PasswordHasher()
+SEED_ACTOR = "system:seed"
+password_hasher = PasswordHasher()
 
 
 @dataclass(frozen=True)
@@ -121,7 +130,13 @@ async def all_units(session: AsyncSession) -> list[UnitState]:
 
 
 async def get_unit(session: AsyncSession, code: str, on: date | None = None) -> UnitState:
-    """The unit with this code (the one valid on `on`, else the newest)."""
+    """The unit with this code (the one valid on `on`, else the newest); `code@YYYY-MM-DD`
+    names one record exactly."""
+    if "@" in code:
+        exact = [u for u in await all_units(session) if u.unit_id == code]
+        if not exact:
+            raise NotFound(f"Không tìm thấy đơn vị «{code}».", code="unit_not_found")
+        return exact[0]
     rows = [u for u in await all_units(session) if u.code == code]
     if on is not None:
         rows = [u for u in rows if u.valid_from <= on and (u.valid_to is None or u.valid_to >= on)]
@@ -153,6 +168,7 @@ async def seed(
     years: tuple[int, ...],
     demo_password: str | None,
     now: datetime,
+    rules: Sequence[RegimeRule] = DEFAULT_REGIME,
 ) -> None:
     """Insert what is missing of the seed; existing rows are left as they are."""
     existing = {u.unit_id for u in await all_units(session)}
@@ -171,33 +187,141 @@ async def seed(
             valid_from=item.valid_from,
             version=1,
         )
-        await session.execute(db.units.insert().values(**_unit_values(state, now)))
-        await add_event(session, db.outbox, UnitChanged.new(state, producer=PRODUCER))
-    known_units = await all_units(session)
-    known_periods = {p.period_id for p in await all_periods(session)}
+        await save_unit(session, None, state, action="created", actor=SEED_ACTOR, now=now)
     for year in years:
-        for planned in regime_periods(year):
-            if planned.period_id in known_periods:
-                continue
-            scope = Scope(all=True)
-            period = PeriodState(
-                period_id=planned.period_id,
-                kind=planned.kind,
-                year=planned.year,
-                title=planned.title,
-                form_id=planned.form[0],
-                form_version=planned.form[1],
-                window_start=planned.window_start,
-                window_end=planned.window_end,
-                due_at=planned.due_at,
-                status="open",
-                expected_units=tuple(resolve_expected_units(known_units, scope, planned.due_at)),
-                version=1,
-            )
-            await session.execute(db.periods.insert().values(**_period_values(period, scope, now)))
-            await add_event(session, db.outbox, PeriodChanged.new(period, producer=PRODUCER))
+        await ensure_regime_year(session, year, rules, now=now)
+    # Units added to an existing registry change who is expected in open periods.
+    await refresh_open_periods(session, now)
     if demo_password:
-        await _seed_demo_accounts(session, known_units, demo_password, now)
+        await _seed_demo_accounts(session, await all_units(session), demo_password, now)
+
+
+async def ensure_regime_year(
+    session: AsyncSession, year: int, rules: Sequence[RegimeRule], *, now: datetime
+) -> list[PeriodState]:
+    """Create the year's periodic reports that do not exist yet; returns the year's periods."""
+    known = {p.period_id: p for p in await all_periods(session)}
+    units = await all_units(session)
+    result: list[PeriodState] = []
+    for planned in regime_periods(year, rules):
+        if planned.period_id in known:
+            result.append(known[planned.period_id])
+            continue
+        scope = Scope(all=True)
+        period = PeriodState(
+            period_id=planned.period_id,
+            kind=planned.kind,
+            year=planned.year,
+            title=planned.title,
+            form_id=planned.form[0],
+            form_version=planned.form[1],
+            window_start=planned.window_start,
+            window_end=planned.window_end,
+            due_at=planned.due_at,
+            status="open",
+            expected_units=tuple(resolve_expected_units(units, scope, planned.due_at)),
+            version=1,
+        )
+        result.append(await save_period(session, None, period, scope, now=now))
+    return result
+
+
+async def save_unit(
+    session: AsyncSession,
+    old: UnitState | None,
+    new: UnitState,
+    *,
+    action: str,
+    actor: str,
+    now: datetime,
+    note: str = "",
+) -> UnitState:
+    """Write a unit record with its history entry and UnitChanged event, in the caller's
+    transaction; a record changed meanwhile by someone else gives 409."""
+    if old is None:
+        await session.execute(db.units.insert().values(**_unit_values(new, now)))
+    else:
+        result = await session.execute(
+            update(db.units)
+            .where(db.units.c.unit_id == old.unit_id, db.units.c.version == old.version)
+            .values(**_unit_values(new, now))
+        )
+        if _rowcount(result) != 1:
+            raise concurrent_change()
+    await session.execute(
+        db.unit_history.insert().values(
+            unit_id=new.unit_id,
+            code=new.code,
+            version=new.version,
+            action=action,
+            changed_by=actor,
+            changed_at=now,
+            changes=unit_changes(old, new),
+            note=note,
+        )
+    )
+    await add_event(session, db.outbox, UnitChanged.new(new, producer=PRODUCER, occurred_at=now))
+    return new
+
+
+async def save_period(
+    session: AsyncSession,
+    old: PeriodState | None,
+    new: PeriodState,
+    scope: Scope,
+    *,
+    now: datetime,
+) -> PeriodState:
+    """Write a period and its PeriodChanged event in the caller's transaction (the deadline
+    travels in UTC, whatever offset it was given in)."""
+    new = new.model_copy(update={"due_at": new.due_at.astimezone(UTC)})
+    if old is None:
+        await session.execute(db.periods.insert().values(**_period_values(new, scope, now)))
+    else:
+        result = await session.execute(
+            update(db.periods)
+            .where(db.periods.c.period_id == old.period_id, db.periods.c.version == old.version)
+            .values(**_period_values(new, scope, now))
+        )
+        if _rowcount(result) != 1:
+            raise concurrent_change()
+    await add_event(session, db.outbox, PeriodChanged.new(new, producer=PRODUCER, occurred_at=now))
+    return new
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0))
+
+
+def concurrent_change() -> Conflict:
+    """Someone else changed the record between our read and our write."""
+    return Conflict(
+        "Dữ liệu vừa được người khác thay đổi; hãy tải lại và thử lại.", code="concurrent_change"
+    )
+
+
+async def period_scopes(session: AsyncSession) -> dict[str, Scope]:
+    """The scope of every period, by id."""
+    rows = (await session.execute(select(db.periods.c.period_id, db.periods.c.scope))).all()
+    return {r.period_id: Scope.from_dict(r.scope or {}) for r in rows}
+
+
+async def refresh_open_periods(session: AsyncSession, now: datetime) -> list[PeriodState]:
+    """Re-resolve the expected units of every open period after units changed; a period whose
+    set changed gets a new version and a PeriodChanged (consumers never recompute)."""
+    units = await all_units(session)
+    scopes = await period_scopes(session)
+    changed: list[PeriodState] = []
+    for period in await all_periods(session):
+        if period.status != "open":
+            continue
+        scope = scopes[period.period_id]
+        expected = tuple(resolve_expected_units(units, scope, period.due_at))
+        if expected == period.expected_units:
+            continue
+        new = period.model_copy(update={"expected_units": expected, "version": period.version + 1})
+        changed.append(await save_period(session, period, new, scope, now=now))
+    return changed
 
 
 async def _seed_demo_accounts(
@@ -216,7 +340,7 @@ async def _seed_demo_accounts(
     if not missing:
         return
     # Demo accounts share one password; one hash keeps the first start quick.
-    password_hash = await asyncio.to_thread(_hasher.hash, password)
+    password_hash = await asyncio.to_thread(password_hasher.hash, password)
     for username, display_name, role, unit_code in missing:
         await session.execute(
             db.accounts.insert().values(
@@ -257,9 +381,9 @@ async def authenticate(session: AsyncSession, username: str, password: str) -> P
     refused = Unauthorized("Tên đăng nhập hoặc mật khẩu không đúng.", code="invalid_credentials")
     if row is None or not row.active:
         # Same cost whether or not the account exists, so timing does not reveal it.
-        await asyncio.to_thread(_verify, _DUMMY_HASH, password)
+        await asyncio.to_thread(verify_password, _DUMMY_HASH, password)
         raise refused
-    if not await asyncio.to_thread(_verify, row.password_hash, password):
+    if not await asyncio.to_thread(verify_password, row.password_hash, password):
         raise refused
     return Principal(
         username=row.username,
@@ -269,9 +393,10 @@ async def authenticate(session: AsyncSession, username: str, password: str) -> P
     )
 
 
-def _verify(password_hash: str, password: str) -> bool:
+def verify_password(password_hash: str, password: str) -> bool:
+    """Whether the password matches the stored argon2 hash (blocking; run in a thread)."""
     try:
-        return _hasher.verify(password_hash, password)
+        return password_hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -280,29 +405,3 @@ _DUMMY_HASH = (
     "$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$"
     "Gk0cF0d3m3Yl4b2r8nqk0u3rWJ0W0fQdXq8bY3vJb3A"
 )
-
-
-async def signing_keys(session: AsyncSession, passphrase: str, now: datetime) -> list[SigningKey]:
-    """Active signing keys, newest first; creates the first key when there is none."""
-    rows = (
-        await session.execute(
-            select(db.signing_keys)
-            .where(db.signing_keys.c.retired_at.is_(None))
-            .order_by(db.signing_keys.c.created_at.desc())
-        )
-    ).all()
-    if rows:
-        return [load_key(r.kid, r.private_pem, r.public_jwk, passphrase) for r in rows]
-    key = generate_key(now)
-    await session.execute(
-        db.signing_keys.insert().values(
-            kid=key.kid,
-            private_pem=encrypt_key(key, passphrase),
-            public_jwk=key.public_jwk,
-            created_at=now,
-        )
-    )
-    return [key]
-
-
-TOKEN_TTL_DEFAULT = timedelta(hours=1)

@@ -6,9 +6,15 @@ from prometheus_client import CollectorRegistry, Counter
 
 
 class RegistryMetrics:
-    """Sign-in failures (a rising rate suggests password guessing)."""
+    """Refused sign-ins (a rising rate suggests password guessing) and how many of them were
+    refused by the slow-down without checking the password."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.login_failures = Counter(
             "danvan_login_failures_total", "Refused sign-ins", registry=registry
+        )
+        self.login_throttled = Counter(
+            "danvan_login_throttled_total",
+            "Sign-ins refused because of too many recent failures",
+            registry=registry,
         )

@@ -2,13 +2,56 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from shared.contracts.registry import PeriodKind
 from shared.settings import DEVELOPMENT_PLACEHOLDER, ServiceSettings, refuse_placeholder
 
 DEFAULT_DEMO_PASSWORD = "danvan-demo"
+
+_MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
+
+
+class RegimeRuleSetting(BaseModel):
+    """One periodic report of the regime, as configured (dates are "MM-DD")."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    suffix: str = Field(pattern=r"^[A-Z0-9]{1,4}$")
+    kind: PeriodKind
+    title: str
+    due_before: str
+    window_start: str = "12-15"
+    window_start_previous_year: bool = True
+    window_end: str
+    form_id: str = "dvcq-dinh-ky"
+    form_version: str = "2023.1"
+
+    @field_validator("due_before", "window_start", "window_end")
+    @classmethod
+    def _month_day(cls, value: str) -> str:
+        match = _MONTH_DAY.match(value)
+        if not match or not (1 <= int(match[1]) <= 12 and 1 <= int(match[2]) <= 31):
+            raise ValueError(f"expected MM-DD, got {value!r}")
+        return value
+
+
+# Plan IV.4 (due dates) and Nghị định 09/2019 (data windows from 15/12 of the year before).
+DEFAULT_REGIME: tuple[RegimeRuleSetting, ...] = (
+    RegimeRuleSetting(
+        suffix="H1",
+        kind="six_month",
+        title="6 tháng đầu năm {year}",
+        due_before="06-10",
+        window_end="06-14",
+    ),
+    RegimeRuleSetting(
+        suffix="Y", kind="annual", title="năm {year}", due_before="11-25", window_end="12-14"
+    ),
+)
 
 
 class RegistrySettings(ServiceSettings):
@@ -17,13 +60,36 @@ class RegistrySettings(ServiceSettings):
     service_name: str = "registry"
     http_port: int = Field(8001, alias="DANVAN_HTTP_PORT")
     seed_file: Path | None = Field(None, alias="DANVAN_SEED_FILE")
+    # Reorganisations applied at start-up, idempotently: a path, or the name of a packaged
+    # file such as "hong_linh_2025.yaml" (the 2025 merger).
+    reorganisation_files: tuple[str, ...] = Field((), alias="DANVAN_REORGANISATION_FILES")
     seed_demo_accounts: bool = Field(True, alias="DANVAN_SEED_DEMO_ACCOUNTS")
     demo_password: str = Field(DEFAULT_DEMO_PASSWORD, alias="DANVAN_DEMO_PASSWORD")
     signing_key_passphrase: str = Field(
         DEVELOPMENT_PLACEHOLDER, alias="DANVAN_SIGNING_KEY_PASSPHRASE"
     )
     token_ttl_seconds: int = Field(3600, alias="DANVAN_TOKEN_TTL_SECONDS", ge=60, le=86_400)
+    # How often a registry replica rereads the signing keys (another replica may rotate).
+    key_refresh_seconds: float = Field(30.0, alias="DANVAN_KEY_REFRESH_SECONDS", gt=0)
     regime_years: tuple[int, ...] = Field((2023,), alias="DANVAN_REGIME_YEARS")
+    regime: tuple[RegimeRuleSetting, ...] = Field(DEFAULT_REGIME, alias="DANVAN_REGIME")
+
+    password_min_length: int = Field(10, alias="DANVAN_PASSWORD_MIN_LENGTH", ge=8)
+    # Sign-in slow-down: failures allowed before a lock, doubling from the base up to the cap;
+    # failures are forgotten after a quiet window. Offices share an address behind NAT, so the
+    # per-address allowance is larger than the per-username one.
+    login_free_failures: int = Field(5, alias="DANVAN_LOGIN_FREE_FAILURES", ge=1)
+    login_ip_free_failures: int = Field(30, alias="DANVAN_LOGIN_IP_FREE_FAILURES", ge=1)
+    login_lock_base_seconds: float = Field(2.0, alias="DANVAN_LOGIN_LOCK_BASE_SECONDS", gt=0)
+    login_lock_max_seconds: float = Field(900.0, alias="DANVAN_LOGIN_LOCK_MAX_SECONDS", gt=0)
+    login_failure_window_seconds: float = Field(
+        900.0, alias="DANVAN_LOGIN_FAILURE_WINDOW_SECONDS", gt=0
+    )
+    # Only behind a gateway that sets X-Forwarded-For itself; otherwise clients could forge it.
+    trust_forwarded_for: bool = Field(False, alias="DANVAN_TRUST_FORWARDED_FOR")
+
+    import_max_bytes: int = Field(512 * 1024, alias="DANVAN_IMPORT_MAX_BYTES", ge=1024)
+    import_max_rows: int = Field(2000, alias="DANVAN_IMPORT_MAX_ROWS", ge=1)
 
     @model_validator(mode="after")
     def _real_secrets_in_production(self) -> RegistrySettings:
@@ -34,4 +100,6 @@ class RegistrySettings(ServiceSettings):
                 "DANVAN_DEMO_PASSWORD",
                 "" if self.demo_password == DEFAULT_DEMO_PASSWORD else self.demo_password,
             )
+        if len({rule.suffix for rule in self.regime}) != len(self.regime):
+            raise ValueError("DANVAN_REGIME: every rule needs its own suffix")
         return self
