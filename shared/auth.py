@@ -49,6 +49,11 @@ class Principal:
         }
 
 
+def _unknown_key() -> Unauthorized:
+    # A retired or foreign key id: to the user, simply a token that is no longer valid.
+    return Unauthorized("Mã đăng nhập không hợp lệ hoặc đã hết hiệu lực.", code="invalid_token")
+
+
 class KeySource(Protocol):
     """Where public keys come from, by key id."""
 
@@ -64,7 +69,7 @@ class StaticKeySource:
     async def key(self, kid: str) -> Any:
         """The key with this id."""
         if kid not in self._keys:
-            raise Unauthorized()
+            raise _unknown_key()
         return self._keys[kid]
 
 
@@ -97,7 +102,7 @@ class JwksKeySource:
                 if (kid not in self._keys and now - self._fetched_at > self._min_refresh) or stale:
                     await self._refresh()
         if kid not in self._keys:
-            raise Unauthorized()
+            raise _unknown_key()
         return self._keys[kid]
 
     async def _refresh(self) -> None:

@@ -70,7 +70,7 @@ async def test_a_rotated_key_keeps_old_tokens_valid_until_they_expire(nats_serve
         gone = await http.get("/v1/me", headers={"Authorization": f"Bearer {old_token}"})
         assert gone.status_code == 401 and error(gone)["code"] == "invalid_token"
         # JwksKeySource refuses a key id it cannot find with the generic 401 code.
-        assert await refused_code(intake_verifier(registry.base), old_token) == "unauthorized"
+        assert await refused_code(intake_verifier(registry.base), old_token) == "invalid_token"
 
 
 async def test_an_expired_or_wrongly_signed_token_is_refused_by_a_jwks_verifier(
@@ -104,7 +104,7 @@ async def test_an_expired_or_wrongly_signed_token_is_refused_by_a_jwks_verifier(
         unknown_kid = issue_token(
             principal, forger, issuer=ISSUER, audience=AUDIENCE, now=now, ttl=timedelta(minutes=5)
         )
-        assert await refused_code(verifier, unknown_kid) == "unauthorized"
+        assert await refused_code(verifier, unknown_kid) == "invalid_token"
         wrong_audience = issue_token(
             principal, current, issuer=ISSUER, audience="other", now=now, ttl=timedelta(minutes=5)
         )
