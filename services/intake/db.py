@@ -126,6 +126,8 @@ difficulties = Table(
     Column("text_sha256", String(64), nullable=False),
     Column("raised_at", UtcDateTime(), nullable=False),
     Column("raised_in_version", Integer, nullable=False),
+    # The entry's place in the version's list, so threads read in the order written.
+    Column("position", Integer, nullable=False),
     Column("answer", Text, nullable=True),
     Column("answered_by", String(64), nullable=True),
     Column("answered_at", UtcDateTime(), nullable=True),
@@ -148,7 +150,9 @@ audit_log = Table(
 attachments = Table(
     "attachments",
     metadata,
-    Column("attachment_id", String(36), primary_key=True),
+    # Upload order, also for uploads within the same instant.
+    Column("id", _BIG_ID, primary_key=True, autoincrement=True),
+    Column("attachment_id", String(36), nullable=False, unique=True),
     Column("report_id", String(36), ForeignKey("reports.report_id"), nullable=False),
     Column("version", Integer, nullable=False),
     Column("filename", String(255), nullable=False),
@@ -351,9 +355,7 @@ async def remember_idempotent(
     )
 
 
-async def advance_report(
-    session: AsyncSession, report: Report, values: dict[str, Any]
-) -> bool:
+async def advance_report(session: AsyncSession, report: Report, values: dict[str, Any]) -> bool:
     """Update the report only if nobody changed it since it was read (optimistic lock)."""
     result = await session.execute(
         update(reports)
@@ -401,7 +403,12 @@ async def list_difficulty_rows(
         query = query.where(difficulties.c.answered_at.is_not(None))
     elif answered is False:
         query = query.where(difficulties.c.answered_at.is_(None))
-    query = query.order_by(difficulties.c.raised_at, difficulties.c.difficulty_id)
+    query = query.order_by(
+        difficulties.c.raised_at,
+        difficulties.c.report_id,
+        difficulties.c.raised_in_version,
+        difficulties.c.position,
+    )
     return list((await session.execute(query.limit(limit).offset(offset))).all())
 
 
@@ -432,14 +439,10 @@ async def record_audit(
 
 async def audit_rows(session: AsyncSession, report_id: str) -> list[Any]:
     """The audit trail of a report (and its difficulties), oldest first."""
-    thread_ids = select(difficulties.c.difficulty_id).where(
-        difficulties.c.report_id == report_id
-    )
+    thread_ids = select(difficulties.c.difficulty_id).where(difficulties.c.report_id == report_id)
     query = (
         select(audit_log)
-        .where(
-            (audit_log.c.report_id == report_id) | audit_log.c.difficulty_id.in_(thread_ids)
-        )
+        .where((audit_log.c.report_id == report_id) | audit_log.c.difficulty_id.in_(thread_ids))
         .order_by(audit_log.c.id)
     )
     return list((await session.execute(query)).all())
@@ -448,9 +451,7 @@ async def audit_rows(session: AsyncSession, report_id: str) -> list[Any]:
 async def attachment_rows(session: AsyncSession, report_id: str) -> list[Any]:
     """Attachments of a report, oldest first."""
     query = (
-        select(attachments)
-        .where(attachments.c.report_id == report_id)
-        .order_by(attachments.c.uploaded_at, attachments.c.attachment_id)
+        select(attachments).where(attachments.c.report_id == report_id).order_by(attachments.c.id)
     )
     return list((await session.execute(query)).all())
 

@@ -18,7 +18,7 @@ from shared.clock import format_vn_datetime
 from shared.contracts.intake import ReportStatus
 from shared.contracts.registry import ExpectedUnit
 from shared.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
-from shared.forms import Issue, TextRejected, ValidationResult, clean_text
+from shared.forms import TextRejected, ValidationResult, clean_text
 
 Decision = Literal["accepted", "returned"]
 REVIEW_REASON_MAX = 5000
@@ -61,13 +61,20 @@ class Report:
 class ReportInvalid(Unprocessable):
     """The report has errors; every issue and warning is listed at once."""
 
-    def __init__(self, result: ValidationResult) -> None:
-        count = len(result.errors)
+    def __init__(self, issues: list[dict[str, Any]], warnings: list[dict[str, Any]]) -> None:
         super().__init__(
-            f"Báo cáo có {count} lỗi cần sửa trước khi gửi.", code="validation_failed"
+            f"Báo cáo có {len(issues)} lỗi cần sửa trước khi gửi.", code="validation_failed"
         )
-        self.issues = [issue.model_dump(mode="json") for issue in result.errors]
-        self.warnings = [issue.model_dump(mode="json") for issue in result.warnings]
+        self.issues = issues
+        self.warnings = warnings
+
+    @classmethod
+    def from_result(cls, result: ValidationResult) -> ReportInvalid:
+        """The 422 for a body the form refused."""
+        return cls(
+            [issue.model_dump(mode="json") for issue in result.errors],
+            [issue.model_dump(mode="json") for issue in result.warnings],
+        )
 
     def body(self) -> dict[str, Any]:
         """``{"error": {"code", "message", "issues", "warnings"}}``."""
@@ -77,17 +84,15 @@ class ReportInvalid(Unprocessable):
 
 def field_problem(path: str, code: str, label: str, message: str) -> ReportInvalid:
     """A 422 in the validation format for one problem outside the form (e.g. period_id)."""
-    issue = Issue.model_validate(
-        {
-            "path": path,
-            "code": code,
-            "field": path,
-            "label": label,
-            "message": message,
-            "severity": "error",
-        }
-    )
-    return ReportInvalid(ValidationResult(content={}, errors=[issue], warnings=[]))
+    issue = {
+        "path": path,
+        "code": code,
+        "field": path,
+        "label": label,
+        "message": message,
+        "severity": "error",
+    }
+    return ReportInvalid([issue], [])
 
 
 def is_on_time(first_submitted_at: datetime, due_at: datetime) -> bool:
@@ -132,8 +137,7 @@ def expected_unit(period: Period, unit_code: str) -> ExpectedUnit:
     unit = period.expected(unit_code)
     if unit is None:
         raise Forbidden(
-            f"Đơn vị «{unit_code}» không thuộc danh sách đơn vị phải báo cáo "
-            f"kỳ «{period.title}».",
+            f"Đơn vị «{unit_code}» không thuộc danh sách đơn vị phải báo cáo kỳ «{period.title}».",
             code="unit_not_expected",
         )
     return unit
@@ -174,6 +178,16 @@ def check_can_withdraw(report: Report, period: Period) -> None:
         raise Conflict("Báo cáo đã được rút trước đó.", code="report_withdrawn")
     if report.status == "accepted":
         raise Conflict("Báo cáo đã được chấp nhận, không thể rút.", code="report_accepted")
+
+
+def check_can_attach(report: Report, period: Period) -> None:
+    """The signed scan goes with a report that still counts, while the period is open."""
+    check_period_open(period)
+    if report.status == "withdrawn":
+        raise Conflict(
+            "Báo cáo đã được rút; hãy gửi phiên bản mới trước khi đính kèm tệp.",
+            code="report_withdrawn",
+        )
 
 
 def check_can_review(

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from shared.settings import ServiceSettings
+
+MIB = 1024 * 1024
 
 
 class IntakeSettings(ServiceSettings):
@@ -21,9 +23,10 @@ class IntakeSettings(ServiceSettings):
     # Where units outside the scope should send their requests (shown in the error).
     scope_hint_url: str = Field("", alias="DANVAN_INTAKE_SCOPE_HINT_URL")
     attachments_dir: Path | None = Field(None, alias="DANVAN_INTAKE_ATTACHMENTS_DIR")
-    max_attachment_bytes: int = Field(
-        10 * 1024 * 1024, alias="DANVAN_INTAKE_MAX_ATTACHMENT_BYTES", ge=1024
-    )
+    max_attachment_bytes: int = Field(10 * MIB, alias="DANVAN_INTAKE_MAX_ATTACHMENT_BYTES", ge=1)
+    # The whole request may carry an attachment; JSON bodies keep the usual, smaller limit.
+    max_body_bytes: int = Field(10 * MIB + 256 * 1024, alias="DANVAN_INTAKE_MAX_BODY_BYTES")
+    max_json_bytes: int = Field(MIB, alias="DANVAN_MAX_BODY_BYTES", ge=1024)
 
     @field_validator("unit_scope", mode="before")
     @classmethod
@@ -31,6 +34,12 @@ class IntakeSettings(ServiceSettings):
         if isinstance(value, str):
             return tuple(code.strip() for code in value.split(",") if code.strip())
         return value
+
+    @model_validator(mode="after")
+    def _room_for_an_attachment(self) -> IntakeSettings:
+        if self.max_body_bytes < self.max_attachment_bytes:
+            raise ValueError("DANVAN_INTAKE_MAX_BODY_BYTES must allow the largest attachment")
+        return self
 
     @property
     def resolved_attachments_dir(self) -> Path:

@@ -1,0 +1,51 @@
+"""Intake composition root."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from services.intake import api, db
+from services.intake.handlers import Desk
+from services.intake.metrics import IntakeMetrics
+from services.intake.settings import IntakeSettings
+from services.intake.storage import AttachmentStore
+from services.intake.subscribers import SUBSCRIPTIONS
+from shared.auth import KeySource
+from shared.clock import Clock, SystemClock
+from shared.service import ServiceRuntime
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(
+    settings: IntakeSettings | None = None,
+    *,
+    clock: Clock | None = None,
+    key_source: KeySource | None = None,
+) -> FastAPI:
+    """Build the intake app; nothing connects until it starts."""
+    settings = settings or IntakeSettings()
+    clock = clock or SystemClock()
+    runtime = ServiceRuntime(
+        settings,
+        outbox=db.outbox,
+        inbox=db.processed_events,
+        subscriptions=SUBSCRIPTIONS,
+        key_source=key_source,
+    )
+    desk = Desk(
+        sessions=runtime.sessions,
+        clock=clock,
+        metrics=IntakeMetrics(runtime.registry),
+        store=AttachmentStore(settings.resolved_attachments_dir),
+        max_attachment_bytes=settings.max_attachment_bytes,
+    )
+    return runtime.create_app(
+        title="Tiếp nhận báo cáo (intake)",
+        version="1.0",
+        routers=[api.router],
+        migrations_dir=MIGRATIONS,
+        state={"settings": settings, "clock": clock, "desk": desk},
+    )

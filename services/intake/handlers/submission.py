@@ -1,0 +1,345 @@
+"""Submitting and amending reports: validation, versions, receipts, idempotency."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.intake import db
+from services.intake.domain import (
+    Period,
+    Report,
+    ReportInvalid,
+    check_can_amend,
+    check_can_submit,
+    check_idempotency_key,
+    content_body,
+    expected_unit,
+    field_problem,
+    is_on_time,
+    new_difficulties,
+    period_not_found,
+    receipt,
+    report_exists,
+    request_fingerprint,
+    text_digest,
+    version_changed,
+)
+from services.intake.handlers.common import (
+    PRODUCER,
+    Desk,
+    Outcome,
+    period_of,
+    replay,
+    visible_report,
+)
+from services.intake.views import difficulty_contract, warning_contracts
+from shared.auth import Principal
+from shared.contracts.intake import DifficultyRaised, ReportSubmitted, ReportVersion
+from shared.contracts.registry import ExpectedUnit
+from shared.forms import ValidationResult, content_sha256, load_form, validate_report
+from shared.messaging.outbox import add_event
+
+log = logging.getLogger(__name__)
+
+
+def _period_id(body: dict[str, Any]) -> str:
+    period_id = body.get("period_id")
+    if period_id is None:
+        raise field_problem("period_id", "required", "Kỳ báo cáo", "Chưa chọn kỳ báo cáo.")
+    if not isinstance(period_id, str) or not period_id.strip() or len(period_id) > 32:
+        message = "Kỳ báo cáo (period_id) phải là mã kỳ dạng chuỗi, ví dụ “2023-H1”."
+        raise field_problem("period_id", "wrong_type", "Kỳ báo cáo", message)
+    return period_id.strip()
+
+
+def _validate(
+    desk: Desk, period: Period, unit: ExpectedUnit, body: dict[str, Any]
+) -> ValidationResult:
+    """The canonical content, or every problem at once as a 422."""
+    form = load_form(period.form_id, period.form_version)
+    result = validate_report(form, unit.kind, set(unit.tags), content_body(body))
+    if not result.ok:
+        desk.metrics.submissions_refused.labels("validation_failed").inc()
+        raise ReportInvalid.from_result(result)
+    return result
+
+
+async def _store_version(
+    session: AsyncSession,
+    *,
+    report: Report,
+    period: Period,
+    result: ValidationResult,
+    digest: str,
+    principal: Principal,
+    now: datetime,
+    action: str,
+) -> list[str]:
+    """The version row, its ReportSubmitted event, new difficulties and the audit line."""
+    warnings = [w.model_dump(mode="json") for w in result.warnings]
+    await session.execute(
+        insert(db.report_versions).values(
+            report_id=report.report_id,
+            version=report.version,
+            content=result.content,
+            content_sha256=digest,
+            warnings=warnings,
+            submitted_at=now,
+            submitted_by=principal.username,
+        )
+    )
+    payload = ReportVersion(
+        report_id=report.report_id,
+        period_id=report.period_id,
+        unit_code=report.unit_code,
+        version=report.version,
+        status="submitted",
+        form_id=period.form_id,
+        form_version=period.form_version,
+        first_submitted_at=report.first_submitted_at,
+        submitted_at=now,
+        on_time=report.on_time,
+        content=result.content,
+        content_sha256=digest,
+        warnings=warning_contracts(warnings),
+    )
+    await add_event(
+        session, db.outbox, ReportSubmitted.new(payload, producer=PRODUCER, occurred_at=now)
+    )
+    raised = await db.raised_digests(session, report.report_id)
+    entries: list[str] = result.content.get("vuong_mac") or []
+    fresh = new_difficulties(entries, raised)
+    thread_ids: list[str] = []
+    for text in fresh:
+        difficulty_id = str(uuid.uuid4())
+        thread_ids.append(difficulty_id)
+        await session.execute(
+            insert(db.difficulties).values(
+                difficulty_id=difficulty_id,
+                report_id=report.report_id,
+                period_id=report.period_id,
+                unit_code=report.unit_code,
+                text=text,
+                text_sha256=text_digest(text),
+                raised_at=now,
+                raised_in_version=report.version,
+                position=entries.index(text),
+            )
+        )
+        row = await db.find_difficulty_row(session, difficulty_id)
+        event = DifficultyRaised.new(difficulty_contract(row), producer=PRODUCER, occurred_at=now)
+        await add_event(session, db.outbox, event)
+    await db.record_audit(
+        session,
+        at=now,
+        actor=principal.username,
+        role=principal.role,
+        action=action,
+        report_id=report.report_id,
+        details={"version": report.version, "content_sha256": digest, "difficulties": thread_ids},
+    )
+    return thread_ids
+
+
+def _accepted_body(
+    report: Report,
+    period: Period,
+    unit: ExpectedUnit,
+    result: ValidationResult,
+    digest: str,
+    submitted_at: datetime,
+) -> dict[str, Any]:
+    return {
+        "report_id": report.report_id,
+        "version": report.version,
+        "status": "submitted",
+        "submitted_at": submitted_at.isoformat(),
+        "first_submitted_at": report.first_submitted_at.isoformat(),
+        "on_time": report.on_time,
+        "period_id": report.period_id,
+        "unit_code": report.unit_code,
+        "receipt": receipt(
+            period=period,
+            unit=unit,
+            report_id=report.report_id,
+            version=report.version,
+            submitted_at=submitted_at,
+            on_time=report.on_time,
+            content_sha256=digest,
+        ),
+        "content_sha256": digest,
+        "warnings": [w.model_dump(mode="json") for w in result.warnings],
+    }
+
+
+async def submit_report(
+    desk: Desk, principal: Principal, body: dict[str, Any], idempotency_key: str | None
+) -> Outcome:
+    """A unit's first report for a period; a retry with the same key gets the first answer."""
+    unit_code = principal.require_unit()
+    key = check_idempotency_key(idempotency_key)
+    scope = f"unit:{unit_code}"
+    fingerprint = request_fingerprint("POST /v1/reports", body)
+    async with desk.sessions() as session:
+        if key and (earlier := await replay(session, scope, key, fingerprint)):
+            return earlier
+        period_id = _period_id(body)
+        period = await db.find_period(session, period_id)
+        if period is None:
+            raise period_not_found(period_id)
+        unit = check_can_submit(period, unit_code)
+        existing = await db.find_report_for(session, period_id, unit_code)
+        if existing is not None:
+            raise report_exists(existing.report_id)
+    result = _validate(desk, period, unit, body)
+    now = desk.clock.now()
+    report = Report(
+        report_id=str(uuid.uuid4()),
+        period_id=period.period_id,
+        unit_code=unit_code,
+        status="submitted",
+        version=1,
+        first_submitted_at=now,
+        on_time=is_on_time(now, period.due_at),
+    )
+    digest = content_sha256(result.content)
+    answer = _accepted_body(report, period, unit, result, digest, now)
+    try:
+        async with desk.sessions() as session, session.begin():
+            if key:
+                # Written first: a concurrent twin blocks here and then fails on the key.
+                await db.remember_idempotent(
+                    session,
+                    scope=scope,
+                    key=key,
+                    fingerprint=fingerprint,
+                    report_id=report.report_id,
+                    status_code=201,
+                    response=answer,
+                    now=now,
+                )
+            await session.execute(
+                insert(db.reports).values(
+                    report_id=report.report_id,
+                    period_id=report.period_id,
+                    unit_code=unit_code,
+                    unit_name=unit.name,
+                    status=report.status,
+                    version=report.version,
+                    form_id=period.form_id,
+                    form_version=period.form_version,
+                    first_submitted_at=now,
+                    on_time=report.on_time,
+                    submitted_at=now,
+                )
+            )
+            await _store_version(
+                session,
+                report=report,
+                period=period,
+                result=result,
+                digest=digest,
+                principal=principal,
+                now=now,
+                action="report_submitted",
+            )
+    except IntegrityError:
+        # Another request (another replica, or the same retry) got there first.
+        async with desk.sessions() as session:
+            if key and (earlier := await replay(session, scope, key, fingerprint)):
+                return earlier
+            existing = await db.find_report_for(session, period.period_id, unit_code)
+        if existing is not None:
+            desk.metrics.submissions_refused.labels("report_exists").inc()
+            raise report_exists(existing.report_id) from None
+        raise
+    desk.metrics.submitted(period.period_id, report.on_time)
+    log.info(
+        "report %s submitted by unit %s for %s (on time: %s)",
+        report.report_id,
+        unit_code,
+        period.period_id,
+        report.on_time,
+    )
+    return Outcome(201, answer)
+
+
+async def amend_report(
+    desk: Desk,
+    principal: Principal,
+    report_id: str,
+    body: dict[str, Any],
+    idempotency_key: str | None,
+) -> Outcome:
+    """A full new version of the unit's report; the first submission's timeliness stays."""
+    unit_code = principal.require_unit()
+    key = check_idempotency_key(idempotency_key)
+    scope = f"unit:{unit_code}"
+    fingerprint = request_fingerprint(f"PUT /v1/reports/{report_id}", body)
+    async with desk.sessions() as session:
+        row = await visible_report(session, principal, report_id)
+        if key and (earlier := await replay(session, scope, key, fingerprint)):
+            return earlier
+        report = db.report_from_row(row)
+        if "period_id" in body and body["period_id"] != report.period_id:
+            message = f"Báo cáo này thuộc kỳ «{report.period_id}», không thể chuyển sang kỳ khác."
+            raise field_problem("period_id", "period_mismatch", "Kỳ báo cáo", message)
+        period = await period_of(session, report)
+        check_can_amend(report, period)
+        unit = expected_unit(period, unit_code)
+    result = _validate(desk, period, unit, body)
+    now = desk.clock.now()
+    new = Report(**{**report.__dict__, "version": report.version + 1, "status": "submitted"})
+    digest = content_sha256(result.content)
+    answer = _accepted_body(new, period, unit, result, digest, now)
+    try:
+        async with desk.sessions() as session, session.begin():
+            if key:
+                await db.remember_idempotent(
+                    session,
+                    scope=scope,
+                    key=key,
+                    fingerprint=fingerprint,
+                    report_id=report.report_id,
+                    status_code=200,
+                    response=answer,
+                    now=now,
+                )
+            changed = await db.advance_report(
+                session,
+                report,
+                {
+                    "version": new.version,
+                    "status": "submitted",
+                    "submitted_at": now,
+                    "withdrawn_at": None,
+                    "unit_name": unit.name,
+                },
+            )
+            if not changed:
+                raise version_changed(None)
+            await _store_version(
+                session,
+                report=new,
+                period=period,
+                result=result,
+                digest=digest,
+                principal=principal,
+                now=now,
+                action="report_amended",
+            )
+    except IntegrityError:
+        async with desk.sessions() as session:
+            if key and (earlier := await replay(session, scope, key, fingerprint)):
+                return earlier
+        raise version_changed(None) from None
+    desk.metrics.reports_amended.labels(period.period_id).inc()
+    log.info("report %s amended to version %d", report.report_id, new.version)
+    return Outcome(200, answer)

@@ -1,0 +1,12 @@
+"""The events intake consumes: the registry's units and periods, kept as a local projection."""
+
+from __future__ import annotations
+
+from services.intake import handlers
+from shared.contracts.registry import PeriodChanged, UnitChanged
+from shared.messaging.consumer import Subscription
+
+SUBSCRIPTIONS: tuple[Subscription, ...] = (
+    Subscription(contract=UnitChanged, handler=handlers.on_unit_changed),
+    Subscription(contract=PeriodChanged, handler=handlers.on_period_changed),
+)
