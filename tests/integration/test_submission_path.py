@@ -1,0 +1,110 @@
+"""The whole path of issue 2 in one process: registry → intake → consolidation over a real
+nats-server, including a submission made while NATS is down."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from services.consolidation.app import create_app as create_consolidation
+from services.consolidation.settings import ConsolidationSettings
+from services.intake.app import create_app as create_intake
+from services.intake.settings import IntakeSettings
+from services.registry.app import create_app as create_registry
+from services.registry.settings import RegistrySettings
+from tests.support.http import eventually, serve_app
+from tests.support.reports import full_report
+
+PASSWORD = "mat-khau-thu"
+
+
+@dataclass
+class Town:
+    registry: str
+    intake: str
+    consolidation: str
+
+
+@contextlib.asynccontextmanager
+async def town(nats_server, databases) -> AsyncIterator[Town]:
+    common = {"nats_url": nats_server.url, "env": "test", "outbox_poll_seconds": 0.2}
+    registry_settings = RegistrySettings(
+        database_url=await databases.url("registry"), demo_password=PASSWORD, **common
+    )
+    async with contextlib.AsyncExitStack() as stack:
+        registry = await stack.enter_async_context(serve_app(create_registry(registry_settings)))
+        jwks = {"jwks_url": f"{registry}/.well-known/jwks.json"}
+        intake = await stack.enter_async_context(
+            serve_app(
+                create_intake(
+                    IntakeSettings(database_url=await databases.url("intake"), **common, **jwks)
+                )
+            )
+        )
+        consolidation = await stack.enter_async_context(
+            serve_app(
+                create_consolidation(
+                    ConsolidationSettings(
+                        database_url=await databases.url("consolidation"), **common, **jwks
+                    )
+                )
+            )
+        )
+        yield Town(registry, intake, consolidation)
+
+
+async def login(http: httpx.AsyncClient, town: Town, username: str) -> dict[str, str]:
+    response = await http.post(
+        f"{town.registry}/v1/auth/token", data={"username": username, "password": PASSWORD}
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.mark.parametrize("nats_down", [False, True], ids=["nats-up", "nats-down"])
+async def test_a_ward_report_reaches_consolidation_exactly_once(nats_server, databases, nats_down):
+    async with town(nats_server, databases) as t, httpx.AsyncClient(timeout=10) as http:
+        ward = await login(http, t, "18115")
+        reviewer = await login(http, t, "pnv")
+        completeness = f"{t.consolidation}/v1/periods/2023-H1/completeness"
+
+        async def ready() -> bool:
+            form = await http.get(f"{t.intake}/v1/periods/2023-H1/form", headers=ward)
+            seen = await http.get(completeness, headers=reviewer)
+            return form.status_code == 200 and seen.status_code == 200
+
+        await eventually(ready, timeout=20)
+        if nats_down:
+            nats_server.kill()
+        submitted = await http.post(
+            f"{t.intake}/v1/reports", json=full_report("2023-H1"), headers=ward
+        )
+        assert submitted.status_code == 201, submitted.text
+        assert submitted.json()["on_time"] is False
+        if nats_down:
+            nats_server.start()
+
+        async def shows_it() -> dict | None:
+            body = (await http.get(completeness, headers=reviewer)).json()
+            return body if body["submitted"] == 1 else None
+
+        body = await eventually(shows_it, timeout=30)
+        assert (body["late"], body["on_time"], body["expected"]) == (1, 0, 20)
+        assert "18115" not in {u["code"] for u in body["missing"]}
+
+        summary = (
+            await http.get(f"{t.consolidation}/v1/periods/2023-H1/summary", headers=reviewer)
+        ).json()
+        # The content reached consolidation, not only the counters.
+        text = json.dumps(summary, ensure_ascii=False)
+        assert "125.5" in text
+        assert "Cần hướng dẫn cách tính số lượt người tham gia." in text
+        stored = (
+            await http.get(f"{t.intake}/v1/reports/{submitted.json()['report_id']}", headers=ward)
+        ).json()
+        assert stored["content"]["sections"]["6"]["indicators"]["nhan_dan_dong_gop"] == "125.5"
