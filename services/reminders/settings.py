@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, time
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import AliasChoices, Field, model_validator
 
 from services.reminders.domain import ReminderPolicy
 from shared.settings import DEVELOPMENT_PLACEHOLDER, ServiceSettings, refuse_placeholder
@@ -27,10 +27,14 @@ class RemindersSettings(ServiceSettings):
     holidays: tuple[date, ...] = Field((), alias="DANVAN_REMINDERS_HOLIDAYS")
     template_dir: Path | None = Field(None, alias="DANVAN_REMINDERS_TEMPLATE_DIR")
     reviewer_emails: tuple[str, ...] = Field((), alias="DANVAN_REMINDERS_REVIEWER_EMAILS")
-    portal_url: str = Field("http://127.0.0.1:8000", alias="DANVAN_PORTAL_URL")
+    portal_url: str = Field(
+        "http://127.0.0.1:8000",
+        validation_alias=AliasChoices("DANVAN_PORTAL_BASE_URL", "DANVAN_PORTAL_URL", "portal_url"),
+    )
 
     tick_seconds: float = Field(60.0, alias="DANVAN_REMINDERS_TICK_SECONDS", gt=0)
     scheduler_enabled: bool = Field(True, alias="DANVAN_REMINDERS_SCHEDULER_ENABLED")
+    events_wait_seconds: float = Field(10.0, alias="DANVAN_REMINDERS_EVENTS_WAIT_SECONDS", ge=0)
     delivery_attempts: int = Field(4, alias="DANVAN_REMINDERS_DELIVERY_ATTEMPTS", ge=1, le=20)
     retry_backoff_seconds: float = Field(2.0, alias="DANVAN_REMINDERS_RETRY_BACKOFF_SECONDS", ge=0)
     retry_backoff_cap_seconds: float = Field(

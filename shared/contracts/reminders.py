@@ -22,6 +22,10 @@ class ReminderDelivery(Contract):
     outcome: Literal["sent", "failed", "undeliverable"]
     reason: str = ""
     at: datetime
+    dedupe_key: str = ""
+    audience: str = "unit"
+    attempts: int = 0
+    reason_code: str = ""
 
 
 class ReminderSent(Envelope[ReminderDelivery]):

@@ -1,0 +1,171 @@
+"""Reminders composition root."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import partial
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+
+from services.reminders import api, db, subscribers
+from services.reminders.channels import (
+    Channel,
+    EmailChannel,
+    RetryPolicy,
+    SmtpConfig,
+    WebhookChannel,
+)
+from services.reminders.dispatch import DeliveryOptions, Dispatcher
+from services.reminders.domain import TemplateRenderer
+from services.reminders.letter import LetterConfig
+from services.reminders.metrics import RemindersMetrics
+from services.reminders.scheduler import LocalLock, PostgresAdvisoryLock, Scheduler, SchedulerLock
+from services.reminders.settings import RemindersSettings
+from shared.auth import KeySource
+from shared.clock import Clock, SystemClock
+from shared.contracts.reminders import ReminderFailed, ReminderSent
+from shared.db import is_postgres
+from shared.service import ServiceRuntime
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(
+    settings: RemindersSettings | None = None,
+    *,
+    clock: Clock | None = None,
+    key_source: KeySource | None = None,
+    channels: Mapping[str, Channel] | None = None,
+) -> FastAPI:
+    """Build the reminders app; nothing connects or sends until it starts."""
+    settings = settings or RemindersSettings()
+    clock = clock or SystemClock()
+    policy = settings.policy()
+    renderer = TemplateRenderer(settings.template_dir, policy=policy)
+    runtime = ServiceRuntime(
+        settings,
+        outbox=db.outbox,
+        inbox=db.processed_events,
+        subscriptions=subscribers.subscriptions(clock),
+        publishes=[ReminderSent, ReminderFailed],
+        key_source=key_source,
+    )
+    metrics = RemindersMetrics(runtime.registry)
+    http_client = httpx.AsyncClient(follow_redirects=False)
+    dispatcher = Dispatcher(
+        sessions=runtime.sessions,
+        policy=policy,
+        renderer=renderer,
+        channels=channels if channels is not None else default_channels(settings, http_client),
+        options=DeliveryOptions(
+            portal_url=settings.portal_url,
+            reviewer_emails=settings.reviewer_emails,
+            gateway=bool(settings.webhook_gateway_url),
+            retry=RetryPolicy(
+                attempts=settings.delivery_attempts,
+                backoff_seconds=settings.retry_backoff_seconds,
+                backoff_cap_seconds=settings.retry_backoff_cap_seconds,
+            ),
+            concurrency=settings.delivery_concurrency,
+            lease_seconds=settings.delivery_lease_seconds,
+        ),
+        clock=clock,
+        metrics=metrics,
+    )
+    lock: SchedulerLock = (
+        PostgresAdvisoryLock(runtime.engine) if is_postgres(runtime.engine) else LocalLock()
+    )
+    scheduler = Scheduler(
+        sessions=runtime.sessions,
+        dispatcher=dispatcher,
+        lock=lock,
+        policy=policy,
+        clock=clock,
+        metrics=metrics,
+        tick_seconds=settings.tick_seconds,
+        freshness=partial(projections_current, runtime),
+        freshness_wait_seconds=settings.events_wait_seconds,
+    )
+
+    async def startup() -> None:
+        if settings.scheduler_enabled:
+            scheduler.start()
+
+    async def shutdown() -> None:
+        await scheduler.stop()
+        await dispatcher.drain(grace_seconds=10.0)
+        await http_client.aclose()
+
+    return runtime.create_app(
+        title="Đôn đốc báo cáo (reminders)",
+        version="1.0",
+        routers=[api.router],
+        migrations_dir=MIGRATIONS,
+        on_startup=[startup],
+        on_shutdown=[shutdown],
+        state={
+            "settings": settings,
+            "clock": clock,
+            "policy": policy,
+            "metrics": metrics,
+            "dispatcher": dispatcher,
+            "scheduler": scheduler,
+            "letter": letter_config(settings),
+        },
+    )
+
+
+async def projections_current(runtime: ServiceRuntime) -> bool:
+    """Connected, and no event in the streams is still waiting for this service's consumers."""
+    bus = runtime.bus
+    js = bus.jetstream() if bus.started else None
+    if js is None:
+        return False
+    for spec in bus.consumers:
+        info = await js.consumer_info(spec.stream.name, spec.durable)
+        if info.num_pending:
+            return False
+    return True
+
+
+def default_channels(settings: RemindersSettings, client: httpx.AsyncClient) -> dict[str, Channel]:
+    """E-mail (unless disabled) and webhooks, configured from the settings."""
+    channels: dict[str, Channel] = {
+        "webhook": WebhookChannel(
+            client,
+            secret=settings.webhook_secret,
+            gateway_url=settings.webhook_gateway_url,
+            timeout_seconds=settings.webhook_timeout_seconds,
+        )
+    }
+    if settings.smtp_enabled:
+        channels["email"] = EmailChannel(
+            SmtpConfig(
+                host=settings.smtp_host,
+                port=settings.smtp_port,
+                sender=settings.smtp_from,
+                starttls=settings.smtp_starttls,
+                username=settings.smtp_username,
+                password=settings.smtp_password,
+                timeout_seconds=settings.smtp_timeout_seconds,
+            )
+        )
+    return channels
+
+
+def letter_config(settings: RemindersSettings) -> LetterConfig:
+    """The urging letter's issuer and signer from the settings."""
+    return LetterConfig(
+        authority=settings.letter_authority,
+        issuer=settings.letter_issuer,
+        number_suffix=settings.letter_number_suffix,
+        place=settings.letter_place,
+        head_title=settings.letter_head_title,
+        signer_title=settings.letter_signer_title,
+        signer_name=settings.letter_signer_name,
+        copies=settings.letter_copies,
+        grace_working_days=settings.letter_grace_working_days,
+        portal_url=settings.portal_url,
+    )
