@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib.util
+import json
 import logging
 import os
 import signal
@@ -134,6 +135,11 @@ def build_children(data_dir: Path, ports: Ports) -> list[Child]:
         "PYTHONUNBUFFERED": "1",
     }
     base_env.pop("DATABASE_URL", None)  # the embedded default is SQLite under the data folder
+    this_year = time.localtime().tm_year
+    # The plan's 2023 periods (the demo's history) and the current and next year's.
+    base_env.setdefault("DANVAN_REGIME_YEARS", json.dumps([2023, this_year, this_year + 1]))
+    # Escalations to Phòng Nội vụ land in the mail sink too.
+    base_env.setdefault("DANVAN_REMINDERS_REVIEWER_EMAILS", '["phongnoivu@honglinh.invalid"]')
     children = [Child("nats", [str(nats_binary()), "-c", str(config)], base_env, logs / "nats.log")]
     if module_exists("services.reminders.smtp_sink"):
         children.append(

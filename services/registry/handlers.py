@@ -185,6 +185,7 @@ async def seed(
             display_order=item.order,
             must_report=item.must_report,
             valid_from=item.valid_from,
+            contacts=demo_contacts(item.code) if demo_password else Contacts(),
             version=1,
         )
         await save_unit(session, None, state, action="created", actor=SEED_ACTOR, now=now)
@@ -194,6 +195,12 @@ async def seed(
     await refresh_open_periods(session, now)
     if demo_password:
         await _seed_demo_accounts(session, await all_units(session), demo_password, now)
+
+
+def demo_contacts(code: str) -> Contacts:
+    """A demo mailbox per unit (the reserved .invalid domain), so reminders reach the
+    embedded SMTP sink; real contacts are entered by admins."""
+    return Contacts(emails=(f"vanthu.{code.lower()}@honglinh.invalid",))
 
 
 async def ensure_regime_year(

