@@ -81,15 +81,16 @@ class System:
     def output(self) -> str:
         return (self.data_dir / "launcher.out").read_text("utf-8", errors="replace")[-5000:]
 
-    def service_pid(self, service: str) -> int | None:
-        """The PID of a service child (from its listening port's owner via /proc)."""
+    def child_pid(self, name: str) -> int | None:
+        """The PID of a child of the launcher: a service, or "nats" for nats-server."""
         out = subprocess.run(
             ["ps", "-eo", "pid,ppid,args"], capture_output=True, text=True, check=True
         ).stdout
         assert self.process is not None
         for line in out.splitlines()[1:]:
             pid, ppid, args = line.strip().split(None, 2)
-            if int(ppid) == self.process.pid and f"services.{service}" in args:
+            wanted = "nats-server" if name == "nats" else f"services.{name}"
+            if int(ppid) == self.process.pid and wanted in args:
                 return int(pid)
         return None
 
