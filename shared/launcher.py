@@ -138,7 +138,8 @@ def build_children(data_dir: Path, ports: Ports) -> list[Child]:
     this_year = time.localtime().tm_year
     # The plan's 2023 periods (the demo's history) and the current and next year's.
     base_env.setdefault("DANVAN_REGIME_YEARS", json.dumps([2023, this_year, this_year + 1]))
-    # Escalations to Phòng Nội vụ land in the mail sink too.
+    # Demo mailboxes for every unit, and escalations to Phòng Nội vụ, land in the mail sink.
+    base_env.setdefault("DANVAN_SEED_DEMO_CONTACTS", "true")
     base_env.setdefault("DANVAN_REMINDERS_REVIEWER_EMAILS", '["phongnoivu@honglinh.invalid"]')
     children = [Child("nats", [str(nats_binary()), "-c", str(config)], base_env, logs / "nats.log")]
     if module_exists("services.reminders.smtp_sink"):

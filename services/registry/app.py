@@ -72,6 +72,7 @@ def create_app(settings: RegistrySettings | None = None, *, clock: Clock | None 
                 units=handlers.load_seed(settings.seed_file),
                 years=settings.regime_years,
                 demo_password=settings.demo_password if settings.seed_demo_accounts else None,
+                demo_contacts=settings.seed_demo_contacts,
                 now=clock.now(),
                 rules=rules,
             )

@@ -169,6 +169,7 @@ async def seed(
     demo_password: str | None,
     now: datetime,
     rules: Sequence[RegimeRule] = DEFAULT_REGIME,
+    demo_contacts: bool = False,
 ) -> None:
     """Insert what is missing of the seed; existing rows are left as they are."""
     existing = {u.unit_id for u in await all_units(session)}
@@ -185,7 +186,7 @@ async def seed(
             display_order=item.order,
             must_report=item.must_report,
             valid_from=item.valid_from,
-            contacts=demo_contacts(item.code) if demo_password else Contacts(),
+            contacts=demo_mailbox(item.code) if demo_contacts else Contacts(),
             version=1,
         )
         await save_unit(session, None, state, action="created", actor=SEED_ACTOR, now=now)
@@ -197,7 +198,7 @@ async def seed(
         await _seed_demo_accounts(session, await all_units(session), demo_password, now)
 
 
-def demo_contacts(code: str) -> Contacts:
+def demo_mailbox(code: str) -> Contacts:
     """A demo mailbox per unit (the reserved .invalid domain), so reminders reach the
     embedded SMTP sink; real contacts are entered by admins."""
     return Contacts(emails=(f"vanthu.{code.lower()}@honglinh.invalid",))

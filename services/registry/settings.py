@@ -64,6 +64,8 @@ class RegistrySettings(ServiceSettings):
     # file such as "hong_linh_2025.yaml" (the 2025 merger).
     reorganisation_files: tuple[str, ...] = Field((), alias="DANVAN_REORGANISATION_FILES")
     seed_demo_accounts: bool = Field(True, alias="DANVAN_SEED_DEMO_ACCOUNTS")
+    # Demo mailboxes in the reserved .invalid domain; the embedded launcher turns them on.
+    seed_demo_contacts: bool = Field(False, alias="DANVAN_SEED_DEMO_CONTACTS")
     demo_password: str = Field(DEFAULT_DEMO_PASSWORD, alias="DANVAN_DEMO_PASSWORD")
     signing_key_passphrase: str = Field(
         DEVELOPMENT_PLACEHOLDER, alias="DANVAN_SIGNING_KEY_PASSPHRASE"

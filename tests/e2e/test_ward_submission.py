@@ -3,6 +3,8 @@ started as `make run` starts it, driven over HTTP."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import time
 
 import httpx
@@ -115,3 +117,27 @@ def test_bad_input_gets_a_clear_error_and_changes_nothing(system: System):
     listing = httpx.get(url, params={"period_id": "2023-H1"}, headers=ward, timeout=5)
     assert listing.status_code == 200
     assert listing.json() == []  # none of the refused requests left a report behind
+
+
+def test_urging_a_late_unit_delivers_a_vietnamese_mail_to_the_sink(system: System):
+    reviewer = login(system, "pnv")
+    response = httpx.post(
+        system.url("reminders") + "/v1/periods/2023-H1/remind",
+        json={"units": ["18121"]},
+        headers=reviewer,
+        timeout=10,
+    )
+    assert response.status_code == 202, response.text
+    mail_dir = system.data_dir / "mail"
+
+    def delivered():
+        for path in mail_dir.glob("*.eml") if mail_dir.exists() else []:
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            if "vanthu.18121@honglinh.invalid" in str(message["To"]):
+                return message
+        return None
+
+    message = wait_for(delivered, timeout=30)
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    assert "6 tháng đầu năm 2023" in body
+    assert "10/06/2023" in body
