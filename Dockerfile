@@ -20,8 +20,12 @@ RUN pip install "pip==25.3" \
 
 COPY shared ./shared
 COPY services ./services
+# The check runs from its own folder, so it imports the installed package (not ./services):
+# every service's entry point, and the migrations, forms, templates, styles and seed data
+# that pyproject's package-data must have carried into the wheel.
+COPY deploy/docker/check_package_data.py /opt/danvan-build/check_package_data.py
 RUN pip install --no-deps --force-reinstall -c constraints.txt . \
-    && python -c "import services, shared"
+    && python /opt/danvan-build/check_package_data.py
 
 FROM ${PYTHON_IMAGE} AS runtime
 ARG DANVAN_UID=10001

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
+import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import yaml
+from pydantic import AliasChoices
+
+from shared.settings import ServiceSettings
 
 REPO = Path(__file__).resolve().parents[3]
 DEPLOY = REPO / "deploy"
@@ -21,7 +27,8 @@ APP_SERVICES: dict[str, int] = {
     "portal": 8000,
 }
 
-# The series the services export, with their labels (the brief every service follows).
+# The series the services export, with their labels; test_metrics.py checks this list
+# against the metrics the code declares.
 APP_METRICS: dict[str, frozenset[str]] = {
     "danvan_http_requests_total": frozenset({"service", "route", "method", "status"}),
     "danvan_http_request_duration_seconds": frozenset({"service", "route", "method"}),
@@ -33,9 +40,15 @@ APP_METRICS: dict[str, frozenset[str]] = {
     "danvan_dead_letters_total": frozenset({"service", "subject"}),
     "danvan_consumer_pending_messages": frozenset({"service", "durable"}),
     "danvan_reports_submitted_total": frozenset({"period_id", "timeliness"}),
+    "danvan_reports_amended_total": frozenset({"period_id"}),
+    "danvan_report_submissions_refused_total": frozenset({"code"}),
     "danvan_period_completeness_ratio": frozenset({"period_id"}),
     "danvan_reminders_total": frozenset({"channel", "outcome"}),
+    "danvan_reminders_scheduler_active": frozenset(),
+    "danvan_reminders_scheduler_runs_total": frozenset({"result"}),
     "danvan_login_failures_total": frozenset(),
+    "danvan_login_throttled_total": frozenset(),
+    "danvan_portal_backend_up": frozenset({"backend"}),
     "faststream_received_processed_messages_total": frozenset(
         {"app_name", "broker", "handler", "status"}
     ),
@@ -56,7 +69,15 @@ KNOWN_LABEL_VALUES: dict[tuple[str, str], frozenset[str]] = {
         {"processed", "duplicate", "retried", "dead_lettered"}
     ),
     ("danvan_reports_submitted_total", "timeliness"): frozenset({"on_time", "late"}),
+    ("danvan_reminders_total", "channel"): frozenset({"email", "webhook"}),
+    ("danvan_reminders_total", "outcome"): frozenset({"sent", "failed", "undeliverable"}),
+    ("danvan_reminders_scheduler_runs_total", "result"): frozenset(
+        {"active", "standby", "quiet", "waiting_for_events"}
+    ),
+    ("danvan_portal_backend_up", "backend"): frozenset({"registry", "intake"}),
 }
+# Metrics that a library exports for us rather than our own code.
+LIBRARY_METRICS = frozenset({"faststream_received_processed_messages_total"})
 
 PROMQL_WORDS = frozenset(
     {
@@ -91,12 +112,15 @@ _VARIABLE = re.compile(r"\$\{(\w+)(?:(:?[-?])([^}]*))?\}")
 
 
 def env_example() -> dict[str, str]:
-    """The variables of deploy/compose.env.example, quotes removed."""
+    """The variables of deploy/compose.env.example, enclosing quotes removed."""
     values: dict[str, str] = {}
     for line in (DEPLOY / "compose.env.example").read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             key, _, value = line.partition("=")
-            values[key.strip()] = value.strip().strip('"')
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+                value = value[1:-1]
+            values[key.strip()] = value
     return values
 
 
@@ -115,10 +139,26 @@ def interpolate(text: str, env: dict[str, str]) -> str:
     return _VARIABLE.sub(substitute, text)
 
 
+def _interpolate_values(node: Any, env: dict[str, str]) -> Any:
+    if isinstance(node, str):
+        return interpolate(node, env)
+    if isinstance(node, list):
+        return [_interpolate_values(item, env) for item in node]
+    if isinstance(node, dict):
+        return {key: _interpolate_values(value, env) for key, value in node.items()}
+    return node
+
+
 def compose(env: dict[str, str] | None = None) -> dict[str, Any]:
-    """docker-compose.yml as Compose sees it with the example env file."""
+    """docker-compose.yml as Compose sees it with the example env file.
+
+    Like Compose, the YAML is parsed first and the variables are substituted in its string
+    values afterwards, so a value such as '[2027]' stays a string.
+    """
     text = (REPO / "docker-compose.yml").read_text(encoding="utf-8")
-    data: dict[str, Any] = yaml.safe_load(interpolate(text, env_example() if env is None else env))
+    data: dict[str, Any] = _interpolate_values(
+        yaml.safe_load(text), env_example() if env is None else env
+    )
     return data
 
 
@@ -129,6 +169,87 @@ def k8s_objects() -> Iterator[tuple[Path, dict[str, Any]]]:
             continue
         for doc in load_yaml_all(path):
             yield path, doc
+
+
+SECRET_EXAMPLE = K8S / "secret.example.yaml"
+
+
+def k8s_of_kind(kind: str) -> list[dict[str, Any]]:
+    """The objects of one kind under deploy/k8s, the Secret placeholder left out."""
+    return [obj for path, obj in k8s_objects() if obj["kind"] == kind and path != SECRET_EXAMPLE]
+
+
+def k8s_container(deployment: dict[str, Any]) -> dict[str, Any]:
+    """The one container of a Deployment."""
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    result: dict[str, Any] = container
+    return result
+
+
+def k8s_environment(container: dict[str, Any]) -> dict[str, str]:
+    """Every variable a container sees, with ConfigMap and Secret references resolved."""
+    configmaps = {c["metadata"]["name"]: c["data"] for c in k8s_of_kind("ConfigMap")}
+    secret = load_yaml(SECRET_EXAMPLE)
+    secrets = {secret["metadata"]["name"]: secret["stringData"]}
+    env: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        env.update(configmaps[source["configMapRef"]["name"]])
+    for var in container.get("env", []):
+        if "value" in var:
+            env[var["name"]] = var["value"]
+            continue
+        ref = var["valueFrom"]
+        if "secretKeyRef" in ref:
+            env[var["name"]] = secrets[ref["secretKeyRef"]["name"]][ref["secretKeyRef"]["key"]]
+        else:
+            key = ref["configMapKeyRef"]
+            env[var["name"]] = configmaps[key["name"]][key["key"]]
+    return env
+
+
+# What an operator puts where the examples say CHANGE_ME: long enough for every check.
+FILLED_SECRET = "filled-in-by-the-operator-" + "k3Yq9" * 8
+_PLACEHOLDER = re.compile(r"CHANGE_ME\w*")
+
+
+def filled_in(env: Mapping[str, str]) -> dict[str, str]:
+    """The environment with every CHANGE_ME placeholder replaced by a real-looking secret."""
+    return {key: _PLACEHOLDER.sub(FILLED_SECRET, value) for key, value in env.items()}
+
+
+SETTINGS_CLASSES: dict[str, str] = {
+    "registry": "services.registry.settings:RegistrySettings",
+    "intake": "services.intake.settings:IntakeSettings",
+    "reminders": "services.reminders.settings:RemindersSettings",
+    "consolidation": "services.consolidation.settings:ConsolidationSettings",
+    "portal": "services.portal.settings:PortalSettings",
+}
+
+
+def settings_class(service: str) -> type[ServiceSettings]:
+    """The settings class of a service (`registry`, `intake`, ...)."""
+    module, _, name = SETTINGS_CLASSES[service].partition(":")
+    cls: type[ServiceSettings] = getattr(importlib.import_module(module), name)
+    return cls
+
+
+def setting_names(cls: type[ServiceSettings]) -> frozenset[str]:
+    """The environment variables a settings class reads."""
+    names: set[str] = set()
+    for field in cls.model_fields.values():
+        if isinstance(field.validation_alias, AliasChoices):
+            names |= {c for c in field.validation_alias.choices if isinstance(c, str)}
+        elif isinstance(field.validation_alias, str):
+            names.add(field.validation_alias)
+        if field.alias:
+            names.add(field.alias)
+    return frozenset(names)
+
+
+def load_settings(service: str, env: Mapping[str, str]) -> ServiceSettings:
+    """Build a service's settings the way the container does: from its environment only."""
+    with mock.patch.dict(os.environ, dict(env), clear=True):
+        return settings_class(service)()
 
 
 def base_name(metric: str) -> str:

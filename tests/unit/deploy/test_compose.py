@@ -51,12 +51,17 @@ def test_each_service_runs_its_module_on_its_port(services: dict[str, Any], name
     assert env["DANVAN_ENV"] == "production"
 
 
-def test_every_service_container_has_database_and_nats(services: dict[str, Any]) -> None:
+def test_every_stateful_service_container_has_its_database_and_nats(
+    services: dict[str, Any],
+) -> None:
     apps = _app_services(services)
     assert set(APP_SERVICES) <= apps.keys()
     for name, service in apps.items():
         env = _env(service)
         module = service["command"][2].removeprefix("services.")
+        if module == "portal":
+            assert "DATABASE_URL" not in env, "the portal has no database"
+            continue
         database = urlsplit(env["DATABASE_URL"])
         assert database.scheme == "postgresql+asyncpg", name
         assert database.hostname == "postgres", name
@@ -98,8 +103,10 @@ def test_init_script_creates_every_database_a_service_uses(services: dict[str, A
     used = {
         urlsplit(_env(svc)["DATABASE_URL"]).path.lstrip("/")
         for svc in _app_services(services).values()
+        if "DATABASE_URL" in _env(svc)
     }
     assert used == created
+    assert "danvan_portal" not in created
     mounts = services["postgres"]["volumes"]
     assert any(
         m.startswith("./deploy/postgres/init-databases.sql:/docker-entrypoint-initdb.d/")
@@ -144,7 +151,7 @@ def test_secrets_are_required_variables_never_literal_values() -> None:
     text = (REPO / "docker-compose.yml").read_text(encoding="utf-8")
     for line in text.splitlines():
         key, _, value = line.strip().partition(":")
-        if re.search(r"PASSWORD|PASSPHRASE", key) and value.strip():
+        if re.search(r"PASSWORD|PASSPHRASE|SECRET", key) and value.strip():
             assert value.strip().startswith("${"), line
     for url in re.findall(r"postgresql\+asyncpg://[^\s\"']+", text):
         assert ":${POSTGRES_PASSWORD:?" in url, url
@@ -172,9 +179,87 @@ def test_mail_goes_to_the_mail_catcher_by_default(services: dict[str, Any]) -> N
     assert "mailpit" in services["mailcatcher"]["image"]
 
 
-def test_compose_refuses_to_start_without_the_database_password() -> None:
-    with pytest.raises(KeyError, match="POSTGRES_PASSWORD"):
-        compose({**env_example(), "POSTGRES_PASSWORD": ""})
+REQUIRED_VARIABLES = sorted(
+    set(re.findall(r"\$\{(\w+):\?", (REPO / "docker-compose.yml").read_text(encoding="utf-8")))
+)
+
+
+def test_every_secret_is_a_required_variable() -> None:
+    assert {
+        "POSTGRES_PASSWORD",
+        "DANVAN_SIGNING_KEY_PASSPHRASE",
+        "DANVAN_INITIAL_PASSWORD",
+        "DANVAN_PORTAL_SESSION_SECRET",
+        "DANVAN_REMINDERS_WEBHOOK_SECRET",
+        "GRAFANA_ADMIN_PASSWORD",
+    } <= set(REQUIRED_VARIABLES)
+
+
+@pytest.mark.parametrize("variable", REQUIRED_VARIABLES)
+def test_compose_refuses_to_start_without_a_required_variable(variable: str) -> None:
+    with pytest.raises(KeyError, match=variable):
+        compose({**env_example(), variable: ""})
+    without = {k: v for k, v in env_example().items() if k != variable}
+    with pytest.raises(KeyError, match=variable):
+        compose(without)
+
+
+def test_the_portal_needs_only_the_registry_and_intake(services: dict[str, Any]) -> None:
+    portal = services["portal"]
+    assert set(portal["depends_on"]) == {"registry", "intake"}
+    env = _env(portal)
+    backends = {
+        name: urlsplit(env[f"DANVAN_{name.upper()}_URL"])
+        for name in APP_SERVICES
+        if name != "portal"
+    }
+    for name, url in backends.items():
+        assert url.hostname == name
+        assert url.port == APP_SERVICES[name]
+    assert "volumes" not in portal, "the portal keeps nothing on disk"
+    # Plain HTTP gateway by default; an operator turns this on behind TLS.
+    assert env["DANVAN_PORTAL_COOKIE_SECURE"] == "false"
+    assert (
+        compose({**env_example(), "DANVAN_PORTAL_COOKIE_SECURE": "true"})["services"]["portal"][
+            "environment"
+        ]["DANVAN_PORTAL_COOKIE_SECURE"]
+        == "true"
+    )
+
+
+def test_every_intake_container_shares_one_attachments_volume(services: dict[str, Any]) -> None:
+    pools = {
+        n: s for n, s in _app_services(services).items() if s["command"][2] == "services.intake"
+    }
+    assert set(pools) == {"intake", "intake-wards"}
+    mounts = set()
+    for name, service in pools.items():
+        directory = _env(service)["DANVAN_INTAKE_ATTACHMENTS_DIR"]
+        (volume,) = [
+            v for v in service["volumes"] if directory.startswith(v.split(":")[1].rstrip("/") + "/")
+        ]
+        source = volume.split(":")[0]
+        assert not source.startswith(("./", "/")), f"{name}: a named volume, not a bind mount"
+        mounts.add((source, directory))
+    assert len(mounts) == 1, mounts
+    assert next(iter(mounts))[0] in compose()["volumes"]
+
+
+def test_only_intake_keeps_files(services: dict[str, Any]) -> None:
+    data_volumes = {
+        name
+        for name, service in _app_services(services).items()
+        for volume in service.get("volumes", [])
+        if not volume.startswith("./")
+    }
+    assert data_volumes == {"intake", "intake-wards"}
+
+
+def test_the_registry_trusts_only_the_address_the_gateway_sets(services: dict[str, Any]) -> None:
+    assert _env(services["registry"])["DANVAN_TRUST_FORWARDED_FOR"] == "true"
+    nginx = (DEPLOY / "gateway" / "nginx.conf").read_text(encoding="utf-8")
+    code = "\n".join(line.split("#", 1)[0] for line in nginx.splitlines())
+    assert re.findall(r"proxy_set_header\s+X-Forwarded-For\s+(\S+);", code) == ["$remote_addr"]
 
 
 def test_gateway_is_the_only_port_open_beyond_the_host(services: dict[str, Any]) -> None:

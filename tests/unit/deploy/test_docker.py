@@ -8,14 +8,16 @@ import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from tests.unit.deploy.support import DEPLOY, REPO
+from tests.unit.deploy.support import APP_SERVICES, DEPLOY, REPO
 
 DOCKERFILE = (REPO / "Dockerfile").read_text(encoding="utf-8")
 HEALTHCHECK_SCRIPT = DEPLOY / "docker" / "healthcheck.py"
+PACKAGE_CHECK_SCRIPT = DEPLOY / "docker" / "check_package_data.py"
 
 
 def _instructions() -> list[tuple[str, str]]:
@@ -87,7 +89,10 @@ def test_everything_the_build_copies_is_in_the_context() -> None:
 def test_dockerignore_keeps_local_state_and_secrets_out() -> None:
     for path in (".venv", ".git", ".data", "deploy/compose.env", "tests", "shared/__pycache__"):
         assert _dockerignored(path), path
+    for path in ("danvan.egg-info", "build", "deploy/k8s/secret.yaml"):
+        assert _dockerignored(path), path
     assert not _dockerignored("shared/settings.py")
+    assert not _dockerignored("services/portal/templates/base.html")
 
 
 def test_healthcheck_probes_the_service_port() -> None:
@@ -102,13 +107,57 @@ def test_the_default_command_is_a_service_and_containers_listen_on_all_interface
     assert "DANVAN_HTTP_HOST=0.0.0.0" in DOCKERFILE
 
 
-@pytest.fixture
-def healthcheck() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("danvan_healthcheck", HEALTHCHECK_SCRIPT)
+def _load_script(name: str, path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture
+def healthcheck() -> ModuleType:
+    return _load_script("danvan_healthcheck", HEALTHCHECK_SCRIPT)
+
+
+@pytest.fixture
+def package_check() -> ModuleType:
+    return _load_script("danvan_check_package_data", PACKAGE_CHECK_SCRIPT)
+
+
+def test_the_build_checks_the_installed_package_outside_the_sources() -> None:
+    runs = [rest for keyword, rest in _instructions() if keyword == "RUN"]
+    (install,) = [r for r in runs if "--no-deps" in r]
+    copied = re.search(r"^COPY deploy/docker/check_package_data\.py (\S+)$", DOCKERFILE, re.M)
+    assert copied
+    target = copied.group(1)
+    # Run by path from a folder without the sources, after the install, in the same step.
+    assert not target.startswith("/src")
+    assert install.split("&&")[-1].strip() == f"python {target}"
+
+
+def test_the_package_check_passes_on_the_source_tree(package_check: ModuleType) -> None:
+    assert package_check.missing(REPO) == []
+
+
+def test_the_package_check_names_every_missing_kind_of_file(
+    package_check: ModuleType, tmp_path: Path
+) -> None:
+    for pattern in package_check.REQUIRED:
+        example = next(REPO.glob(pattern)).relative_to(REPO)
+        if "templates" not in str(example):
+            (tmp_path / example).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / example).write_text("", encoding="utf-8")
+    missing = package_check.missing(tmp_path)
+    assert missing == [p for p in package_check.REQUIRED if "templates" in p]
+    assert len(missing) == 2
+
+
+def test_the_package_check_imports_every_service(package_check: ModuleType) -> None:
+    started = {m.split(".")[1] for m in package_check.ENTRY_POINTS}
+    assert started == set(APP_SERVICES)
+    for module in package_check.ENTRY_POINTS:
+        assert importlib.util.find_spec(module) is not None, module
 
 
 def _server(status: int) -> Iterator[int]:

@@ -66,6 +66,9 @@ def test_dashboard_covers_what_operators_watch() -> None:
         "danvan_reports_submitted_total",
         "danvan_period_completeness_ratio",
         "danvan_reminders_total",
+        "danvan_reminders_scheduler_active",
+        "danvan_login_failures_total",
+        "danvan_login_throttled_total",
     } <= shown
 
 

@@ -10,49 +10,29 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.unit.deploy.support import APP_SERVICES, K8S, REPO, k8s_objects, load_yaml
+from tests.unit.deploy.support import (
+    APP_SERVICES,
+    K8S,
+    REPO,
+    SECRET_EXAMPLE,
+    k8s_container,
+    k8s_environment,
+    k8s_objects,
+    k8s_of_kind,
+    load_yaml,
+)
 
 OBJECTS = list(k8s_objects())
-SECRET_EXAMPLE = K8S / "secret.example.yaml"
 KUBECTL = shutil.which("kubectl")
-
-
-def _of_kind(kind: str) -> list[dict[str, Any]]:
-    return [obj for path, obj in OBJECTS if obj["kind"] == kind and path != SECRET_EXAMPLE]
-
+_of_kind = k8s_of_kind
+_container = k8s_container
+_environment = k8s_environment
 
 DEPLOYMENTS = _of_kind("Deployment")
 
 
 def _by_name(kind: str) -> dict[str, dict[str, Any]]:
     return {obj["metadata"]["name"]: obj for obj in _of_kind(kind)}
-
-
-def _container(deployment: dict[str, Any]) -> dict[str, Any]:
-    (container,) = deployment["spec"]["template"]["spec"]["containers"]
-    result: dict[str, Any] = container
-    return result
-
-
-def _environment(container: dict[str, Any]) -> dict[str, str]:
-    """Every variable a container sees, with ConfigMap and Secret references resolved."""
-    configmaps = {c["metadata"]["name"]: c["data"] for c in _of_kind("ConfigMap")}
-    secret = load_yaml(SECRET_EXAMPLE)
-    secrets = {secret["metadata"]["name"]: secret["stringData"]}
-    env: dict[str, str] = {}
-    for source in container.get("envFrom", []):
-        env.update(configmaps[source["configMapRef"]["name"]])
-    for var in container.get("env", []):
-        if "value" in var:
-            env[var["name"]] = var["value"]
-            continue
-        ref = var["valueFrom"]
-        if "secretKeyRef" in ref:
-            env[var["name"]] = secrets[ref["secretKeyRef"]["name"]][ref["secretKeyRef"]["key"]]
-        else:
-            key = ref["configMapKeyRef"]
-            env[var["name"]] = configmaps[key["name"]][key["key"]]
-    return env
 
 
 def test_there_is_a_deployment_and_service_per_service() -> None:
@@ -91,13 +71,16 @@ def test_deployment_runs_its_service_non_root_within_limits(deployment: dict[str
 
 
 @pytest.mark.parametrize("deployment", DEPLOYMENTS, ids=lambda d: d["metadata"]["name"])
-def test_deployment_has_database_nats_and_its_port(deployment: dict[str, Any]) -> None:
+def test_deployment_has_its_database_nats_and_port(deployment: dict[str, Any]) -> None:
     container = _container(deployment)
     module = container["command"][2].removeprefix("services.")
     env = _environment(container)
-    assert env["DATABASE_URL"].startswith("postgresql+asyncpg://")
-    assert env["DATABASE_URL"].endswith(f"/danvan_{module}")
-    assert env["NATS_URL"].startswith("nats://")
+    if module == "portal":
+        assert "DATABASE_URL" not in env, "the portal has no database"
+    else:
+        assert env["DATABASE_URL"].startswith("postgresql+asyncpg://")
+        assert env["DATABASE_URL"].endswith(f"/danvan_{module}")
+        assert env["NATS_URL"].startswith("nats://")
     assert env["DANVAN_HTTP_PORT"] == str(APP_SERVICES[module])
     assert env["DANVAN_HTTP_HOST"] == "0.0.0.0"
     assert env["DANVAN_ENV"] == "production"
@@ -123,10 +106,62 @@ def test_intake_autoscales_and_keeps_a_pod_through_disruptions() -> None:
     }
     assert hpa["spec"]["minReplicas"] >= 2
     assert hpa["spec"]["maxReplicas"] > hpa["spec"]["minReplicas"]
-    (pdb,) = _of_kind("PodDisruptionBudget")
+    pdb = _by_name("PodDisruptionBudget")["intake"]
     pod_labels = intake["spec"]["template"]["metadata"]["labels"]
     assert pdb["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
     assert pdb["spec"]["minAvailable"] >= 1
+
+
+def test_intake_pods_share_one_read_write_many_attachments_volume() -> None:
+    deployments = _by_name("Deployment")
+    (claim,) = _of_kind("PersistentVolumeClaim")
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
+    for name in ("intake", "intake-wards"):
+        pod = deployments[name]["spec"]["template"]["spec"]
+        container = _container(deployments[name])
+        directory = Path(_environment(container)["DANVAN_INTAKE_ATTACHMENTS_DIR"])
+        claimed = {
+            v["name"]
+            for v in pod["volumes"]
+            if v.get("persistentVolumeClaim", {}).get("claimName") == claim["metadata"]["name"]
+        }
+        mounts = [m for m in container["volumeMounts"] if m["name"] in claimed]
+        assert any(directory.is_relative_to(m["mountPath"]) for m in mounts), name
+
+
+def test_the_portal_keeps_no_state_and_runs_replicated() -> None:
+    portal = _by_name("Deployment")["portal"]
+    pod = portal["spec"]["template"]["spec"]
+    assert portal["spec"]["replicas"] >= 2
+    assert all("persistentVolumeClaim" not in v for v in pod["volumes"])
+    env = {v["name"]: v for v in _container(portal)["env"]}
+    # One secret for every replica, so a cookie signed by one is accepted by the others.
+    secret = env["DANVAN_PORTAL_SESSION_SECRET"]["valueFrom"]["secretKeyRef"]
+    assert secret["name"] == "danvan-secrets"
+    # TLS terminates at the Ingress.
+    assert env["DANVAN_PORTAL_COOKIE_SECURE"]["value"] == "true"
+    (entry,) = [
+        ingress
+        for ingress in _of_kind("Ingress")
+        for rule in ingress["spec"]["rules"]
+        for path in rule["http"]["paths"]
+        if path["backend"]["service"]["name"] == "portal"
+    ]
+    assert {rule["host"] for rule in entry["spec"]["rules"]} <= {
+        host for tls in entry["spec"]["tls"] for host in tls["hosts"]
+    }
+    assert _by_name("PodDisruptionBudget")["portal"]["spec"]["minAvailable"] >= 1
+
+
+def test_reminders_replicas_roll_without_a_gap() -> None:
+    # A PostgreSQL advisory lock keeps a single active scheduler, so a standby replica and
+    # a rolling update are safe; Recreate would leave no scheduler during each update.
+    reminders = _by_name("Deployment")["reminders"]
+    assert reminders["spec"]["replicas"] >= 2
+    assert reminders["spec"]["strategy"]["type"] == "RollingUpdate"
+    assert reminders["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+    scheduler = (REPO / "services" / "reminders" / "scheduler.py").read_text(encoding="utf-8")
+    assert "pg_try_advisory_lock" in scheduler
 
 
 def test_ingress_backends_exist() -> None:

@@ -109,6 +109,9 @@ def test_a_service_down_alert_watches_every_danvan_job() -> None:
         ("danvan_period_completeness_ratio", "<", None),
         ("danvan_dead_letters_total", "increase(", None),
         ("danvan_reminders_total", 'outcome="failed"', None),
+        ("danvan_reminders_total", 'outcome="undeliverable"', None),
+        ("danvan_login_throttled_total", "increase(", None),
+        ("danvan_reminders_scheduler_active", "!= 1", "10m"),
     ],
 )
 def test_the_required_alerts_exist(metric: str, threshold: str, duration: str | None) -> None:
