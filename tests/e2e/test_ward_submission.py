@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import time
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -90,6 +92,25 @@ def test_ward_report_reaches_consolidation_as_late_submission(system: System):
     )
     assert stored.status_code == 200
     assert stored.json()["content"]["sections"]["6"]["indicators"]["nhan_dan_dong_gop"] == "125.5"
+
+    # Every field the ward sent reached consolidation intact.
+    sent = full_report("2023-H1")
+    summary = httpx.get(
+        system.url("consolidation") + "/v1/periods/2023-H1/summary", headers=reviewer, timeout=10
+    ).json()
+    sections = {s["key"]: s for s in summary["sections"]}
+    for key, section in sent["sections"].items():
+        narratives = {n["unit_code"]: n["text"] for n in sections[key]["narratives"]}
+        assert narratives["18115"] == section["narrative"]
+        figures = {i["code"]: i["by_unit"] for i in sections[key]["indicators"]}
+        for code, value in section["indicators"].items():
+            assert Decimal(str(figures[code]["18115"])) == Decimal(str(value)), code
+    texts = {
+        t["code"]: {e["unit_code"]: e["text"] for e in t["entries"]} for t in summary["text_fields"]
+    }
+    for code in ("ton_tai_han_che", "phuong_huong"):
+        assert texts[code]["18115"] == sent[code]
+    assert sent["vuong_mac"][0] in json.dumps(summary["difficulties"], ensure_ascii=False)
 
 
 def test_bad_input_gets_a_clear_error_and_changes_nothing(system: System):
