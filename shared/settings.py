@@ -64,5 +64,6 @@ def normalise_database_url(url: str) -> str:
 
 def refuse_placeholder(env: str, name: str, value: str) -> None:
     """Refuse a development placeholder secret outside development and tests."""
-    if env == "production" and (not value or value == DEVELOPMENT_PLACEHOLDER):
+    placeholder = not value or value == DEVELOPMENT_PLACEHOLDER or "change_me" in value.lower()
+    if env == "production" and placeholder:
         raise ValueError(f"{name} must be set to a real secret in production")

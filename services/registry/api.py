@@ -22,10 +22,12 @@ router = APIRouter()
 
 def _client_address(request: Request, trust_forwarded_for: bool) -> str:
     if trust_forwarded_for:
+        # The right-most entry is the one our own proxy (gateway or portal) wrote; entries to
+        # its left come from the client and can be forged.
         forwarded = request.headers.get("x-forwarded-for", "")
-        first = forwarded.split(",")[0].strip()
-        if first:
-            return first
+        nearest = forwarded.split(",")[-1].strip()
+        if nearest:
+            return nearest
     return request.client.host if request.client else "unknown"
 
 

@@ -51,7 +51,7 @@ async def login(request: Request, portal: PortalDep) -> Response:
         error = "Vui lòng nhập tên đăng nhập và mật khẩu."
     else:
         try:
-            signed = await sign_in_with_password(portal, session, username, password)
+            signed = await sign_in_with_password(portal, session, username, password, request)
         except BackendError as exc:
             # The registry's own Vietnamese message ("Tên đăng nhập hoặc mật khẩu không
             # đúng.") or the notice that it cannot be reached.

@@ -154,11 +154,12 @@ def _token_claims(token: str) -> dict[str, Any]:
 
 
 async def sign_in_with_password(
-    portal: Portal, session: Session, username: str, password: str
+    portal: Portal, session: Session, username: str, password: str, request: Request
 ) -> Session:
     """The session signed in with the registry's token; BackendError when refused."""
     username = username[:MAX_CREDENTIAL_LENGTH]
-    answer = await portal.api().login(username, password[:MAX_CREDENTIAL_LENGTH])
+    client = request.client.host if request.client else None
+    answer = await portal.api().login(username, password[:MAX_CREDENTIAL_LENGTH], client)
     token = str(answer["access_token"])
     claims = _token_claims(token)
     now = portal.now_epoch()

@@ -233,7 +233,9 @@ async def submit_report(
         if not password:
             return again(REAUTH_NOTICE, reauth=True)
         try:
-            session = await sign_in_with_password(portal, session, str(session.username), password)
+            session = await sign_in_with_password(
+                portal, session, str(session.username), password, request
+            )
         except BackendError as exc:
             return again(exc.message, reauth=True)
     try:

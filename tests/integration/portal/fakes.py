@@ -154,7 +154,12 @@ class FakeSystem:
         system = self
 
         @app.post("/v1/auth/token")
-        async def login(username: str = Form(), password: str = Form()) -> Response:
+        async def login(
+            request: Request, username: str = Form(), password: str = Form()
+        ) -> Response:
+            system.requests.append(
+                Recorded(request.method, request.url.path, dict(request.headers), None)
+            )
             if username not in ACCOUNTS or password != PASSWORD:
                 return error(401, "invalid_credentials", "Tên đăng nhập hoặc mật khẩu không đúng.")
             account = ACCOUNTS[username]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.portal.session import COOKIE_NAME
 from tests.integration.portal.conftest import Browser
+from tests.integration.portal.fakes import FakeSystem
 
 
 async def test_login_sets_a_signed_httponly_lax_cookie_and_opens_the_unit_home(
@@ -22,6 +23,14 @@ async def test_login_sets_a_signed_httponly_lax_cookie_and_opens_the_unit_home(
     assert "6 tháng đầu năm 2023" in home.text
     assert "trước ngày 10/06/2023" in home.text
     assert "còn 4 ngày" in home.text  # 05/06 10:00; the last day on time is 09/06
+
+
+async def test_login_passes_the_browser_address_for_per_person_throttling(
+    browser: Browser, system: FakeSystem
+) -> None:
+    await browser.login("18115")
+    [sign_in] = system.sent("POST", "/v1/auth/token")
+    assert sign_in.headers["x-forwarded-for"] == "127.0.0.1"
 
 
 async def test_a_wrong_password_shows_the_vietnamese_error_and_sets_no_token(
