@@ -20,13 +20,17 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.consolidation.domain import (
+    Counters,
     DifficultyRecord,
     PeriodInfo,
+    PeriodProgress,
     ReportRecord,
     Review,
+    Standing,
     Submission,
     Withdrawal,
 )
@@ -108,10 +112,50 @@ difficulties = Table(
     Column("answered_at", UtcDateTime(), nullable=True),
 )
 
+# A period's running completeness counters. Its row is also the lock every event of the
+# period takes first (SELECT ... FOR UPDATE on PostgreSQL), so replicas sharing the durable
+# consumers apply a period's events one at a time and never lose a counter update. The row
+# may exist before the period does: a report can arrive first.
+period_progress = Table(
+    "period_progress",
+    metadata,
+    Column("period_id", String(32), primary_key=True),
+    # The period version the counters were computed for; NULL until the period arrives.
+    Column("period_version", Integer, nullable=True),
+    Column("expected", Integer, nullable=False, default=0),
+    Column("submitted", Integer, nullable=False, default=0),
+    Column("on_time", Integer, nullable=False, default=0),
+    Column("late", Integer, nullable=False, default=0),
+    Column("awaiting_revision", Integer, nullable=False, default=0),
+    Column("accepted", Integer, nullable=False, default=0),
+)
+
+# The standing of each expected unit of a period (only expected units have a row), so an
+# event can move the counters by one unit's change without reading the other units.
+unit_progress = Table(
+    "unit_progress",
+    metadata,
+    Column("period_id", String(32), primary_key=True),
+    Column("unit_code", String(32), primary_key=True),
+    # Position in registry order, so the missing units list in order without collations.
+    Column("registry_order", Integer, nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("on_time", Boolean, nullable=True),
+    Column("report_id", String(64), nullable=True),
+    Index("ix_unit_progress_state", "period_id", "state", "registry_order"),
+)
+
 outbox = outbox_table(metadata)
 processed_events = processed_events_table(metadata)
 
-PROJECTIONS: tuple[Table, ...] = (periods, units, reports, difficulties)
+PROJECTIONS: tuple[Table, ...] = (
+    periods,
+    units,
+    reports,
+    difficulties,
+    period_progress,
+    unit_progress,
+)
 
 # Columns enough for completeness; the content stays in the database.
 _STATUS_COLUMNS = [c for c in reports.c if c.name not in ("content", "warnings")]
@@ -275,15 +319,17 @@ async def save_period(session: AsyncSession, period: PeriodInfo, *, exists: bool
         await session.execute(periods.insert().values(**values, revision=0))
 
 
-async def next_revision(session: AsyncSession, period_id: str) -> int:
-    """Count one more published snapshot of the period and return its number."""
-    await session.execute(
-        update(periods)
-        .where(periods.c.period_id == period_id)
-        .values(revision=periods.c.revision + 1)
-    )
-    value = await session.scalar(select(periods.c.revision).where(periods.c.period_id == period_id))
-    return int(value or 0)
+async def next_revision(session: AsyncSession, period_id: str) -> tuple[int, str]:
+    """Count one more published snapshot of the period; its number and the period's title."""
+    row = (
+        await session.execute(
+            update(periods)
+            .where(periods.c.period_id == period_id)
+            .values(revision=periods.c.revision + 1)
+            .returning(periods.c.revision, periods.c.title)
+        )
+    ).one()
+    return int(row.revision), str(row.title)
 
 
 async def load_report(session: AsyncSession, report_id: str) -> ReportRecord | None:
@@ -312,6 +358,18 @@ async def period_reports(
     rows = (
         await session.execute(
             select(*columns).where(reports.c.period_id == period_id).order_by(reports.c.report_id)
+        )
+    ).all()
+    return [report_from_row(r) for r in rows]
+
+
+async def unit_reports(session: AsyncSession, period_id: str, unit_code: str) -> list[ReportRecord]:
+    """A unit's report records in a period, without content (usually one)."""
+    rows = (
+        await session.execute(
+            select(*_STATUS_COLUMNS)
+            .where(reports.c.period_id == period_id, reports.c.unit_code == unit_code)
+            .order_by(reports.c.report_id)
         )
     ).all()
     return [report_from_row(r) for r in rows]
@@ -375,3 +433,140 @@ async def clear_projections(session: AsyncSession) -> None:
     """Empty every projection and the processed-event claims, for a rebuild."""
     for table in (*PROJECTIONS, processed_events):
         await session.execute(delete(table))
+
+
+def _progress_from_row(row: Row[Any]) -> PeriodProgress:
+    return PeriodProgress(
+        period_id=row.period_id,
+        period_version=row.period_version,
+        counters=Counters(
+            expected=row.expected,
+            submitted=row.submitted,
+            on_time=row.on_time,
+            late=row.late,
+            awaiting_revision=row.awaiting_revision,
+            accepted=row.accepted,
+        ),
+    )
+
+
+def _counter_values(counters: Counters) -> dict[str, int]:
+    return {
+        "expected": counters.expected,
+        "submitted": counters.submitted,
+        "on_time": counters.on_time,
+        "late": counters.late,
+        "awaiting_revision": counters.awaiting_revision,
+        "accepted": counters.accepted,
+    }
+
+
+async def lock_progress(session: AsyncSession, period_id: str) -> PeriodProgress:
+    """The period's counters, locked for the transaction; created (zero) when absent.
+
+    Every event of a period takes this lock before reading anything else of the period,
+    so each reads what the one before it committed (PostgreSQL; SQLite has one writer).
+    """
+    query = select(period_progress).where(period_progress.c.period_id == period_id)
+    row = (await session.execute(query.with_for_update())).first()
+    if row is None:
+        # Two replicas may both find no row: one insert wins, the other waits for its
+        # commit and inserts nothing, then both lock the same row.
+        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        values = {"period_id": period_id, "period_version": None, **_counter_values(Counters())}
+        await session.execute(insert(period_progress).values(**values).on_conflict_do_nothing())
+        row = (await session.execute(query.with_for_update())).one()
+    return _progress_from_row(row)
+
+
+async def load_progress(session: AsyncSession, period_id: str) -> PeriodProgress | None:
+    """The period's stored counters, without locking (tests, diagnostics)."""
+    query = select(period_progress).where(period_progress.c.period_id == period_id)
+    row = (await session.execute(query)).first()
+    return _progress_from_row(row) if row else None
+
+
+async def save_counters(
+    session: AsyncSession, period_id: str, counters: Counters, *, period_version: int | None = None
+) -> None:
+    """Store the period's counters (and the period version they now match, when given)."""
+    values: dict[str, Any] = _counter_values(counters)
+    if period_version is not None:
+        values["period_version"] = period_version
+    await session.execute(
+        update(period_progress).where(period_progress.c.period_id == period_id).values(**values)
+    )
+
+
+async def load_standing(session: AsyncSession, period_id: str, unit_code: str) -> Standing | None:
+    """An expected unit's standing; None when the unit is not expected in the period."""
+    row = (
+        await session.execute(
+            select(unit_progress.c.state, unit_progress.c.on_time, unit_progress.c.report_id).where(
+                unit_progress.c.period_id == period_id, unit_progress.c.unit_code == unit_code
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    return Standing(state=row.state, on_time=row.on_time, report_id=row.report_id)
+
+
+async def save_standing(
+    session: AsyncSession, period_id: str, unit_code: str, standing: Standing
+) -> None:
+    """Store an expected unit's new standing."""
+    await session.execute(
+        update(unit_progress)
+        .where(unit_progress.c.period_id == period_id, unit_progress.c.unit_code == unit_code)
+        .values(state=standing.state, on_time=standing.on_time, report_id=standing.report_id)
+    )
+
+
+async def replace_standings(
+    session: AsyncSession, period_id: str, standings: tuple[tuple[str, Standing], ...]
+) -> None:
+    """Replace the standings of a period's expected units (given in registry order)."""
+    await session.execute(delete(unit_progress).where(unit_progress.c.period_id == period_id))
+    if standings:
+        await session.execute(
+            unit_progress.insert(),
+            [
+                {
+                    "period_id": period_id,
+                    "unit_code": code,
+                    "registry_order": order,
+                    "state": s.state,
+                    "on_time": s.on_time,
+                    "report_id": s.report_id,
+                }
+                for order, (code, s) in enumerate(standings)
+            ],
+        )
+
+
+async def period_standings(session: AsyncSession, period_id: str) -> list[tuple[str, Standing]]:
+    """Every expected unit's stored standing in registry order (tests, diagnostics)."""
+    rows = (
+        await session.execute(
+            select(unit_progress)
+            .where(unit_progress.c.period_id == period_id)
+            .order_by(unit_progress.c.registry_order)
+        )
+    ).all()
+    return [
+        (r.unit_code, Standing(state=r.state, on_time=r.on_time, report_id=r.report_id))
+        for r in rows
+    ]
+
+
+async def missing_unit_codes(session: AsyncSession, period_id: str, *, limit: int) -> list[str]:
+    """The first `limit` expected units without a current report, in registry order."""
+    rows = await session.scalars(
+        select(unit_progress.c.unit_code)
+        .where(unit_progress.c.period_id == period_id, unit_progress.c.state == "missing")
+        .order_by(unit_progress.c.registry_order)
+        .limit(limit)
+    )
+    return list(rows)

@@ -9,11 +9,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.consolidation import db
 from services.consolidation.domain import (
     Completeness,
+    Counters,
     PeriodInfo,
+    PeriodProgress,
     Summary,
     completeness,
     earlier_period,
+    recount,
     summarise,
+    unit_standing,
 )
 from services.consolidation.domain.events import (
     ReportEvent,
@@ -42,12 +46,24 @@ PRODUCER = "consolidation"
 log = logging.getLogger(__name__)
 
 
+# The snapshot names at most this many missing units (the first in registry order), so
+# publishing it costs the same for a period of 20 units or of 2,000; `missing` always has
+# the full count and GET /v1/periods/{id}/completeness the full list. Hồng Lĩnh expects
+# about twenty units, so in practice the list is complete.
+SNAPSHOT_MISSING_UNITS = 50
+
+
 class Projector:
     """Applies events to the projections, each in the caller's transaction.
 
     Every handler is idempotent and order-independent (newer versions win, whatever the
     arrival order). When a period's state really changes, its completeness snapshot is
     published through the outbox in the same transaction; a rebuild turns that off.
+
+    The period's running counters move by the changed unit's difference, so an event costs
+    the same whatever the number of units; a new period version (a new expected set) is
+    recounted once. Every handler locks the period's counter row before it reads anything
+    of the period, which serialises a period's events across replicas.
     """
 
     def __init__(
@@ -80,11 +96,13 @@ class Projector:
     async def on_period_changed(self, session: AsyncSession, event: PeriodChanged) -> None:
         """Store the period with its expected units exactly as the registry resolved them."""
         incoming = period_from(event.payload)
+        await db.lock_progress(session, incoming.period_id)
         held = await db.load_period(session, incoming.period_id, for_update=True)
         if merge_period(held, incoming) is held:
             return
         await db.save_period(session, incoming, exists=held is not None)
-        await self._period_changed(session, incoming.period_id)
+        counters = await self._recount(session, incoming)
+        await self._period_changed(session, incoming.period_id, counters)
 
     async def on_report_submitted(self, session: AsyncSession, event: ReportSubmitted) -> None:
         """A version arrived: it replaces older versions of the same report."""
@@ -109,36 +127,84 @@ class Projector:
         await self._change_difficulty(session, event.payload)
 
     async def _change_report(self, session: AsyncSession, event: ReportEvent) -> None:
+        progress = await db.lock_progress(session, event.payload.period_id)
         held = await db.load_report(session, event.payload.report_id)
+        if held is not None and held.period_id != progress.period_id:
+            # A record keeps the period it was first seen in; that period is the one to lock.
+            progress = await db.lock_progress(session, held.period_id)
         updated = apply_report_event(held, event)
         if updated == held:
             return
         await db.save_report(session, updated, exists=held is not None)
-        await self._period_changed(session, updated.period_id)
+        counters = await self._count_unit(session, progress, updated.unit_code)
+        await self._period_changed(session, updated.period_id, counters)
 
     async def _change_difficulty(self, session: AsyncSession, d: Difficulty) -> None:
+        progress = await db.lock_progress(session, d.period_id)
         incoming = difficulty_from(d)
         held = await db.load_difficulty(session, d.difficulty_id)
+        if held is not None and held.period_id != progress.period_id:
+            progress = await db.lock_progress(session, held.period_id)
         updated = held.merged(incoming) if held else incoming
         if updated == held:
             return
         await db.save_difficulty(session, updated, exists=held is not None)
-        await self._period_changed(session, updated.period_id)
-
-    async def _period_changed(self, session: AsyncSession, period_id: str) -> None:
-        if not self._publish and self.metrics is None:
-            return
-        period = await db.load_period(session, period_id)
-        if period is None:
-            return  # kept until the period arrives; counted then
-        status = completeness(
-            period, await db.period_reports(session, period_id, with_content=False)
+        await self._period_changed(
+            session, updated.period_id, await self._counters(session, progress)
         )
+
+    async def _counters(self, session: AsyncSession, progress: PeriodProgress) -> Counters | None:
+        """The period's counters as stored; None while the period has not arrived."""
+        if progress.period_version is not None:
+            return progress.counters
+        period = await db.load_period(session, progress.period_id)
+        if period is None:
+            return None  # kept until the period arrives; counted then
+        # The period predates its counters (a database from before they existed): once.
+        return await self._recount(session, period)
+
+    async def _count_unit(
+        self, session: AsyncSession, progress: PeriodProgress, unit_code: str
+    ) -> Counters | None:
+        """Move the period's counters by one unit's change of standing."""
+        if progress.period_version is None:
+            return await self._counters(session, progress)
+        period_id = progress.period_id
+        held = await db.load_standing(session, period_id, unit_code)
+        if held is None:
+            return progress.counters  # not an expected unit: nothing to count
+        standing = unit_standing(await db.unit_reports(session, period_id, unit_code))
+        if standing == held:
+            return progress.counters
+        counters = progress.counters.moved(held, standing)
+        await db.save_standing(session, period_id, unit_code, standing)
+        await db.save_counters(session, period_id, counters)
+        return counters
+
+    async def _recount(self, session: AsyncSession, period: PeriodInfo) -> Counters:
+        """Count a period from scratch (a new expected set); O(units), once per version."""
+        result = recount(
+            period, await db.period_reports(session, period.period_id, with_content=False)
+        )
+        await db.replace_standings(session, period.period_id, result.standings)
+        await db.save_counters(
+            session, period.period_id, result.counters, period_version=period.version
+        )
+        return result.counters
+
+    async def _period_changed(
+        self, session: AsyncSession, period_id: str, counters: Counters | None
+    ) -> None:
+        if counters is None:
+            return  # the period has not arrived: nothing to announce yet
         if self.metrics is not None:
-            self.metrics.set_completeness(period_id, status.ratio)
+            self.metrics.set_completeness(period_id, counters.ratio)
         if self._publish:
-            revision = await db.next_revision(session, period_id)
-            snapshot = completeness_snapshot(status, self._clock, revision)
+            revision, title = await db.next_revision(session, period_id)
+            missing = await db.missing_unit_codes(session, period_id, limit=SNAPSHOT_MISSING_UNITS)
+            snapshot = completeness_snapshot(
+                period_id, title, counters, missing, self._clock, revision
+            )
             await add_event(
                 session, db.outbox, ConsolidationUpdated.new(snapshot, producer=PRODUCER)
             )
@@ -146,21 +212,25 @@ class Projector:
 
 
 def completeness_snapshot(
-    status: Completeness, clock: Clock, revision: int
+    period_id: str,
+    title: str,
+    counters: Counters,
+    missing_units: list[str],
+    clock: Clock,
+    revision: int,
 ) -> CompletenessSnapshot:
-    """The event payload for a period's completeness."""
-    t = status.tally
+    """The event payload for a period's completeness, naming the missing units given."""
     return CompletenessSnapshot(
-        period_id=status.period.period_id,
-        title=status.period.title,
-        expected=t.expected,
-        submitted=t.submitted,
-        on_time=t.on_time,
-        late=t.late,
-        missing=t.missing,
-        awaiting_revision=t.awaiting_revision,
-        accepted=t.accepted,
-        missing_units=tuple(u.code for u in status.in_state("missing")),
+        period_id=period_id,
+        title=title,
+        expected=counters.expected,
+        submitted=counters.submitted,
+        on_time=counters.on_time,
+        late=counters.late,
+        missing=counters.missing,
+        awaiting_revision=counters.awaiting_revision,
+        accepted=counters.accepted,
+        missing_units=tuple(missing_units),
         as_of=clock.now(),
         revision=revision,
     )

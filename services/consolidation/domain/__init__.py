@@ -24,6 +24,14 @@ from services.consolidation.domain.figures import (
     WarningItem,
     json_number,
 )
+from services.consolidation.domain.progress import (
+    Counters,
+    PeriodProgress,
+    Recount,
+    Standing,
+    recount,
+    unit_standing,
+)
 from services.consolidation.domain.records import (
     DifficultyRecord,
     PeriodInfo,
@@ -41,15 +49,19 @@ __all__ = [
     "KIND_LABELS",
     "STATE_LABELS",
     "Completeness",
+    "Counters",
     "DifficultyItem",
     "DifficultyRecord",
     "Figure",
     "IndicatorSummary",
     "PeriodInfo",
+    "PeriodProgress",
+    "Recount",
     "ReportRecord",
     "ReportState",
     "Review",
     "SectionSummary",
+    "Standing",
     "Submission",
     "Summary",
     "Tally",
@@ -64,5 +76,7 @@ __all__ = [
     "json_number",
     "kind_rank",
     "parse_value",
+    "recount",
     "summarise",
+    "unit_standing",
 ]

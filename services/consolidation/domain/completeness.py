@@ -33,6 +33,19 @@ def kind_rank(kind: str) -> tuple[int, str]:
     return (KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER), kind)
 
 
+def contribution(state: UnitProgressState, on_time: bool | None) -> tuple[int, int, int, int, int]:
+    """What one expected unit adds to (submitted, on time, late, awaiting revision, accepted)."""
+    if state == "missing":
+        return (0, 0, 0, 0, 0)
+    return (
+        1,
+        1 if on_time else 0,
+        0 if on_time else 1,
+        1 if state == "awaiting_revision" else 0,
+        1 if state == "accepted" else 0,
+    )
+
+
 @dataclass(frozen=True)
 class UnitProgress:
     """One expected unit's standing in the period."""
@@ -84,17 +97,12 @@ class Tally:
     def add(self, unit: UnitProgress) -> None:
         """Count one unit."""
         self.expected += 1
-        if unit.state == "missing":
-            return
-        self.submitted += 1
-        if unit.on_time:
-            self.on_time += 1
-        else:
-            self.late += 1
-        if unit.state == "awaiting_revision":
-            self.awaiting_revision += 1
-        elif unit.state == "accepted":
-            self.accepted += 1
+        submitted, on_time, late, awaiting, accepted = contribution(unit.state, unit.on_time)
+        self.submitted += submitted
+        self.on_time += on_time
+        self.late += late
+        self.awaiting_revision += awaiting
+        self.accepted += accepted
 
     def rates(self) -> dict[str, float | None]:
         """Shares of the expected units; None when nobody is expected."""

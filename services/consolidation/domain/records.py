@@ -34,8 +34,15 @@ class PeriodInfo:
     window_end: date | None = None
 
     def ordered_units(self) -> list[ExpectedUnit]:
-        """Expected units in registry order (display order, then code)."""
-        return sorted(self.expected_units, key=lambda u: (u.display_order, u.code))
+        """Expected units in registry order (display order, then code), each code once."""
+        seen: set[str] = set()
+        ordered: list[ExpectedUnit] = []
+        # A code listed twice is still one unit expected to send one report.
+        for unit in sorted(self.expected_units, key=lambda u: (u.display_order, u.code)):
+            if unit.code not in seen:
+                seen.add(unit.code)
+                ordered.append(unit)
+        return ordered
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import nats
 from docx import Document
 from nats.js import api as js_api
 from openpyxl import load_workbook
-from sqlalchemy import delete
+from sqlalchemy import delete, select, update
 
 from services.consolidation import db
 from services.consolidation.app import create_app
@@ -260,9 +260,13 @@ async def test_rebuild_replays_the_streams_into_the_same_projections(
 
     # Damage the projections while the service is stopped, then rebuild as an operator would.
     engine = create_engine(settings.resolved_database_url)
+    counters_live = await stored_counters(engine)
+    assert counters_live[0]["submitted"] == 2
     async with engine.begin() as connection:
         await connection.execute(delete(db.reports))
         await connection.execute(delete(db.difficulties))
+        await connection.execute(delete(db.unit_progress))
+        await connection.execute(update(db.period_progress).values(submitted=99))
     await engine.dispose()
     env = {
         **os.environ,
@@ -287,6 +291,27 @@ async def test_rebuild_replays_the_streams_into_the_same_projections(
     async with running(settings, mint) as http:
         rebuilt = (await http.get("/v1/periods/2023-H1/summary", headers=reviewer)).json()
     assert json.dumps(rebuilt, sort_keys=True) == json.dumps(live, sort_keys=True)
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        assert await stored_counters(engine) == counters_live
+    finally:
+        await engine.dispose()
+
+
+async def stored_counters(engine: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The running counters of 2023-H1 and its units' standings, as stored."""
+    async with engine.connect() as connection:
+        progress = (
+            await connection.execute(
+                select(db.period_progress).where(db.period_progress.c.period_id == "2023-H1")
+            )
+        ).one()
+        units = await connection.execute(
+            select(db.unit_progress)
+            .where(db.unit_progress.c.period_id == "2023-H1")
+            .order_by(db.unit_progress.c.registry_order)
+        )
+        return dict(progress._mapping), [dict(u._mapping) for u in units]
 
 
 async def test_the_registry_seed_reaches_consolidation_with_its_expected_units(

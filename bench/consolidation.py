@@ -1,0 +1,178 @@
+"""Consolidation's cost per event for periods of 20, 200 and 2,000 units.
+
+Each size gets a fresh projection and the same number of report events (every unit
+submits, a third amend, half are reviewed, a few withdraw; small periods are repeated to
+make up the count), applied as the consumer applies them: one transaction each, claiming
+the event id, publishing the snapshot to the outbox. `events_per_s` is end to end (commits
+included, so disk syncs and a busy machine show in it); `handler_ms_per_event` and
+`cpu_ms_per_event` are the steadier signal. None of them should grow with the units. For
+comparison, `full_recount_*` applies more events while also recounting the whole period
+per event, which is what every event cost before the running counters.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, event
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.consolidation import db, handlers
+from services.consolidation.app import MIGRATIONS
+from services.consolidation.subscribers import subscriptions
+from shared.clock import ManualClock
+from shared.db import create_engine, make_session_factory
+from shared.messaging.inbox import claim_event
+from shared.migrations import upgrade_to_head
+from tests.unit.consolidation.histories import (
+    START,
+    many_units,
+    period_changed,
+    report_version,
+    review,
+    withdrawal,
+)
+
+SIZES = (20, 200, 2000)
+CONSUMER = "consolidation-bench"
+
+
+def backlog(rng: random.Random, period_id: str, size: int) -> list[Any]:
+    """Report events of a period with `size` units, in the order units would send them."""
+    codes = [u.code for u in many_units(size, prefix="U")]
+    rng.shuffle(codes)
+    events: list[Any] = []
+    for n, code in enumerate(codes):
+        at = START + timedelta(seconds=n)
+        events.append(report_version(period_id, code, 1, at=at, on_time=rng.random() < 0.8))
+    for n, code in enumerate(codes):
+        roll = rng.random()
+        at = START + timedelta(days=1, seconds=n)
+        if roll < 0.33:
+            events.append(report_version(period_id, code, 2, at=at))
+        elif roll < 0.83:
+            decision = "accepted" if rng.random() < 0.8 else "returned"
+            events.append(review(period_id, code, 1, decision, at=at))
+        elif roll < 0.88:
+            events.append(withdrawal(period_id, code, 1, at=at))
+    return events
+
+
+@dataclass
+class Timing:
+    """Wall time of a run, the part spent inside the handlers (without the commits), and the
+    process's CPU time (steadier than wall time on a busy machine)."""
+
+    seconds: float = 0.0
+    handler_seconds: float = 0.0
+    cpu_seconds: float = 0.0
+
+
+async def _apply(
+    sessions: async_sessionmaker[AsyncSession],
+    handle: dict[type, Any],
+    events: list[Any],
+    *,
+    recount_period: str | None = None,
+) -> Timing:
+    """Apply events one transaction each, as the consumer does."""
+    timing = Timing()
+    began, cpu = time.perf_counter(), time.process_time()
+    for e in events:
+        async with sessions() as session, session.begin():
+            if await claim_event(session, db.processed_events, CONSUMER, str(e.event_id)):
+                started = time.perf_counter()
+                await handle[type(e)](session, e)
+                if recount_period is not None:
+                    await handlers.read_completeness(session, recount_period)
+                timing.handler_seconds += time.perf_counter() - started
+    timing.seconds = time.perf_counter() - began
+    timing.cpu_seconds = time.process_time() - cpu
+    return timing
+
+
+def interleaved(backlogs: list[list[Any]], limit: int) -> list[Any]:
+    """Round-robin over the periods' backlogs, as a consumer sees them; the first `limit`."""
+    out: list[Any] = []
+    for n in range(max((len(b) for b in backlogs), default=0)):
+        out.extend(b[n] for b in backlogs if n < len(b))
+    return out[:limit]
+
+
+async def per_event_cost(
+    tmp: Path,
+    database_url: str,
+    *,
+    sizes: tuple[int, ...] = SIZES,
+    events: int = 1000,
+    baseline_events: int = 100,
+) -> dict[str, Any]:
+    """Events per second applying a report backlog, per period size (and the old recount).
+
+    Every size applies the same number of events: small periods are repeated (50 periods of
+    20 units), a 2,000-unit period gives the first `events` of its own backlog.
+    """
+    del tmp  # everything lives in the given database
+    engine = create_engine(database_url)
+    statements = 0
+
+    def count(*_args: Any) -> None:
+        nonlocal statements
+        statements += 1
+
+    try:
+        await upgrade_to_head(engine, MIGRATIONS)
+        sessions = make_session_factory(engine)
+        projector = handlers.Projector(ManualClock(datetime(2023, 6, 20, tzinfo=UTC)))
+        handle = {s.contract: s.handler for s in subscriptions(projector)}
+        # Warm the statement caches and connections so the first size is not penalised.
+        warm = [period_changed("warm", many_units(20, prefix="U"))]
+        await _apply(sessions, handle, warm + backlog(random.Random(0), "warm", 20))
+        results: dict[str, Any] = {}
+        for size in sizes:
+            async with sessions() as session, session.begin():
+                await db.clear_projections(session)
+                await session.execute(delete(db.outbox))
+            rng = random.Random(size)
+            units = many_units(size, prefix="U")
+            period_ids = [f"B{size}-{n}" for n in range(max(1, -(-events // (size * 2))))]
+            periods = [period_changed(p, units) for p in period_ids]
+            period_seconds = (await _apply(sessions, handle, periods)).seconds / len(periods)
+            applied = interleaved([backlog(rng, p, size) for p in period_ids], events)
+            statements = 0
+            event.listen(engine.sync_engine, "before_cursor_execute", count)
+            try:
+                timing = await _apply(sessions, handle, applied)
+            finally:
+                event.remove(engine.sync_engine, "before_cursor_execute", count)
+            # The old way, on the first period: amendments, each followed by a full recount.
+            extra = [
+                report_version(period_ids[0], u.code, 5, at=START + timedelta(days=3, seconds=n))
+                for n, u in enumerate(rng.sample(units, min(baseline_events, size)))
+            ]
+            old = await _apply(sessions, handle, extra, recount_period=period_ids[0])
+            results[str(size)] = {
+                "units_per_period": size,
+                "periods": len(period_ids),
+                "events": len(applied),
+                "seconds": round(timing.seconds, 3),
+                "events_per_s": round(len(applied) / timing.seconds),
+                "handler_ms_per_event": round(1000 * timing.handler_seconds / len(applied), 3),
+                "cpu_ms_per_event": round(1000 * timing.cpu_seconds / len(applied), 3),
+                "statements_per_event": round(statements / len(applied), 2),
+                "period_event_ms": round(period_seconds * 1000, 1),
+                "full_recount_events": len(extra),
+                "full_recount_events_per_s": round(len(extra) / old.seconds),
+                "full_recount_handler_ms_per_event": round(
+                    1000 * old.handler_seconds / len(extra), 3
+                ),
+                "full_recount_cpu_ms_per_event": round(1000 * old.cpu_seconds / len(extra), 3),
+            }
+        return {"backend": engine.dialect.name, "sizes": results}
+    finally:
+        await engine.dispose()
