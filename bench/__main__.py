@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import messaging
+from bench import consolidation, messaging
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -27,6 +27,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         results["relay_sqlite"] = await messaging.relay_throughput(tmp, sqlite, args.rows)
         sqlite_c = f"sqlite+aiosqlite:///{tmp}/bench-consumer.db"
         results["consumer_sqlite"] = await messaging.consumer_throughput(tmp, sqlite_c, args.events)
+        results["consolidation_per_event_sqlite"] = await consolidation.per_event_cost(
+            tmp, f"sqlite+aiosqlite:///{tmp}/bench-consolidation.db"
+        )
         if args.system:
             from bench import system
 
@@ -38,6 +41,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=20_000, help="outbox rows for the relay")
     parser.add_argument("--events", type=int, default=5_000, help="events for the consumer")
+    parser.add_argument("--rounds", type=int, default=25, help="amendments per unit")
+    parser.add_argument("--samples", type=int, default=30, help="latency samples")
     parser.add_argument("--no-system", dest="system", action="store_false")
     parser.add_argument("--out", type=Path, default=Path("bench-results"))
     args = parser.parse_args()
