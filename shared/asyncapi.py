@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 import tempfile
 from pathlib import Path
 
 from faststream.specification import AsyncAPI
 
-SERVICES = ("registry", "intake", "reminders", "consolidation")
+SERVICES = {
+    "registry": "RegistrySettings",
+    "intake": "IntakeSettings",
+    "reminders": "RemindersSettings",
+    "consolidation": "ConsolidationSettings",
+}
 
 
 def generate(out_dir: Path) -> list[Path]:
@@ -18,10 +22,11 @@ def generate(out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     with tempfile.TemporaryDirectory() as scratch:
-        os.environ["DANVAN_DATA_DIR"] = scratch
-        for name in SERVICES:
+        for name, settings_class in SERVICES.items():
+            settings_module = importlib.import_module(f"services.{name}.settings")
+            settings = getattr(settings_module, settings_class)(data_dir=Path(scratch))
             module = importlib.import_module(f"services.{name}.app")
-            app = module.create_app()
+            app = module.create_app(settings)
             broker = app.state.runtime.bus.broker
             spec = AsyncAPI(
                 broker,

@@ -14,13 +14,13 @@ def main(argv: list[str]) -> int:
 
         configure_logging(settings.log_level)
         report = run_rebuild(settings)
-        print(
+        sys.stdout.write(
             f"Đã dựng lại dữ liệu tổng hợp: {report.applied} sự kiện áp dụng, "
-            f"{report.duplicates} trùng lặp, {report.skipped} bỏ qua."
+            f"{report.duplicates} trùng lặp, {report.skipped} bỏ qua.\n"
         )
         return 0
     if argv:
-        print("Cách dùng: python -m services.consolidation [rebuild]", file=sys.stderr)
+        sys.stderr.write("Cách dùng: python -m services.consolidation [rebuild]\n")
         return 2
     from services.consolidation.app import create_app
 

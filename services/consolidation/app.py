@@ -11,6 +11,7 @@ from services.consolidation.settings import ConsolidationSettings
 from services.consolidation.subscribers import subscriptions
 from shared.auth import KeySource
 from shared.clock import Clock, SystemClock
+from shared.contracts.consolidation import ConsolidationUpdated
 from shared.service import ServiceRuntime
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -31,6 +32,7 @@ def create_app(
         outbox=db.outbox,
         inbox=db.processed_events,
         subscriptions=subscriptions(projector),
+        publishes=[ConsolidationUpdated],
         key_source=key_source,
     )
     # The gauge lives in the runtime's registry, which exists only once the runtime does.

@@ -14,9 +14,25 @@ from services.intake.storage import AttachmentStore
 from services.intake.subscribers import SUBSCRIPTIONS
 from shared.auth import KeySource
 from shared.clock import Clock, SystemClock
+from shared.contracts.intake import (
+    DifficultyAnswered,
+    DifficultyRaised,
+    ReportReviewed,
+    ReportSubmitted,
+    ReportWithdrawn,
+)
 from shared.service import ServiceRuntime
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+PUBLISHED_EVENTS = (
+    ReportSubmitted,
+    ReportWithdrawn,
+    ReportReviewed,
+    DifficultyRaised,
+    DifficultyAnswered,
+)
 
 
 def create_app(
@@ -33,6 +49,7 @@ def create_app(
         outbox=db.outbox,
         inbox=db.processed_events,
         subscriptions=SUBSCRIPTIONS,
+        publishes=PUBLISHED_EVENTS,
         key_source=key_source,
     )
     desk = Desk(

@@ -104,7 +104,9 @@ async def test_sigkill_mid_load_loses_nothing_and_doubles_nothing(system: System
             )
             return response.status_code == 200
 
+        deadline = asyncio.get_running_loop().time() + 60
         while not await intake_ready():
+            assert asyncio.get_running_loop().time() < deadline, "consolidation never ready"
             await asyncio.sleep(0.2)
 
         results = await asyncio.gather(
