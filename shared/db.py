@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, TypeDecorator, event, text
+from sqlalchemy import DateTime, Dialect, Table, TypeDecorator, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -79,3 +80,28 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def dialect_insert(session: AsyncSession, table: Table) -> Any:
+    """An INSERT with ON CONFLICT support for the session's database (PostgreSQL or SQLite)."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+async def upsert_newer(
+    session: AsyncSession,
+    table: Table,
+    key: str,
+    values: dict[str, Any],
+    *,
+    version: str = "version",
+) -> bool:
+    """Insert the row, or replace it only when the incoming version is newer, in one
+    statement (safe between replicas); True when something was written."""
+    statement = dialect_insert(session, table).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c[key]],
+        set_={name: statement.excluded[name] for name in values if name != key},
+        where=table.c[version] < statement.excluded[version],
+    ).returning(table.c[key])
+    return (await session.execute(statement)).first() is not None

@@ -20,7 +20,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.consolidation.domain import (
@@ -35,7 +34,7 @@ from services.consolidation.domain import (
     Withdrawal,
 )
 from shared.contracts.registry import ExpectedUnit
-from shared.db import UtcDateTime
+from shared.db import UtcDateTime, dialect_insert, upsert_newer
 from shared.messaging.tables import outbox_table, processed_events_table
 
 metadata = MetaData()
@@ -409,16 +408,7 @@ async def period_difficulties(session: AsyncSession, period_id: str) -> list[Dif
 
 async def save_unit(session: AsyncSession, values: dict[str, Any]) -> bool:
     """Store a unit unless a newer or equal version is already held; True when stored."""
-    held = await session.scalar(select(units.c.version).where(units.c.unit_id == values["unit_id"]))
-    if held is not None and held >= values["version"]:
-        return False
-    if held is None:
-        await session.execute(units.insert().values(**values))
-    else:
-        await session.execute(
-            update(units).where(units.c.unit_id == values["unit_id"]).values(**values)
-        )
-    return True
+    return await upsert_newer(session, units, "unit_id", values)
 
 
 async def unit_names(session: AsyncSession) -> dict[str, str]:
@@ -472,10 +462,10 @@ async def lock_progress(session: AsyncSession, period_id: str) -> PeriodProgress
     if row is None:
         # Two replicas may both find no row: one insert wins, the other waits for its
         # commit and inserts nothing, then both lock the same row.
-        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         values = {"period_id": period_id, "period_version": None, **_counter_values(Counters())}
-        await session.execute(insert(period_progress).values(**values).on_conflict_do_nothing())
+        await session.execute(
+            dialect_insert(session, period_progress).values(**values).on_conflict_do_nothing()
+        )
         row = (await session.execute(query.with_for_update())).one()
     return _progress_from_row(row)
 

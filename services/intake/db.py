@@ -23,12 +23,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.domain import Period, Report
 from shared.contracts.registry import ExpectedUnit, PeriodState, UnitState
-from shared.db import UtcDateTime
+from shared.db import UtcDateTime, upsert_newer
 from shared.messaging.tables import outbox_table, processed_events_table
 
 metadata = MetaData()
@@ -169,27 +168,9 @@ outbox = outbox_table(metadata)
 processed_events = processed_events_table(metadata)
 
 
-def _insert_for(session: AsyncSession, table: Table) -> Any:
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-
-
-async def _upsert_newer(
-    session: AsyncSession, table: Table, key: str, values: dict[str, Any]
-) -> None:
-    """Insert, or replace when the incoming version is newer: order-independent and idempotent."""
-    stmt = _insert_for(session, table).values(**values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[table.c[key]],
-        set_={name: stmt.excluded[name] for name in values if name != key},
-        where=table.c.version < stmt.excluded.version,
-    )
-    await session.execute(stmt)
-
-
 async def upsert_unit(session: AsyncSession, unit: UnitState) -> None:
     """Keep the newest version of a unit."""
-    await _upsert_newer(
+    await upsert_newer(
         session,
         units,
         "unit_id",
@@ -209,7 +190,7 @@ async def upsert_unit(session: AsyncSession, unit: UnitState) -> None:
 
 async def upsert_period(session: AsyncSession, period: PeriodState) -> None:
     """Keep the newest version of a period with its expected units."""
-    await _upsert_newer(
+    await upsert_newer(
         session,
         periods,
         "period_id",

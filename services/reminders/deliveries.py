@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reminders import db
@@ -20,6 +19,7 @@ from services.reminders.channels import Outcome
 from services.reminders.domain import PlannedReminder
 from services.reminders.recipients import NO_CONTACT, REASONS, Target
 from shared.contracts.reminders import ReminderDelivery, ReminderFailed, ReminderSent
+from shared.db import dialect_insert
 from shared.messaging.outbox import add_event
 
 PRODUCER = "reminders"
@@ -35,10 +35,7 @@ async def claim_reminder(
     now: datetime,
 ) -> int | None:
     """Insert the reminder under its unique dedupe key; None when it was already claimed."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    statement = (
-        postgresql.insert(db.reminders) if dialect == "postgresql" else sqlite.insert(db.reminders)
-    )
+    statement = dialect_insert(session, db.reminders)
     result = await session.execute(
         statement.values(
             dedupe_key=planned.dedupe_key,

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.reminders import db
 from shared.contracts.intake import ReportReviewed, ReportSubmitted, ReportWithdrawn
 from shared.contracts.registry import PeriodChanged, UnitChanged
+from shared.db import upsert_newer
 
 STAGE_SUBMITTED = 0
 STAGE_REVIEWED = 1
@@ -38,15 +39,7 @@ async def on_unit_changed(session: AsyncSession, event: UnitChanged) -> None:
         "version": unit.version,
         "updated_at": event.occurred_at,
     }
-    stored = (
-        await session.execute(select(db.units.c.version).where(db.units.c.unit_id == unit.unit_id))
-    ).scalar_one_or_none()
-    if stored is None:
-        await session.execute(insert(db.units).values(unit_id=unit.unit_id, **values))
-    elif unit.version > stored:
-        await session.execute(
-            update(db.units).where(db.units.c.unit_id == unit.unit_id).values(**values)
-        )
+    await upsert_newer(session, db.units, "unit_id", {"unit_id": unit.unit_id, **values})
 
 
 async def apply_period_changed(session: AsyncSession, event: PeriodChanged, now: datetime) -> None:

@@ -180,7 +180,7 @@ def test_the_example_session_secret_is_refused_until_replaced() -> None:
     # The placeholder is too short on purpose: a portal left with it does not start.
     service, env = _container("compose", "portal")
     placeholder = compose()["services"]["portal"]["environment"]["DANVAN_PORTAL_SESSION_SECRET"]
-    with pytest.raises(ValidationError, match="32"):
+    with pytest.raises(ValidationError, match="DANVAN_PORTAL_SESSION_SECRET"):
         load_settings(service, {**env, "DANVAN_PORTAL_SESSION_SECRET": placeholder})
 
 
