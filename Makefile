@@ -37,7 +37,7 @@ test-integration-sqlite: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy shared services
+	$(BIN)/mypy shared services tests bench
 
 bench: venv
 	$(BIN)/python -m bench

@@ -158,7 +158,9 @@ def test_urging_a_late_unit_delivers_a_vietnamese_mail_to_the_sink(system: Syste
             subject = str(message["Subject"])
             urging = subject.startswith("Đôn đốc") and "6 tháng đầu năm 2023" in subject
             if "vanthu.18121@honglinh.invalid" in str(message["To"]) and urging:
-                return message.get_body(preferencelist=("plain",)).get_content()
+                body = message.get_body(preferencelist=("plain",))
+                assert body is not None, "the reminder has no plain-text part"
+                return body.get_content()
         return None
 
     body = wait_for(delivered, timeout=30)

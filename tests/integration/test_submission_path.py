@@ -7,6 +7,7 @@ import contextlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any, Literal, TypedDict
 
 import httpx
 import pytest
@@ -23,6 +24,14 @@ from tests.support.reports import full_report
 PASSWORD = "mat-khau-thu"
 
 
+class CommonSettings(TypedDict):
+    """Settings every service of the town shares in this test."""
+
+    nats_url: str
+    env: Literal["test"]
+    outbox_poll_seconds: float
+
+
 @dataclass
 class Town:
     registry: str
@@ -32,17 +41,23 @@ class Town:
 
 @contextlib.asynccontextmanager
 async def town(nats_server, databases) -> AsyncIterator[Town]:
-    common = {"nats_url": nats_server.url, "env": "test", "outbox_poll_seconds": 0.2}
+    common: CommonSettings = {
+        "nats_url": nats_server.url,
+        "env": "test",
+        "outbox_poll_seconds": 0.2,
+    }
     registry_settings = RegistrySettings(
         database_url=await databases.url("registry"), demo_password=PASSWORD, **common
     )
     async with contextlib.AsyncExitStack() as stack:
         registry = await stack.enter_async_context(serve_app(create_registry(registry_settings)))
-        jwks = {"jwks_url": f"{registry}/.well-known/jwks.json"}
+        jwks_url = f"{registry}/.well-known/jwks.json"
         intake = await stack.enter_async_context(
             serve_app(
                 create_intake(
-                    IntakeSettings(database_url=await databases.url("intake"), **common, **jwks)
+                    IntakeSettings(
+                        database_url=await databases.url("intake"), jwks_url=jwks_url, **common
+                    )
                 )
             )
         )
@@ -50,7 +65,9 @@ async def town(nats_server, databases) -> AsyncIterator[Town]:
             serve_app(
                 create_consolidation(
                     ConsolidationSettings(
-                        database_url=await databases.url("consolidation"), **common, **jwks
+                        database_url=await databases.url("consolidation"),
+                        jwks_url=jwks_url,
+                        **common,
                     )
                 )
             )
@@ -89,7 +106,7 @@ async def test_a_ward_report_reaches_consolidation_exactly_once(nats_server, dat
         if nats_down:
             nats_server.start()
 
-        async def shows_it() -> dict | None:
+        async def shows_it() -> dict[str, Any] | None:
             body = (await http.get(completeness, headers=reviewer)).json()
             return body if body["submitted"] == 1 else None
 

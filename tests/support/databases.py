@@ -7,7 +7,7 @@ import os
 import uuid
 from pathlib import Path
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type hints
 
 from shared.settings import normalise_database_url
 

@@ -104,6 +104,7 @@ async def test_failing_handler_is_retried_then_dead_lettered_while_later_events_
             message = await nc.jetstream().get_msg(DEAD_LETTERS.name, seq=1)
         finally:
             await nc.close()
+        assert message.headers is not None and message.data is not None
         assert message.headers["Danvan-Reason"] == "handler_failed"
         assert message.headers["Danvan-Original-Subject"] == "danvan.intake.report.submitted.v1"
         assert json.loads(message.data)["payload"]["report_id"] == "poison"

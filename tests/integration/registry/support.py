@@ -53,6 +53,8 @@ class Registry:
             for seq in range(info.state.first_seq, info.state.last_seq + 1):
                 message = await js.get_msg(STREAM, seq)
                 if subject is None or message.subject == subject:
+                    if message.data is None:  # nats-py gives None for an empty payload
+                        raise ValueError(f"{STREAM} message {seq} has no payload")
                     found.append(json.loads(message.data))
             return found
         finally:
@@ -87,7 +89,7 @@ class Registry:
 
         async def empty() -> bool:
             async with self.app.state.runtime.sessions() as session:
-                pending = await session.scalar(
+                pending: int | None = await session.scalar(
                     select(func.count())
                     .select_from(db.outbox)
                     .where(db.outbox.c.published_at.is_(None))

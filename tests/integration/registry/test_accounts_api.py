@@ -4,9 +4,18 @@ passwords is slowed down and counted."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TypedDict
 
 from shared.clock import ManualClock
 from tests.integration.registry.support import PASSWORD, error, running_registry
+
+
+class LoginThrottle(TypedDict):
+    """Registry settings that decide when failed sign-ins start to be slowed down."""
+
+    login_free_failures: int
+    login_ip_free_failures: int
+    login_lock_base_seconds: int
 
 
 async def test_admins_manage_accounts_and_a_unit_account_needs_an_existing_unit(
@@ -107,7 +116,7 @@ async def test_repeated_failed_sign_ins_are_slowed_down_per_account_and_address_
     nats_server, databases
 ):
     clock = ManualClock(datetime.now(UTC))
-    options = {
+    options: LoginThrottle = {
         "login_free_failures": 3,
         "login_ip_free_failures": 6,
         "login_lock_base_seconds": 2,

@@ -25,7 +25,7 @@ BAD_CSV = (
 )
 
 
-def upload(content: bytes, name: str, media: str = CSV) -> dict:
+def upload(content: bytes, name: str, media: str = CSV) -> dict[str, tuple[str, bytes, str]]:
     return {"file": (name, content, media)}
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import importlib.resources
+from typing import Any, TypedDict
 
 import yaml
 
@@ -12,13 +13,21 @@ from tests.integration.registry.support import error, running_registry
 MERGED = {"18121", "18124", "18127", "18130"}
 
 
-def merger_body() -> dict:
+class MergerOptions(TypedDict):
+    """Registry settings that seed the 2025 regime and apply the merger file."""
+
+    regime_years: tuple[int, ...]
+    reorganisation_files: tuple[str, ...]
+
+
+def merger_body() -> dict[str, Any]:
     text = (
         importlib.resources.files("services.registry.seed")
         .joinpath("hong_linh_2025.yaml")
         .read_text("utf-8")
     )
-    return yaml.safe_load(text)["reorganisation"]
+    body: dict[str, Any] = yaml.safe_load(text)["reorganisation"]
+    return body
 
 
 async def test_the_merger_changes_the_period_due_after_1_july_2025_and_not_the_one_before(
@@ -95,7 +104,10 @@ async def test_a_bad_merger_is_refused_whole(nats_server, databases):
 
 async def test_the_merger_file_applies_once_at_start_up(nats_server, databases):
     url = await databases.url("registry")
-    options = {"regime_years": (2025,), "reorganisation_files": ("hong_linh_2025.yaml",)}
+    options: MergerOptions = {
+        "regime_years": (2025,),
+        "reorganisation_files": ("hong_linh_2025.yaml",),
+    }
     async with running_registry(nats_server, databases, database_url=url, **options) as registry:
         admin = await registry.auth("admin")
         annual = (await registry.http.get("/v1/periods/2025-Y", headers=admin)).json()

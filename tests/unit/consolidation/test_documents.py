@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from docx import Document
-from docx.shared import Mm
+from docx.shared import Length, Mm
 from openpyxl import load_workbook
 
 from services.consolidation.documents import report_docx, report_xlsx
@@ -141,14 +141,21 @@ def test_recipients_signer_and_place_are_configuration() -> None:
     assert "KT. CHỦ TỊCH" in text and "PHÓ CHỦ TỊCH" in text and "Trần Văn A" in text
 
 
+def _stated(length: Length | None) -> Length:
+    """A page dimension the document states (python-docx gives None when it is absent)."""
+    assert length is not None
+    return length
+
+
 def test_report_uses_times_new_roman_on_a4_with_the_decree_margins(docx_bytes: bytes) -> None:
     document = Document(io.BytesIO(docx_bytes))
     section = document.sections[0]
-    assert abs(section.page_width - Mm(210)) < Mm(1) and abs(section.page_height - Mm(297)) < Mm(1)
+    width, height = _stated(section.page_width), _stated(section.page_height)
+    assert abs(width - Mm(210)) < Mm(1) and abs(height - Mm(297)) < Mm(1)
     slack = Mm(0.1)  # Word stores margins in twips
-    assert Mm(30) - slack <= section.left_margin <= Mm(35) + slack
-    assert Mm(15) - slack <= section.right_margin <= Mm(20) + slack
-    assert Mm(20) - slack <= section.top_margin <= Mm(25) + slack
+    assert Mm(30) - slack <= _stated(section.left_margin) <= Mm(35) + slack
+    assert Mm(15) - slack <= _stated(section.right_margin) <= Mm(20) + slack
+    assert Mm(20) - slack <= _stated(section.top_margin) <= Mm(25) + slack
     fonts = {
         run.font.name or document.styles["Normal"].font.name
         for p in document.paragraphs
