@@ -187,3 +187,29 @@ async def test_service_starts_while_nats_is_down_and_connects_later(nats_server,
             return await harness.applied_count("early") == 1
 
         await eventually(applied, timeout=30)
+
+
+async def test_two_replicas_sharing_the_durable_apply_each_event_once(nats_server, databases):
+    url = await databases.url("replicas")
+    first = Harness(settings_for(url, nats_server.url, consumer_batch_size=10))
+    second = Harness(settings_for(url, nats_server.url, consumer_batch_size=10))
+    async with running(first), running(second):
+        for replica in (first, second):
+            await asyncio.wait_for(replica.runtime.bus.wait_started(), 20)
+        nc = await nats.connect(nats_server.url)
+        try:
+            js = nc.jetstream()
+            acks = [
+                await js.publish_async(e.subject, e.to_json())
+                for e in (report_event(f"shared-{i}") for i in range(300))
+            ]
+            await asyncio.gather(*acks)
+        finally:
+            await nc.close()
+
+        async def all_applied() -> bool:
+            return await first.applied_count() == 300
+
+        await eventually(all_applied, timeout=60)
+        assert len(first.calls) + len(second.calls) == 300  # no event handled twice
+        assert first.calls and second.calls  # the work was shared
