@@ -17,6 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared import logs
 from shared.errors import DomainError, PayloadTooLarge
 from shared.metrics import HttpMetrics
 
@@ -162,6 +163,7 @@ class _MetricsMiddleware:
         start = time.perf_counter()
         status = 500
         request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
+        token = logs.request_id.set(request_id)
 
         async def send_with_status(message: Message) -> None:
             nonlocal status
@@ -177,6 +179,7 @@ class _MetricsMiddleware:
         finally:
             route = _route_template(scope)
             self.metrics.observe(route, scope["method"], status, time.perf_counter() - start)
+            logs.request_id.reset(token)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

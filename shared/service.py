@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from shared.auth import JwksKeySource, KeySource, TokenVerifier
 from shared.db import create_engine, is_postgres, make_session_factory, ping
 from shared.http import create_service_app
+from shared.logs import configure_logging
 from shared.messaging.bus import EventBus
 from shared.messaging.consumer import Subscription
 from shared.messaging.outbox import OUTBOX_DIRTY
@@ -127,24 +128,19 @@ class ServiceRuntime:
         return app
 
 
-def configure_logging(level: str) -> None:
-    """Plain structured-ish logs on stderr."""
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
-
-
 def serve(app: FastAPI, settings: ServiceSettings) -> None:
     """Run one service with uvicorn (the thin `__main__` of every service)."""
     import uvicorn
 
-    configure_logging(settings.log_level)
+    configure_logging(
+        settings.log_level, service=settings.service_name, json_format=settings.log_json
+    )
     uvicorn.run(
         app,
         host=settings.http_host,
         port=settings.http_port,
         log_level=settings.log_level.lower(),
         access_log=False,
+        log_config=None,  # keep our handlers: uvicorn's own config would replace them
         timeout_graceful_shutdown=10,
     )

@@ -24,6 +24,8 @@ class ServiceSettings(BaseSettings):
     http_host: str = Field("127.0.0.1", alias="DANVAN_HTTP_HOST")
     http_port: int = Field(8000, alias="DANVAN_HTTP_PORT")
     log_level: str = Field("INFO", alias="DANVAN_LOG_LEVEL")
+    # JSON lines for the log collector in production; readable lines on a developer's screen.
+    log_format: Literal["json", "text", "auto"] = Field("auto", alias="DANVAN_LOG_FORMAT")
     jwks_url: str = Field("http://127.0.0.1:8001/.well-known/jwks.json", alias="DANVAN_JWKS_URL")
     token_issuer: str = Field("danvan-registry", alias="DANVAN_TOKEN_ISSUER")
     token_audience: str = Field("danvan", alias="DANVAN_TOKEN_AUDIENCE")
@@ -41,6 +43,11 @@ class ServiceSettings(BaseSettings):
         if self.env == "production" and not self.database_url:
             raise ValueError("DATABASE_URL must be set in production")
         return self
+
+    @property
+    def log_json(self) -> bool:
+        """Whether logs are JSON lines."""
+        return self.log_format == "json" or (self.log_format == "auto" and self.env == "production")
 
     @property
     def resolved_database_url(self) -> str:

@@ -3,7 +3,8 @@
 import sys
 
 from services.consolidation.settings import ConsolidationSettings
-from shared.service import configure_logging, serve
+from shared.logs import configure_logging
+from shared.service import serve
 
 
 def main(argv: list[str]) -> int:
@@ -12,7 +13,9 @@ def main(argv: list[str]) -> int:
     if argv == ["rebuild"]:
         from services.consolidation.rebuild import run_rebuild
 
-        configure_logging(settings.log_level)
+        configure_logging(
+            settings.log_level, service=settings.service_name, json_format=settings.log_json
+        )
         report = run_rebuild(settings)
         sys.stdout.write(
             f"Đã dựng lại dữ liệu tổng hợp: {report.applied} sự kiện áp dụng, "

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared import logs
 from shared.contracts.streams import DEAD_LETTERS, dead_letter_subject
 from shared.messaging.inbox import claim_event
 from shared.messaging.provision import ConsumerSpec
@@ -83,6 +84,7 @@ class EventProcessor:
             await self._to_dead_letters(msg, attempt, "invalid_event", str(exc)[:1000])
             return
         event_id = str(getattr(event, "event_id", ""))
+        logs.event_id.set(event_id)  # each message runs in its own task: no reset needed
         try:
             async with self._lock, self._sessions() as session, session.begin():
                 if not await claim_event(session, self._inbox, self.spec.durable, event_id):

@@ -108,3 +108,11 @@ async def test_readiness_reports_the_failing_check():
     response = await call(make_app(ready=False), "GET", "/readyz")
     assert response.status_code == 503
     assert response.json()["checks"]["database"].startswith("error")
+
+
+async def test_every_answer_carries_a_request_id_and_echoes_the_callers():
+    app = make_app()
+    fresh = await call(app, "GET", "/healthz")
+    assert len(fresh.headers["x-request-id"]) == 32
+    given = await call(app, "GET", "/healthz", headers={"X-Request-Id": "abc-123"})
+    assert given.headers["x-request-id"] == "abc-123"
