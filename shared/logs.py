@@ -57,3 +57,5 @@ def configure_logging(level: str, *, service: str, json_format: bool) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # One line per outgoing HTTP call is noise; failures are logged by the callers.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

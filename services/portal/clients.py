@@ -17,6 +17,8 @@ from urllib.parse import quote
 
 import httpx
 
+from shared import logs
+
 log = logging.getLogger(__name__)
 
 HttpClientFactory = Callable[[str], httpx.AsyncClient]
@@ -139,6 +141,9 @@ class Backend:
     ) -> httpx.Response:
         """Send a request; a non-2xx answer or a transport failure raises BackendError."""
         sent_headers = dict(headers or {})
+        # One request id from the browser's click to every backend it reaches.
+        if (current := logs.request_id.get()) is not None:
+            sent_headers.setdefault("X-Request-Id", current)
         if token:
             sent_headers["Authorization"] = f"Bearer {token}"
         try:

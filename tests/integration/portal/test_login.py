@@ -97,3 +97,12 @@ async def test_after_login_the_user_returns_to_the_page_asked_for_but_never_off_
     for hostile in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
         page = await browser.page(f"/dang-nhap?next={hostile}")
         assert page.headers["location"] == "/"  # already signed in: goes home, not away
+
+
+async def test_the_request_id_follows_a_click_to_the_backends(
+    browser: Browser, system: FakeSystem
+) -> None:
+    browser.client.headers["X-Request-Id"] = "trace-42"
+    await browser.login("18115")
+    [sign_in] = system.sent("POST", "/v1/auth/token")
+    assert sign_in.headers["x-request-id"] == "trace-42"
