@@ -176,7 +176,7 @@ def _completeness(summary: Summary) -> list[Block]:
     blocks: list[Block] = [
         Paragraph(
             f"Tổng số đơn vị phải báo cáo: {t.expected}; đã gửi báo cáo: {t.submitted} "
-            f"({t.on_time} đúng hạn, {t.late} quá hạn); chưa gửi báo cáo: {t.missing}. "
+            f"({t.on_time} đúng hạn, {t.late} nộp muộn); chưa gửi báo cáo: {t.missing}. "
             f"Hạn gửi báo cáo: trước ngày {_deadline_day(status.period.due_at)}."
         ),
         _kind_table(status.by_kind, t),
@@ -185,7 +185,7 @@ def _completeness(summary: Summary) -> list[Block]:
     missing = [u.name for u in status.in_state("missing")]
     returned = [u.name for u in status.in_state("awaiting_revision")]
     if late:
-        blocks.append(Bullet(f"Đơn vị gửi báo cáo quá hạn ({len(late)}): {_names(late)}."))
+        blocks.append(Bullet(f"Đơn vị nộp báo cáo muộn ({len(late)}): {_names(late)}."))
     if missing:
         blocks.append(Bullet(f"Đơn vị chưa gửi báo cáo ({len(missing)}): {_names(missing)}."))
     else:
