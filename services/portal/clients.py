@@ -34,6 +34,12 @@ SERVICE_LABELS: dict[str, str] = {
 # to a 404 about a missing report or period.
 _NO_ROUTE_MESSAGE = "Không tìm thấy địa chỉ yêu cầu."
 _FILENAME = re.compile(r'filename="?([A-Za-z0-9._-]+)"?')
+ATTACHMENT_SUFFIXES: dict[str, str] = {
+    "application/pdf": ".pdf",
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+}
 
 
 @dataclass
@@ -138,6 +144,7 @@ class Backend:
         data: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
     ) -> httpx.Response:
         """Send a request; a non-2xx answer or a transport failure raises BackendError."""
         sent_headers = dict(headers or {})
@@ -148,7 +155,13 @@ class Backend:
             sent_headers["Authorization"] = f"Bearer {token}"
         try:
             response = await self.client.request(
-                method, path, json=json, data=data, params=params, headers=sent_headers
+                method,
+                path,
+                json=json,
+                data=data,
+                params=params,
+                headers=sent_headers,
+                files=files,
             )
         except httpx.HTTPError as exc:
             log.warning("%s %s %s failed: %s", self.service, method, path, type(exc).__name__)
@@ -359,6 +372,98 @@ class Backends:
             f"cong-van-don-doc-{period_id}.docx",
         )
 
+    async def difficulties(self, token: str, **filters: str) -> list[dict[str, Any]]:
+        """Difficulty threads (vướng mắc) with their answers; a unit gets its own."""
+        answer: list[dict[str, Any]] = await self.intake.json(
+            "GET", "/v1/difficulties", token=token, params=filters
+        )
+        return answer
+
+    async def answer_difficulty(
+        self, token: str, difficulty_id: str, answer: str
+    ) -> dict[str, Any]:
+        """Phòng Nội vụ's answer to a difficulty (answering again replaces it)."""
+        result: dict[str, Any] = await self.intake.json(
+            "POST",
+            f"/v1/difficulties/{_seg(difficulty_id)}/answer",
+            token=token,
+            json={"answer": answer},
+        )
+        return result
+
+    async def report_versions(self, token: str, report_id: str) -> list[dict[str, Any]]:
+        """Every version of a report, oldest first."""
+        answer: list[dict[str, Any]] = await self.intake.json(
+            "GET", f"/v1/reports/{_seg(report_id)}/versions", token=token
+        )
+        return answer
+
+    async def withdraw_report(self, token: str, report_id: str) -> dict[str, Any]:
+        """The unit takes its report back."""
+        answer: dict[str, Any] = await self.intake.json(
+            "POST", f"/v1/reports/{_seg(report_id)}/withdraw", token=token
+        )
+        return answer
+
+    async def attachments(self, token: str, report_id: str) -> list[dict[str, Any]]:
+        """Metadata of a report's attachments."""
+        answer: list[dict[str, Any]] = await self.intake.json(
+            "GET", f"/v1/reports/{_seg(report_id)}/attachments", token=token
+        )
+        return answer
+
+    async def add_attachment(
+        self, token: str, report_id: str, filename: str, content: bytes, media_type: str
+    ) -> dict[str, Any]:
+        """Upload a file (the signed scan) to the report; intake checks its type and size."""
+        answer: dict[str, Any] = await self.intake.json(
+            "POST",
+            f"/v1/reports/{_seg(report_id)}/attachments",
+            token=token,
+            files={"file": (filename, content, media_type)},
+        )
+        return answer
+
+    async def attachment(self, token: str, report_id: str, attachment_id: str) -> Download:
+        """One attachment's bytes, fetched with the user's token for the browser."""
+        path = f"/v1/reports/{_seg(report_id)}/attachments/{_seg(attachment_id)}"
+        response = await self.intake.request("GET", path, token=token)
+        media_type = response.headers.get("content-type", "application/octet-stream")
+        # Intake names Vietnamese files only in filename*=, which the ASCII pattern skips.
+        suffix = ATTACHMENT_SUFFIXES.get(media_type.split(";")[0].strip(), "")
+        name = _filename(response) or f"dinh-kem-{_safe_name(attachment_id)}{suffix}"
+        return Download(response.content, media_type, name)
+
+    async def units(self, token: str, on: str | None = None) -> list[dict[str, Any]]:
+        """Every unit record (optionally those valid on a day)."""
+        params = {"on": on} if on else None
+        answer: list[dict[str, Any]] = await self.registry.json(
+            "GET", "/v1/units", token=token, params=params
+        )
+        return answer
+
+    async def create_period(
+        self, token: str, body: dict[str, Any], idempotency_key: str
+    ) -> dict[str, Any]:
+        """Open an ad-hoc request (báo cáo đột xuất)."""
+        answer: dict[str, Any] = await self.registry.json(
+            "POST",
+            "/v1/periods",
+            token=token,
+            json=body,
+            headers={"Idempotency-Key": idempotency_key},
+        )
+        return answer
+
+    async def update_period(
+        self, token: str, period_id: str, changes: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Change a period: extend the deadline, close or reopen it."""
+        answer: dict[str, Any] = await self.registry.json(
+            "PATCH", f"/v1/periods/{_seg(period_id)}", token=token, json=changes
+        )
+        return answer
+
     async def _download(
         self, backend: Backend, token: str, path: str, default_name: str
     ) -> Download:
@@ -370,6 +475,10 @@ class Backends:
 def _filename(response: httpx.Response) -> str | None:
     match = _FILENAME.search(response.headers.get("content-disposition", ""))
     return match.group(1) if match else None
+
+
+def _safe_name(value: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "", value)[:80] or "tep"
 
 
 def _seg(value: str) -> str:

@@ -24,7 +24,9 @@ class PortalSettings(ServiceSettings):
     )
     # A browser sends the report form URL-encoded: every Vietnamese letter becomes up to six
     # bytes (%XX%XX), so a long report is several times its text; the base 1 MiB is too small.
-    max_body_bytes: int = Field(4 * 1_048_576, alias="DANVAN_MAX_BODY_BYTES", ge=1024)
+    # The signed scan (≤ 10 MB) also comes through here: 12 MiB leaves room for a file a
+    # little over the limit to reach the page that says so in Vietnamese.
+    max_body_bytes: int = Field(12 * 1_048_576, alias="DANVAN_MAX_BODY_BYTES", ge=1024)
     backend_timeout_seconds: float = Field(10.0, alias="DANVAN_PORTAL_BACKEND_TIMEOUT", gt=0)
 
     @model_validator(mode="after")

@@ -267,3 +267,59 @@ async def test_a_clerk_reports_and_the_reviewer_returns_it_in_a_real_browser(
         await expect(field(phone, LUOT_NGUOI)).to_have_value("-3")
         assert await has_no_horizontal_scroll(phone)
         await phone.screenshot(path=shots / "4-phone-refused.png", full_page=False)
+
+
+async def test_a_scan_upload_a_vuong_mac_answer_and_an_ad_hoc_request_in_a_real_browser(
+    chromium: Browser, nats_server: Any, databases: Any, tmp_path: Path
+) -> None:
+    """Chromium's own multipart upload, date and time inputs and checkboxes reach the
+    backends; the new pages fit a phone's width."""
+    from playwright.async_api import expect
+
+    scan = tmp_path / "bao-cao-da-ky.pdf"
+    scan.write_bytes(b"%PDF-1.7\n%signed scan\n")
+    async with running_system(nats_server.url, databases, tmp_path) as portal_url:
+        clerk = await new_page(chromium, portal_url, PHONE)
+        await sign_in(clerk, WARD)
+        await open_report_form(clerk)
+        narratives = clerk.locator('textarea[name$=".narrative"]')
+        for index in range(await narratives.count()):
+            await narratives.nth(index).fill("Không phát sinh")
+        await clerk.get_by_label("Tồn tại, hạn chế và nguyên nhân").fill("Không có.")
+        await clerk.get_by_label("Phương hướng, nhiệm vụ thời gian tới").fill("Tiếp tục.")
+        await clerk.locator('[name="vuong_mac"]').first.fill("Xin hướng dẫn mẫu biên bản.")
+        await clerk.get_by_role("button", name="Gửi báo cáo").click()
+        await expect(clerk.get_by_role("heading", name="Đã nhận báo cáo")).to_be_visible()
+
+        await clerk.get_by_label("Đính kèm bản quét báo cáo đã ký, đóng dấu").set_input_files(scan)
+        await clerk.get_by_role("button", name="Tải tệp lên").click()
+        await expect(clerk.locator(".notice-success")).to_contain_text("bao-cao-da-ky.pdf")
+        await expect(clerk.locator(".attachments a")).to_have_text("bao-cao-da-ky.pdf")
+        await expect(clerk.locator("#lich-su ~ table")).to_contain_text(WARD)
+        assert await has_no_horizontal_scroll(clerk)
+
+        reviewer = await new_page(chromium, portal_url, PHONE)
+        await sign_in(reviewer, "pnv")
+        await reviewer.get_by_role("link", name="Khó khăn, vướng mắc").click()
+        await expect(reviewer.locator("#chua-tra-loi")).to_have_text("Chưa trả lời (1)")
+        await reviewer.get_by_label("Trả lời, hướng dẫn đơn vị").fill("Dùng mẫu số 02.")
+        await reviewer.get_by_role("button", name="Gửi trả lời").click()
+        await expect(reviewer.locator("#da-tra-loi")).to_have_text("Đã trả lời (1)")
+        assert await has_no_horizontal_scroll(reviewer)
+
+        await reviewer.get_by_role("link", name="Yêu cầu báo cáo đột xuất").click()
+        assert await has_no_horizontal_scroll(reviewer)
+        await reviewer.get_by_label("Tên yêu cầu báo cáo").fill("Báo cáo nhanh tiếp dân")
+        await reviewer.get_by_label("Ngày", exact=True).fill("2099-12-30")
+        await reviewer.get_by_label("Giờ", exact=True).fill("16:30")
+        await reviewer.get_by_label("Chỉ các đơn vị được chọn").check()
+        await reviewer.get_by_label("UBND phường Bắc Hồng").check()
+        await reviewer.get_by_role("button", name="Gửi yêu cầu báo cáo").click()
+        await expect(reviewer.locator(".notice-success")).to_contain_text("giao cho 1 đơn vị")
+        await expect(reviewer.locator(".lead")).to_contain_text("trước 16:30 30/12/2099")
+
+        await clerk.goto("/vuong-mac")
+        await expect(clerk.locator(".difficulty-answer")).to_contain_text("Dùng mẫu số 02.")
+        await clerk.goto("/")
+        await expect(clerk.get_by_text("Báo cáo nhanh tiếp dân")).to_be_visible()
+        assert await has_no_horizontal_scroll(clerk)

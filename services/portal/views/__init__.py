@@ -1,6 +1,14 @@
 """The portal's pages, one router per area."""
 
-from services.portal.views import auth, dashboard, report_form, report_page, unit_home
+from services.portal.views import (
+    auth,
+    dashboard,
+    difficulties,
+    periods,
+    report_form,
+    report_page,
+    unit_home,
+)
 
 ROUTERS = (
     auth.router,
@@ -8,6 +16,8 @@ ROUTERS = (
     report_form.router,
     report_page.router,
     dashboard.router,
+    difficulties.router,
+    periods.router,
 )
 
 __all__ = ["ROUTERS"]

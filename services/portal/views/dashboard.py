@@ -31,6 +31,7 @@ from services.portal.views.common import (
     token_of,
 )
 from services.portal.wording import describe_deadline, parse_instant
+from shared.clock import VN_TZ
 
 router = APIRouter()
 
@@ -81,6 +82,15 @@ def _deadline_of(view: CompletenessView, now: Any) -> Any:
     return describe_deadline(due_at, now, closed=view.status == "closed") if due_at else None
 
 
+def _due_local(view: CompletenessView) -> tuple[str, str]:
+    """The deadline as the date and time inputs show it (local time)."""
+    due_at = parse_instant(view.due_at)
+    if due_at is None:
+        return "", ""
+    local = due_at.astimezone(VN_TZ)
+    return local.date().isoformat(), local.strftime("%H:%M")
+
+
 @router.get("/theo-doi", include_in_schema=False)
 async def overview(request: Request, portal: PortalDep, session: SessionDep) -> Response:
     """Every period at a glance: how many units reported, on time, late, missing."""
@@ -129,6 +139,8 @@ async def period_dashboard(
             "reminder_log": [e for e in log if isinstance(e, Mapping)],
             "can_remind": session.role in REVIEWER_ROLES and view.status == "open",
             "can_review": session.role in REVIEWER_ROLES,
+            "can_adjust": session.role in REVIEWER_ROLES,
+            "due_local": _due_local(view),
             "remind_request_id": uuid.uuid4().hex,
         },
         session=session,

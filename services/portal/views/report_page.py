@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from services.portal import forms
 from services.portal.clients import BackendError, Backends
@@ -31,6 +33,20 @@ from services.portal.views.common import (
 from services.portal.views.report_form import FormContext
 
 router = APIRouter()
+
+WITHDRAWABLE = ("submitted", "returned")
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+ACCEPTED_TYPES = ".pdf,.docx,.jpg,.jpeg,.png"
+# What a browser may name an upload; intake decides the real type from the bytes.
+_UPLOAD_TYPES = {
+    ".pdf": "application/pdf",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+}
+NO_FILE = "Chưa chọn tệp để đính kèm."
+TOO_LARGE = "Tệp lớn hơn 10 MB; vui lòng quét lại với độ phân giải thấp hơn hoặc nén tệp PDF."
 
 
 async def _report_context(
@@ -56,16 +72,23 @@ async def _report_page(
     *,
     review_error: str | None = None,
     reason: str = "",
+    attach_error: str | None = None,
     status_code: int = 200,
 ) -> Response:
     api, token = portal.api(), token_of(session)
     report = await api.report(token, report_id)
-    context, form_error = await _report_context(api, token, session, report)
+    (context, form_error), (versions, versions_error), (files, files_error) = await asyncio.gather(
+        _report_context(api, token, session, report),
+        attempt(api.report_versions(token, report_id)),
+        attempt(api.attachments(token, report_id)),
+    )
     sections, texts = (
         content_view(context.form, report.get("content") or {}) if context else ([], [])
     )
     period = context.period if context else {"period_id": report.get("period_id")}
     review = report.get("review")
+    period_open = period.get("status", "open") == "open"
+    status = report.get("status")
     return render(
         request,
         portal,
@@ -81,9 +104,17 @@ async def _report_page(
             "form_notice": form_error.message if form_error else None,
             "just_sent": request.query_params.get("da-gui") == "1",
             "can_review": session.role in REVIEWER_ROLES and report.get("status") == "submitted",
-            "can_amend": session.role == "unit"
-            and report.get("status") != "accepted"
-            and period.get("status", "open") == "open",
+            "can_amend": session.role == "unit" and status != "accepted" and period_open,
+            "can_withdraw": session.role == "unit" and status in WITHDRAWABLE and period_open,
+            "can_attach": session.role == "unit" and status != "withdrawn" and period_open,
+            # Intake lets only the unit itself and Phòng Nội vụ download the files.
+            "can_download": session.role in ("unit", *REVIEWER_ROLES),
+            "versions": list(reversed(versions or [])),
+            "versions_notice": versions_error.message if versions_error else None,
+            "attachments": files or [],
+            "attachments_notice": files_error.message if files_error else None,
+            "attach_error": attach_error,
+            "accept_types": ACCEPTED_TYPES,
             "review_error": review_error,
             "reason": reason,
         },
@@ -160,3 +191,112 @@ async def review_report(
         else f"Đã trả lại báo cáo của {unit} kèm lý do; đơn vị sẽ thấy lý do khi đăng nhập."
     )
     return redirect(portal, f"/theo-doi/{answer.get('period_id', '')}", session, notice=notice)
+
+
+def _report_url(report_id: str) -> str:
+    return f"/bao-cao/{quote(report_id, safe='')}"
+
+
+@router.get("/bao-cao/{report_id}/rut", include_in_schema=False)
+async def withdraw_confirmation(
+    report_id: str, request: Request, portal: PortalDep, session: SessionDep
+) -> Response:
+    """Explain what withdrawing means before the unit confirms it."""
+    require_role(session, "unit")
+    report = await portal.api().report(token_of(session), report_id)
+    return render(
+        request,
+        portal,
+        "report_withdraw.html",
+        {
+            "title": "Rút báo cáo",
+            "report": report,
+            "can_withdraw": report.get("status") in WITHDRAWABLE,
+        },
+        session=session,
+    )
+
+
+@router.post("/bao-cao/{report_id}/rut", include_in_schema=False)
+async def withdraw_report(
+    report_id: str, request: Request, portal: PortalDep, session: SessionDep
+) -> Response:
+    """Withdraw the unit's report after it confirmed."""
+    require_role(session, "unit")
+    await checked_form(request, session)
+    try:
+        await portal.api().withdraw_report(token_of(session), report_id)
+    except BackendError as exc:
+        if exc.status == 401:
+            raise
+        return redirect(portal, _report_url(report_id), session, notice=exc.message, kind="error")
+    notice = (
+        "Đã rút báo cáo. Báo cáo không còn được tính cho kỳ này cho đến khi đơn vị gửi "
+        "phiên bản mới."
+    )
+    return redirect(portal, _report_url(report_id), session, notice=notice, kind="success")
+
+
+def _upload_type(upload: UploadFile) -> str:
+    declared = (upload.content_type or "").split(";")[0].strip()
+    if declared and declared != "application/octet-stream":
+        return declared
+    name = (upload.filename or "").lower()
+    suffix = name[name.rfind(".") :] if "." in name else ""
+    return _UPLOAD_TYPES.get(suffix, "application/octet-stream")
+
+
+@router.post("/bao-cao/{report_id}/dinh-kem", include_in_schema=False)
+async def attach_file(
+    report_id: str, request: Request, portal: PortalDep, session: SessionDep
+) -> Response:
+    """Attach the signed scan: the portal passes the file on, intake checks it."""
+    require_role(session, "unit")
+    posted = await checked_form(request, session)
+    upload = posted.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return await _report_page(
+            request, portal, session, report_id, attach_error=NO_FILE, status_code=422
+        )
+    # One byte over the limit is enough to know; the whole file is read only when it fits.
+    data = await upload.read(MAX_ATTACHMENT_BYTES + 1)
+    if len(data) > MAX_ATTACHMENT_BYTES:
+        return await _report_page(
+            request, portal, session, report_id, attach_error=TOO_LARGE, status_code=413
+        )
+    try:
+        answer = await portal.api().add_attachment(
+            token_of(session), report_id, upload.filename, data, _upload_type(upload)
+        )
+    except BackendError as exc:
+        if exc.status == 401:
+            raise
+        status = exc.status if 400 <= exc.status < 500 else 422
+        return await _report_page(
+            request, portal, session, report_id, attach_error=exc.message, status_code=status
+        )
+    notice = f"Đã đính kèm tệp «{answer.get('filename') or upload.filename}»."
+    return redirect(portal, _report_url(report_id), session, notice=notice, kind="success")
+
+
+@router.get("/bao-cao/{report_id}/dinh-kem/{attachment_id}", include_in_schema=False)
+async def download_attachment(
+    report_id: str, attachment_id: str, request: Request, portal: PortalDep, session: SessionDep
+) -> Response:
+    """The attachment, fetched with the user's token so the browser never needs it."""
+    if session.role not in ("unit", *REVIEWER_ROLES):
+        raise RoleRefused()
+    try:
+        document = await portal.api().attachment(token_of(session), report_id, attachment_id)
+    except BackendError as exc:
+        if exc.status == 401:
+            raise
+        return redirect(portal, _report_url(report_id), session, notice=exc.message, kind="error")
+    return Response(
+        document.content,
+        media_type=document.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{document.filename}"',
+            "Cache-Control": "no-store",
+        },
+    )

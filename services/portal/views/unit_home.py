@@ -29,8 +29,8 @@ async def home(request: Request, portal: PortalDep, session: SessionDep) -> Resp
         return redirect(portal, "/theo-doi")
     require_role(session, "unit")
     api, token = portal.api(), token_of(session)
-    (periods, periods_error), (reports, reports_error) = await asyncio.gather(
-        attempt(api.periods(token)), attempt(api.reports(token))
+    (periods, periods_error), (reports, reports_error), (difficulties, _) = await asyncio.gather(
+        attempt(api.periods(token)), attempt(api.reports(token)), attempt(api.difficulties(token))
     )
     rows = unit_period_rows(periods or [], reports or [], session.unit_code, portal.clock.now())
     notices = [e.message for e in (periods_error, reports_error) if e is not None]
@@ -38,6 +38,13 @@ async def home(request: Request, portal: PortalDep, session: SessionDep) -> Resp
         request,
         portal,
         "unit_home.html",
-        {"title": "Báo cáo của đơn vị", "rows": rows, "notices": notices},
+        {
+            "title": "Báo cáo của đơn vị",
+            "rows": rows,
+            "notices": notices,
+            # The difficulties page has the details; home only says whether answers arrived.
+            "difficulties_raised": len(difficulties or []),
+            "difficulties_answered": sum(1 for d in difficulties or [] if d.get("answered")),
+        },
         session=session,
     )

@@ -6,6 +6,7 @@ Each fake records what it received, so tests check the portal's requests.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import uuid
@@ -128,12 +129,42 @@ class FakeSystem:
     """The four fake backends and what they received."""
 
     reports: dict[str, dict[str, Any]] = field(default_factory=dict)
+    periods: list[dict[str, Any]] = field(default_factory=lambda: copy.deepcopy(PERIODS))
+    difficulties: dict[str, dict[str, Any]] = field(default_factory=dict)
+    versions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    attachments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)
+    # An error the next matching call answers with: (method, path prefix) -> response.
+    refusals: dict[tuple[str, str], JSONResponse] = field(default_factory=dict)
     idempotency: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[Recorded] = field(default_factory=list)
     consolidation_ready: bool = True
     reminders_ready: bool = True
     # Shared with the portal, so tokens expire when a test moves time.
     clock: ManualClock = field(default_factory=lambda: ManualClock(NOW))
+
+    def refusal(self, request: Request) -> JSONResponse | None:
+        for (method, prefix), response in self.refusals.items():
+            if request.method == method and request.url.path.startswith(prefix):
+                return response
+        return None
+
+    def raise_difficulty(self, report: dict[str, Any], text: str) -> dict[str, Any]:
+        difficulty = {
+            "difficulty_id": f"d{len(self.difficulties) + 1}",
+            "report_id": report["report_id"],
+            "period_id": report["period_id"],
+            "unit_code": report["unit_code"],
+            "text": text,
+            "raised_at": self.clock.now().isoformat(),
+            "answer": "",
+            "answered_by": "",
+            "answered_at": None,
+            "raised_in_version": report["version"],
+            "answered": False,
+        }
+        self.difficulties[difficulty["difficulty_id"]] = difficulty
+        return difficulty
 
     def sent(self, method: str, path: str) -> list[Recorded]:
         return [r for r in self.requests if r.method == method and r.path == path]
@@ -177,13 +208,73 @@ class FakeSystem:
         async def periods(request: Request) -> Response:
             if caller(request) is None:
                 return unauthorized()
-            return JSONResponse(PERIODS)
+            return JSONResponse(system.periods)
+
+        @app.get("/v1/units")
+        async def units(request: Request) -> Response:
+            if caller(request) is None:
+                return unauthorized()
+            return JSONResponse(
+                [{**u, "valid_from": "2020-01-01", "valid_to": None} for u in UNITS.values()]
+            )
+
+        @app.post("/v1/periods")
+        async def create_period(request: Request) -> Response:
+            body = await system.record(request)
+            if caller(request) is None:
+                return unauthorized()
+            if (refused := system.refusal(request)) is not None:
+                return refused
+            scope = body["scope"]
+            chosen = [
+                u
+                for u in UNITS.values()
+                if scope.get("all")
+                or u["kind"] in scope.get("kinds", [])
+                or u["code"] in scope.get("units", [])
+            ]
+            number = sum(1 for p in system.periods if p["kind"] == "ad_hoc") + 1
+            period = {
+                "period_id": f"2023-DX-{number:02d}",
+                "kind": "ad_hoc",
+                "year": 2023,
+                "title": body["title"],
+                "form_id": "dvcq-dot-xuat",
+                "form_version": "2023.1",
+                "window_start": None,
+                "window_end": None,
+                "due_at": datetime.fromisoformat(body["due_at"]).astimezone(UTC).isoformat(),
+                "status": "open",
+                "content": body.get("content", ""),
+                "expected_units": [u["code"] for u in chosen],
+                "expected_unit_details": [
+                    {**u, "display_order": i} for i, u in enumerate(chosen, start=1)
+                ],
+                "scope": scope,
+                "version": 1,
+            }
+            system.periods.insert(0, period)
+            return JSONResponse({**period, "id": period["period_id"]}, status_code=201)
+
+        @app.patch("/v1/periods/{period_id}")
+        async def update_period(period_id: str, request: Request) -> Response:
+            body = await system.record(request)
+            if caller(request) is None:
+                return unauthorized()
+            if (refused := system.refusal(request)) is not None:
+                return refused
+            found = next((p for p in system.periods if p["period_id"] == period_id), None)
+            if found is None:
+                return error(404, "period_not_found", f"Không tìm thấy kỳ báo cáo «{period_id}».")
+            found.update(body)
+            found["version"] += 1
+            return JSONResponse(found)
 
         @app.get("/v1/periods/{period_id}")
         async def period(period_id: str, request: Request) -> Response:
             if caller(request) is None:
                 return unauthorized()
-            found = next((p for p in PERIODS if p["period_id"] == period_id), None)
+            found = next((p for p in system.periods if p["period_id"] == period_id), None)
             if found is None:
                 return error(404, "period_not_found", f"Không tìm thấy kỳ báo cáo «{period_id}».")
             return JSONResponse(found)
@@ -199,7 +290,7 @@ class FakeSystem:
         system = self
 
         def period_of(period_id: str) -> dict[str, Any] | None:
-            return next((p for p in PERIODS if p["period_id"] == period_id), None)
+            return next((p for p in system.periods if p["period_id"] == period_id), None)
 
         @app.get("/v1/periods/{period_id}/form")
         async def period_form(
@@ -301,6 +392,24 @@ class FakeSystem:
                 "warnings": [w.model_dump(mode="json") for w in result.warnings],
             }
             system.reports[report["report_id"]] = report
+            system.versions.setdefault(report["report_id"], []).append(
+                {
+                    "version": report["version"],
+                    "submitted_at": system.clock.now().isoformat(),
+                    "submitted_by": who["sub"],
+                    "content": result.content,
+                    "content_sha256": digest,
+                    "warnings": report["warnings"],
+                }
+            )
+            raised = {
+                d["text"]
+                for d in system.difficulties.values()
+                if d["report_id"] == report["report_id"]
+            }
+            for text in result.content.get("vuong_mac") or []:
+                if text and text not in raised:
+                    system.raise_difficulty(report, text)
             answer = {**summary(report), "receipt": {"report_id": report["report_id"]}}
             if key:
                 system.idempotency[key] = answer
@@ -313,6 +422,122 @@ class FakeSystem:
         @app.put("/v1/reports/{report_id}")
         async def amend(report_id: str, request: Request) -> Response:
             return await store(request, report_id)
+
+        @app.get("/v1/reports/{report_id}/versions")
+        async def versions(report_id: str, request: Request) -> Response:
+            if caller(request) is None:
+                return unauthorized()
+            if report_id not in system.reports:
+                return error(404, "report_not_found", f"Không tìm thấy báo cáo «{report_id}».")
+            return JSONResponse(system.versions.get(report_id, []))
+
+        @app.post("/v1/reports/{report_id}/withdraw")
+        async def withdraw(report_id: str, request: Request) -> Response:
+            await system.record(request)
+            if (refused := system.refusal(request)) is not None:
+                return refused
+            report = system.reports[report_id]
+            report["status"] = "withdrawn"
+            report["withdrawn_at"] = system.clock.now().isoformat()
+            return JSONResponse(summary(report))
+
+        @app.get("/v1/reports/{report_id}/attachments")
+        async def list_attachments(report_id: str, request: Request) -> Response:
+            if caller(request) is None:
+                return unauthorized()
+            return JSONResponse(system.attachments.get(report_id, []))
+
+        @app.post("/v1/reports/{report_id}/attachments")
+        async def add_attachment(report_id: str, request: Request) -> Response:
+            who = caller(request)
+            if who is None:
+                return unauthorized()
+            form = await request.form()
+            upload = form.get("file")
+            assert upload is not None and not isinstance(upload, str)
+            data = await upload.read()
+            system.requests.append(
+                Recorded(
+                    request.method,
+                    request.url.path,
+                    dict(request.headers),
+                    {"filename": upload.filename, "size": len(data)},
+                )
+            )
+            if not data.startswith(b"%PDF-"):
+                return error(
+                    415,
+                    "attachment_type_not_allowed",
+                    "Chỉ nhận tệp PDF, DOCX, JPEG hoặc PNG.",
+                )
+            attachment_id = f"a{len(system.files) + 1}"
+            system.files[attachment_id] = data
+            meta = {
+                "attachment_id": attachment_id,
+                "report_id": report_id,
+                "version": system.reports[report_id]["version"],
+                "filename": upload.filename,
+                "media_type": "application/pdf",
+                "size": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "uploaded_by": who["sub"],
+                "uploaded_at": system.clock.now().isoformat(),
+                "download": f"/v1/reports/{report_id}/attachments/{attachment_id}",
+            }
+            system.attachments.setdefault(report_id, []).append(meta)
+            return JSONResponse(meta, status_code=201)
+
+        @app.get("/v1/reports/{report_id}/attachments/{attachment_id}")
+        async def download_attachment(
+            report_id: str, attachment_id: str, request: Request
+        ) -> Response:
+            await system.record(request)
+            if caller(request) is None:
+                return unauthorized()
+            if attachment_id not in system.files:
+                return error(404, "attachment_not_found", "Không tìm thấy tệp đính kèm.")
+            return Response(
+                system.files[attachment_id],
+                media_type="application/pdf",
+                headers={
+                    "Content-Disposition": "attachment; filename*=utf-8''b%C3%A1o-c%C3%A1o.pdf"
+                },
+            )
+
+        @app.get("/v1/difficulties")
+        async def list_difficulties(request: Request, period_id: str | None = None) -> Response:
+            who = caller(request)
+            if who is None:
+                return unauthorized()
+            return JSONResponse(
+                [
+                    d
+                    for d in system.difficulties.values()
+                    if (period_id is None or d["period_id"] == period_id)
+                    and (who["role"] != "unit" or d["unit_code"] == who["unit"])
+                ]
+            )
+
+        @app.post("/v1/difficulties/{difficulty_id}/answer")
+        async def answer(difficulty_id: str, request: Request) -> Response:
+            body = await system.record(request)
+            who = caller(request)
+            if who is None:
+                return unauthorized()
+            if who["role"] not in ("reviewer", "admin"):
+                return error(403, "forbidden", "Tài khoản không có quyền thực hiện thao tác này.")
+            difficulty = system.difficulties.get(difficulty_id)
+            if difficulty is None:
+                return error(
+                    404, "difficulty_not_found", f"Không tìm thấy vướng mắc «{difficulty_id}»."
+                )
+            difficulty.update(
+                answer=body["answer"],
+                answered_by=who["sub"],
+                answered_at=system.clock.now().isoformat(),
+                answered=True,
+            )
+            return JSONResponse(difficulty)
 
         @app.post("/v1/reports/{report_id}/review")
         async def review(report_id: str, request: Request) -> Response:
@@ -391,13 +616,13 @@ class FakeSystem:
         async def all_periods(request: Request) -> Response:
             if not system.consolidation_ready:
                 return error(404, "not_found", "Không tìm thấy địa chỉ yêu cầu.")
-            return JSONResponse([completeness(p) for p in PERIODS])
+            return JSONResponse([completeness(p) for p in system.periods])
 
         @app.get("/v1/periods/{period_id}/completeness")
         async def read(period_id: str, request: Request) -> Response:
             if not system.consolidation_ready:
                 return error(404, "not_found", "Không tìm thấy địa chỉ yêu cầu.")
-            period = next(p for p in PERIODS if p["period_id"] == period_id)
+            period = next(p for p in system.periods if p["period_id"] == period_id)
             return JSONResponse(completeness(period))
 
         @app.get("/v1/periods/{period_id}/report.docx")

@@ -1,0 +1,139 @@
+"""Ad-hoc requests (báo cáo đột xuất) from the reviewer's form, without I/O."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+
+from shared.clock import VN_TZ
+
+SCOPES = ("all", "kinds", "units")
+TITLE_MAX = 300
+CONTENT_MAX = 20_000
+DEFAULT_TIME = "17:00"  # end of office hours, the usual "trước 17 giờ ngày …"
+_VN_DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
+_TIME = re.compile(r"^\s*(\d{1,2})[:hg](\d{2})?\s*$")
+
+BAD_DATE = "Ngày hạn nộp không hợp lệ; nhập theo dạng dd/mm/yyyy."
+BAD_TIME = "Giờ hạn nộp không hợp lệ; nhập theo dạng HH:MM (ví dụ 17:00)."
+PAST_DEADLINE = "Hạn nộp phải sau thời điểm hiện tại."
+
+
+@dataclass(frozen=True)
+class AdHocDraft:
+    """What the reviewer typed, kept to show the form again when something is wrong."""
+
+    title: str = ""
+    content: str = ""
+    due_date: str = ""
+    due_time: str = DEFAULT_TIME
+    scope: str = "all"
+    kinds: tuple[str, ...] = ()
+    units: tuple[str, ...] = ()
+    idempotency_key: str = ""
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The registry body when the draft is complete, else the errors by field."""
+
+    body: dict[str, Any] | None
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def parse_local_date(text: str) -> date | None:
+    """A date typed as dd/mm/yyyy or sent by a date input as yyyy-mm-dd."""
+    text = text.strip()
+    match = _VN_DATE.match(text)
+    try:
+        if match:
+            day, month, year = (int(g) for g in match.groups())
+            return date(year, month, day)
+        return date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        return None
+
+
+def parse_local_time(text: str) -> time | None:
+    """HH:MM (also "17h", "17h30")."""
+    match = _TIME.match(text)
+    if not match:
+        return None
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    if hour > 23 or minute > 59:
+        return None
+    return time(hour, minute)
+
+
+def local_deadline(date_text: str, time_text: str) -> tuple[datetime | None, dict[str, str]]:
+    """The aware instant (Asia/Ho_Chi_Minh) of a date and time, or the field errors."""
+    errors: dict[str, str] = {}
+    day = parse_local_date(date_text)
+    if day is None:
+        errors["due_date"] = BAD_DATE
+    at = parse_local_time(time_text or DEFAULT_TIME)
+    if at is None:
+        errors["due_time"] = BAD_TIME
+    if day is None or at is None:
+        return None, errors
+    return datetime.combine(day, at, tzinfo=VN_TZ), {}
+
+
+def draft_from_form(fields: Mapping[str, Sequence[str]]) -> AdHocDraft:
+    """The draft from the posted form's fields (each a list of values)."""
+
+    def first(name: str, default: str = "") -> str:
+        values = fields.get(name) or [default]
+        return values[0]
+
+    def chosen(name: str) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(v for v in fields.get(name) or [] if v))
+
+    scope = first("scope", "all")
+    return AdHocDraft(
+        title=first("title"),
+        content=first("content"),
+        due_date=first("due_date"),
+        due_time=first("due_time", DEFAULT_TIME),
+        scope=scope if scope in SCOPES else "all",
+        kinds=chosen("kinds"),
+        units=chosen("units"),
+        idempotency_key=first("idempotency_key"),
+    )
+
+
+def checked_request(draft: AdHocDraft, now: datetime) -> Checked:
+    """The body of ``POST /v1/periods`` for the draft, or what to correct."""
+    errors: dict[str, str] = {}
+    title = draft.title.strip()
+    if not title:
+        errors["title"] = "Vui lòng nhập tên yêu cầu báo cáo."
+    elif len(title) > TITLE_MAX:
+        errors["title"] = f"Tên yêu cầu dài quá {TITLE_MAX} ký tự."
+    if len(draft.content) > CONTENT_MAX:
+        errors["content"] = f"Nội dung yêu cầu dài quá {CONTENT_MAX} ký tự."
+    due_at, deadline_errors = local_deadline(draft.due_date, draft.due_time)
+    errors.update(deadline_errors)
+    if due_at is not None and due_at <= now:
+        errors["due_date"] = PAST_DEADLINE
+    scope: dict[str, Any] = {"all": True}
+    if draft.scope == "kinds":
+        scope = {"kinds": list(draft.kinds)}
+        if not draft.kinds:
+            errors["scope"] = "Chọn ít nhất một loại đơn vị phải báo cáo."
+    elif draft.scope == "units":
+        scope = {"units": list(draft.units)}
+        if not draft.units:
+            errors["scope"] = "Chọn ít nhất một đơn vị phải báo cáo."
+    if errors or due_at is None:
+        return Checked(None, errors)
+    body = {
+        "title": title,
+        "content": draft.content.strip(),
+        "due_at": due_at.isoformat(),
+        "scope": scope,
+    }
+    return Checked(body, {})

@@ -1,0 +1,195 @@
+"""Ad-hoc requests (báo cáo đột xuất) and deadline changes, by Phòng Nội vụ."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from services.portal.ad_hoc import (
+    AdHocDraft,
+    checked_request,
+    draft_from_form,
+    local_deadline,
+)
+from services.portal.clients import BackendError
+from services.portal.overview import KIND_LABELS, KIND_ORDER
+from services.portal.session import Session
+from services.portal.views.common import (
+    REVIEWER_ROLES,
+    Portal,
+    PortalDep,
+    SessionDep,
+    attempt,
+    checked_form,
+    form_lists,
+    form_text,
+    redirect,
+    render,
+    require_role,
+    token_of,
+)
+from shared.clock import VN_TZ, format_vn_datetime
+
+router = APIRouter()
+
+PAGE = "/yeu-cau-dot-xuat"
+# Registry field names, as the form calls them.
+_FIELD_OF = {"due_at": "due_date", "title": "title", "content": "content", "scope": "scope"}
+
+
+def _unit_choices(units: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Units that report, grouped by kind in the usual order."""
+    reporting = [u for u in units if u.get("must_report", True) and not u.get("valid_to")]
+    order = {kind: i for i, kind in enumerate(KIND_ORDER)}
+    reporting.sort(
+        key=lambda u: (order.get(str(u.get("kind")), 99), u.get("display_order") or 0, u["code"])
+    )
+    return reporting
+
+
+async def _page(
+    request: Request,
+    portal: Portal,
+    session: Session,
+    draft: AdHocDraft,
+    *,
+    errors: Mapping[str, str] | None = None,
+    notices: list[str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    api, token = portal.api(), token_of(session)
+    today = portal.clock.now().astimezone(VN_TZ).date()
+    (periods, periods_error), (units, units_error) = await asyncio.gather(
+        attempt(api.periods(token)), attempt(api.units(token, on=today.isoformat()))
+    )
+    shown = list(notices or [])
+    shown += [e.message for e in (periods_error, units_error) if e is not None]
+    return render(
+        request,
+        portal,
+        "ad_hoc.html",
+        {
+            "title": "Yêu cầu báo cáo đột xuất",
+            "requests": [p for p in periods or [] if p.get("kind") == "ad_hoc"],
+            "units": _unit_choices(units or []),
+            "kinds": list(KIND_LABELS.items()),
+            "draft": draft,
+            "errors": dict(errors or {}),
+            "notices": shown,
+        },
+        session=session,
+        status_code=status_code,
+    )
+
+
+@router.get(PAGE, include_in_schema=False)
+async def ad_hoc_page(request: Request, portal: PortalDep, session: SessionDep) -> Response:
+    """The ad-hoc requests made so far and the form for a new one."""
+    require_role(session, *REVIEWER_ROLES)
+    week = portal.clock.now().astimezone(VN_TZ).date() + timedelta(days=7)
+    draft = AdHocDraft(due_date=week.isoformat(), idempotency_key=uuid.uuid4().hex)
+    return await _page(request, portal, session, draft)
+
+
+def _registry_problems(exc: BackendError) -> tuple[dict[str, str], list[str]]:
+    """The registry's problems at the form's fields; the rest as notices."""
+    details = exc.details if isinstance(exc.details, Mapping) else {}
+    raw = details.get("problems")
+    problems: list[Any] = raw if isinstance(raw, list) else []
+    errors: dict[str, str] = {}
+    for problem in problems:
+        if isinstance(problem, Mapping) and problem.get("message"):
+            name = _FIELD_OF.get(str(problem.get("field") or "").split(".")[0], "")
+            if name and name not in errors:
+                errors[name] = str(problem["message"])
+    return errors, ([] if errors else [exc.message])
+
+
+@router.post(PAGE, include_in_schema=False)
+async def create_ad_hoc(request: Request, portal: PortalDep, session: SessionDep) -> Response:
+    """Send the ad-hoc request to the registry; the units see it on their home pages."""
+    require_role(session, *REVIEWER_ROLES)
+    posted = await checked_form(request, session)
+    draft = draft_from_form(form_lists(posted))
+    if not draft.idempotency_key:
+        draft = replace(draft, idempotency_key=uuid.uuid4().hex)
+    checked = checked_request(draft, portal.clock.now())
+    if checked.body is None:
+        return await _page(request, portal, session, draft, errors=checked.errors, status_code=422)
+    try:
+        answer = await portal.api().create_period(
+            token_of(session), checked.body, draft.idempotency_key
+        )
+    except BackendError as exc:
+        if exc.status == 401:
+            raise
+        errors, notices = _registry_problems(exc)
+        status = exc.status if 400 <= exc.status < 500 else 422
+        return await _page(
+            request, portal, session, draft, errors=errors, notices=notices, status_code=status
+        )
+    period_id = str(answer.get("id") or answer.get("period_id"))
+    expected = len(answer.get("expected_units") or [])
+    notice = (
+        f"Đã tạo yêu cầu báo cáo đột xuất «{answer.get('title') or draft.title}» "
+        f"(số {period_id}), giao cho {expected} đơn vị."
+    )
+    return redirect(
+        portal, f"/theo-doi/{quote(period_id, safe='')}", session, notice=notice, kind="success"
+    )
+
+
+@router.post("/theo-doi/{period_id}/han-nop", include_in_schema=False)
+async def change_deadline(
+    period_id: str, request: Request, portal: PortalDep, session: SessionDep
+) -> Response:
+    """Extend (or move) the period's deadline."""
+    require_role(session, *REVIEWER_ROLES)
+    posted = await checked_form(request, session)
+    back = f"/theo-doi/{quote(period_id, safe='')}"
+    due_at, errors = local_deadline(form_text(posted, "due_date"), form_text(posted, "due_time"))
+    if due_at is None:
+        return redirect(portal, back, session, notice=" ".join(errors.values()), kind="error")
+    try:
+        await portal.api().update_period(
+            token_of(session), period_id, {"due_at": due_at.isoformat()}
+        )
+    except BackendError as exc:
+        if exc.status == 401:
+            raise
+        return redirect(portal, back, session, notice=exc.message, kind="error")
+    notice = f"Đã đổi hạn nộp thành trước {format_vn_datetime(due_at)}."
+    return redirect(portal, back, session, notice=notice, kind="success")
+
+
+@router.post("/theo-doi/{period_id}/trang-thai", include_in_schema=False)
+async def change_status(
+    period_id: str, request: Request, portal: PortalDep, session: SessionDep
+) -> Response:
+    """Close the period (no more submissions) or reopen it."""
+    require_role(session, *REVIEWER_ROLES)
+    posted = await checked_form(request, session)
+    back = f"/theo-doi/{quote(period_id, safe='')}"
+    status = form_text(posted, "status")
+    if status not in ("open", "closed"):
+        return redirect(portal, back, session, notice="Thao tác không hợp lệ.", kind="error")
+    try:
+        await portal.api().update_period(token_of(session), period_id, {"status": status})
+    except BackendError as exc:
+        if exc.status == 401:
+            raise
+        return redirect(portal, back, session, notice=exc.message, kind="error")
+    notice = (
+        "Đã khóa sổ kỳ báo cáo: các đơn vị không gửi, sửa hay rút báo cáo được nữa."
+        if status == "closed"
+        else "Đã mở lại kỳ báo cáo: các đơn vị gửi và sửa báo cáo được như trước."
+    )
+    return redirect(portal, back, session, notice=notice, kind="success")

@@ -1,0 +1,204 @@
+"""Ad-hoc requests (báo cáo đột xuất): created by Phòng Nội vụ, answered by the units;
+deadlines extended and periods closed from the dashboard."""
+
+from __future__ import annotations
+
+import html as html_lib
+
+import httpx
+
+from tests.integration.portal.conftest import Browser
+from tests.integration.portal.fakes import FakeSystem, error
+
+PAGE = "/yeu-cau-dot-xuat"
+
+
+async def _create(browser: Browser, **overrides: object) -> tuple[str, httpx.Response]:
+    page = (await browser.page(PAGE)).text
+    data: dict[str, object] = {
+        "csrf_token": Browser.hidden(page, "csrf_token"),
+        "idempotency_key": Browser.hidden(page, "idempotency_key"),
+        "title": "Kết quả tiếp xúc, đối thoại quý II",
+        "content": "Báo cáo số cuộc đối thoại với Nhân dân và kiến nghị chưa giải quyết.",
+        "due_date": "2023-06-20",
+        "due_time": "17:00",
+        "scope": "units",
+        "units": ["18115", "18118"],
+    }
+    data.update(overrides)
+    response = await browser.client.post(PAGE, data=data)
+    return page, response
+
+
+async def test_the_reviewer_creates_a_request_for_chosen_units_with_a_local_deadline(
+    browser: Browser, system: FakeSystem
+) -> None:
+    await browser.login("pnv")
+    page, created = await _create(browser)
+    assert 'name="units" value="PVHTT"' in page  # units to choose come from the registry
+    assert created.status_code == 303, created.text
+    assert created.headers["location"] == "/theo-doi/2023-DX-01"
+    (sent,) = system.sent("POST", "/v1/periods")
+    assert sent.body == {
+        "title": "Kết quả tiếp xúc, đối thoại quý II",
+        "content": "Báo cáo số cuộc đối thoại với Nhân dân và kiến nghị chưa giải quyết.",
+        "due_at": "2023-06-20T17:00:00+07:00",
+        "scope": {"units": ["18115", "18118"]},
+    }
+    assert sent.headers["idempotency-key"] == Browser.hidden(page, "idempotency_key")
+    dashboard = (await browser.page(created.headers["location"])).text
+    assert "Đã tạo yêu cầu báo cáo đột xuất «Kết quả tiếp xúc, đối thoại quý II»" in (
+        html_lib.unescape(dashboard)
+    )
+    assert "giao cho 2 đơn vị" in dashboard
+    assert "trước 17:00 20/06/2023" in dashboard
+    overview = (await browser.page("/theo-doi")).text
+    assert 'href="/theo-doi/2023-DX-01"' in overview
+    listing = (await browser.page(PAGE)).text
+    assert "2023-DX-01" in listing and "Đang mở" in listing
+
+
+async def test_a_ward_in_scope_answers_the_request_with_the_ad_hoc_form(
+    browser: Browser, system: FakeSystem
+) -> None:
+    await browser.login("pnv")
+    await _create(browser)
+    browser.client.cookies.clear()
+    await browser.login("PVHTT")  # not chosen: does not see it
+    assert "Kết quả tiếp xúc" not in (await browser.page("/")).text
+    browser.client.cookies.clear()
+    await browser.login("18115")
+    home = (await browser.page("/")).text
+    assert "Kết quả tiếp xúc, đối thoại quý II" in home and "Báo cáo đột xuất" in home
+    assert 'href="/ky/2023-DX-01/bao-cao"' in home
+    form = (await browser.page("/ky/2023-DX-01/bao-cao")).text
+    assert "Nội dung yêu cầu:</strong> Báo cáo số cuộc đối thoại" in form
+    assert 'name="noi_dung"' in form and 'name="vuong_mac"' in form
+    assert 'id="sections.1"' not in form
+    sent = await browser.client.post(
+        "/ky/2023-DX-01/bao-cao",
+        data={
+            "csrf_token": Browser.hidden(form, "csrf_token"),
+            "idempotency_key": Browser.hidden(form, "idempotency_key"),
+            "report_id": Browser.hidden(form, "report_id"),
+            "form_context": html_lib.unescape(Browser.hidden(form, "form_context")),
+            "noi_dung": "Tổ chức 3 cuộc đối thoại; còn 2 kiến nghị đang giải quyết.",
+            "vuong_mac": ["Chưa rõ mẫu biên bản đối thoại.", ""],
+        },
+    )
+    assert sent.status_code == 303, sent.text
+    (body,) = [r.body for r in system.sent("POST", "/v1/reports")]
+    assert body == {
+        "period_id": "2023-DX-01",
+        "noi_dung": "Tổ chức 3 cuộc đối thoại; còn 2 kiến nghị đang giải quyết.",
+        "vuong_mac": ["Chưa rõ mẫu biên bản đối thoại."],
+    }
+    receipt = (await browser.page(sent.headers["location"])).text
+    assert "Tổ chức 3 cuộc đối thoại" in receipt
+
+
+async def test_an_incomplete_request_is_shown_again_with_its_errors_and_not_sent(
+    browser: Browser, system: FakeSystem
+) -> None:
+    await browser.login("pnv")
+    _, refused = await _create(browser, title="", due_date="01/06/2023", units=[])
+    assert refused.status_code == 422
+    text = html_lib.unescape(refused.text)
+    assert "cần sửa 3 mục" in text
+    assert "Vui lòng nhập tên yêu cầu báo cáo." in text
+    assert "Hạn nộp phải sau thời điểm hiện tại." in text
+    assert "Chọn ít nhất một đơn vị phải báo cáo." in text
+    assert "Báo cáo số cuộc đối thoại" in text  # what was typed is kept
+    assert 'value="01/06/2023"' in text
+    assert not system.sent("POST", "/v1/periods")
+
+
+async def test_the_registrys_refusal_is_shown_at_its_field(
+    browser: Browser, system: FakeSystem
+) -> None:
+    system.refusals[("POST", "/v1/periods")] = error(
+        422,
+        "empty_scope",
+        "Không có đơn vị nào phải báo cáo theo phạm vi đã chọn.",
+        details={
+            "field": "scope",
+            "problems": [
+                {
+                    "field": "scope",
+                    "code": "empty_scope",
+                    "message": "Không có đơn vị nào phải báo cáo theo phạm vi đã chọn.",
+                }
+            ],
+        },
+    )
+    await browser.login("pnv")
+    _, refused = await _create(browser)
+    assert refused.status_code == 422
+    assert 'id="scope-error"' in refused.text
+    assert "Không có đơn vị nào phải báo cáo theo phạm vi đã chọn." in refused.text
+
+
+async def test_the_reviewer_extends_the_deadline_and_closes_the_period(
+    browser: Browser, system: FakeSystem
+) -> None:
+    await browser.login("pnv")
+    page = (await browser.page("/theo-doi/2023-H1")).text
+    assert 'name="due_date" value="2023-06-10"' in page and 'value="00:00"' in page
+    csrf = Browser.hidden(page, "csrf_token")
+    extended = await browser.client.post(
+        "/theo-doi/2023-H1/han-nop",
+        data={"csrf_token": csrf, "due_date": "2023-06-15", "due_time": "17:00"},
+    )
+    assert extended.status_code == 303
+    assert system.sent("PATCH", "/v1/periods/2023-H1")[-1].body == {
+        "due_at": "2023-06-15T17:00:00+07:00"
+    }
+    after = (await browser.page(extended.headers["location"])).text
+    assert "Đã đổi hạn nộp thành trước 17:00 15/06/2023." in after
+    closed = await browser.client.post(
+        "/theo-doi/2023-H1/trang-thai", data={"csrf_token": csrf, "status": "closed"}
+    )
+    assert system.sent("PATCH", "/v1/periods/2023-H1")[-1].body == {"status": "closed"}
+    after = (await browser.page(closed.headers["location"])).text
+    assert "Đã khóa sổ kỳ báo cáo" in after and "Mở lại kỳ báo cáo" in after
+
+
+async def test_a_refused_deadline_change_shows_the_registrys_message(
+    browser: Browser, system: FakeSystem
+) -> None:
+    system.refusals[("PATCH", "/v1/periods/2023-H1")] = error(
+        422, "due_in_past", "Hạn nộp phải sau thời điểm hiện tại."
+    )
+    await browser.login("pnv")
+    page = (await browser.page("/theo-doi/2023-H1")).text
+    csrf = Browser.hidden(page, "csrf_token")
+    refused = await browser.client.post(
+        "/theo-doi/2023-H1/han-nop",
+        data={"csrf_token": csrf, "due_date": "2023-06-01", "due_time": "08:00"},
+    )
+    after = (await browser.page(refused.headers["location"])).text
+    assert "Hạn nộp phải sau thời điểm hiện tại." in after
+    typo = await browser.client.post(
+        "/theo-doi/2023-H1/han-nop", data={"csrf_token": csrf, "due_date": "mai"}
+    )
+    assert "Ngày hạn nộp không hợp lệ" in (await browser.page(typo.headers["location"])).text
+    assert len(system.sent("PATCH", "/v1/periods/2023-H1")) == 1
+
+
+async def test_leaders_and_units_cannot_create_requests_nor_change_periods(
+    browser: Browser, system: FakeSystem
+) -> None:
+    await browser.login("lanhdao")
+    page = (await browser.page("/theo-doi/2023-H1")).text
+    assert "/han-nop" not in page and "/trang-thai" not in page
+    assert "yeu-cau-dot-xuat" not in page
+    assert (await browser.page(PAGE)).status_code == 403
+    csrf = Browser.hidden(page, "csrf_token")
+    for path, data in (
+        (PAGE, {"title": "x", "due_date": "2023-06-20"}),
+        ("/theo-doi/2023-H1/trang-thai", {"status": "closed"}),
+    ):
+        refused = await browser.client.post(path, data={"csrf_token": csrf, **data})
+        assert refused.status_code == 403
+    assert not system.sent("POST", "/v1/periods")
+    assert not system.sent("PATCH", "/v1/periods/2023-H1")

@@ -1,0 +1,92 @@
+"""The ad-hoc request form turned into the registry's body, without I/O."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, time
+
+from services.portal.ad_hoc import (
+    BAD_DATE,
+    BAD_TIME,
+    PAST_DEADLINE,
+    AdHocDraft,
+    checked_request,
+    draft_from_form,
+    local_deadline,
+    parse_local_date,
+    parse_local_time,
+)
+
+NOW = datetime(2023, 6, 5, 3, 0, tzinfo=UTC)  # 10:00 05/06/2023 in Hồng Lĩnh
+
+
+def test_a_date_is_read_from_a_date_input_or_typed_the_vietnamese_way() -> None:
+    assert parse_local_date("2023-06-20") == date(2023, 6, 20)
+    assert parse_local_date("20/6/2023") == date(2023, 6, 20)
+    assert parse_local_date("31/02/2023") is None
+    assert parse_local_date("06/20/2023") is None
+    assert parse_local_date("") is None
+
+
+def test_a_time_is_hh_mm_or_the_spoken_17h() -> None:
+    assert parse_local_time("17:00") == time(17, 0)
+    assert parse_local_time("7:30") == time(7, 30)
+    assert parse_local_time("17h") == time(17, 0)
+    assert parse_local_time("17h30") == time(17, 30)
+    assert parse_local_time("24:00") is None
+    assert parse_local_time("chiều") is None
+
+
+def test_the_deadline_is_an_aware_instant_in_hong_linh_time() -> None:
+    due_at, errors = local_deadline("20/06/2023", "17:00")
+    assert errors == {}
+    assert due_at is not None and due_at.isoformat() == "2023-06-20T17:00:00+07:00"
+    assert due_at.astimezone(UTC) == datetime(2023, 6, 20, 10, 0, tzinfo=UTC)
+
+
+def test_a_bad_date_and_time_are_both_reported_at_their_fields() -> None:
+    due_at, errors = local_deadline("hôm nay", "25:00")
+    assert due_at is None
+    assert errors == {"due_date": BAD_DATE, "due_time": BAD_TIME}
+
+
+def test_a_complete_draft_for_chosen_units_becomes_the_registry_body() -> None:
+    draft = draft_from_form(
+        {
+            "title": ["  Kết quả tiếp dân quý II  "],
+            "content": ["Báo cáo số lượt tiếp dân."],
+            "due_date": ["2023-06-20"],
+            "due_time": ["17:00"],
+            "scope": ["units"],
+            "units": ["18115", "18118", "18115", ""],
+            "kinds": ["ward"],
+        }
+    )
+    checked = checked_request(draft, NOW)
+    assert checked.errors == {}
+    assert checked.body == {
+        "title": "Kết quả tiếp dân quý II",
+        "content": "Báo cáo số lượt tiếp dân.",
+        "due_at": "2023-06-20T17:00:00+07:00",
+        "scope": {"units": ["18115", "18118"]},
+    }
+
+
+def test_scope_all_and_by_kind_are_sent_as_the_registry_reads_them() -> None:
+    base = AdHocDraft(title="Đột xuất", due_date="2023-06-20", kinds=("ward", "commune"))
+    everyone = checked_request(base, NOW)
+    assert everyone.body is not None and everyone.body["scope"] == {"all": True}
+    by_kind = checked_request(replace(base, scope="kinds"), NOW)
+    assert by_kind.body is not None and by_kind.body["scope"] == {"kinds": ["ward", "commune"]}
+
+
+def test_an_untitled_past_request_without_units_lists_every_problem() -> None:
+    draft = AdHocDraft(title=" ", due_date="2023-06-05", due_time="09:00", scope="units")
+    checked = checked_request(draft, NOW)
+    assert checked.body is None
+    assert set(checked.errors) == {"title", "due_date", "scope"}
+    assert checked.errors["due_date"] == PAST_DEADLINE
+
+
+def test_an_unknown_scope_choice_falls_back_to_all_units() -> None:
+    assert draft_from_form({"scope": ["moi-nguoi"]}).scope == "all"
