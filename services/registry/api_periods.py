@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query
 from sqlalchemy.exc import IntegrityError
 
 from services.registry import handlers, periods
@@ -65,14 +66,27 @@ async def list_periods(
 
 
 @router.post("/v1/periods", status_code=201)
-async def create_period(body: PeriodIn, principal: PrincipalDep, state: StateDep) -> dict[str, Any]:
+async def create_period(
+    body: PeriodIn,
+    principal: PrincipalDep,
+    state: StateDep,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> dict[str, Any]:
     """Open an ad-hoc request (reviewer, admin): `id` is YYYY-DX-NN; the deadline must lie in
     the future (`due_in_past`); scope is `{"all": true}`, `{"kinds": [...]}` or
-    `{"units": [...]}`; a deadline without an offset is read as Asia/Ho_Chi_Minh time."""
+    `{"units": [...]}`; a deadline without an offset is read as Asia/Ho_Chi_Minh time. With an
+    `Idempotency-Key`, a repeated request returns the period the first one created."""
     principal.require("reviewer", "admin")
+    request_key = f"{principal.username}:{idempotency_key}" if idempotency_key else None
+    fingerprint = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     for attempt in range(3):
         try:
             async with state.runtime.sessions() as session, session.begin():
+                if request_key and (
+                    earlier := await periods.period_for_request(session, request_key, fingerprint)
+                ):
+                    period, scope = earlier
+                    break
                 period, scope = await periods.create_ad_hoc(
                     session,
                     title=body.title,
@@ -83,6 +97,10 @@ async def create_period(body: PeriodIn, principal: PrincipalDep, state: StateDep
                     window_end=body.window_end,
                     now=state.clock.now(),
                 )
+                if request_key:
+                    await periods.remember_request(
+                        session, request_key, fingerprint, period.period_id, state.clock.now()
+                    )
             break
         except IntegrityError:
             # Two requests took the same number at once; the next attempt takes the next one.

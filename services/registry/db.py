@@ -129,4 +129,15 @@ api_keys = Table(
     Column("last_used_at", UtcDateTime(), nullable=True),
 )
 
+# Idempotency-Key of a request that created something (an ad-hoc period): a resent or
+# double-clicked form returns the first result instead of creating a second one.
+request_keys = Table(
+    "request_keys",
+    metadata,
+    Column("request_key", String(300), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("period_id", String(32), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
 outbox = outbox_table(metadata)

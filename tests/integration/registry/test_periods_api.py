@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 from shared.clock import VN_TZ
@@ -184,3 +185,35 @@ async def test_a_year_of_regime_periods_is_created_from_configuration_once(nats_
             "/v1/periods/regime", json={"year": 2028}, headers=await registry.auth("18115")
         )
         assert refused.status_code == 403
+
+
+async def test_a_resent_ad_hoc_request_with_its_idempotency_key_opens_one_period(
+    nats_server, databases
+):
+    async with running_registry(nats_server, databases) as registry:
+        http, pnv = registry.http, await registry.auth("pnv")
+        body = {
+            "title": "Báo cáo đột xuất về công tác dân vận khéo",
+            "content": "Kết quả xây dựng mô hình dân vận khéo năm nay.",
+            "due_at": in_days(7),
+            "scope": {"kinds": ["ward"]},
+        }
+        keyed = {**pnv, "Idempotency-Key": "form-7f3a"}
+        twins = await asyncio.gather(
+            *(http.post("/v1/periods", json=body, headers=keyed) for _ in range(3))
+        )
+        assert {t.status_code for t in twins} == {201}, [t.text for t in twins]
+        assert len({t.json()["id"] for t in twins}) == 1
+        periods = (await http.get("/v1/periods", headers=pnv)).json()
+        assert [p["kind"] for p in periods].count("ad_hoc") == 1
+
+        changed = await http.post(
+            "/v1/periods", json={**body, "title": "Tiêu đề khác"}, headers=keyed
+        )
+        assert changed.status_code == 409
+        assert error(changed)["code"] == "idempotency_key_reused"
+        other_key = await http.post(
+            "/v1/periods", json=body, headers={**pnv, "Idempotency-Key": "form-8b21"}
+        )
+        assert other_key.status_code == 201
+        assert other_key.json()["id"] != twins[0].json()["id"]
