@@ -1,6 +1,6 @@
 """Intake rules without I/O: who may hand in what, when, and what a report's state allows.
 
-Glossary: kỳ báo cáo = reporting period; đúng hạn / trễ hạn = on time / late;
+Glossary: kỳ báo cáo = reporting period; đúng hạn / nộp muộn = on time / late;
 vướng mắc (``vuong_mac``) = a difficulty the unit asks Phòng Nội vụ to answer;
 trả lại = returned to the unit for a new version.
 """
@@ -266,7 +266,8 @@ def check_idempotency_key(key: str | None) -> str | None:
 def idempotency_key_reused() -> Conflict:
     """The key was used before for a different request."""
     return Conflict(
-        "Idempotency-Key này đã được dùng cho một yêu cầu khác; hãy dùng khóa mới.",
+        "Yêu cầu này trùng mã với một lần gửi trước có nội dung khác. Hãy tải lại trang rồi gửi "
+        "lại (Idempotency-Key đã được dùng).",
         code="idempotency_key_reused",
     )
 
@@ -299,7 +300,7 @@ def receipt(
     content_sha256: str,
 ) -> dict[str, Any]:
     """What the unit keeps as proof of submission."""
-    timeliness = "đúng hạn" if on_time else "trễ hạn"
+    timeliness = "đúng hạn" if on_time else "nộp muộn"
     return {
         "report_id": report_id,
         "period_id": period.period_id,

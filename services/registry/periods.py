@@ -123,7 +123,8 @@ async def period_for_request(
         return None
     if row.fingerprint != fingerprint:
         raise Conflict(
-            "Mã Idempotency-Key này đã được dùng cho một yêu cầu khác; hãy dùng mã mới.",
+            "Yêu cầu này trùng mã với một lần gửi trước có nội dung khác. Hãy tải lại trang rồi "
+            "gửi lại (Idempotency-Key đã được dùng).",
             code="idempotency_key_reused",
         )
     period = await get_period(session, row.period_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 from services.consolidation.domain import (
@@ -13,7 +13,7 @@ from services.consolidation.domain import (
     UnitText,
 )
 from services.consolidation.settings import ConsolidationSettings
-from shared.clock import format_vn_date
+from shared.clock import deadline_phrase, format_vn_date
 from shared.documents import (
     Block,
     Bullet,
@@ -177,7 +177,7 @@ def _completeness(summary: Summary) -> list[Block]:
         Paragraph(
             f"Tổng số đơn vị phải báo cáo: {t.expected}; đã gửi báo cáo: {t.submitted} "
             f"({t.on_time} đúng hạn, {t.late} nộp muộn); chưa gửi báo cáo: {t.missing}. "
-            f"Hạn gửi báo cáo: trước ngày {_deadline_day(status.period.due_at)}."
+            f"Hạn gửi báo cáo: {deadline_phrase(status.period.due_at)}."
         ),
         _kind_table(status.by_kind, t),
     ]
@@ -200,17 +200,12 @@ def _completeness(summary: Summary) -> list[Block]:
     return blocks
 
 
-def _deadline_day(due_at: datetime) -> str:
-    # "Trước ngày 10/6" is a deadline at local midnight, so the instant's own date is shown.
-    return format_vn_date(due_at)
-
-
 def _kind_table(by_kind: dict[str, Tally], total: Tally) -> Table:
     def row(label: str, t: Tally) -> list[str | int]:
         return [label, t.expected, t.submitted, t.on_time, t.late, t.missing]
 
     return Table(
-        columns=["Loại đơn vị", "Phải báo cáo", "Đã gửi", "Đúng hạn", "Quá hạn", "Chưa gửi"],
+        columns=["Loại đơn vị", "Phải báo cáo", "Đã gửi", "Đúng hạn", "Nộp muộn", "Chưa gửi"],
         rows=[row(KIND_LABELS.get(kind, kind), t) for kind, t in by_kind.items()],
         widths_mm=_KIND_WIDTHS,
         totals_row=row("Tổng cộng", total),
