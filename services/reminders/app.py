@@ -21,6 +21,7 @@ from services.reminders.dispatch import DeliveryOptions, Dispatcher
 from services.reminders.domain import TemplateRenderer
 from services.reminders.letter import LetterConfig
 from services.reminders.metrics import RemindersMetrics
+from services.reminders.notices import NoticeSignal
 from services.reminders.scheduler import LocalLock, PostgresAdvisoryLock, Scheduler, SchedulerLock
 from services.reminders.settings import RemindersSettings
 from shared.auth import KeySource
@@ -44,11 +45,12 @@ def create_app(
     clock = clock or SystemClock()
     policy = settings.policy()
     renderer = TemplateRenderer(settings.template_dir, policy=policy)
+    notice_signal = NoticeSignal()
     runtime = ServiceRuntime(
         settings,
         outbox=db.outbox,
         inbox=db.processed_events,
-        subscriptions=subscribers.subscriptions(clock),
+        subscriptions=subscribers.subscriptions(clock, policy, notice_signal),
         publishes=[ReminderSent, ReminderFailed],
         key_source=key_source,
     )
@@ -74,6 +76,8 @@ def create_app(
         clock=clock,
         metrics=metrics,
     )
+    # Any replica may send a notice at once: the dedupe key claim keeps it to one sending.
+    notice_signal.connect(dispatcher.notices_queued)
     lock: SchedulerLock = (
         PostgresAdvisoryLock(runtime.engine) if is_postgres(runtime.engine) else LocalLock()
     )

@@ -3,6 +3,8 @@
 A `reminders` row is the durable claim of one (period, unit, rule): its UNIQUE dedupe key is
 written before anything is sent, so a restart or a second replica never sends it again.
 Each reminder has one `deliveries` row per channel and recipient, carrying the outcome.
+A `notifications` row is a notice queued by an event (an answer, an accepted report) until
+it may be sent; it then becomes a reminder under the same dedupe key.
 """
 
 from __future__ import annotations
@@ -115,6 +117,29 @@ deliveries = Table(
     Column("finished_at", UtcDateTime(), nullable=True),
 )
 Index("ix_deliveries_status_lease", deliveries.c.status, deliveries.c.leased_until)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("dedupe_key", String(300), nullable=False, unique=True),
+    Column("kind", String(12), nullable=False),
+    Column("rule_id", String(100), nullable=False),
+    Column("period_id", String(32), nullable=False),
+    Column("unit_code", String(32), nullable=False),
+    # The difficulty or report the notice is about, and the instant of that answer or review.
+    Column("subject_id", String(64), nullable=False),
+    Column("version_at", UtcDateTime(), nullable=False),
+    Column("details", JSON, nullable=False),
+    Column("queued_at", UtcDateTime(), nullable=False),
+    # Service-clock instant from which it may be sent (the end of a quiet spell, if it fell in one).
+    Column("not_before", UtcDateTime(), nullable=False),
+    # pending -> claimed (now a reminder), or superseded by a newer answer while still waiting.
+    Column("status", String(12), nullable=False),
+    Column("claimed_at", UtcDateTime(), nullable=True),
+)
+Index("ix_notifications_status_not_before", notifications.c.status, notifications.c.not_before)
+Index("ix_notifications_subject", notifications.c.kind, notifications.c.subject_id)
 
 outbox = outbox_table(metadata)
 processed_events = processed_events_table(metadata)

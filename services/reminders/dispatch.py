@@ -4,6 +4,9 @@ A claim is one short transaction that writes the reminder's unique dedupe key fi
 re-reads the unit's state and drops the claim if the reminder is no longer due (the unit
 reported meanwhile, the period closed). Sending happens after the commit, outside any
 transaction; each outcome is written with its event in a transaction of its own.
+
+Notices (an answer, an accepted report) are claimed the same way from their queue, but are
+never dropped because the unit has reported or the period closed: they are news, not urging.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.reminders import deliveries, projection
+from services.reminders import deliveries, notices, projection
 from services.reminders.channels import (
     Channel,
     Outcome,
@@ -28,10 +32,12 @@ from services.reminders.channels import (
 )
 from services.reminders.domain import (
     MessageContext,
+    NoticeContext,
     PlannedReminder,
     ReminderPolicy,
     TemplateRenderer,
     dedupe_key,
+    defer_to_sending_window,
     due_reminders,
     manual_rule_id,
 )
@@ -75,6 +81,17 @@ class UrgeResult:
 
 class _NoLongerDue(Exception):
     """Raised inside a claim transaction to roll it back."""
+
+
+class _NotYet(Exception):
+    """Raised inside a notice's claim transaction to leave the notice queued."""
+
+
+def _unknown_unit(unit_code: str, period: Row[Any] | None) -> projection.KnownUnit:
+    """A unit no registry event described: no contact, so its notice is recorded undeliverable."""
+    expected = period.expected_units if period is not None else None
+    names = {str(u["code"]): str(u["name"]) for u in expected or ()}
+    return projection.KnownUnit(unit_code, names.get(unit_code, unit_code), None, Contacts())
 
 
 class Dispatcher:
@@ -145,15 +162,100 @@ class Dispatcher:
                 )
         except _NoLongerDue:
             return Claim(False)
+        self._count_finished(planned.dedupe_key, finished)
+        return Claim(True, tuple(pending))
+
+    def _count_finished(self, key: str, finished: Sequence[deliveries.Finished]) -> None:
         for done in finished:
             self._metrics.delivered(done.channel, done.outcome)
-            log.warning(
-                "reminder %s not delivered over %s: %s",
-                planned.dedupe_key,
-                done.channel,
-                done.outcome,
-            )
+            log.warning("reminder %s not delivered over %s: %s", key, done.channel, done.outcome)
+
+    async def claim_notice(self, notice_id: int, *, projections_settled: bool = True) -> Claim:
+        """Claim one queued notice as a reminder and record its deliveries, if it may go now.
+
+        Unless the projections are known to be settled (the scheduler's pass checks that), a
+        notice for a unit whose registry event has not arrived yet stays queued instead of
+        being recorded undeliverable.
+        """
+        now = self._clock.now()
+        if defer_to_sending_window(self._policy, now) > now:
+            return Claim(False)  # quiet hours: it waits for the end of the quiet spell
+        lease_until = datetime.now(UTC) + timedelta(seconds=self._options.lease_seconds)
+        try:
+            async with self._sessions() as session, session.begin():
+                row = await notices.take_notice(session, notice_id, now)
+                if row is None:
+                    return Claim(False)
+                planned = PlannedReminder(
+                    rule_id=row.rule_id,
+                    scheduled_at=row.not_before,
+                    dedupe_key=row.dedupe_key,
+                    audience="unit",
+                    period_id=row.period_id,
+                    unit_code=row.unit_code,
+                )
+                reminder_id = await deliveries.claim_reminder(
+                    session, planned, trigger="event", requested_by=None, now=now
+                )
+                if reminder_id is None:
+                    return Claim(False)
+                period = await projection.find_period_row(session, row.period_id)
+                known = (await projection.known_units(session, [row.unit_code])).get(row.unit_code)
+                if known is None and not projections_settled:
+                    raise _NotYet
+                unit = known or _unknown_unit(row.unit_code, period)
+                title = period.title if period is not None else row.period_id
+                message = self._renderer.render_notice(
+                    row.rule_id,
+                    NoticeContext(
+                        period_title=projection.reminder_title(title),
+                        unit_code=unit.code,
+                        unit_name=unit.name,
+                        portal_url=self._options.portal_url,
+                        as_of=now,
+                        details=row.details or {},
+                    ),
+                )
+                await deliveries.set_message(session, reminder_id, message.subject, message.body)
+                targets = delivery_targets(
+                    "unit", unit.leader, unit.contacts, gateway=self._options.gateway
+                )
+                pending, finished = await deliveries.add_deliveries(
+                    session, reminder_id, planned, targets, now=now, lease_until=lease_until
+                )
+        except _NotYet:
+            return Claim(False)
+        self._count_finished(planned.dedupe_key, finished)
         return Claim(True, tuple(pending))
+
+    async def claim_due_notices(self, *, projections_settled: bool = True) -> list[int]:
+        """Claim every queued notice that may go now; the deliveries to send."""
+        now = self._clock.now()
+        if defer_to_sending_window(self._policy, now) > now:
+            return []
+        async with self._sessions() as session:
+            due = await notices.due_notice_ids(session, now)
+        pending: list[int] = []
+        for notice_id in due:
+            try:
+                claim = await self.claim_notice(notice_id, projections_settled=projections_settled)
+            except Exception:
+                # Rolled back: the notice stays queued and is tried again on the next pass.
+                log.exception("claiming notice %s failed", notice_id)
+                continue
+            pending.extend(claim.pending)
+        return pending
+
+    async def send_due_notices(self) -> None:
+        """Claim and deliver the notices that may go now; never raises."""
+        try:
+            await self.deliver_all(await self.claim_due_notices(projections_settled=False))
+        except Exception:
+            log.exception("sending notices failed; the scheduler's next pass retries")
+
+    def notices_queued(self) -> None:
+        """An event queued a notice: send it in the background (quiet hours permitting)."""
+        self.spawn(self.send_due_notices())
 
     def _recipient_unit(
         self, plan: projection.PeriodPlan, planned: PlannedReminder, trigger: str

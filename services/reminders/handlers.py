@@ -3,7 +3,8 @@
 Every handler is idempotent and order-independent: a unit or period event applies only when
 its version is newer than the stored one; a report event only when it is a later step of the
 same report (version, then submitted < reviewed < withdrawn) or, for a different report of
-the same unit and period, when it happened later.
+the same unit and period, when it happened later. Notices (an answer, an accepted report)
+are queued under their dedupe key, so a redelivered event queues nothing more.
 """
 
 from __future__ import annotations
@@ -15,8 +16,14 @@ from typing import Any
 from sqlalchemy import Row, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reminders import db
-from shared.contracts.intake import ReportReviewed, ReportSubmitted, ReportWithdrawn
+from services.reminders import db, notices
+from services.reminders.domain import ReminderPolicy, accepted_notice, answered_notice
+from shared.contracts.intake import (
+    DifficultyAnswered,
+    ReportReviewed,
+    ReportSubmitted,
+    ReportWithdrawn,
+)
 from shared.contracts.registry import PeriodChanged, UnitChanged
 from shared.db import upsert_newer
 
@@ -192,3 +199,42 @@ def _is_later(step: ReportStep, row: Row[Any]) -> bool:
         return (step.version, step.stage) > (int(row.report_version), int(row.stage))
     changed_at: datetime = row.changed_at
     return step.at > changed_at
+
+
+async def queue_answer_notice(
+    session: AsyncSession, event: DifficultyAnswered, policy: ReminderPolicy, now: datetime
+) -> bool:
+    """Queue the notice of Phòng Nội vụ's answer to a unit's difficulty; True if queued."""
+    difficulty = event.payload
+    notice = answered_notice(
+        policy,
+        difficulty_id=difficulty.difficulty_id,
+        period_id=difficulty.period_id,
+        unit_code=difficulty.unit_code,
+        question=difficulty.text,
+        answer=difficulty.answer,
+        answered_at=difficulty.answered_at,
+        now=now,
+    )
+    if notice is None:
+        return False
+    return await notices.queue_notice(session, notice, now)
+
+
+async def queue_acceptance_notice(
+    session: AsyncSession, event: ReportReviewed, policy: ReminderPolicy, now: datetime
+) -> bool:
+    """Queue the notice that a report version was accepted; True if queued."""
+    review = event.payload
+    if review.decision != "accepted":
+        return False
+    notice = accepted_notice(
+        policy,
+        report_id=review.report_id,
+        period_id=review.period_id,
+        unit_code=review.unit_code,
+        version=review.version,
+        reviewed_at=review.reviewed_at,
+        now=now,
+    )
+    return await notices.queue_notice(session, notice, now)

@@ -102,11 +102,16 @@ class PeriodPlan:
         return [u for u in self.expected if not self.states[u.code].reported]
 
 
-async def period_row(session: AsyncSession, period_id: str) -> Row[Any]:
-    """The stored period, or a 404 error."""
-    row = (
+async def find_period_row(session: AsyncSession, period_id: str) -> Row[Any] | None:
+    """The stored period, if its event has arrived."""
+    return (
         await session.execute(select(db.periods).where(db.periods.c.period_id == period_id))
     ).first()
+
+
+async def period_row(session: AsyncSession, period_id: str) -> Row[Any]:
+    """The stored period, or a 404 error."""
+    row = await find_period_row(session, period_id)
     if row is None:
         raise NotFound(f"Không tìm thấy kỳ báo cáo «{period_id}».", code="period_not_found")
     return row

@@ -8,7 +8,8 @@ open period and each missing unit, which reminder is due now: after an outage th
 the most recent one, never a burst of stale ones, and never inside quiet hours or on a skipped
 day (a catch-up waits for the next sending window). A pass runs only once the projections have
 consumed every event already in the streams, so a unit that reported while this service was
-down is not reminded on start.
+down is not reminded on start. Each pass also sends the queued notices (answers, accepted
+reports) that may go now: those that waited out quiet hours, or whose first try failed.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Protocol
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from services.reminders import projection
+from services.reminders import notices, projection
 from services.reminders.dispatch import Dispatcher
 from services.reminders.domain import (
     PeriodView,
@@ -134,6 +135,7 @@ class PassResult:
     claimed: int = 0
     deliveries: int = 0
     resumed: int = 0
+    notice_deliveries: int = 0
     waiting_for_events: bool = False
     outside_sending_window: bool = False
 
@@ -194,6 +196,13 @@ class Scheduler:
                 for row in await projection.open_period_rows(session)
             ]
         pending = list(resumed)
+        try:
+            notice_deliveries = await self._dispatcher.claim_due_notices()
+        except Exception:
+            # Reminders still go out; the notices wait for the next pass.
+            log.exception("claiming queued notices failed")
+            notice_deliveries = []
+        pending.extend(notice_deliveries)
         claimed = 0
         for plan in plans:
             for unit in plan.missing():
@@ -211,7 +220,13 @@ class Scheduler:
                         pending.extend(claim.pending)
         await self._dispatcher.deliver_all(pending)
         self._metrics.scheduler_runs.labels("active").inc()
-        return PassResult(True, claimed=claimed, deliveries=len(pending), resumed=len(resumed))
+        return PassResult(
+            True,
+            claimed=claimed,
+            deliveries=len(pending),
+            resumed=len(resumed),
+            notice_deliveries=len(notice_deliveries),
+        )
 
     async def _projections_current(self) -> bool:
         """Whether every event already in the streams has reached the projections."""
@@ -240,6 +255,7 @@ class Scheduler:
                 await projection.load_plan(session, row)
                 for row in await projection.open_period_rows(session)
             ]
+            notice_at = await notices.next_notice_at(session, now)
         periods: list[PeriodView] = [p.period for p in plans]
         returns: list[tuple[PeriodView, ReturnedForRevision]] = [
             (plan.period, state.returned)
@@ -248,6 +264,8 @@ class Scheduler:
             if state.returned is not None and not state.reported
         ]
         wake = next_wakeup(self._policy, periods, now, returns)
+        if notice_at is not None and (wake is None or notice_at < wake):
+            wake = notice_at
         if wake is None:
             return self._tick
         return max(_MIN_SLEEP_SECONDS, min(self._tick, (wake - now).total_seconds()))

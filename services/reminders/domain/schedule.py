@@ -60,6 +60,9 @@ _BEFORE_PREFIX = "before_"
 _OVERDUE_PREFIX = "overdue_"
 _RETURNED_PREFIX = "returned:"
 _MANUAL_PREFIX = "manual:"
+# Notifications (domain/notices.py) share the delivery log but are not rules of the schedule.
+ANSWERED_PREFIX = "answered:"
+ACCEPTED_PREFIX = "accepted:"
 
 
 def before_rule_id(days: int) -> str:
@@ -83,7 +86,11 @@ def manual_rule_id(request_id: str) -> str:
 
 
 def rule_family(rule_id: str) -> str:
-    """Template family of a rule: opened, before, due_day, overdue, escalation, returned, manual."""
+    """Template family: opened, before, due_day, overdue, escalation, returned, manual, or a notice.
+
+    Notices (`answered`, `accepted`) are listed here only so the log and the templates can
+    name them; `due_reminders` never plans one.
+    """
     if rule_id in (RULE_OPENED, RULE_DUE_DAY, RULE_ESCALATION):
         return rule_id
     for prefix, family in (
@@ -91,6 +98,8 @@ def rule_family(rule_id: str) -> str:
         (_OVERDUE_PREFIX, "overdue"),
         (_RETURNED_PREFIX, "returned"),
         (_MANUAL_PREFIX, "manual"),
+        (ANSWERED_PREFIX, "answered"),
+        (ACCEPTED_PREFIX, "accepted"),
     ):
         if rule_id.startswith(prefix):
             return family

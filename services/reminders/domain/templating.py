@@ -1,7 +1,8 @@
 """Rendering planned reminders into Vietnamese plain-text messages from Jinja2 templates.
 
 Templates are configuration: one `<family>.subject.j2` and one `<family>.body.j2` per rule
-family (opened, before, due_day, overdue, escalation, returned, manual). A custom directory
+family (opened, before, due_day, overdue, escalation, returned, manual) and per notice
+(answered, accepted). A custom directory
 replaces the defaults entirely and is checked for completeness and syntax when the renderer
 is built.
 
@@ -12,14 +13,20 @@ deadline ("10/06/2023"), deadline_text ("trước ngày 10/06/2023", or "trướ
 report is on time), data_window_start, data_window_end, today (dd/mm/yyyy at `as_of`),
 days_left, days_overdue (whole local days, never negative), rule_id.
 Only in the `returned` family: reason.
+
+Notices get period_title, unit_code, unit_name, portal_url, rule_id, today, and:
+`answered`: question (as the unit wrote it), answer, answered_by (the role, "Phòng Nội vụ",
+never a person), answered_at ("02/06/2023 10:15" local); `accepted`: version, reviewed_at.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -31,6 +38,7 @@ from services.reminders.domain.models import (
     RenderedMessage,
     require_aware,
 )
+from services.reminders.domain.notices import notice_variables
 from services.reminders.domain.schedule import rule_family
 from services.reminders.domain.timing import deadline_day
 
@@ -42,6 +50,8 @@ TEMPLATE_FAMILIES = (
     "escalation",
     "returned",
     "manual",
+    "answered",
+    "accepted",
 )
 DEFAULT_TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -56,6 +66,18 @@ class MessageContext:
     portal_url: str
     as_of: datetime
     returned_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeContext:
+    """What a notice says: the period's title, the unit, the link, and the event's details."""
+
+    period_title: str
+    unit_code: str
+    unit_name: str
+    portal_url: str
+    as_of: datetime
+    details: Mapping[str, Any] = field(default_factory=dict)
 
 
 def format_date(day: date) -> str:
@@ -102,7 +124,24 @@ class TemplateRenderer:
     def render(self, planned: PlannedReminder, context: MessageContext) -> RenderedMessage:
         """Subject (one line) and body of one planned reminder, NFC-normalised."""
         family = rule_family(planned.rule_id)
-        variables = self._variables(planned, context, family)
+        return self._render(family, self._variables(planned, context, family))
+
+    def render_notice(self, rule_id: str, context: NoticeContext) -> RenderedMessage:
+        """Subject and body of one notice (an answer, an accepted report), NFC-normalised."""
+        family = rule_family(rule_id)
+        today = require_aware(context.as_of, "as_of").astimezone(self._policy.zone).date()
+        variables: dict[str, object] = {
+            "rule_id": rule_id,
+            "period_title": _nfc(context.period_title),
+            "unit_code": context.unit_code,
+            "unit_name": _nfc(context.unit_name),
+            "portal_url": context.portal_url,
+            "today": format_date(today),
+            **notice_variables(self._policy, family, context.details),
+        }
+        return self._render(family, variables)
+
+    def _render(self, family: str, variables: dict[str, object]) -> RenderedMessage:
         try:
             subject = self._templates[f"{family}.subject.j2"].render(variables)
             body = self._templates[f"{family}.body.j2"].render(variables)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from shared.contracts.intake import (
+    Difficulty,
+    DifficultyAnswered,
     ReportReview,
     ReportReviewed,
     ReportSubmitted,
@@ -94,6 +96,23 @@ def review(version: int, at: datetime, decision: str = "returned") -> ReportRevi
             reason="Thiếu số liệu",
             reviewed_by="pnv",
             reviewed_at=at,
+        ),
+        producer="intake",
+    )
+
+
+def answered(answer: str, at: datetime, difficulty_id: str = "d1") -> DifficultyAnswered:
+    return DifficultyAnswered.new(
+        Difficulty(
+            difficulty_id=difficulty_id,
+            report_id="r1",
+            period_id="2023-H1",
+            unit_code="18115",
+            text="Chưa rõ cách tính số cuộc đối thoại",
+            raised_at=vn(2023, 5, 3, 9),
+            answer=answer,
+            answered_by="nguyenvana",
+            answered_at=at,
         ),
         producer="intake",
     )
