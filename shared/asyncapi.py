@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -35,7 +36,10 @@ def generate(out_dir: Path) -> list[Path]:
                 description=f"Sự kiện của dịch vụ {name} (NATS JetStream)",
             )
             path = out_dir / f"{name}.json"
-            path.write_text(spec.to_specification().to_json(), encoding="utf-8")
+            # Sorted and indented: stable across runs, readable in a diff.
+            document = json.loads(spec.to_specification().to_json())
+            text = json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+            path.write_text(text, encoding="utf-8")
             written.append(path)
     return written
 
