@@ -13,13 +13,19 @@ from shared.clock import VN_TZ
 SCOPES = ("all", "kinds", "units")
 TITLE_MAX = 300
 CONTENT_MAX = 20_000
-DEFAULT_TIME = "17:00"  # end of office hours, the usual "trước 17 giờ ngày …"
+# Pre-filled on a new request: end of office hours, the usual "trước 17 giờ ngày …".
+# A blank time means the plan's own wording, "trước ngày …": 00:00 local of that day.
+DEFAULT_TIME = "17:00"
 _VN_DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
 _TIME = re.compile(r"^\s*(\d{1,2})[:hg](\d{2})?\s*$")
 
 BAD_DATE = "Ngày hạn nộp không hợp lệ; nhập theo dạng dd/mm/yyyy."
 BAD_TIME = "Giờ hạn nộp không hợp lệ; nhập theo dạng HH:MM (ví dụ 17:00)."
 PAST_DEADLINE = "Hạn nộp phải sau thời điểm hiện tại."
+AMBIGUOUS_SCOPE = (
+    "Đã đánh dấu cả loại đơn vị và từng đơn vị: chọn «Theo loại đơn vị» hoặc "
+    "«Chỉ các đơn vị được chọn», hoặc bỏ đánh dấu ở phần không dùng."
+)
 
 
 @dataclass(frozen=True)
@@ -69,17 +75,29 @@ def parse_local_time(text: str) -> time | None:
 
 
 def local_deadline(date_text: str, time_text: str) -> tuple[datetime | None, dict[str, str]]:
-    """The aware instant (Asia/Ho_Chi_Minh) of a date and time, or the field errors."""
+    """The aware instant (Asia/Ho_Chi_Minh) of "trước [giờ] ngày …", or the field errors.
+
+    Without a time the deadline is "trước ngày …", 00:00 local of that day, so the day
+    typed is the one the plan names and the day before it is the last day on time.
+    """
     errors: dict[str, str] = {}
     day = parse_local_date(date_text)
     if day is None:
         errors["due_date"] = BAD_DATE
-    at = parse_local_time(time_text or DEFAULT_TIME)
+    at = parse_local_time(time_text) if time_text.strip() else time(0, 0)
     if at is None:
         errors["due_time"] = BAD_TIME
     if day is None or at is None:
         return None, errors
     return datetime.combine(day, at, tzinfo=VN_TZ), {}
+
+
+def deadline_inputs(due_at: datetime) -> tuple[str, str]:
+    """The date and time inputs that read back as ``due_at``: the time is left blank when
+    the deadline is "trước ngày …" (local midnight), as it was typed."""
+    local = due_at.astimezone(VN_TZ)
+    at = "" if (local.hour, local.minute) == (0, 0) else local.strftime("%H:%M")
+    return local.date().isoformat(), at
 
 
 def draft_from_form(fields: Mapping[str, Sequence[str]]) -> AdHocDraft:
@@ -97,7 +115,7 @@ def draft_from_form(fields: Mapping[str, Sequence[str]]) -> AdHocDraft:
         title=first("title"),
         content=first("content"),
         due_date=first("due_date"),
-        due_time=first("due_time", DEFAULT_TIME),
+        due_time=first("due_time"),
         scope=scope if scope in SCOPES else "all",
         kinds=chosen("kinds"),
         units=chosen("units"),
@@ -119,12 +137,19 @@ def checked_request(draft: AdHocDraft, now: datetime) -> Checked:
     errors.update(deadline_errors)
     if due_at is not None and due_at <= now:
         errors["due_date"] = PAST_DEADLINE
+    chosen_scope = draft.scope
+    if chosen_scope == "all" and (draft.kinds or draft.units):
+        # "Tất cả" is the pre-selected default: ticking boxes under one of the other
+        # choices says which one was meant; ticking under both says nothing for sure.
+        if draft.kinds and draft.units:
+            errors["scope"] = AMBIGUOUS_SCOPE
+        chosen_scope = "kinds" if draft.kinds else "units"
     scope: dict[str, Any] = {"all": True}
-    if draft.scope == "kinds":
+    if chosen_scope == "kinds":
         scope = {"kinds": list(draft.kinds)}
         if not draft.kinds:
             errors["scope"] = "Chọn ít nhất một loại đơn vị phải báo cáo."
-    elif draft.scope == "units":
+    elif chosen_scope == "units":
         scope = {"units": list(draft.units)}
         if not draft.units:
             errors["scope"] = "Chọn ít nhất một đơn vị phải báo cáo."

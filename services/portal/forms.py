@@ -17,7 +17,9 @@ from pydantic import ValidationError
 from services.portal.figures import format_figure, parse_indicator
 from shared.forms import FormDefinition, Indicator, Section, TextField
 
-# Blank boxes offered for new "vướng mắc" entries, besides those already written.
+# Boxes for "vướng mắc" entries without JavaScript: at least this many in all, and always
+# at least BLANK_DIFFICULTY_BOXES empty ones after those already written (within max_items).
+MIN_DIFFICULTY_BOXES = 5
 BLANK_DIFFICULTY_BOXES = 2
 
 FieldKind = Literal["count", "decimal", "yes_no", "text", "text_list"]
@@ -279,6 +281,14 @@ def build_form_view(
     )
 
 
+def blank_entry_boxes(written: int, max_items: int | None) -> int:
+    """How many empty boxes follow the entries already written in a repeated field."""
+    wanted = max(MIN_DIFFICULTY_BOXES - written, BLANK_DIFFICULTY_BOXES)
+    if max_items is not None:
+        wanted = min(wanted, max(max_items - written, 0))
+    return wanted
+
+
 def _text_field(path: str, text: TextField, values: ValuesIn) -> FieldView:
     raw = values.get(path)
     if text.repeated:
@@ -288,10 +298,13 @@ def _text_field(path: str, text: TextField, values: ValuesIn) -> FieldView:
             code=text.code,
             label=text.label,
             kind="text_list",
-            entries=entries + [""] * BLANK_DIFFICULTY_BOXES,
+            entries=entries + [""] * blank_entry_boxes(len(entries), text.max_items),
             required=text.required,
             max_length=text.max_length,
-            hint="Mỗi ô một vướng mắc; Phòng Nội vụ trả lời từng ý. Để trống các ô thừa.",
+            hint=(
+                "Mỗi ô một vướng mắc; Phòng Nội vụ trả lời từng ý. Để trống các ô thừa. "
+                "Cần thêm ô: gửi báo cáo rồi mở lại biểu mẫu, luôn có thêm ít nhất 2 ô trống."
+            ),
         )
     return FieldView(
         path=path,

@@ -7,7 +7,7 @@ their answers additively.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -35,7 +35,7 @@ class PeriodRow:
     window_start: str | None
     window_end: str | None
     report: Mapping[str, Any] | None
-    action: str | None  # "new", "amend", "revise" or None
+    action: str | None  # "new", "amend", "revise", "resend" or None
     return_reason: str = ""
 
 
@@ -50,8 +50,10 @@ def _next_action(period_open: bool, report: Mapping[str, Any] | None) -> str | N
     status = report.get("status") if report else None
     if not period_open or status == "accepted":
         return None
-    if report is None or status == "withdrawn":
-        return "new" if report is None else "amend"
+    if report is None:
+        return "new"
+    if status == "withdrawn":
+        return "resend"
     return "revise" if status == "returned" else "amend"
 
 
@@ -227,6 +229,43 @@ def completeness_view(raw: Mapping[str, Any]) -> CompletenessView:
     )
 
 
+def with_withdrawals(
+    view: CompletenessView, reports: Iterable[Mapping[str, Any]]
+) -> CompletenessView:
+    """Units without a current report whose report was withdrawn read "Đã rút", with a link.
+
+    A withdrawn report does not count, so the unit stays among the missing ones; only the
+    row changes, so the reviewer sees why the unit's report went away and can open it.
+    """
+    newest: dict[str, Mapping[str, Any]] = {}
+    for report in reports:
+        if report.get("status") != "withdrawn" or not report.get("report_id"):
+            continue
+        code = str(report.get("unit_code"))
+        when = str(report.get("withdrawn_at") or report.get("submitted_at") or "")
+        held = newest.get(code)
+        if held is None or when > str(held.get("withdrawn_at") or held.get("submitted_at") or ""):
+            newest[code] = report
+    if not newest:
+        return view
+    units = []
+    for row in view.units:
+        found = newest.get(row.code) if row.state == "missing" else None
+        if found is not None:
+            version = found.get("version")
+            row = replace(
+                row,
+                state="withdrawn",
+                report_id=str(found["report_id"]),
+                version=version if isinstance(version, int) else None,
+                submitted_at=found.get("submitted_at") or None,
+                first_submitted_at=found.get("first_submitted_at") or None,
+                on_time=None,
+            )
+        units.append(row)
+    return replace(view, units=units)
+
+
 _STATE_OF_STATUS = {
     "submitted": "submitted",
     "returned": "awaiting_revision",
@@ -241,6 +280,7 @@ def completeness_from_reports(
 
     Used only when consolidation does not answer, so reviewers still see who is missing.
     """
+    reports = list(reports)
     current: dict[str, Mapping[str, Any]] = {}
     report: Mapping[str, Any] | None
     for report in reports:
@@ -285,7 +325,7 @@ def completeness_from_reports(
 
     on_time = sum(1 for u in reported if u.on_time)
     accepted = sum(1 for u in units if u.state == "accepted")
-    return CompletenessView(
+    view = CompletenessView(
         period_id=str(period.get("period_id") or ""),
         title=str(period.get("title") or period.get("period_id") or ""),
         due_at=period.get("due_at"),
@@ -306,3 +346,4 @@ def completeness_from_reports(
         units=units,
         source="intake",
     )
+    return with_withdrawals(view, reports)

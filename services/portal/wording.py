@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
-from shared.clock import VN_TZ, format_vn_date, format_vn_datetime
+from shared.clock import VN_TZ, deadline_phrase, format_vn_date, format_vn_datetime
 
 DeadlineTone = Literal["ok", "soon", "today", "overdue", "closed"]
 
@@ -26,8 +26,17 @@ REPORT_STATUS_LABELS: dict[str, str] = {
     "withdrawn": "Đã rút",
 }
 
+# One wording per situation for sending the unit's report again, the same on the home page,
+# the report page and the form's button, so the clerk recognises the step they started.
+RESUBMIT_LABELS: dict[str, str] = {
+    "withdrawn": "Gửi lại báo cáo",
+    "returned": "Bổ sung theo yêu cầu",
+    "submitted": "Sửa, gửi bản mới",
+}
+
 PROGRESS_STATE_LABELS: dict[str, str] = {
     "missing": "Chưa gửi",
+    "withdrawn": "Đã rút",
     "submitted": "Đã gửi, chờ xem xét",
     "awaiting_revision": "Trả lại, chờ bổ sung",
     "accepted": "Đã chấp nhận",
@@ -93,13 +102,9 @@ def deadline_day(due_at: datetime) -> date:
 
 def describe_deadline(due_at: datetime, now: datetime, *, closed: bool = False) -> Deadline:
     """The deadline as the home page shows it: date and days left or overdue."""
-    local_due = due_at.astimezone(VN_TZ)
     last_day = deadline_day(due_at)
     today = now.astimezone(VN_TZ).date()
-    if local_due.time() == datetime.min.time():
-        due_text = f"trước ngày {format_vn_date(local_due.date())}"
-    else:
-        due_text = f"trước {format_vn_datetime(local_due)}"
+    due_text = deadline_phrase(due_at)
     days_left = max(0, (last_day - today).days)
     days_overdue = max(0, (today - last_day).days) if now >= due_at else 0
     tone: DeadlineTone
@@ -139,6 +144,17 @@ def vn_datetime(value: Any) -> str:
     """HH:MM dd/mm/yyyy of an ISO instant in local time; empty when absent."""
     instant = parse_instant(value)
     return format_vn_datetime(instant) if instant else ""
+
+
+def vn_deadline(value: Any) -> str:
+    """A backend's ``due_at`` worded as on every page ("trước ngày 10/06/2023"), or ""."""
+    instant = parse_instant(value)
+    return deadline_phrase(instant) if instant else ""
+
+
+def resubmit_label(status: Any) -> str:
+    """The button that sends a new version of a report in this state."""
+    return RESUBMIT_LABELS.get(str(status or ""), RESUBMIT_LABELS["submitted"])
 
 
 def timeliness(on_time: Any) -> str:

@@ -260,7 +260,7 @@ async def test_a_clerk_reports_and_the_reviewer_returns_it_in_a_real_browser(
         await expect(field(phone, QUA_HAN)).to_have_value("5")  # the sent version, to amend
         assert await has_no_horizontal_scroll(phone)
         await field(phone, LUOT_NGUOI).fill("-3")
-        await phone.get_by_role("button", name="Gửi bản cập nhật").click()
+        await phone.get_by_role("button", name="Bổ sung theo yêu cầu").click()
         await expect(error_of(phone, LUOT_NGUOI)).to_contain_text(
             "phải nằm trong khoảng từ 0 đến 1.000.000"
         )
@@ -310,13 +310,13 @@ async def test_a_scan_upload_a_vuong_mac_answer_and_an_ad_hoc_request_in_a_real_
         await reviewer.get_by_role("link", name="Yêu cầu báo cáo đột xuất").click()
         assert await has_no_horizontal_scroll(reviewer)
         await reviewer.get_by_label("Tên yêu cầu báo cáo").fill("Báo cáo nhanh tiếp dân")
-        await reviewer.get_by_label("Ngày", exact=True).fill("2099-12-30")
-        await reviewer.get_by_label("Giờ", exact=True).fill("16:30")
+        await reviewer.get_by_label("ngày", exact=True).fill("2099-12-30")
+        await reviewer.get_by_label("Trước giờ (không bắt buộc)", exact=True).fill("16:30")
         await reviewer.get_by_label("Chỉ các đơn vị được chọn").check()
         await reviewer.get_by_label("UBND phường Bắc Hồng").check()
         await reviewer.get_by_role("button", name="Gửi yêu cầu báo cáo").click()
         await expect(reviewer.locator(".notice-success")).to_contain_text("giao cho 1 đơn vị")
-        await expect(reviewer.locator(".lead")).to_contain_text("trước 16:30 30/12/2099")
+        await expect(reviewer.locator(".lead")).to_contain_text("trước 16:30 ngày 30/12/2099")
 
         await clerk.goto("/vuong-mac")
         await expect(clerk.locator(".difficulty-answer")).to_contain_text("Dùng mẫu số 02.")

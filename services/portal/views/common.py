@@ -69,9 +69,11 @@ def template_environment() -> Environment:
     env.filters.update(
         vn_date=wording.vn_date,
         vn_datetime=wording.vn_datetime,
+        deadline=wording.vn_deadline,
         vn_number=wording.vn_number,
         percent=wording.percent,
         timeliness=wording.timeliness,
+        resubmit_label=wording.resubmit_label,
         report_status=lambda s: wording.REPORT_STATUS_LABELS.get(str(s), str(s)),
         progress_state=lambda s: wording.PROGRESS_STATE_LABELS.get(str(s), str(s)),
         period_kind=lambda s: wording.PERIOD_KIND_LABELS.get(str(s), str(s)),

@@ -11,11 +11,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from services.portal.ad_hoc import deadline_inputs
 from services.portal.clients import BackendError, Backends, Download
 from services.portal.overview import (
     CompletenessView,
     completeness_from_reports,
     completeness_view,
+    with_withdrawals,
 )
 from services.portal.session import Session
 from services.portal.views.common import (
@@ -31,7 +33,6 @@ from services.portal.views.common import (
     token_of,
 )
 from services.portal.wording import describe_deadline, parse_instant
-from shared.clock import VN_TZ
 
 router = APIRouter()
 
@@ -77,6 +78,19 @@ async def _completeness(
     return await _fallback(api, token, period), [FALLBACK_NOTICE]
 
 
+async def _withdrawals_shown(api: Backends, token: str, view: CompletenessView) -> CompletenessView:
+    """Consolidation counts a withdrawn report as missing and forgets it; intake still has it."""
+    if view.source != "consolidation" or not view.in_state("missing"):
+        return view
+    try:
+        withdrawn = await api.reports(token, period_id=view.period_id, status="withdrawn")
+    except BackendError as exc:
+        if exc.status == 401:
+            raise
+        return view  # the rows still say "Chưa gửi", which is what counts
+    return with_withdrawals(view, withdrawn)
+
+
 def _deadline_of(view: CompletenessView, now: Any) -> Any:
     due_at = parse_instant(view.due_at)
     return describe_deadline(due_at, now, closed=view.status == "closed") if due_at else None
@@ -85,10 +99,7 @@ def _deadline_of(view: CompletenessView, now: Any) -> Any:
 def _due_local(view: CompletenessView) -> tuple[str, str]:
     """The deadline as the date and time inputs show it (local time)."""
     due_at = parse_instant(view.due_at)
-    if due_at is None:
-        return "", ""
-    local = due_at.astimezone(VN_TZ)
-    return local.date().isoformat(), local.strftime("%H:%M")
+    return deadline_inputs(due_at) if due_at is not None else ("", "")
 
 
 @router.get("/theo-doi", include_in_schema=False)
@@ -119,6 +130,7 @@ async def period_dashboard(
     require_role(session, *READER_ROLES)
     api, token = portal.api(), token_of(session)
     view, notices = await _completeness(api, token, period_id)
+    view = await _withdrawals_shown(api, token, view)
     log: list[Any] = []
     if session.role in REVIEWER_ROLES:
         try:

@@ -36,7 +36,7 @@ from services.portal.views.common import (
     require_role,
     token_of,
 )
-from shared.clock import VN_TZ, format_vn_datetime
+from shared.clock import VN_TZ, deadline_phrase
 
 router = APIRouter()
 
@@ -151,7 +151,7 @@ async def create_ad_hoc(request: Request, portal: PortalDep, session: SessionDep
 async def change_deadline(
     period_id: str, request: Request, portal: PortalDep, session: SessionDep
 ) -> Response:
-    """Extend (or move) the period's deadline."""
+    """Move the period's deadline, later or earlier: "trước [giờ] ngày …" in local time."""
     require_role(session, *REVIEWER_ROLES)
     posted = await checked_form(request, session)
     back = f"/theo-doi/{quote(period_id, safe='')}"
@@ -166,8 +166,26 @@ async def change_deadline(
         if exc.status == 401:
             raise
         return redirect(portal, back, session, notice=exc.message, kind="error")
-    notice = f"Đã đổi hạn nộp thành trước {format_vn_datetime(due_at)}."
+    notice = f"Đã đổi hạn nộp thành {deadline_phrase(due_at)}."
     return redirect(portal, back, session, notice=notice, kind="success")
+
+
+@router.get("/theo-doi/{period_id}/khoa-so", include_in_schema=False)
+async def close_confirmation(
+    period_id: str, request: Request, portal: PortalDep, session: SessionDep
+) -> Response:
+    """Explain what closing the period means before the reviewer confirms it."""
+    require_role(session, *REVIEWER_ROLES)
+    period = await portal.api().period(token_of(session), period_id)
+    if period.get("status", "open") != "open":
+        return redirect(portal, f"/theo-doi/{quote(period_id, safe='')}", session)
+    return render(
+        request,
+        portal,
+        "period_close.html",
+        {"title": "Khóa sổ kỳ báo cáo", "period": period, "period_id": period_id},
+        session=session,
+    )
 
 
 @router.post("/theo-doi/{period_id}/trang-thai", include_in_schema=False)

@@ -44,7 +44,7 @@ REAUTH_NOTICE = (
 )
 REPORT_EXISTS_NOTICE = (
     "Đơn vị đã có báo cáo cho kỳ này (có thể đã gửi từ một cửa sổ hoặc máy khác). "
-    "Nội dung bạn vừa nhập vẫn được giữ nguyên bên dưới: bấm «Gửi bản cập nhật» để gửi "
+    "Nội dung bạn vừa nhập vẫn được giữ nguyên bên dưới: bấm «Sửa, gửi bản mới» để gửi "
     "thành phiên bản mới, hoặc mở báo cáo đã gửi để xem."
 )
 
@@ -107,6 +107,15 @@ async def _current_report(api: Backends, token: str, period_id: str) -> dict[str
     mine = [r for r in reports if r.get("period_id") == period_id]
     mine.sort(key=lambda r: str(r.get("submitted_at") or ""))
     return mine[-1] if mine else None
+
+
+def _posted_report(posted: FormData) -> dict[str, Any] | None:
+    """What the form knew of the current report, to show the page again the same way."""
+    reason = form_text(posted, "return_reason")
+    if reason:
+        return {"status": "returned", "review": {"reason": reason}}
+    status = form_text(posted, "report_status").strip()
+    return {"status": status} if status else None
 
 
 def _form_page(
@@ -213,14 +222,13 @@ async def submit_report(
     key = form_text(posted, "idempotency_key").strip() or str(uuid.uuid4())
 
     def again(notice: str, *, reauth: bool = False, status_code: int = 401) -> Response:
-        reason = form_text(posted, "return_reason")
         return _form_page(
             request,
             portal,
             session,
             context,
             values,
-            report={"status": "returned", "review": {"reason": reason}} if reason else None,
+            report=_posted_report(posted),
             report_id=report_id,
             notice=notice,
             idempotency_key=key,
@@ -273,14 +281,13 @@ def _refused_submission(
     # after a timeout or an unreachable intake the same key must be resent, so that a
     # submission that did arrive is not made twice.
     keep_key = exc.unavailable or exc.status >= 500
-    reason = form_text(posted, "return_reason")
     return _form_page(
         request,
         portal,
         session,
         context,
         values,
-        report={"status": "returned", "review": {"reason": reason}} if reason else None,
+        report=_posted_report(posted),
         report_id=report_id,
         errors=errors,
         warnings=warnings,

@@ -323,7 +323,9 @@ class FakeSystem:
             return {k: v for k, v in report.items() if k != "content"}
 
         @app.get("/v1/reports")
-        async def list_reports(request: Request, period_id: str | None = None) -> Response:
+        async def list_reports(
+            request: Request, period_id: str | None = None, status: str | None = None
+        ) -> Response:
             who = caller(request)
             if who is None:
                 return unauthorized()
@@ -331,6 +333,7 @@ class FakeSystem:
                 summary(r)
                 for r in system.reports.values()
                 if (period_id is None or r["period_id"] == period_id)
+                and (status is None or r["status"] == status)
                 and (who["role"] != "unit" or r["unit_code"] == who["unit"])
             ]
             return JSONResponse(found)
@@ -564,10 +567,12 @@ class FakeSystem:
         system = self
 
         def completeness(period: dict[str, Any]) -> dict[str, Any]:
+            # As the real consolidation: a withdrawn report no longer counts, so the unit
+            # reads "missing" and its report is forgotten.
             current = {
                 r["unit_code"]: r
                 for r in system.reports.values()
-                if r["period_id"] == period["period_id"]
+                if r["period_id"] == period["period_id"] and r["status"] != "withdrawn"
             }
             units = []
             for unit in period["expected_unit_details"]:

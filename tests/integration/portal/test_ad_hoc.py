@@ -51,7 +51,7 @@ async def test_the_reviewer_creates_a_request_for_chosen_units_with_a_local_dead
         html_lib.unescape(dashboard)
     )
     assert "giao cho 2 đơn vị" in dashboard
-    assert "trước 17:00 20/06/2023" in dashboard
+    assert "trước 17:00 ngày 20/06/2023" in dashboard
     overview = (await browser.page("/theo-doi")).text
     assert 'href="/theo-doi/2023-DX-01"' in overview
     listing = (await browser.page(PAGE)).text
@@ -113,6 +113,20 @@ async def test_an_incomplete_request_is_shown_again_with_its_errors_and_not_sent
     assert not system.sent("POST", "/v1/periods")
 
 
+async def test_ticking_units_without_choosing_the_scope_still_sends_those_units(
+    browser: Browser, system: FakeSystem
+) -> None:
+    await browser.login("pnv")
+    _, created = await _create(browser, scope="all")
+    assert created.status_code == 303, created.text
+    (sent,) = system.sent("POST", "/v1/periods")
+    assert sent.body["scope"] == {"units": ["18115", "18118"]}
+    _, refused = await _create(browser, scope="all", kinds=["ward"])
+    assert refused.status_code == 422
+    assert 'id="scope-error"' in refused.text and "Đã đánh dấu cả loại đơn vị" in refused.text
+    assert len(system.sent("POST", "/v1/periods")) == 1
+
+
 async def test_the_registrys_refusal_is_shown_at_its_field(
     browser: Browser, system: FakeSystem
 ) -> None:
@@ -138,29 +152,72 @@ async def test_the_registrys_refusal_is_shown_at_its_field(
     assert "Không có đơn vị nào phải báo cáo theo phạm vi đã chọn." in refused.text
 
 
-async def test_the_reviewer_extends_the_deadline_and_closes_the_period(
+async def test_the_deadline_form_speaks_trước_ngày_and_confirms_in_the_same_words(
     browser: Browser, system: FakeSystem
 ) -> None:
     await browser.login("pnv")
     page = (await browser.page("/theo-doi/2023-H1")).text
-    assert 'name="due_date" value="2023-06-10"' in page and 'value="00:00"' in page
+    # "trước ngày 10/06/2023" is 10/06 00:00: shown as that day with no time, not "00:00".
+    assert 'name="due_date" value="2023-06-10"' in page
+    assert 'name="due_time" value=""' in page and 'value="00:00"' not in page
+    assert "Đổi hạn nộp</button>" in page and "ngày cuối nộp đúng hạn: 09/06/2023" in page
     csrf = Browser.hidden(page, "csrf_token")
+    by_day = await browser.client.post(
+        "/theo-doi/2023-H1/han-nop",
+        data={"csrf_token": csrf, "due_date": "2023-06-20", "due_time": ""},
+    )
+    assert system.sent("PATCH", "/v1/periods/2023-H1")[-1].body == {
+        "due_at": "2023-06-20T00:00:00+07:00"
+    }
+    after = (await browser.page(by_day.headers["location"])).text
+    assert "Đã đổi hạn nộp thành trước ngày 20/06/2023." in after
+    assert 'name="due_date" value="2023-06-20"' in after and 'name="due_time" value=""' in after
     extended = await browser.client.post(
         "/theo-doi/2023-H1/han-nop",
-        data={"csrf_token": csrf, "due_date": "2023-06-15", "due_time": "17:00"},
+        data={"csrf_token": csrf, "due_date": "2023-06-16", "due_time": "17:00"},
     )
-    assert extended.status_code == 303
     assert system.sent("PATCH", "/v1/periods/2023-H1")[-1].body == {
-        "due_at": "2023-06-15T17:00:00+07:00"
+        "due_at": "2023-06-16T17:00:00+07:00"
     }
     after = (await browser.page(extended.headers["location"])).text
-    assert "Đã đổi hạn nộp thành trước 17:00 15/06/2023." in after
+    assert "Đã đổi hạn nộp thành trước 17:00 ngày 16/06/2023." in after
+    assert 'name="due_time" value="17:00"' in after
+    assert "Hạn nộp trước 17:00 ngày 16/06/2023" in after
+
+
+async def test_the_ad_hoc_list_words_deadlines_like_every_other_page(
+    browser: Browser, system: FakeSystem
+) -> None:
+    await browser.login("pnv")
+    await _create(browser)
+    await _create(browser, title="Theo ngày", due_time="", due_date="2023-06-21")
+    listing = (await browser.page(PAGE)).text
+    assert "trước 17:00 ngày 20/06/2023" in listing
+    assert "trước ngày 21/06/2023" in listing
+
+
+async def test_closing_a_period_asks_for_confirmation_first(
+    browser: Browser, system: FakeSystem
+) -> None:
+    await browser.login("pnv")
+    page = (await browser.page("/theo-doi/2023-H1")).text
+    assert 'href="/theo-doi/2023-H1/khoa-so"' in page
+    assert 'name="status" value="closed"' not in page  # no one-click close
+    confirm = await browser.page("/theo-doi/2023-H1/khoa-so")
+    assert confirm.status_code == 200
+    text = html_lib.unescape(confirm.text)
+    assert "không gửi, sửa hay rút báo cáo" in text and "Mở lại kỳ báo cáo" in text
+    assert not system.sent("PATCH", "/v1/periods/2023-H1")
     closed = await browser.client.post(
-        "/theo-doi/2023-H1/trang-thai", data={"csrf_token": csrf, "status": "closed"}
+        "/theo-doi/2023-H1/trang-thai",
+        data={"csrf_token": Browser.hidden(confirm.text, "csrf_token"), "status": "closed"},
     )
     assert system.sent("PATCH", "/v1/periods/2023-H1")[-1].body == {"status": "closed"}
     after = (await browser.page(closed.headers["location"])).text
     assert "Đã khóa sổ kỳ báo cáo" in after and "Mở lại kỳ báo cáo" in after
+    # A closed period has nothing to confirm: the page sends the reviewer back.
+    again = await browser.page("/theo-doi/2023-H1/khoa-so")
+    assert again.status_code == 303 and again.headers["location"] == "/theo-doi/2023-H1"
 
 
 async def test_a_refused_deadline_change_shows_the_registrys_message(

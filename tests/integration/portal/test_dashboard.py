@@ -56,6 +56,20 @@ async def test_the_reviewer_dashboard_lists_the_missing_units(
     assert "trước ngày 10/06/2023" in page
 
 
+async def test_a_withdrawn_report_shows_đã_rút_with_a_link_on_the_dashboard(
+    browser: Browser, system: FakeSystem
+) -> None:
+    report = submitted_report(system)
+    report["status"] = "withdrawn"
+    report["withdrawn_at"] = NOW.isoformat()
+    await browser.login("pnv")
+    page = (await browser.page(PERIOD)).text
+    row = page[page.index("UBND phường Bắc Hồng <small>(18115)</small></th>") :]
+    row = row[: row.index("</tr>")]
+    assert "Đã rút" in row and 'href="/bao-cao/r-18115"' in row
+    assert "· đã rút báo cáo" in page  # still among the units to urge
+
+
 async def test_urging_now_posts_to_reminders_with_a_request_key(
     browser: Browser, system: FakeSystem
 ) -> None:

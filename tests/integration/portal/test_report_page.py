@@ -56,6 +56,45 @@ async def test_withdrawing_asks_for_confirmation_explains_it_then_withdraws(
     assert "Rút báo cáo</a>" not in after and 'enctype="multipart/form-data"' not in after
 
 
+async def test_a_withdrawn_report_is_sent_again_under_one_name_everywhere(
+    browser: Browser, system: FakeSystem
+) -> None:
+    page_url = await _ward_sends(browser)
+    report_id = page_url.rsplit("/", 1)[1]
+    system.reports[report_id]["status"] = "withdrawn"
+    for page in ((await browser.page("/")).text, (await browser.page(page_url)).text):
+        assert f'href="{FORM}">Gửi lại báo cáo</a>' in page
+        assert "Sửa, gửi bản mới" not in page
+    form = (await browser.page(FORM)).text
+    assert "Gửi lại báo cáo</button>" in form and "«Gửi lại báo cáo»" in form
+    assert "Gửi bản cập nhật" not in form and "Sửa, gửi bản mới" not in form
+    # Shown again after a refusal, the form keeps the same button.
+    bad = {"sections.6.indicators.nhan_dan_dong_gop": "nhiều"}
+    refused = await browser.client.post(FORM, data=filled_form(form, **bad))
+    assert refused.status_code == 422
+    assert "Gửi lại báo cáo</button>" in refused.text
+
+
+async def test_the_receipt_says_nothing_about_timeliness_when_it_is_unknown(
+    browser: Browser, system: FakeSystem
+) -> None:
+    page_url = await _ward_sends(browser)
+    report_id = page_url.rsplit("/", 1)[1]
+
+    def timeliness(page: str) -> str:
+        start = page.index("<dt>Thời hạn</dt>")
+        return page[start : page.index("</div>", start)]
+
+    assert "Đúng hạn" in timeliness((await browser.page(page_url)).text)
+    system.reports[report_id]["on_time"] = None
+    unknown = timeliness((await browser.page(page_url)).text)
+    assert "Nộp muộn" not in unknown and "Đúng hạn" not in unknown and "—" in unknown
+    del system.reports[report_id]["on_time"]
+    assert "Nộp muộn" not in timeliness((await browser.page(page_url)).text)
+    system.reports[report_id]["on_time"] = False
+    assert "Nộp muộn" in timeliness((await browser.page(page_url)).text)
+
+
 async def test_a_refused_withdrawal_shows_intakes_vietnamese_message(
     browser: Browser, system: FakeSystem
 ) -> None:

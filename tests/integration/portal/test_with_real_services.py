@@ -291,7 +291,7 @@ async def _reviewer_requests_ad_hoc(browser: httpx.AsyncClient) -> None:
     assert created.status_code == 303, created.text
     assert re.fullmatch(r"/theo-doi/\d{4}-DX-01", created.headers["location"])
     dashboard = (await browser.get(created.headers["location"])).text
-    assert f"trước 17:00 {due:%d/%m/%Y}" in dashboard
+    assert f"trước 17:00 ngày {due:%d/%m/%Y}" in dashboard
 
 
 async def _ward_sees_the_request(browser: httpx.AsyncClient) -> None:

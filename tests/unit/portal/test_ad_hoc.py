@@ -6,11 +6,13 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, time
 
 from services.portal.ad_hoc import (
+    AMBIGUOUS_SCOPE,
     BAD_DATE,
     BAD_TIME,
     PAST_DEADLINE,
     AdHocDraft,
     checked_request,
+    deadline_inputs,
     draft_from_form,
     local_deadline,
     parse_local_date,
@@ -73,10 +75,10 @@ def test_a_complete_draft_for_chosen_units_becomes_the_registry_body() -> None:
 
 
 def test_scope_all_and_by_kind_are_sent_as_the_registry_reads_them() -> None:
-    base = AdHocDraft(title="Đột xuất", due_date="2023-06-20", kinds=("ward", "commune"))
+    base = AdHocDraft(title="Đột xuất", due_date="2023-06-20")
     everyone = checked_request(base, NOW)
     assert everyone.body is not None and everyone.body["scope"] == {"all": True}
-    by_kind = checked_request(replace(base, scope="kinds"), NOW)
+    by_kind = checked_request(replace(base, scope="kinds", kinds=("ward", "commune")), NOW)
     assert by_kind.body is not None and by_kind.body["scope"] == {"kinds": ["ward", "commune"]}
 
 
@@ -90,3 +92,48 @@ def test_an_untitled_past_request_without_units_lists_every_problem() -> None:
 
 def test_an_unknown_scope_choice_falls_back_to_all_units() -> None:
     assert draft_from_form({"scope": ["moi-nguoi"]}).scope == "all"
+
+
+def test_a_blank_time_means_trước_ngày_that_is_local_midnight() -> None:
+    due_at, errors = local_deadline("2023-06-20", "  ")
+    assert errors == {}
+    assert due_at is not None and due_at.isoformat() == "2023-06-20T00:00:00+07:00"
+
+
+def test_the_inputs_read_back_as_the_deadline_with_no_time_for_trước_ngày() -> None:
+    by_day = datetime(2023, 6, 9, 17, 0, tzinfo=UTC)  # trước ngày 10/06/2023
+    assert deadline_inputs(by_day) == ("2023-06-10", "")
+    assert local_deadline(*deadline_inputs(by_day))[0] == by_day
+    at_five = datetime(2023, 6, 16, 10, 0, tzinfo=UTC)  # trước 17:00 ngày 16/06/2023
+    assert deadline_inputs(at_five) == ("2023-06-16", "17:00")
+    assert local_deadline(*deadline_inputs(at_five))[0] == at_five
+
+
+def _scoped(**chosen: list[str]) -> dict[str, list[str]]:
+    form = {"title": ["Tiếp dân"], "due_date": ["2023-06-20"], "due_time": ["17:00"]}
+    form.update(chosen)
+    return form
+
+
+def test_ticked_units_with_the_default_scope_are_the_scope() -> None:
+    checked = checked_request(draft_from_form(_scoped(units=["18115"])), NOW)
+    assert checked.body is not None and checked.body["scope"] == {"units": ["18115"]}
+    checked = checked_request(draft_from_form(_scoped(scope=["all"], kinds=["ward"])), NOW)
+    assert checked.body is not None and checked.body["scope"] == {"kinds": ["ward"]}
+
+
+def test_ticked_units_and_kinds_without_a_chosen_scope_are_refused_at_the_field() -> None:
+    checked = checked_request(draft_from_form(_scoped(units=["18115"], kinds=["ward"])), NOW)
+    assert checked.body is None
+    assert checked.errors == {"scope": AMBIGUOUS_SCOPE}
+
+
+def test_a_chosen_scope_decides_even_when_other_boxes_are_ticked() -> None:
+    form = _scoped(scope=["kinds"], units=["18115"], kinds=["ward"])
+    checked = checked_request(draft_from_form(form), NOW)
+    assert checked.body is not None and checked.body["scope"] == {"kinds": ["ward"]}
+
+
+def test_nothing_ticked_with_the_default_scope_asks_every_unit() -> None:
+    checked = checked_request(draft_from_form(_scoped()), NOW)
+    assert checked.body is not None and checked.body["scope"] == {"all": True}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from services.portal.figures import parse_indicator
 from services.portal.forms import (
-    BLANK_DIFFICULTY_BOXES,
+    MIN_DIFFICULTY_BOXES,
+    blank_entry_boxes,
     body_from_values,
     build_form_view,
     issue_views,
@@ -42,7 +43,7 @@ def test_a_ward_form_has_sections_1_to_8_with_labels_and_types() -> None:
     ]
     vuong_mac = view.text_fields[-1]
     assert vuong_mac.kind == "text_list"
-    assert vuong_mac.entries == [""] * BLANK_DIFFICULTY_BOXES
+    assert vuong_mac.entries == [""] * MIN_DIFFICULTY_BOXES == [""] * 5
 
 
 def test_the_form_payload_is_read_bare_or_wrapped() -> None:
@@ -112,7 +113,7 @@ def test_stored_content_comes_back_as_the_values_typed() -> None:
     assert values["sections.1.indicators.van_ban_ban_hanh"] == ""
     assert values["vuong_mac"] == ["Một", "Hai"]
     view = build_form_view(form, values)
-    assert view.text_fields[-1].entries == ["Một", "Hai", "", ""]
+    assert view.text_fields[-1].entries == ["Một", "Hai", "", "", ""]
     assert body_from_values("p", form, values)["sections"]["6"]["indicators"] == {
         "quy_che_phoi_hop": None,
         "cong_trinh_cung_lam": None,
@@ -202,3 +203,12 @@ def test_next_to_its_field_a_message_drops_the_section_prefix_the_heading_shows(
     assert issue.inline_message == "Tổng Số hồ sơ giải quyết đúng hạn ..."
     [plain] = issue_views([{"path": "phuong_huong", "message": "Phương hướng chưa nhập."}], "e")
     assert plain.inline_message == "Phương hướng chưa nhập."
+
+
+def test_there_are_always_two_empty_difficulty_boxes_after_the_written_ones() -> None:
+    assert blank_entry_boxes(0, 50) == 5
+    assert blank_entry_boxes(3, 50) == 2
+    assert blank_entry_boxes(10, 50) == 2
+    assert blank_entry_boxes(49, 50) == 1  # never more boxes than the form accepts
+    assert blank_entry_boxes(50, 50) == 0
+    assert blank_entry_boxes(7, None) == 2

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.portal.overview import completeness_from_reports, completeness_view, unit_period_rows
+from services.portal.overview import (
+    completeness_from_reports,
+    completeness_view,
+    unit_period_rows,
+    with_withdrawals,
+)
 from shared.clock import VN_TZ
 
 NOW = datetime(2023, 6, 5, 10, tzinfo=VN_TZ)
@@ -57,7 +62,7 @@ def test_the_next_step_follows_the_report_state() -> None:
 
     assert action(report("submitted")) == "amend"
     assert action(report("accepted")) is None
-    assert action(report("withdrawn")) == "amend"
+    assert action(report("withdrawn")) == "resend"
     returned = report("returned", review={"decision": "returned", "reason": "Thiếu mục 4"})
     [row] = unit_period_rows([period("P")], [returned], "18115", NOW)
     assert row.action == "revise"
@@ -91,3 +96,31 @@ def test_a_minimal_completeness_answer_is_enough() -> None:
     assert view.missing_count == 1
     assert view.units == [] and view.by_kind == []
     assert view.status == "open"
+
+
+def test_a_withdrawn_report_reads_đã_rút_with_its_link_and_still_counts_as_missing() -> None:
+    withdrawn = report("withdrawn", report_id="r-old", withdrawn_at="2023-06-05T04:00:00+00:00")
+    view = completeness_from_reports(period("P"), [withdrawn])
+    bac_hong = next(u for u in view.units if u.code == "18115")
+    assert (bac_hong.state, bac_hong.report_id, bac_hong.on_time) == ("withdrawn", "r-old", None)
+    assert view.submitted == 0 and view.missing_count == 2
+
+
+def test_consolidations_missing_unit_is_marked_withdrawn_from_intakes_list() -> None:
+    raw = {
+        "period_id": "P",
+        "units": [
+            {"code": "18115", "name": "Bắc Hồng", "state": "missing"},
+            {"code": "18118", "name": "Nam Hồng", "state": "submitted", "report_id": "r2"},
+        ],
+        "missing": [{"code": "18115", "name": "Bắc Hồng"}],
+    }
+    older = report("withdrawn", report_id="r-a", withdrawn_at="2023-06-04T01:00:00+00:00")
+    newer = report("withdrawn", report_id="r-b", withdrawn_at="2023-06-05T01:00:00+00:00")
+    resent = report("withdrawn", report_id="r-c", unit_code="18118")
+    view = with_withdrawals(completeness_view(raw), [newer, older, resent])
+    assert [(u.state, u.report_id) for u in view.units] == [
+        ("withdrawn", "r-b"),
+        ("submitted", "r2"),  # sent again after withdrawing: the current report counts
+    ]
+    assert view.missing_count == 1

@@ -51,7 +51,7 @@ def test_the_local_calendar_decides_not_utc() -> None:
 def test_a_deadline_with_a_time_of_day_shows_the_time() -> None:
     due = datetime(2023, 6, 10, 17, 0, tzinfo=VN_TZ)
     deadline = describe_deadline(due, local(10, hour=9))
-    assert deadline.due_text == "trước 17:00 10/06/2023"
+    assert deadline.due_text == "trước 17:00 ngày 10/06/2023"
     assert deadline.countdown == "hôm nay là ngày cuối"
 
 
