@@ -18,6 +18,7 @@ import ssl
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from email import policy as email_policy
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from typing import Literal, Protocol
@@ -160,9 +161,14 @@ def _smtp_reply_error(code: int, text: bytes | str) -> DeliveryError:
     return DeliveryError(f"smtp_{code}", f"Máy chủ thư từ chối ({code} {message})", transient=False)
 
 
+# Folding a long encoded header at 78 columns can leave the space between two words outside
+# the encoded words, where readers drop it ("hạn gửitrước"); RFC 5322 allows 998.
+_MAIL_POLICY = email_policy.SMTP.clone(max_line_length=998)
+
+
 def build_email(message: OutgoingMessage, sender: str) -> EmailMessage:
     """The e-mail of one reminder; its Message-ID is stable, so a resent copy is recognisable."""
-    email = EmailMessage()
+    email = EmailMessage(policy=_MAIL_POLICY)
     email["From"] = sender
     email["To"] = message.recipient
     email["Subject"] = message.subject

@@ -236,3 +236,24 @@ async def test_a_crashing_channel_is_recorded_not_raised() -> None:
     outcome = await deliver_with_retries(Broken(), message(), FAST)
 
     assert (outcome.outcome, outcome.reason_code) == ("failed", "internal_error")
+
+
+def test_a_long_vietnamese_subject_keeps_every_space_when_read_back():
+    subject = (
+        "Mở kỳ báo cáo: Báo cáo công tác Dân vận chính quyền năm 2027 "
+        "(hạn gửi trước ngày 25/11/2027)"
+    )
+    message = OutgoingMessage(
+        dedupe_key="2027-Y/18115/opened",
+        period_id="2027-Y",
+        unit_code="18115",
+        rule_id="opened",
+        audience="unit",
+        recipient="vanthu.18115@honglinh.invalid",
+        subject=subject,
+        body="Kính gửi: UBND phường Bắc Hồng",
+        sent_at=datetime(2026, 11, 27, 8, tzinfo=UTC),
+    )
+    raw = build_email(message, "Phòng Nội vụ <pnv@honglinh.invalid>").as_bytes()
+    read_back = email.message_from_bytes(raw, policy=email_policy.default)
+    assert read_back["Subject"] == subject
