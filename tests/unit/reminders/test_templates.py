@@ -95,6 +95,17 @@ def test_due_day_caught_up_after_the_deadline_says_overdue_not_today(
     assert "Hôm nay là ngày cuối cùng" not in message.body
 
 
+def test_a_period_opened_after_its_deadline_says_it_is_already_overdue(
+    renderer: TemplateRenderer,
+) -> None:
+    opened_late = vn(2023, 6, 20, 9)
+    message = renderer.render(planned("opened", opened_late), context(opened_late))
+
+    assert message.subject.startswith("Mở kỳ báo cáo (đã quá hạn 11 ngày)")
+    assert "khẩn trương" in message.body
+    assert "gửi báo cáo đúng thời hạn" not in message.body
+
+
 def test_deadline_with_a_time_of_day_is_shown_with_that_time(renderer: TemplateRenderer) -> None:
     ctx = replace(context(vn(2023, 6, 6, 8)), period=h1_2023(due_at=vn(2023, 6, 10, 17)))
 
