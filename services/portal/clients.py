@@ -442,6 +442,27 @@ class Backends:
         )
         return answer
 
+    async def unit(self, token: str, code: str) -> dict[str, Any]:
+        """The newest record of a unit code."""
+        answer: dict[str, Any] = await self.registry.json(
+            "GET", f"/v1/units/{_seg(code)}", token=token
+        )
+        return answer
+
+    async def update_unit(self, token: str, code: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Change a unit (admin): leader and contacts merge field by field."""
+        answer: dict[str, Any] = await self.registry.json(
+            "PATCH", f"/v1/units/{_seg(code)}", token=token, json=changes
+        )
+        return answer
+
+    async def unit_history(self, token: str, code: str) -> dict[str, Any]:
+        """A unit's recorded changes and its leaders in charge over time."""
+        answer: dict[str, Any] = await self.registry.json(
+            "GET", f"/v1/units/{_seg(code)}/history", token=token
+        )
+        return answer
+
     async def create_period(
         self, token: str, body: dict[str, Any], idempotency_key: str
     ) -> dict[str, Any]:

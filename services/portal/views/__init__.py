@@ -8,6 +8,7 @@ from services.portal.views import (
     report_form,
     report_page,
     unit_home,
+    units,
 )
 
 ROUTERS = (
@@ -18,6 +19,7 @@ ROUTERS = (
     dashboard.router,
     difficulties.router,
     periods.router,
+    units.router,
 )
 
 __all__ = ["ROUTERS"]

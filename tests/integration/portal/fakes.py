@@ -42,7 +42,74 @@ ACCOUNTS: dict[str, dict[str, Any]] = {
     "PVHTT": {"role": "unit", "unit": "PVHTT", "name": "Phòng Văn hóa - Thông tin"},
     "pnv": {"role": "reviewer", "unit": None, "name": "Phòng Nội vụ"},
     "lanhdao": {"role": "leader", "unit": None, "name": "Lãnh đạo UBND thị xã"},
+    "qtv": {"role": "admin", "unit": None, "name": "Quản trị hệ thống"},
 }
+
+
+def unit_records() -> dict[str, dict[str, Any]]:
+    """The registry's unit records: leaders and contacts (plan II.5), one past unit."""
+    extra: dict[str, dict[str, Any]] = {
+        "18115": {
+            "leader": {
+                "full_name": "Nguyễn Văn An",
+                "title": "Phó Chủ tịch UBND phường",
+                "phone": "0912345678",
+                "email": "an.nv@hatinh.gov.vn",
+            },
+            "contacts": {"emails": ["bachong@hatinh.gov.vn"], "phone": "", "webhook_url": ""},
+        },
+        "18118": {  # no leader, no e-mail: reminders cannot reach it
+            "leader": None,
+            "contacts": {"emails": [], "phone": "", "webhook_url": ""},
+        },
+        "PVHTT": {
+            "leader": {
+                "full_name": "Trần Thị Bình",
+                "title": "Trưởng phòng",
+                "phone": "",
+                "email": "",
+            },
+            "contacts": {
+                "emails": ["vhtt@hatinh.gov.vn"],
+                "phone": "",
+                "webhook_url": "https://sms.example/hook",
+            },
+        },
+    }
+    records = {
+        code: {
+            **copy.deepcopy(unit),
+            "unit_id": f"{code}@2020-01-01",
+            "parent_code": None,
+            "display_order": i,
+            "must_report": True,
+            "valid_from": "2020-01-01",
+            "valid_to": None,
+            "successor_codes": [],
+            **extra[code],
+            "version": 1,
+        }
+        for i, (code, unit) in enumerate(UNITS.items(), start=1)
+    }
+    records["18103"] = {
+        "unit_id": "18103@2015-01-01",
+        "code": "18103",
+        "name": "UBND xã Thuận Lộc (cũ)",
+        "kind": "commune",
+        "tags": [],
+        "parent_code": None,
+        "display_order": 9,
+        "must_report": True,
+        "valid_from": "2015-01-01",
+        "valid_to": "2019-12-31",
+        "successor_codes": ["18118"],
+        "leader": None,
+        "contacts": {"emails": [], "phone": "", "webhook_url": ""},
+        "version": 2,
+    }
+    return records
+
+
 PERIODS: list[dict[str, Any]] = [
     {
         "period_id": "2023-Y",
@@ -139,6 +206,27 @@ class FakeSystem:
     idempotency: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[Recorded] = field(default_factory=list)
     consolidation_ready: bool = True
+    units: dict[str, dict[str, Any]] = field(default_factory=unit_records)
+    leader_history: dict[str, list[dict[str, Any]]] = field(
+        default_factory=lambda: {
+            "18115": [
+                {
+                    "unit_id": "18115@2020-01-01",
+                    "leader": {"full_name": "Lê Văn Cũ", "title": "Chủ tịch UBND phường"},
+                    "since": "2020-01-01T01:00:00+00:00",
+                    "until": "2022-03-15T02:00:00+00:00",
+                    "recorded_by": "qtv",
+                },
+                {
+                    "unit_id": "18115@2020-01-01",
+                    "leader": {"full_name": "Nguyễn Văn An", "title": "Phó Chủ tịch UBND phường"},
+                    "since": "2022-03-15T02:00:00+00:00",
+                    "until": None,
+                    "recorded_by": "qtv",
+                },
+            ]
+        }
+    )
     reminders_ready: bool = True
     # Shared with the portal, so tokens expire when a test moves time.
     clock: ManualClock = field(default_factory=lambda: ManualClock(NOW))
@@ -210,13 +298,89 @@ class FakeSystem:
                 return unauthorized()
             return JSONResponse(system.periods)
 
+        def unit_view(unit: dict[str, Any], who: dict[str, Any]) -> dict[str, Any]:
+            # As the registry: contacts and the leader's phone/e-mail for reviewer, admin
+            # and the unit itself only.
+            view = copy.deepcopy(unit)
+            if who["role"] not in ("reviewer", "admin") and who.get("unit") != unit["code"]:
+                view["contacts"] = None
+                if view.get("leader"):
+                    view["leader"] = {k: view["leader"].get(k, "") for k in ("full_name", "title")}
+            return view
+
         @app.get("/v1/units")
         async def units(request: Request) -> Response:
-            if caller(request) is None:
+            who = caller(request)
+            if who is None:
+                return unauthorized()
+            return JSONResponse([unit_view(u, who) for u in system.units.values()])
+
+        @app.get("/v1/units/{code}")
+        async def read_unit(code: str, request: Request) -> Response:
+            who = caller(request)
+            if who is None:
+                return unauthorized()
+            if code not in system.units:
+                return error(404, "unit_not_found", f"Không tìm thấy đơn vị «{code}».")
+            return JSONResponse(unit_view(system.units[code], who))
+
+        @app.get("/v1/units/{code}/history")
+        async def unit_history(code: str, request: Request) -> Response:
+            who = caller(request)
+            if who is None:
                 return unauthorized()
             return JSONResponse(
-                [{**u, "valid_from": "2020-01-01", "valid_to": None} for u in UNITS.values()]
+                {"code": code, "entries": [], "leaders": system.leader_history.get(code, [])}
             )
+
+        @app.patch("/v1/units/{code}")
+        async def update_unit(code: str, request: Request) -> Response:
+            body = await system.record(request)
+            who = caller(request)
+            if who is None:
+                return unauthorized()
+            if who["role"] != "admin":
+                return error(403, "forbidden", "Tài khoản không có quyền thực hiện thao tác này.")
+            if (refused := system.refusal(request)) is not None:
+                return refused
+            unit = system.units.get(code)
+            if unit is None:
+                return error(404, "unit_not_found", f"Không tìm thấy đơn vị «{code}».")
+            leader = unit["leader"]
+            if "leader" in body:
+                patch = body["leader"]
+                leader = None if patch is None else {**(leader or {}), **patch}
+            if leader is not None and not leader.get("full_name"):
+                problem = {
+                    "field": "leader.full_name",
+                    "code": "leader_name_required",
+                    "message": "Chưa nhập họ tên lãnh đạo phụ trách.",
+                }
+                return error(
+                    422,
+                    "validation_failed",
+                    problem["message"],
+                    details={"field": problem["field"], "problems": [problem]},
+                )
+            if leader != unit["leader"]:
+                now = system.clock.now().isoformat()
+                timeline = system.leader_history.setdefault(code, [])
+                if timeline:
+                    timeline[-1]["until"] = now
+                if leader is not None:
+                    timeline.append(
+                        {
+                            "unit_id": unit["unit_id"],
+                            "leader": leader,
+                            "since": now,
+                            "until": None,
+                            "recorded_by": who["sub"],
+                        }
+                    )
+            unit["leader"] = leader
+            unit["contacts"] = {**unit["contacts"], **(body.get("contacts") or {})}
+            unit["version"] += 1
+            return JSONResponse(unit_view(unit, who))
 
         @app.post("/v1/periods")
         async def create_period(request: Request) -> Response:

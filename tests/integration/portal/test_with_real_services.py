@@ -307,3 +307,51 @@ async def _ward_sees_the_request(browser: httpx.AsyncClient) -> None:
 
     form = await eventually(form_ready, timeout=20)  # intake learns the period from its event
     assert 'name="noi_dung"' in form and 'name="vuong_mac"' in form
+
+
+async def test_the_admin_sets_a_leader_in_charge_against_the_real_registry(
+    nats_server: Any, databases: Any
+) -> None:
+    registry = create_registry(
+        RegistrySettings(
+            **common(await databases.url("registry"), nats_server.url), demo_password=PASSWORD
+        )
+    )
+    async with serve_app(registry) as registry_url:
+        nobody = f"http://127.0.0.1:{free_port()}"
+        portal = create_portal(
+            PortalSettings(
+                env="test",
+                registry_url=registry_url,
+                intake_url=nobody,
+                consolidation_url=nobody,
+                reminders_url=nobody,
+                session_secret="s" * 40,
+            )
+        )
+        async with serve_app(portal) as portal_url, httpx.AsyncClient(base_url=portal_url) as b:
+            assert (await login(b, "admin")).status_code == 303
+            listing = (await b.get("/don-vi")).text
+            assert "UBND phường Nam Hồng" in listing and "Đơn vị hiện có" in listing
+            page = (await b.get("/don-vi/18118")).text
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+            assert token
+            typed = {
+                "csrf_token": token.group(1),
+                "leader_full_name": "Phạm Thị Dung",
+                "leader_title": "Phó Chủ tịch UBND phường",
+                "leader_email": "dung@",
+                "contact_emails": "namhong@hatinh.gov.vn",
+            }
+            refused = await b.post("/don-vi/18118", data=typed)
+            assert refused.status_code == 422, refused.text
+            assert 'id="leader_email-error"' in refused.text
+            assert 'value="dung@"' in refused.text
+            saved = await b.post(
+                "/don-vi/18118", data=typed | {"leader_email": "dung.pt@hatinh.gov.vn"}
+            )
+            assert saved.status_code == 303, saved.text
+            after = (await b.get("/don-vi/18118")).text
+            assert "Đã cập nhật lãnh đạo phụ trách" in after
+            history = after[after.index('id="lich-su"') :]
+            assert "Phạm Thị Dung" in history and "nay" in history

@@ -1,0 +1,286 @@
+"""Units and their leaders in charge of mass-mobilisation work (plan II.5).
+
+Everyone who follows the reports sees the list; only admins change a unit's leader and
+contacts, which the registry takes as a partial ``PATCH /v1/units/{code}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from services.portal.clients import BackendError
+from services.portal.overview import KIND_LABELS, KIND_ORDER
+from services.portal.session import Session
+from services.portal.views.common import (
+    READER_ROLES,
+    Portal,
+    PortalDep,
+    SessionDep,
+    attempt,
+    checked_form,
+    form_text,
+    redirect,
+    render,
+    require_role,
+    token_of,
+)
+from shared.clock import VN_TZ
+
+router = APIRouter()
+
+PAGE = "/don-vi"
+EDITOR_ROLES = ("admin",)
+# Registry problem fields (details.problems[].field), as the form names them.
+FIELD_OF = {
+    "leader.full_name": "leader_full_name",
+    "leader.title": "leader_title",
+    "leader.phone": "leader_phone",
+    "leader.email": "leader_email",
+    "leader": "leader_full_name",
+    "contacts.emails": "contact_emails",
+    "contacts.phone": "contact_phone",
+    "contacts": "contact_emails",
+}
+FORM_FIELDS = (
+    "leader_full_name",
+    "leader_title",
+    "leader_phone",
+    "leader_email",
+    "contact_emails",
+    "contact_phone",
+)
+_EMAIL_SPLIT = re.compile(r"[\s,;]+")
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    """One unit on the list, with what keeps reminders from reaching it."""
+
+    unit: Mapping[str, Any]
+    kind_label: str
+    leader: Mapping[str, Any] | None
+    emails: list[str]
+    contacts_hidden: bool
+    warnings: list[str] = field(default_factory=list)
+
+
+def _today(portal: Portal) -> date:
+    return portal.clock.now().astimezone(VN_TZ).date()
+
+
+def _is_past(unit: Mapping[str, Any], today: date) -> bool:
+    valid_to = unit.get("valid_to")
+    return bool(valid_to) and date.fromisoformat(str(valid_to)[:10]) < today
+
+
+def unit_row(unit: Mapping[str, Any], *, current: bool = True) -> UnitRow:
+    """A unit as the list shows it; contacts are None when the registry holds them back.
+    Only current units that must report are warned about."""
+    leader = unit.get("leader") if isinstance(unit.get("leader"), Mapping) else None
+    contacts = unit.get("contacts")
+    hidden = not isinstance(contacts, Mapping)
+    emails = [str(e) for e in (contacts or {}).get("emails") or []] if not hidden else []
+    warnings: list[str] = []
+    if current and unit.get("must_report", True):
+        if leader is None or not str(leader.get("full_name") or "").strip():
+            warnings.append("Chưa có lãnh đạo phụ trách công tác dân vận")
+        if not hidden and not emails:
+            warnings.append("Chưa có thư điện tử liên hệ: thư đôn đốc không đến được đơn vị")
+    kind = str(unit.get("kind") or "")
+    return UnitRow(unit, KIND_LABELS.get(kind, kind), leader, emails, hidden, warnings)
+
+
+def _ordered(units: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    order = {kind: i for i, kind in enumerate(KIND_ORDER)}
+    return sorted(
+        units,
+        key=lambda u: (
+            order.get(str(u.get("kind")), 99),
+            u.get("display_order") or 0,
+            str(u.get("code")),
+            str(u.get("valid_from") or ""),
+        ),
+    )
+
+
+@router.get(PAGE, include_in_schema=False)
+async def units_page(request: Request, portal: PortalDep, session: SessionDep) -> Response:
+    """Current units with kind, reporting duty, leader in charge and contact e-mails; past
+    units in a second table."""
+    require_role(session, *READER_ROLES)
+    units, problem = await attempt(portal.api().units(token_of(session)))
+    today = _today(portal)
+    records = _ordered(list(units or []))
+    current = [unit_row(u) for u in records if not _is_past(u, today)]
+    past = [unit_row(u, current=False) for u in records if _is_past(u, today)]
+    return render(
+        request,
+        portal,
+        "units.html",
+        {
+            "title": "Đơn vị và lãnh đạo phụ trách",
+            "current": current,
+            "past": past,
+            "unreachable": sum(1 for r in current if r.warnings),
+            "may_edit": session.role in EDITOR_ROLES,
+            "notices": [problem.message] if problem else [],
+        },
+        session=session,
+    )
+
+
+def _split_emails(text: str) -> list[str]:
+    return [e for e in _EMAIL_SPLIT.split(text) if e]
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text).strip()
+
+
+def draft_of_unit(unit: Mapping[str, Any]) -> dict[str, str]:
+    """The form's values for the unit as the registry holds it."""
+    leader = unit.get("leader") if isinstance(unit.get("leader"), Mapping) else {}
+    contacts = unit.get("contacts") if isinstance(unit.get("contacts"), Mapping) else {}
+    assert isinstance(leader, Mapping) and isinstance(contacts, Mapping)
+    return {
+        "leader_full_name": str(leader.get("full_name") or ""),
+        "leader_title": str(leader.get("title") or ""),
+        "leader_phone": str(leader.get("phone") or ""),
+        "leader_email": str(leader.get("email") or ""),
+        "contact_emails": "\n".join(str(e) for e in contacts.get("emails") or []),
+        "contact_phone": str(contacts.get("phone") or ""),
+    }
+
+
+def patch_body(draft: Mapping[str, str]) -> dict[str, Any]:
+    """The registry's PATCH body: the leader (or null to remove one) and the contacts the
+    form edits (the webhook address is left as it is)."""
+    leader = {
+        "full_name": draft["leader_full_name"],
+        "title": draft["leader_title"],
+        "phone": draft["leader_phone"],
+        "email": draft["leader_email"],
+    }
+    return {
+        "leader": leader if any(leader.values()) else None,
+        "contacts": {
+            "emails": _split_emails(draft["contact_emails"]),
+            "phone": draft["contact_phone"],
+        },
+    }
+
+
+def registry_problems(exc: BackendError) -> tuple[dict[str, str], list[str]]:
+    """The registry's problems at the form's fields; the rest as notices."""
+    details = exc.details if isinstance(exc.details, Mapping) else {}
+    raw = details.get("problems")
+    problems: list[Any] = list(raw) if isinstance(raw, list) else []
+    if not problems and details.get("field"):
+        problems = [{"field": details.get("field"), "message": exc.message}]
+    errors: dict[str, str] = {}
+    notices: list[str] = []
+    for problem in problems:
+        if not isinstance(problem, Mapping) or not problem.get("message"):
+            continue
+        name = FIELD_OF.get(str(problem.get("field") or ""))
+        if name is None:
+            notices.append(str(problem["message"]))
+        elif name in errors:
+            errors[name] += " " + str(problem["message"])
+        else:
+            errors[name] = str(problem["message"])
+    if not errors and not notices:
+        notices.append(exc.message)
+    return errors, notices
+
+
+async def _edit_page(
+    request: Request,
+    portal: Portal,
+    session: Session,
+    code: str,
+    *,
+    draft: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+    notices: list[str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    api, token = portal.api(), token_of(session)
+    unit, history_error = await asyncio.gather(
+        api.unit(token, code), attempt(api.unit_history(token, code))
+    )
+    history, problem = history_error
+    leaders = list((history or {}).get("leaders") or [])
+    leaders.reverse()  # newest first
+    shown = list(notices or [])
+    if problem is not None:
+        shown.append(problem.message)
+    return render(
+        request,
+        portal,
+        "unit_edit.html",
+        {
+            "title": f"Lãnh đạo phụ trách — {unit.get('name') or code}",
+            "unit": unit,
+            "row": unit_row(unit, current=not _is_past(unit, _today(portal))),
+            "code": code,
+            "draft": dict(draft) if draft is not None else draft_of_unit(unit),
+            "errors": dict(errors or {}),
+            "notices": shown,
+            "leaders": leaders,
+            "may_edit": session.role in EDITOR_ROLES,
+        },
+        session=session,
+        status_code=status_code,
+    )
+
+
+@router.get(PAGE + "/{code}", include_in_schema=False)
+async def unit_page(
+    code: str, request: Request, portal: PortalDep, session: SessionDep
+) -> Response:
+    """One unit: its leader and contacts (a form for admins) and its leaders over time."""
+    require_role(session, *READER_ROLES)
+    return await _edit_page(request, portal, session, code)
+
+
+@router.post(PAGE + "/{code}", include_in_schema=False)
+async def update_unit(
+    code: str, request: Request, portal: PortalDep, session: SessionDep
+) -> Response:
+    """Send the leader and contacts to the registry; its field errors come back at the
+    fields with the typed values kept."""
+    require_role(session, *EDITOR_ROLES)
+    posted = await checked_form(request, session)
+    draft = {name: _nfc(form_text(posted, name)) for name in FORM_FIELDS}
+    try:
+        answer = await portal.api().update_unit(token_of(session), code, patch_body(draft))
+    except BackendError as exc:
+        if exc.status == 401:
+            raise
+        errors, notices = registry_problems(exc)
+        status = exc.status if 400 <= exc.status < 500 else 422
+        return await _edit_page(
+            request,
+            portal,
+            session,
+            code,
+            draft=draft,
+            errors=errors,
+            notices=notices,
+            status_code=status,
+        )
+    notice = f"Đã cập nhật lãnh đạo phụ trách và liên hệ của {answer.get('name') or code}."
+    return redirect(
+        portal, f"{PAGE}/{quote(code, safe='')}", session, notice=notice, kind="success"
+    )
