@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, fields
 from typing import Any
 
 from sqlalchemy import (
@@ -429,26 +430,15 @@ def _progress_from_row(row: Row[Any]) -> PeriodProgress:
     return PeriodProgress(
         period_id=row.period_id,
         period_version=row.period_version,
-        counters=Counters(
-            expected=row.expected,
-            submitted=row.submitted,
-            on_time=row.on_time,
-            late=row.late,
-            awaiting_revision=row.awaiting_revision,
-            accepted=row.accepted,
-        ),
+        counters=Counters(**{name: getattr(row, name) for name in _COUNTER_FIELDS}),
     )
 
 
+_COUNTER_FIELDS = tuple(f.name for f in fields(Counters))
+
+
 def _counter_values(counters: Counters) -> dict[str, int]:
-    return {
-        "expected": counters.expected,
-        "submitted": counters.submitted,
-        "on_time": counters.on_time,
-        "late": counters.late,
-        "awaiting_revision": counters.awaiting_revision,
-        "accepted": counters.accepted,
-    }
+    return asdict(counters)
 
 
 async def lock_progress(session: AsyncSession, period_id: str) -> PeriodProgress:
