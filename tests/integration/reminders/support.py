@@ -313,6 +313,24 @@ async def reminders(
         yield Reminders(app, http)
 
 
+@asynccontextmanager
+async def reminder_stack(
+    nats_server: Any, databases: Any, clock: ManualClock, mint: Any
+) -> AsyncIterator[tuple[SmtpRecorder, httpx.AsyncClient, Any, Reminders]]:
+    """A real SMTP server, the registry, a JetStream handle and a ready reminders service."""
+    async with (
+        smtp_server() as (smtp, smtp_port),
+        registry(nats_server.url, await databases.url("registry")) as registry_http,
+        jetstream(nats_server.url) as js,
+        reminders(
+            reminders_settings(await databases.url("reminders"), nats_server.url, smtp_port),
+            clock,
+            mint,
+        ) as service,
+    ):
+        yield smtp, registry_http, js, service
+
+
 async def wait_for_projection(
     service: Reminders,
     headers: dict[str, str],

@@ -10,14 +10,10 @@ from shared.clock import ManualClock
 from tests.integration.reminders.support import (
     PERIOD,
     Contact,
-    jetstream,
     publish,
-    registry,
-    reminders,
-    reminders_settings,
+    reminder_stack,
     sent_pairs,
     set_contacts,
-    smtp_server,
     submitted,
     vn,
     wait_for_projection,
@@ -32,15 +28,11 @@ async def test_reviewer_urges_now_reads_the_log_and_downloads_the_urging_letter(
 ):
     clock = ManualClock(vn(2023, 6, 12, 10))
     reviewer = mint.headers("reviewer", username="pnv")
-    async with (
-        smtp_server() as (smtp, smtp_port),
-        registry(nats_server.url, await databases.url("registry")) as registry_http,
-        jetstream(nats_server.url) as js,
-        reminders(
-            reminders_settings(await databases.url("reminders"), nats_server.url, smtp_port),
-            clock,
-            mint,
-        ) as service,
+    async with reminder_stack(nats_server, databases, clock, mint) as (
+        smtp,
+        registry_http,
+        js,
+        service,
     ):
         await set_contacts(registry_http, js, {"18115": BAC_HONG, "18118": NAM_HONG})
         await publish(js, submitted("18121", vn(2023, 6, 8, 10)))

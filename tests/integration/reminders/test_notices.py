@@ -25,14 +25,10 @@ from tests.integration.reminders.support import (
     Contact,
     Received,
     Reminders,
-    jetstream,
     publish,
-    registry,
-    reminders,
-    reminders_settings,
+    reminder_stack,
     returned,
     set_contacts,
-    smtp_server,
     submitted,
     vn,
     wait_for_projection,
@@ -119,15 +115,11 @@ async def handled(service: Reminders, subject: str, count: int) -> None:
 async def test_an_answer_is_mailed_once_and_a_corrected_answer_again(nats_server, databases, mint):
     clock = ManualClock(vn(2023, 5, 4, 10, 15))  # a Thursday morning
     reviewer = mint.headers("reviewer")
-    async with (
-        smtp_server() as (smtp, smtp_port),
-        registry(nats_server.url, await databases.url("registry")) as registry_http,
-        jetstream(nats_server.url) as js,
-        reminders(
-            reminders_settings(await databases.url("reminders"), nats_server.url, smtp_port),
-            clock,
-            mint,
-        ) as service,
+    async with reminder_stack(nats_server, databases, clock, mint) as (
+        smtp,
+        registry_http,
+        js,
+        service,
     ):
         await set_contacts(registry_http, js, CONTACTS)
         await wait_for_projection(service, reviewer, contacts=CONTACTS)
@@ -199,15 +191,11 @@ async def test_an_answer_is_mailed_once_and_a_corrected_answer_again(nats_server
 async def test_an_accepted_report_is_mailed_to_its_unit_once(nats_server, databases, mint):
     clock = ManualClock(vn(2023, 6, 2, 9))
     reviewer = mint.headers("reviewer")
-    async with (
-        smtp_server() as (smtp, smtp_port),
-        registry(nats_server.url, await databases.url("registry")) as registry_http,
-        jetstream(nats_server.url) as js,
-        reminders(
-            reminders_settings(await databases.url("reminders"), nats_server.url, smtp_port),
-            clock,
-            mint,
-        ) as service,
+    async with reminder_stack(nats_server, databases, clock, mint) as (
+        smtp,
+        registry_http,
+        js,
+        service,
     ):
         await set_contacts(registry_http, js, CONTACTS)
         await wait_for_projection(service, reviewer, contacts=CONTACTS)
@@ -249,15 +237,11 @@ async def test_an_accepted_report_is_mailed_to_its_unit_once(nats_server, databa
 async def test_an_answer_given_in_quiet_hours_is_mailed_when_they_end(nats_server, databases, mint):
     clock = ManualClock(vn(2023, 5, 4, 22, 10))  # Thursday night
     reviewer = mint.headers("reviewer")
-    async with (
-        smtp_server() as (smtp, smtp_port),
-        registry(nats_server.url, await databases.url("registry")) as registry_http,
-        jetstream(nats_server.url) as js,
-        reminders(
-            reminders_settings(await databases.url("reminders"), nats_server.url, smtp_port),
-            clock,
-            mint,
-        ) as service,
+    async with reminder_stack(nats_server, databases, clock, mint) as (
+        smtp,
+        registry_http,
+        js,
+        service,
     ):
         await set_contacts(registry_http, js, CONTACTS)
         await wait_for_projection(service, reviewer, contacts=CONTACTS)

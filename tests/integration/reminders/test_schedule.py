@@ -7,15 +7,11 @@ from tests.integration.reminders.support import (
     PERIOD,
     REVIEWER_EMAIL,
     Contact,
-    jetstream,
     publish,
-    registry,
-    reminders,
-    reminders_settings,
+    reminder_stack,
     returned,
     sent_pairs,
     set_contacts,
-    smtp_server,
     submitted,
     vn,
     wait_for_projection,
@@ -40,15 +36,11 @@ async def test_missing_units_follow_report_events_and_need_a_reviewer_role(
 ):
     clock = ManualClock(vn(2023, 6, 12, 9))
     reviewer = mint.headers("reviewer")
-    async with (
-        smtp_server() as (smtp, smtp_port),
-        registry(nats_server.url, await databases.url("registry")) as registry_http,
-        jetstream(nats_server.url) as js,
-        reminders(
-            reminders_settings(await databases.url("reminders"), nats_server.url, smtp_port),
-            clock,
-            mint,
-        ) as service,
+    async with reminder_stack(nats_server, databases, clock, mint) as (
+        smtp,
+        registry_http,
+        js,
+        service,
     ):
         view = await wait_for_projection(service, reviewer, missing=20)
         assert view["expected"] == 20 and view["deadline"] == "10/06/2023"
@@ -97,15 +89,11 @@ async def test_default_schedule_for_2023_h1_reaches_exactly_the_units_that_have_
 ):
     clock = ManualClock(vn(2023, 5, 2, 9))  # a Tuesday; the period opens now
     reviewer = mint.headers("reviewer")
-    async with (
-        smtp_server() as (smtp, smtp_port),
-        registry(nats_server.url, await databases.url("registry")) as registry_http,
-        jetstream(nats_server.url) as js,
-        reminders(
-            reminders_settings(await databases.url("reminders"), nats_server.url, smtp_port),
-            clock,
-            mint,
-        ) as service,
+    async with reminder_stack(nats_server, databases, clock, mint) as (
+        smtp,
+        registry_http,
+        js,
+        service,
     ):
         await set_contacts(registry_http, js, CONTACTS)
         await wait_for_projection(service, reviewer, contacts=CONTACTS, missing=20)
