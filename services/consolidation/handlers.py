@@ -39,7 +39,7 @@ from shared.contracts.intake import (
 )
 from shared.contracts.registry import PeriodChanged, UnitChanged
 from shared.errors import NotFound
-from shared.forms import load_form
+from shared.forms import FormDefinition, load_form
 from shared.messaging.outbox import add_event
 
 PRODUCER = "consolidation"
@@ -264,17 +264,24 @@ async def read_summary(session: AsyncSession, period_id: str) -> Summary:
     if period is None:
         raise _unknown_period(period_id)
     names = await db.unit_names(session)
+    form = load_form(period.form_id, period.form_version)
     earlier = earlier_period(period, await db.all_periods(session))
-    earlier_summary = await _summary(session, earlier, None, names) if earlier else None
-    return await _summary(session, period, earlier_summary, names)
+    # The year before is read in this period's form, so the figures compared mean the same
+    # even when it was reported on an earlier version of the form (domain/versions.py).
+    earlier_summary = await _summary(session, earlier, form, None, names) if earlier else None
+    return await _summary(session, period, form, earlier_summary, names)
 
 
 async def _summary(
-    session: AsyncSession, period: PeriodInfo, earlier: Summary | None, names: dict[str, str]
+    session: AsyncSession,
+    period: PeriodInfo,
+    form: FormDefinition,
+    earlier: Summary | None,
+    names: dict[str, str],
 ) -> Summary:
     return summarise(
         period,
-        load_form(period.form_id, period.form_version),
+        form,
         await db.period_reports(session, period.period_id, with_content=True),
         await db.period_difficulties(session, period.period_id),
         earlier=earlier,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def regime_rules(settings: RegistrySettings) -> tuple[RegimeRule, ...]:
     """The configured regime as domain rules."""
-    return tuple(_rule(r) for r in settings.regime)
+    forms = settings.periodic_form_schedule()
+    return tuple(replace(_rule(r), forms=forms) for r in settings.regime)
 
 
 def _rule(setting: RegimeRuleSetting) -> RegimeRule:
@@ -42,7 +44,7 @@ def _rule(setting: RegimeRuleSetting) -> RegimeRule:
         window_start_month=start[0],
         window_start_day=start[1],
         window_start_previous_year=setting.window_start_previous_year,
-        form=(setting.form_id, setting.form_version),
+        form=(setting.form_id, setting.form_version) if setting.form_version else None,
     )
 
 

@@ -41,8 +41,37 @@ def unknown_kind_message(kind: str) -> str:
     return f"Loại đơn vị «{kind}» không hợp lệ; chọn một trong: {choices}."
 
 
-PERIODIC_FORM = ("dvcq-dinh-ky", "2023.1")
 AD_HOC_FORM = ("dvcq-dot-xuat", "2023.1")
+
+
+@dataclass(frozen=True)
+class FormInUse:
+    """A version of the periodic form, used by the periods whose deadline day is on or
+    after `due_from` (until a later version takes over)."""
+
+    form_id: str
+    version: str
+    due_from: date
+
+
+# 2023.2 adds dân chủ ở cơ sở (the Law took effect on 01/7/2023), tín ngưỡng – tôn giáo,
+# kỷ luật, kỷ cương and the People's criticism: 2023-H1 (due 10/6/2023) keeps 2023.1,
+# 2023-Y (due 25/11/2023) and every later period use 2023.2.
+DEFAULT_PERIODIC_FORMS: tuple[FormInUse, ...] = (
+    FormInUse("dvcq-dinh-ky", "2023.1", date(2019, 1, 1)),
+    FormInUse("dvcq-dinh-ky", "2023.2", date(2023, 7, 1)),
+)
+
+
+def form_in_use(due_at: datetime, forms: Sequence[FormInUse]) -> tuple[str, str]:
+    """The (form id, version) for a period with this deadline: the newest version in use
+    on its last day, or the oldest one for a period before them all."""
+    day = last_valid_day(due_at)
+    ordered = sorted(forms, key=lambda f: f.due_from)
+    if not ordered:
+        raise ValueError("no periodic form is configured")
+    chosen = [f for f in ordered if f.due_from <= day] or ordered[:1]
+    return chosen[-1].form_id, chosen[-1].version
 
 
 @dataclass(frozen=True)
@@ -116,7 +145,9 @@ class RegimeRule:
     window_start_month: int = 12
     window_start_day: int = 15
     window_start_previous_year: bool = True
-    form: tuple[str, str] = PERIODIC_FORM
+    # A form pinned for every year of this rule; None: the version in use at the deadline.
+    form: tuple[str, str] | None = None
+    forms: tuple[FormInUse, ...] = DEFAULT_PERIODIC_FORMS
 
 
 # Plan IV.4 (due dates) and Nghị định 09/2019 (data windows from 15/12 of the year before).
@@ -142,23 +173,26 @@ class PlannedPeriod:
 
 def regime_periods(year: int, rules: Sequence[RegimeRule] = DEFAULT_REGIME) -> list[PlannedPeriod]:
     """The periodic reports due in a year."""
-    return [
-        PlannedPeriod(
-            period_id=f"{year}-{rule.suffix}",
-            kind=rule.kind,
-            year=year,
-            title=rule.title.format(year=year),
-            window_start=date(
-                year - 1 if rule.window_start_previous_year else year,
-                rule.window_start_month,
-                rule.window_start_day,
-            ),
-            window_end=date(year, rule.window_end_month, rule.window_end_day),
-            due_at=local_midnight(date(year, rule.due_month, rule.due_day)),
-            form=rule.form,
+    planned = []
+    for rule in rules:
+        due_at = local_midnight(date(year, rule.due_month, rule.due_day))
+        planned.append(
+            PlannedPeriod(
+                period_id=f"{year}-{rule.suffix}",
+                kind=rule.kind,
+                year=year,
+                title=rule.title.format(year=year),
+                window_start=date(
+                    year - 1 if rule.window_start_previous_year else year,
+                    rule.window_start_month,
+                    rule.window_start_day,
+                ),
+                window_end=date(year, rule.window_end_month, rule.window_end_day),
+                due_at=due_at,
+                form=rule.form or form_in_use(due_at, rule.forms),
+            )
         )
-        for rule in rules
-    ]
+    return planned
 
 
 _AD_HOC_ID = re.compile(r"^(\d{4})-DX-(\d+)$")

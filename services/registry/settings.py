@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from services.registry import domain
 from shared.contracts.registry import PeriodKind
+from shared.forms import FormNotFound, load_form
 from shared.settings import DEVELOPMENT_PLACEHOLDER, ServiceSettings, refuse_placeholder
 
 DEFAULT_DEMO_PASSWORD = "danvan-demo"
@@ -28,7 +31,9 @@ class RegimeRuleSetting(BaseModel):
     window_start_previous_year: bool = True
     window_end: str
     form_id: str = "dvcq-dinh-ky"
-    form_version: str = "2023.1"
+    # Pins one version for every year of this report; unset, each period takes the version
+    # of DANVAN_PERIODIC_FORMS in use at its deadline.
+    form_version: str | None = None
 
     @field_validator("due_before", "window_start", "window_end")
     @classmethod
@@ -37,6 +42,32 @@ class RegimeRuleSetting(BaseModel):
         if not match or not (1 <= int(match[1]) <= 12 and 1 <= int(match[2]) <= 31):
             raise ValueError(f"expected MM-DD, got {value!r}")
         return value
+
+
+class PeriodicFormSetting(BaseModel):
+    """A version of the periodic form and the first deadline day it is used for."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    form_id: str = "dvcq-dinh-ky"
+    version: str
+    due_from: date
+
+
+DEFAULT_PERIODIC_FORMS: tuple[PeriodicFormSetting, ...] = tuple(
+    PeriodicFormSetting(form_id=f.form_id, version=f.version, due_from=f.due_from)
+    for f in domain.DEFAULT_PERIODIC_FORMS
+)
+
+
+def _packaged_periodic_form(variable: str, form_id: str, version: str) -> None:
+    """Refuse a form that is not packaged or not periodic, naming the variable."""
+    try:
+        form = load_form(form_id, version)
+    except FormNotFound:
+        raise ValueError(f"{variable}: no packaged form {form_id} version {version}") from None
+    if form.kind != "periodic":
+        raise ValueError(f"{variable}: {form_id} {version} is not a periodic form")
 
 
 # Plan IV.4 (due dates) and Nghị định 09/2019 (data windows from 15/12 of the year before).
@@ -75,6 +106,11 @@ class RegistrySettings(ServiceSettings):
     key_refresh_seconds: float = Field(30.0, alias="DANVAN_KEY_REFRESH_SECONDS", gt=0)
     regime_years: tuple[int, ...] = Field((2023,), alias="DANVAN_REGIME_YEARS")
     regime: tuple[RegimeRuleSetting, ...] = Field(DEFAULT_REGIME, alias="DANVAN_REGIME")
+    # Which version of the periodic form a new period uses, by its deadline (JSON list of
+    # {"version", "due_from": "YYYY-MM-DD", "form_id"?}); periods already created keep theirs.
+    periodic_forms: tuple[PeriodicFormSetting, ...] = Field(
+        DEFAULT_PERIODIC_FORMS, alias="DANVAN_PERIODIC_FORMS", min_length=1
+    )
 
     password_min_length: int = Field(10, alias="DANVAN_PASSWORD_MIN_LENGTH", ge=8)
     # Sign-in slow-down: failures allowed before a lock, doubling from the base up to the cap;
@@ -104,4 +140,15 @@ class RegistrySettings(ServiceSettings):
             )
         if len({rule.suffix for rule in self.regime}) != len(self.regime):
             raise ValueError("DANVAN_REGIME: every rule needs its own suffix")
+        for form in self.periodic_forms:
+            _packaged_periodic_form("DANVAN_PERIODIC_FORMS", form.form_id, form.version)
+        for rule in self.regime:
+            if rule.form_version is not None:
+                _packaged_periodic_form("DANVAN_REGIME", rule.form_id, rule.form_version)
         return self
+
+    def periodic_form_schedule(self) -> tuple[domain.FormInUse, ...]:
+        """DANVAN_PERIODIC_FORMS as the domain's schedule."""
+        return tuple(
+            domain.FormInUse(f.form_id, f.version, f.due_from) for f in self.periodic_forms
+        )

@@ -118,8 +118,22 @@ class Section(_Frozen):
         return str(self.number)
 
 
+# The one rule for figures that may include what the previous period left unfinished
+# (files, letters, cases resolved now but received before): exceeding what was received is
+# a warning, never an error, and the message asks the unit to state the carried-over number.
+CARRIED_OVER_NOTE: Final = (
+    "Số đã giải quyết có thể gồm cả số tồn kỳ trước chuyển sang; nếu vậy, đề nghị ghi rõ "
+    "số tồn kỳ trước chuyển sang trong phần Kết quả thực hiện của mục này."
+)
+
+
 class SumLeRule(_Frozen):
-    """The sum of ``left`` must not exceed ``right``; the issue is raised on ``field``."""
+    """The sum of ``left`` must not exceed ``right``; the issue is raised on ``field``.
+
+    ``carried_over`` marks a rule whose ``left`` may legitimately include work carried over
+    from the previous period: it must be a warning and its message ends with
+    ``CARRIED_OVER_NOTE``.
+    """
 
     id: FieldCode
     kind: Literal["sum_le"]
@@ -128,6 +142,13 @@ class SumLeRule(_Frozen):
     severity: Severity
     field: FieldCode | None = None
     note: Label | None = None
+    carried_over: bool = False
+
+    @model_validator(mode="after")
+    def _carried_over_is_a_warning(self) -> SumLeRule:
+        if self.carried_over and self.severity != "warning":
+            raise ValueError(f"rule {self.id}: carried-over work can only be a warning")
+        return self
 
     @property
     def inputs(self) -> tuple[str, ...]:

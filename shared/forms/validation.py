@@ -17,7 +17,15 @@ from typing import Any
 
 from shared.forms.applicability import form_for_unit
 from shared.forms.issues import Issue, IssueCode, ValidationResult
-from shared.forms.model import FormDefinition, Indicator, Section, Severity, SumLeRule, TextField
+from shared.forms.model import (
+    CARRIED_OVER_NOTE,
+    FormDefinition,
+    Indicator,
+    Section,
+    Severity,
+    SumLeRule,
+    TextField,
+)
 from shared.forms.text import TextRejected, clean_text, is_blank
 from shared.forms.wording import EXPECTED, field_name, vn_number, where_in
 
@@ -238,6 +246,8 @@ class _Validator:
         )
         if rule.note:
             message += f" {rule.note}"
+        if rule.carried_over:
+            message += f" {CARRIED_OVER_NOTE}"
         path = f"sections.{section.key}.indicators.{target.code}"
         self.issue(
             path, IssueCode.RULE_VIOLATION, target.code, target.label, message, rule.severity

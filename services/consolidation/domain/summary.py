@@ -31,8 +31,12 @@ from services.consolidation.domain.records import (
     ReportRecord,
     current_reports,
 )
+from services.consolidation.domain.versions import FormLookup, ReadReport, content_in_form
 from shared.contracts.registry import ExpectedUnit
-from shared.forms import FormDefinition, Indicator, Section
+from shared.forms import FormDefinition, Indicator, Section, load_form
+
+# An expected unit with its current report's content, read in the period's form.
+Reporting = list[tuple[ExpectedUnit, ReadReport]]
 
 
 def parse_value(indicator: Indicator, raw: Any) -> Value | None:
@@ -64,14 +68,21 @@ def summarise(
     *,
     earlier: Summary | None = None,
     unit_names: Mapping[str, str] | None = None,
+    form_of: FormLookup = load_form,
 ) -> Summary:
-    """Consolidate a period's current reports; `earlier` adds last year's figures."""
+    """Consolidate a period's current reports in `form` (each report read through the
+    crosswalk from the version it was written on); `earlier` adds last year's figures."""
     all_reports = [r for r in reports if r.period_id == period.period_id]
     status = completeness(period, all_reports)
     current = current_reports(all_reports)
     expected = {u.code: u for u in period.ordered_units()}
+    period_form = (period.form_id, period.form_version)
     # Registry order: the expected units that have a current report.
-    reporting = [(expected[u.code], current[u.code]) for u in status.units if u.code in current]
+    reporting: Reporting = [
+        (expected[u.code], content_in_form(current[u.code], form, period_form, form_of))
+        for u in status.units
+        if u.code in current
+    ]
     sections = tuple(_section(s, reporting, earlier) for s in form.sections)
     texts = tuple(
         TextFieldSummary(
@@ -79,8 +90,8 @@ def summarise(
             label=f.label,
             entries=tuple(
                 UnitText(u.code, u.name, u.kind, text)
-                for u, r in reporting
-                if (text := _text(_content(r).get(f.code)))
+                for u, read in reporting
+                if (text := _text(read.content.get(f.code)))
             ),
         )
         for f in form.text_fields
@@ -99,29 +110,25 @@ def summarise(
     )
 
 
-def _content(report: ReportRecord) -> dict[str, Any]:
-    return report.submission.content if report.submission else {}
-
-
 def _text(raw: Any) -> str:
     return unicodedata.normalize("NFC", raw).strip() if isinstance(raw, str) else ""
 
 
-def _section_content(report: ReportRecord, key: str) -> Mapping[str, Any]:
-    sections = _content(report).get("sections")
+def _section_content(content: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    sections = content.get("sections")
     part = sections.get(key) if isinstance(sections, Mapping) else None
     return part if isinstance(part, Mapping) else {}
 
 
 def _section(
     section: Section,
-    reporting: list[tuple[ExpectedUnit, ReportRecord]],
+    reporting: Reporting,
     earlier: Summary | None,
 ) -> SectionSummary:
     narratives = tuple(
         UnitText(u.code, u.name, u.kind, text)
-        for u, r in reporting
-        if (text := _text(_section_content(r, section.key).get("narrative")))
+        for u, read in reporting
+        if (text := _text(_section_content(read.content, section.key).get("narrative")))
     )
     indicators = tuple(_indicator(section, ind, reporting, earlier) for ind in section.indicators)
     return SectionSummary(section.key, section.title, section.plan_ref, indicators, narratives)
@@ -130,22 +137,24 @@ def _section(
 def _indicator(
     section: Section,
     indicator: Indicator,
-    reporting: list[tuple[ExpectedUnit, ReportRecord]],
+    reporting: Reporting,
     earlier: Summary | None,
 ) -> IndicatorSummary:
     values: dict[str, Value] = {}
     kinds: dict[str, list[Value]] = {}
     applicable = 0
-    for unit, report in reporting:
+    for unit, read in reporting:
         tags = set(unit.tags)
-        if section.applies_to.includes(unit.kind, tags) and indicator.applies_to.includes(
-            unit.kind, tags
+        raw = _section_content(read.content, section.key).get("indicators")
+        figures: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+        # A report written on a version that never asked for the figure is not counted.
+        if (
+            read.was_asked(indicator.code)
+            and section.applies_to.includes(unit.kind, tags)
+            and indicator.applies_to.includes(unit.kind, tags)
         ):
             applicable += 1
-        raw = _section_content(report, section.key).get("indicators")
-        value = parse_value(
-            indicator, raw.get(indicator.code) if isinstance(raw, Mapping) else None
-        )
+        value = parse_value(indicator, figures.get(indicator.code))
         kinds.setdefault(unit.kind, [])
         if value is not None:
             values[unit.code] = value
@@ -207,7 +216,7 @@ def _warnings(
 
 def _difficulties(
     units: tuple[UnitProgress, ...],
-    reporting: list[tuple[ExpectedUnit, ReportRecord]],
+    reporting: Reporting,
     reports: list[ReportRecord],
     raised: Iterable[DifficultyRecord],
     names: Mapping[str, str],
@@ -229,8 +238,8 @@ def _difficulties(
             )
         )
     # A report's "vướng mắc" entries that intake has not (yet) raised as threads still count.
-    for unit, report in reporting:
-        entries = _content(report).get("vuong_mac")
+    for unit, read in reporting:
+        entries = read.content.get("vuong_mac")
         known = {_text(item.text) for item in by_unit.get(unit.code, [])}
         for entry in entries if isinstance(entries, list) else []:
             text = _text(entry)

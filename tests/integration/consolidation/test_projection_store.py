@@ -107,3 +107,35 @@ async def test_events_that_change_nothing_publish_no_snapshot(
     older = submitted("18115", FIGURES["18115"])  # version 1 again, after version 2
     await apply_all(sessions, [*HISTORY, older, period_event(version=1)])
     assert await outbox_rows(sessions) == published
+
+
+async def test_the_stored_year_before_on_2023_1_compares_with_this_year_on_2023_2(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    await apply_all(
+        sessions,
+        [
+            period_event("2023-H1", form_version="2023.1"),
+            submitted("18115", {"ho_so_tthc_tiep_nhan": 80, "ho_thoat_ngheo": 3}),
+            period_event("2024-H1", form_version="2023.2"),
+            submitted(
+                "18115",
+                {"ho_so_tthc_tiep_nhan": 100, "ho_thoat_ngheo": 5, "dan_chu_cuoc_kiem_tra": 1},
+                period_id="2024-H1",
+                form_version="2023.2",
+            ),
+        ],
+    )
+    async with sessions() as session:
+        summary = (await handlers.read_summary(session, "2024-H1")).as_dict()
+    figures = {i["code"]: i for s in summary["sections"] for i in s["indicators"]}
+    assert summary["comparison"]["period_id"] == "2023-H1"
+    tthc = figures["ho_so_tthc_tiep_nhan"]
+    assert (tthc["section"], tthc["total"], tthc["previous"]["total"], tthc["change"]) == (
+        "7",
+        100,
+        80,
+        20,
+    )
+    assert (figures["ho_thoat_ngheo"]["section"], figures["ho_thoat_ngheo"]["change"]) == ("11", 2)
+    assert figures["dan_chu_cuoc_kiem_tra"]["previous"] == {"total": None, "reported": 0}

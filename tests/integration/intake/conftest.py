@@ -37,6 +37,7 @@ from shared.db import create_engine
 from tests.support.databases import TestDatabases
 from tests.support.http import eventually, serve_app
 from tests.support.nats import NatsServer
+from tests.support.reports import periodic_form_version
 from tests.support.tokens import TokenMint
 
 # Before the 2023-H1 deadline (10/06/2023 00:00 local), so first submissions are on time.
@@ -185,7 +186,8 @@ def intake_settings(database_url: str, nats_url: str, **extra: Any) -> IntakeSet
 
 
 def hong_linh_events() -> list[Envelope[Any]]:
-    """The registry's seed as its events: every unit, and periods 2023-H1 and 2023-Y."""
+    """The registry's seed as its events: every unit, and periods 2023-H1 (form 2023.1) and
+    2023-Y (form 2023.2)."""
     seed_file = importlib.resources.files("services.registry.seed").joinpath("hong_linh.yaml")
     raw = yaml.safe_load(seed_file.read_text("utf-8"))
     units = [
@@ -216,7 +218,7 @@ def hong_linh_events() -> list[Envelope[Any]]:
             year=2023,
             title=title,
             form_id="dvcq-dinh-ky",
-            form_version="2023.1",
+            form_version=periodic_form_version(period_id),
             window_start=date(2022, 12, 15),
             window_end=window_end,
             due_at=local_midnight(due),

@@ -11,6 +11,7 @@ import pytest
 
 from shared.contracts.registry import PeriodChanged, PeriodState
 from tests.integration.intake.conftest import ward_body
+from tests.support.reports import full_report
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -72,7 +73,7 @@ async def test_a_closed_period_takes_no_reports(stack):
         year=2023,
         title=period["title"],
         form_id="dvcq-dinh-ky",
-        form_version="2023.1",
+        form_version="2023.2",
         due_at=period["due_at"],
         status="closed",
         expected_units=[{"code": "18115", "name": "UBND phường Bắc Hồng", "kind": "ward"}],
@@ -80,7 +81,7 @@ async def test_a_closed_period_takes_no_reports(stack):
     )
     await stack.publish(PeriodChanged.new(closed, producer="registry"))
     await stack.wait_period("2023-Y", version=2)
-    body = ward_body(period_id="2023-Y")
+    body = full_report("2023-Y")
     await _refused(stack, 409, "period_closed", json=body, headers=stack.unit("18115"))
 
 

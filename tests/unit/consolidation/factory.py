@@ -54,8 +54,9 @@ def period_event(
     version: int = 1,
     units: tuple[ExpectedUnit, ...] = UNITS,
     status: str = "open",
+    form_version: str = FORM[1],
 ) -> PeriodChanged:
-    """A six-month period with the given expected units."""
+    """A six-month period with the given expected units, on a version of the periodic form."""
     year = int(period_id[:4])
     return PeriodChanged.new(
         PeriodState(
@@ -64,7 +65,7 @@ def period_event(
             year=year,
             title=f"6 tháng đầu năm {year}",
             form_id=FORM[0],
-            form_version=FORM[1],
+            form_version=form_version,
             window_start=date(year - 1, 12, 15),
             window_end=date(year, 6, 14),
             due_at=local_midnight(date(year, 6, 10)),
@@ -86,10 +87,11 @@ def body(
     phuong_huong: str = "Tiếp tục triển khai kế hoạch.",
     de_xuat: str | None = None,
     vuong_mac: tuple[str, ...] = (),
+    form_version: str = FORM[1],
 ) -> dict[str, Any]:
     """A periodic report body: every applicable section filled, the given figures set."""
     unit = BY_CODE[unit_code]
-    form = load_form(*FORM)
+    form = load_form(FORM[0], form_version)
     sections: dict[str, Any] = {}
     for section in form.sections:
         if not section.applies_to.includes(unit.kind, set(unit.tags)):
@@ -112,10 +114,13 @@ def body(
     return out
 
 
-def canonical(unit_code: str, raw: Mapping[str, Any]) -> tuple[dict[str, Any], list[ReportIssue]]:
+def canonical(
+    unit_code: str, raw: Mapping[str, Any], form_version: str = FORM[1]
+) -> tuple[dict[str, Any], list[ReportIssue]]:
     """The canonical content intake would store, and its warnings."""
     unit = BY_CODE[unit_code]
-    result = validate_periodic(load_form(*FORM), unit.kind, set(unit.tags), raw)
+    form = load_form(FORM[0], form_version)
+    result = validate_periodic(form, unit.kind, set(unit.tags), raw)
     assert not result.errors, result.errors
     warnings = [
         ReportIssue(path=w.path, code=str(w.code), field=w.field, label=w.label, message=w.message)
@@ -135,10 +140,13 @@ def submitted(
     submitted_at: datetime | None = None,
     first_submitted_at: datetime | None = None,
     status: str = "submitted",
+    form_version: str = FORM[1],
     **body_fields: Any,
 ) -> ReportSubmitted:
-    """A ReportSubmitted carrying the canonical content of a body with these figures."""
-    content, warnings = canonical(unit_code, body(unit_code, figures, **body_fields))
+    """A ReportSubmitted carrying the canonical content of a body with these figures,
+    written on a version of the periodic form (2023.1 unless told)."""
+    raw = body(unit_code, figures, form_version=form_version, **body_fields)
+    content, warnings = canonical(unit_code, raw, form_version)
     at = submitted_at or (BEFORE_DUE if on_time else AFTER_DUE) + timedelta(minutes=version)
     return ReportSubmitted.new(
         ReportVersion(
@@ -148,7 +156,7 @@ def submitted(
             version=version,
             status=status,  # type: ignore[arg-type]
             form_id=FORM[0],
-            form_version=FORM[1],
+            form_version=form_version,
             first_submitted_at=first_submitted_at or at,
             submitted_at=at,
             on_time=on_time,

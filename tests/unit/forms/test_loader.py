@@ -44,8 +44,12 @@ PERIODIC_CODES = [
 ]
 
 
-def test_available_forms_lists_both_packaged_forms() -> None:
-    assert available_forms() == [("dvcq-dinh-ky", "2023.1"), ("dvcq-dot-xuat", "2023.1")]
+def test_available_forms_lists_every_packaged_version() -> None:
+    assert available_forms() == [
+        ("dvcq-dinh-ky", "2023.1"),
+        ("dvcq-dinh-ky", "2023.2"),
+        ("dvcq-dot-xuat", "2023.1"),
+    ]
 
 
 def test_every_available_form_loads() -> None:

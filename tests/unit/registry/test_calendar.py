@@ -9,8 +9,10 @@ from pydantic import ValidationError
 
 from services.registry.app import regime_rules
 from services.registry.domain import (
+    FormInUse,
     Scope,
     deadline_problems,
+    form_in_use,
     next_ad_hoc_id,
     parse_scope,
     regime_periods,
@@ -40,7 +42,77 @@ def test_the_default_regime_follows_the_plan_and_decree_09():
     assert (h1.window_start, h1.window_end) == (date(2023, 12, 15), date(2024, 6, 14))
     assert year.due_at == datetime(2024, 11, 25, tzinfo=VN_TZ)
     assert (year.window_start, year.window_end) == (date(2023, 12, 15), date(2024, 12, 14))
-    assert h1.form == ("dvcq-dinh-ky", "2023.1")
+    assert h1.form == year.form == ("dvcq-dinh-ky", "2023.2")
+
+
+def test_periods_from_2023_y_on_use_form_2023_2_and_2023_h1_keeps_2023_1():
+    rules = regime_rules(RegistrySettings(env="test"))
+    forms = {p.period_id: p.form[1] for y in (2022, 2023, 2024) for p in regime_periods(y, rules)}
+    assert forms == {
+        "2022-H1": "2023.1",
+        "2022-Y": "2023.1",
+        "2023-H1": "2023.1",  # due 10/6/2023, before the Law on grassroots democracy
+        "2023-Y": "2023.2",
+        "2024-H1": "2023.2",
+        "2024-Y": "2023.2",
+    }
+
+
+def test_the_form_in_use_follows_the_deadline_day():
+    forms = (
+        FormInUse("dvcq-dinh-ky", "2023.1", date(2019, 1, 1)),
+        FormInUse("dvcq-dinh-ky", "2023.2", date(2023, 7, 1)),
+    )
+    # "trước ngày 01/7/2023" ends on 30/6, so it is still on 2023.1.
+    assert form_in_use(datetime(2023, 7, 1, tzinfo=VN_TZ), forms)[1] == "2023.1"
+    assert form_in_use(datetime(2023, 7, 2, tzinfo=VN_TZ), forms)[1] == "2023.2"
+    # Before every configured version: the oldest one.
+    assert form_in_use(datetime(2010, 1, 1, tzinfo=VN_TZ), forms)[1] == "2023.1"
+
+
+def test_the_form_versions_come_from_configuration():
+    settings = RegistrySettings.model_validate(
+        {
+            "env": "test",
+            "DANVAN_PERIODIC_FORMS": [{"version": "2023.1", "due_from": "2019-01-01"}],
+        }
+    )
+    assert {p.form[1] for p in regime_periods(2025, regime_rules(settings))} == {"2023.1"}
+    pinned = RegistrySettings.model_validate(
+        {
+            "env": "test",
+            "DANVAN_REGIME": [
+                {
+                    "suffix": "Y",
+                    "kind": "annual",
+                    "title": "năm {year}",
+                    "due_before": "11-25",
+                    "window_end": "12-14",
+                    "form_version": "2023.1",
+                }
+            ],
+        }
+    )
+    assert regime_periods(2026, regime_rules(pinned))[0].form == ("dvcq-dinh-ky", "2023.1")
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"DANVAN_PERIODIC_FORMS": [{"version": "2099.1", "due_from": "2019-01-01"}]},
+        {
+            "DANVAN_PERIODIC_FORMS": [
+                {"form_id": "dvcq-dot-xuat", "version": "2023.1", "due_from": "2019-01-01"}
+            ]
+        },
+        {"DANVAN_PERIODIC_FORMS": []},
+        {"DANVAN_PERIODIC_FORMS": [{"version": "2023.2", "due_from": "1/7/2023"}]},
+    ],
+    ids=["unknown-version", "not-periodic", "empty", "bad-date"],
+)
+def test_a_form_version_that_cannot_be_used_is_refused_at_start_up(setting):
+    with pytest.raises(ValidationError, match="DANVAN_PERIODIC_FORMS"):
+        RegistrySettings.model_validate({"env": "test", **setting})
 
 
 def test_deadlines_and_windows_come_from_configuration():
