@@ -55,10 +55,12 @@ def urging_letter(
         subject_title = "báo cáo" + subject_title[len("Báo cáo") :]
     last_day = deadline_day(policy, period.due_at)
     overdue_days = (today - last_day).days
+    working_days = policy.calendar.working_days_between(last_day, today)
     reply_by = nth_working_day_after(policy, today, config.grace_working_days)
     if overdue_days > 0:
         status_line = (
-            f"Đến ngày {format_date(today)}, đã quá hạn {overdue_days} ngày nhưng còn "
+            f"Đến ngày {format_date(today)}, đã quá hạn {overdue_days} ngày ({working_days} "
+            f"ngày làm việc) nhưng còn "
             f"{len(missing)}/{expected} cơ quan, đơn vị chưa gửi báo cáo, cụ thể:"
         )
     else:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, time
 from pathlib import Path
+from typing import Any
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, ValidationInfo, field_validator, model_validator
 
-from services.reminders.domain import ReminderPolicy
+from services.reminders.domain import ReminderPolicy, ReminderPolicyError
 from shared.settings import DEVELOPMENT_PLACEHOLDER, ServiceSettings, refuse_placeholder
+from shared.working_calendar import DEFAULT_COUNTRY, CalendarError, WorkingCalendar
+
+_CALENDAR_VARIABLES = {
+    "holidays": "DANVAN_REMINDERS_HOLIDAYS",
+    "make_up_days": "DANVAN_REMINDERS_MAKE_UP_DAYS",
+}
 
 
 class RemindersSettings(ServiceSettings):
@@ -24,7 +32,12 @@ class RemindersSettings(ServiceSettings):
     quiet_start: time = Field(time(21, 0), alias="DANVAN_REMINDERS_QUIET_START")
     quiet_end: time = Field(time(7, 0), alias="DANVAN_REMINDERS_QUIET_END")
     skip_weekends: bool = Field(True, alias="DANVAN_REMINDERS_SKIP_WEEKENDS")
+    # The working calendar: Vietnam's public holidays (the `holidays` package, Tết included;
+    # "" for none), plus extra days off and make-up working days ("ngày làm bù"), as JSON
+    # lists of "YYYY-MM-DD". An entry that is not a date stops the service at start-up.
     holidays: tuple[date, ...] = Field((), alias="DANVAN_REMINDERS_HOLIDAYS")
+    make_up_days: tuple[date, ...] = Field((), alias="DANVAN_REMINDERS_MAKE_UP_DAYS")
+    holiday_country: str = Field(DEFAULT_COUNTRY, alias="DANVAN_REMINDERS_HOLIDAY_COUNTRY")
     template_dir: Path | None = Field(None, alias="DANVAN_REMINDERS_TEMPLATE_DIR")
     reviewer_emails: tuple[str, ...] = Field((), alias="DANVAN_REMINDERS_REVIEWER_EMAILS")
     portal_url: str = Field(
@@ -72,6 +85,35 @@ class RemindersSettings(ServiceSettings):
     )
     letter_grace_working_days: int = Field(3, alias="DANVAN_LETTER_GRACE_WORKING_DAYS", ge=1)
 
+    @field_validator("holidays", "make_up_days", mode="before")
+    @classmethod
+    def _dates(cls, raw: Any, info: ValidationInfo) -> Any:
+        """Each entry a real day written YYYY-MM-DD, refused with the entry named."""
+        variable = _CALENDAR_VARIABLES[str(info.field_name)]
+        if isinstance(raw, str):
+            try:
+                raw = json.loads(raw)
+            except json.JSONDecodeError:
+                raise ValueError(
+                    f"{variable} phải là danh sách JSON các ngày dạng YYYY-MM-DD, "
+                    f'ví dụ ["2027-02-11"]; đã nhận {raw!r}'
+                ) from None
+        if not isinstance(raw, list | tuple):
+            raise ValueError(f"{variable} phải là danh sách JSON các ngày dạng YYYY-MM-DD")
+        days = []
+        for position, entry in enumerate(raw, start=1):
+            if isinstance(entry, date):
+                days.append(entry)
+                continue
+            try:
+                days.append(date.fromisoformat(str(entry)))
+            except ValueError:
+                raise ValueError(
+                    f"{variable}: mục thứ {position} ({entry!r}) không phải là một ngày "
+                    "hợp lệ dạng YYYY-MM-DD"
+                ) from None
+        return tuple(days)
+
     @model_validator(mode="after")
     def _valid_policy_and_secrets(self) -> RemindersSettings:
         self.policy()
@@ -89,5 +131,16 @@ class RemindersSettings(ServiceSettings):
             quiet_start=self.quiet_start,
             quiet_end=self.quiet_end,
             skip_weekends=self.skip_weekends,
-            holidays=frozenset(self.holidays),
+            calendar=self.calendar(),
         )
+
+    def calendar(self) -> WorkingCalendar:
+        """The working calendar these settings describe (raises on a contradiction)."""
+        try:
+            return WorkingCalendar(
+                days_off=frozenset(self.holidays),
+                make_up_days=frozenset(self.make_up_days),
+                country=self.holiday_country or None,
+            )
+        except CalendarError as exc:
+            raise ReminderPolicyError(str(exc), code="calendar_invalid") from exc

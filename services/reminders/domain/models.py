@@ -9,6 +9,8 @@ from enum import StrEnum
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from shared.working_calendar import WorkingCalendar
+
 Audience = Literal["unit", "escalation"]
 
 
@@ -71,8 +73,10 @@ def _in_window(t: time, start: time, end: time) -> bool:
 class ReminderPolicy:
     """When reminders go out; defaults follow the reminders issue.
 
-    `holidays` are extra non-working local days (e.g. Tết): they are skipped by the
-    overdue cadence and, when `skip_weekends` is on, treated like a Saturday/Sunday.
+    `calendar` says which local days are working days (Vietnam's public holidays, Tết
+    included, plus configured days off and make-up working days; shared/working_calendar):
+    days off are skipped by the overdue cadence and, when `skip_weekends` is on, no
+    reminder is sent on them.
     """
 
     before_days: tuple[int, ...] = (7, 3, 1)
@@ -83,7 +87,7 @@ class ReminderPolicy:
     quiet_end: time = time(7, 0)
     skip_weekends: bool = True
     tz: str = "Asia/Ho_Chi_Minh"
-    holidays: frozenset[date] = field(default_factory=frozenset)
+    calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
 
     def __post_init__(self) -> None:
         if any(d < 1 for d in self.before_days) or len(set(self.before_days)) != len(
@@ -133,8 +137,8 @@ class ReminderPolicy:
         return _in_window(t.replace(tzinfo=None), self.quiet_start, self.quiet_end)
 
     def is_working_day(self, day: date) -> bool:
-        """Monday–Friday and not a configured holiday."""
-        return day.weekday() < 5 and day not in self.holidays
+        """Whether offices work on this local day (the working calendar's answer)."""
+        return self.calendar.is_working_day(day)
 
     def is_sending_day(self, day: date) -> bool:
         """Whether reminders may be sent on this local day at all."""

@@ -11,7 +11,8 @@ period_title, unit_code, unit_name, portal_url, content ("" when none),
 deadline ("10/06/2023"), deadline_text ("trước ngày 10/06/2023", or "trước 17:00 ngày
 10/06/2023" when due_at is not a local midnight), last_day ("09/06/2023", the last day a
 report is on time), data_window_start, data_window_end, today (dd/mm/yyyy at `as_of`),
-days_left, days_overdue (whole local days, never negative), rule_id.
+days_left, days_overdue (whole local days, never negative), working_days_overdue (working
+days after the last day, by the working calendar), rule_id.
 Only in the `returned` family: reason.
 
 Notices get period_title, unit_code, unit_name, portal_url, rule_id, today, and:
@@ -181,6 +182,7 @@ class TemplateRenderer:
             "today": format_date(today),
             "days_left": max(0, (last_day - today).days),
             "days_overdue": max(0, (today - last_day).days),
+            "working_days_overdue": policy.calendar.working_days_between(last_day, today),
         }
         if family == "returned" and context.returned_reason is not None:
             variables["reason"] = _nfc(context.returned_reason)

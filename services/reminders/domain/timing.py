@@ -1,5 +1,8 @@
 """Local-calendar arithmetic for reminders: deadline day, working days, sending windows.
 
+Working days come from the policy's WorkingCalendar (shared/working_calendar.py), the one
+module every count in working days uses.
+
 Deadline semantics: `due_at` is an instant and a report is on time strictly before it.
 "Trước ngày 10/6" is stored as due_at = 10/06 00:00 local, so the *deadline day* (the last
 local day on which a report is still on time) is 09/06. A due_at with a time of day, e.g.
@@ -32,30 +35,17 @@ def deadline_day(policy: ReminderPolicy, due_at: datetime) -> date:
 
 def next_working_day_on_or_after(policy: ReminderPolicy, day: date) -> date:
     """The first working day not before `day`."""
-    for offset in range(_MAX_SKIPPED_DAYS):
-        candidate = day + timedelta(days=offset)
-        if policy.is_working_day(candidate):
-            return candidate
-    raise ValueError("no working day within a year; check the holiday list")
+    return policy.calendar.next_working_day_on_or_after(day)
 
 
 def previous_working_day_on_or_before(policy: ReminderPolicy, day: date) -> date:
     """The last working day not after `day`."""
-    for offset in range(_MAX_SKIPPED_DAYS):
-        candidate = day - timedelta(days=offset)
-        if policy.is_working_day(candidate):
-            return candidate
-    raise ValueError("no working day within a year; check the holiday list")
+    return policy.calendar.previous_working_day_on_or_before(day)
 
 
 def nth_working_day_after(policy: ReminderPolicy, day: date, n: int) -> date:
     """The n-th working day strictly after `day` (n >= 1)."""
-    current = day
-    remaining = n
-    while remaining > 0:
-        current = next_working_day_on_or_after(policy, current + timedelta(days=1))
-        remaining -= 1
-    return current
+    return policy.calendar.nth_working_day_after(day, n)
 
 
 def defer_to_sending_window(policy: ReminderPolicy, instant: datetime) -> datetime:

@@ -87,7 +87,8 @@ async def test_missing_units_follow_report_events_and_need_a_reviewer_role(
 async def test_default_schedule_for_2023_h1_reaches_exactly_the_units_that_have_not_reported(
     nats_server, databases, mint
 ):
-    clock = ManualClock(vn(2023, 5, 2, 9))  # a Tuesday; the period opens now
+    # Thursday 04/05: 29/04–03/05/2023 were public holidays; the period opens now.
+    clock = ManualClock(vn(2023, 5, 4, 9))
     reviewer = mint.headers("reviewer")
     async with reminder_stack(nats_server, databases, clock, mint) as (
         smtp,
@@ -112,13 +113,13 @@ async def test_default_schedule_for_2023_h1_reaches_exactly_the_units_that_have_
             *to_unit("opened", "PTP", TU_PHAP),
         ]
         await step(
-            vn(2023, 5, 2, 9),
+            vn(2023, 5, 4, 9),
             expect=opened,
             annual=[(k.replace(PERIOD, "2023-Y"), r) for k, r in opened],
         )
-        await step(vn(2023, 5, 2, 9, 30), expect=[])  # a second pass sends nothing again
+        await step(vn(2023, 5, 4, 9, 30), expect=[])  # a second pass sends nothing again
 
-        await publish(js, submitted("18118", vn(2023, 5, 3, 10)))
+        await publish(js, submitted("18118", vn(2023, 5, 5, 10)))
         await wait_for_projection(service, reviewer, missing=19)
 
         await step(vn(2023, 6, 2, 7, 59), expect=[])

@@ -14,8 +14,14 @@ from services.reminders.domain import (
     UnitState,
     due_reminders,
 )
+from shared.working_calendar import WorkingCalendar
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
+
+# Saturdays and Sundays only: the schedule's mechanics, apart from Vietnam's public
+# holidays (01/05/2023, the day the test period opens, is one); test_calendar.py checks
+# the schedule on the real calendar.
+WEEKDAYS_ONLY = WorkingCalendar(country=None)
 
 
 def vn(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:

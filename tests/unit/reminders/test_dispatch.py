@@ -15,7 +15,7 @@ from services.reminders.domain import ReminderPolicy, TemplateRenderer, due_remi
 from services.reminders.metrics import RemindersMetrics
 from shared.clock import ManualClock
 
-from .clock import vn
+from .clock import WEEKDAYS_ONLY, vn
 from .events import period, report, unit
 
 
@@ -34,7 +34,7 @@ def dispatcher(
 ) -> Dispatcher:
     return Dispatcher(
         sessions=sessions,
-        policy=ReminderPolicy(),
+        policy=ReminderPolicy(calendar=WEEKDAYS_ONLY),
         renderer=TemplateRenderer(),
         channels={"email": channel},
         options=DeliveryOptions(portal_url="http://cong.test", **options),
@@ -62,7 +62,11 @@ async def test_a_reminder_is_claimed_once_and_delivered_once(sessions) -> None:
     channel = Recording()
     plan = await opened_period(sessions)
     [planned] = due_reminders(
-        ReminderPolicy(), plan.period, plan.states["18115"], clock.now(), set()
+        ReminderPolicy(calendar=WEEKDAYS_ONLY),
+        plan.period,
+        plan.states["18115"],
+        clock.now(),
+        set(),
     )
     first, second = dispatcher(sessions, clock, channel), dispatcher(sessions, clock, channel)
 
@@ -81,7 +85,11 @@ async def test_claim_is_dropped_when_the_unit_reported_after_the_plan_was_read(s
     clock = ManualClock(vn(2023, 5, 2, 9))
     plan = await opened_period(sessions)
     [planned] = due_reminders(
-        ReminderPolicy(), plan.period, plan.states["18115"], clock.now(), set()
+        ReminderPolicy(calendar=WEEKDAYS_ONLY),
+        plan.period,
+        plan.states["18115"],
+        clock.now(),
+        set(),
     )
     async with sessions() as session, session.begin():
         await handlers.on_report_submitted(session, report(1, vn(2023, 5, 2, 8)))
@@ -97,7 +105,11 @@ async def test_delivery_left_pending_by_a_crashed_process_is_resumed_exactly_onc
     channel = Recording()
     plan = await opened_period(sessions)
     [planned] = due_reminders(
-        ReminderPolicy(), plan.period, plan.states["18115"], clock.now(), set()
+        ReminderPolicy(calendar=WEEKDAYS_ONLY),
+        plan.period,
+        plan.states["18115"],
+        clock.now(),
+        set(),
     )
     crashed = dispatcher(sessions, clock, channel, lease_seconds=0.001)
     claim = await crashed.claim(planned, trigger="schedule")
@@ -116,7 +128,11 @@ async def test_lease_that_has_not_expired_is_left_to_its_owner(sessions) -> None
     clock = ManualClock(vn(2023, 5, 2, 9))
     plan = await opened_period(sessions)
     [planned] = due_reminders(
-        ReminderPolicy(), plan.period, plan.states["18115"], clock.now(), set()
+        ReminderPolicy(calendar=WEEKDAYS_ONLY),
+        plan.period,
+        plan.states["18115"],
+        clock.now(),
+        set(),
     )
     await dispatcher(sessions, clock, Recording()).claim(planned, trigger="schedule")
 

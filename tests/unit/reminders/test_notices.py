@@ -25,11 +25,11 @@ from services.reminders.metrics import RemindersMetrics
 from services.reminders.scheduler import LocalLock, Scheduler
 from shared.clock import ManualClock
 
-from .clock import vn
+from .clock import WEEKDAYS_ONLY, vn
 from .events import answered, period, report, review, unit
 from .test_dispatch import Recording
 
-POLICY = ReminderPolicy()
+POLICY = ReminderPolicy(calendar=WEEKDAYS_ONLY)
 PORTAL = "http://cong.test"
 
 

@@ -17,10 +17,11 @@ from services.reminders.domain import (
     next_wakeup,
     reminder_schedule,
 )
+from shared.working_calendar import WorkingCalendar
 
-from .clock import h1_2023, summary, vn, walk
+from .clock import WEEKDAYS_ONLY, h1_2023, summary, vn, walk
 
-POLICY = ReminderPolicy()
+POLICY = ReminderPolicy(calendar=WEEKDAYS_ONLY)
 UNIT = "26500"
 NOT_REPORTED = UnitState(unit_code=UNIT, reported=False)
 
@@ -178,7 +179,7 @@ def test_opening_during_quiet_hours_is_sent_when_quiet_hours_end() -> None:
 
 
 def test_configured_quiet_hours_move_an_afternoon_opening() -> None:
-    policy = ReminderPolicy(quiet_start=time(12, 0), quiet_end=time(13, 30))
+    policy = ReminderPolicy(calendar=WEEKDAYS_ONLY, quiet_start=time(12, 0), quiet_end=time(13, 30))
     period = replace(h1_2023(), opened_at=vn(2023, 5, 2, 12, 15))
 
     plan = reminder_schedule(policy, period, vn(2023, 5, 3))
@@ -190,7 +191,9 @@ def test_opening_on_saturday_is_sent_monday_at_end_of_quiet_hours_when_weekends_
     saturday = replace(h1_2023(), opened_at=vn(2023, 5, 6, 10))
 
     skipping = reminder_schedule(POLICY, saturday, vn(2023, 5, 9))
-    not_skipping = reminder_schedule(ReminderPolicy(skip_weekends=False), saturday, vn(2023, 5, 9))
+    not_skipping = reminder_schedule(
+        ReminderPolicy(calendar=WEEKDAYS_ONLY, skip_weekends=False), saturday, vn(2023, 5, 9)
+    )
 
     assert [(r.rule_id, r.at) for r in skipping] == [("opened", vn(2023, 5, 8, 7))]
     assert [(r.rule_id, r.at) for r in not_skipping] == [("opened", vn(2023, 5, 6, 10))]
@@ -217,7 +220,11 @@ def test_deadline_day_on_sunday_moves_warnings_to_friday_and_keeps_the_most_urge
 
 
 def test_holidays_are_skipped_by_the_overdue_cadence() -> None:
-    policy = ReminderPolicy(holidays=frozenset({date(2023, 6, 12), date(2023, 6, 13)}))
+    policy = ReminderPolicy(
+        calendar=WorkingCalendar(
+            days_off=frozenset({date(2023, 6, 12), date(2023, 6, 13)}), country=None
+        )
+    )
 
     plan = reminder_schedule(policy, h1_2023(), vn(2023, 6, 16))
 

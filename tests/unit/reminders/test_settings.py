@@ -1,9 +1,15 @@
+import os
+import subprocess
+import sys
 from datetime import date, time
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from services.reminders.settings import RemindersSettings
+
+REPO = Path(__file__).resolve().parents[3]
 
 
 def test_smtp_and_policy_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -15,6 +21,7 @@ def test_smtp_and_policy_come_from_the_environment(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("DANVAN_SMTP_FROM", "Phòng Nội vụ <pnv@honglinh.gov.vn>")
     monkeypatch.setenv("DANVAN_REMINDERS_BEFORE_DAYS", "[5, 2]")
     monkeypatch.setenv("DANVAN_REMINDERS_HOLIDAYS", '["2023-09-01", "2023-09-04"]')
+    monkeypatch.setenv("DANVAN_REMINDERS_MAKE_UP_DAYS", '["2023-09-09"]')
     monkeypatch.setenv("DANVAN_REMINDERS_QUIET_START", "20:00")
     monkeypatch.setenv("DANVAN_REMINDERS_REVIEWER_EMAILS", '["pnv@honglinh.gov.vn"]')
     monkeypatch.setenv("DANVAN_PORTAL_BASE_URL", "https://baocao.honglinh.gov.vn")
@@ -30,7 +37,10 @@ def test_smtp_and_policy_come_from_the_environment(monkeypatch: pytest.MonkeyPat
     assert (settings.smtp_username, settings.smtp_password) == ("don-doc", "mat-khau")
     policy = settings.policy()
     assert policy.before_days == (5, 2)
-    assert policy.holidays == frozenset({date(2023, 9, 1), date(2023, 9, 4)})
+    assert policy.calendar.days_off == frozenset({date(2023, 9, 1), date(2023, 9, 4)})
+    assert policy.calendar.make_up_days == frozenset({date(2023, 9, 9)})
+    assert policy.calendar.country == "VN"
+    assert policy.is_working_day(date(2023, 9, 9))  # a Saturday worked in exchange
     assert policy.quiet_start == time(20, 0)
     assert settings.reviewer_emails == ("pnv@honglinh.gov.vn",)
     assert settings.portal_url == "https://baocao.honglinh.gov.vn"
@@ -48,3 +58,61 @@ def test_production_refuses_the_placeholder_webhook_secret() -> None:
     RemindersSettings(
         env="production", database_url="postgresql://db/reminders", webhook_secret="s3cret-value"
     )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        (
+            "DANVAN_REMINDERS_HOLIDAYS",
+            '["2026-11-24", "2026-02-30"]',
+            "DANVAN_REMINDERS_HOLIDAYS: mục thứ 2 ('2026-02-30') không phải là một ngày hợp lệ",
+        ),
+        (
+            "DANVAN_REMINDERS_MAKE_UP_DAYS",
+            '["31/12/2026"]',
+            "DANVAN_REMINDERS_MAKE_UP_DAYS: mục thứ 1 ('31/12/2026') không phải là một ngày",
+        ),
+        (
+            "DANVAN_REMINDERS_HOLIDAYS",
+            '"2026-11-24"',
+            "DANVAN_REMINDERS_HOLIDAYS phải là danh sách",
+        ),
+        ("DANVAN_REMINDERS_HOLIDAY_COUNTRY", "XX", "Không có lịch nghỉ lễ của quốc gia «XX»"),
+    ],
+)
+def test_a_calendar_entry_that_is_not_a_date_is_refused_at_start(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValidationError) as refused:
+        RemindersSettings()
+    assert message in str(refused.value)
+
+
+def test_a_day_both_off_and_worked_is_refused_at_start() -> None:
+    with pytest.raises(ValidationError, match="vừa là ngày nghỉ vừa là ngày làm bù"):
+        RemindersSettings(holidays=(date(2027, 2, 13),), make_up_days=(date(2027, 2, 13),))
+
+
+def test_the_service_refuses_to_start_with_a_bad_holiday_list(tmp_path: Path) -> None:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "DANVAN_REMINDERS_HOLIDAYS": '["2027-02-11", "mùng 5 Tết"]',
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'never.db'}",
+        "DANVAN_HTTP_PORT": "1",  # would fail loudly if it ever got as far as listening
+    }
+    started = subprocess.run(
+        [sys.executable, "-m", "services.reminders"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert started.returncode != 0
+    assert "DANVAN_REMINDERS_HOLIDAYS: mục thứ 2 ('mùng 5 Tết') không phải là một ngày" in (
+        started.stderr
+    )
+    assert not (tmp_path / "never.db").exists()

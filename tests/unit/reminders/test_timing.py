@@ -3,10 +3,11 @@ from datetime import UTC, date, datetime, time
 import pytest
 
 from services.reminders.domain import ReminderPolicy, deadline_day, defer_to_sending_window
+from shared.working_calendar import WorkingCalendar
 
-from .clock import vn
+from .clock import WEEKDAYS_ONLY, vn
 
-POLICY = ReminderPolicy()
+POLICY = ReminderPolicy(calendar=WEEKDAYS_ONLY)
 
 
 def test_deadline_before_the_10th_means_the_9th_is_the_last_day() -> None:
@@ -45,20 +46,24 @@ def test_quiet_hours_and_weekends_move_a_send_to_the_end_of_the_quiet_spell(
 
 
 def test_weekends_are_allowed_when_not_skipped_but_quiet_hours_still_apply() -> None:
-    policy = ReminderPolicy(skip_weekends=False)
+    policy = ReminderPolicy(calendar=WEEKDAYS_ONLY, skip_weekends=False)
 
     assert defer_to_sending_window(policy, vn(2023, 6, 10, 12)) == vn(2023, 6, 10, 12)
     assert defer_to_sending_window(policy, vn(2023, 6, 10, 22)) == vn(2023, 6, 11, 7)
 
 
 def test_holiday_is_skipped_like_a_weekend() -> None:
-    policy = ReminderPolicy(holidays=frozenset({date(2023, 9, 1), date(2023, 9, 4)}))
+    policy = ReminderPolicy(
+        calendar=WorkingCalendar(
+            days_off=frozenset({date(2023, 9, 1), date(2023, 9, 4)}), country=None
+        )
+    )
 
     assert defer_to_sending_window(policy, vn(2023, 8, 31, 22)) == vn(2023, 9, 5, 7)
 
 
 def test_quiet_hours_not_crossing_midnight() -> None:
-    policy = ReminderPolicy(quiet_start=time(0, 0), quiet_end=time(6, 30))
+    policy = ReminderPolicy(calendar=WEEKDAYS_ONLY, quiet_start=time(0, 0), quiet_end=time(6, 30))
 
     assert defer_to_sending_window(policy, vn(2023, 6, 6, 23)) == vn(2023, 6, 6, 23)
     assert defer_to_sending_window(policy, vn(2023, 6, 7, 3)) == vn(2023, 6, 7, 6, 30)
@@ -66,6 +71,6 @@ def test_quiet_hours_not_crossing_midnight() -> None:
 
 
 def test_equal_quiet_start_and_end_disable_quiet_hours() -> None:
-    policy = ReminderPolicy(quiet_start=time(0, 0), quiet_end=time(0, 0))
+    policy = ReminderPolicy(calendar=WEEKDAYS_ONLY, quiet_start=time(0, 0), quiet_end=time(0, 0))
 
     assert defer_to_sending_window(policy, vn(2023, 6, 7, 3)) == vn(2023, 6, 7, 3)
