@@ -93,12 +93,21 @@ class SuccessorIn(Body):
     contacts: ContactsIn | None = None
 
 
+class ClosureIn(Body):
+    """A unit that ends with the reorganisation without merging into a new one."""
+
+    code: str
+    successor_codes: list[str] = Field(default_factory=list)
+
+
 class ReorganisationIn(Body):
-    """Mergers taking effect on one day (e.g. Nghị quyết 1665/NQ-UBTVQH15 from 01/7/2025)."""
+    """Mergers and closures taking effect on one day (e.g. from 01/7/2025, Nghị quyết
+    1665/NQ-UBTVQH15 and the end of the district level)."""
 
     effective_from: date
     note: str = ""
-    successors: list[SuccessorIn]
+    successors: list[SuccessorIn] = Field(default_factory=list)
+    closures: list[ClosureIn] = Field(default_factory=list)
 
 
 def _contacts(body: ContactsIn | None) -> Contacts:
@@ -248,9 +257,10 @@ async def import_units(
 async def reorganise(
     body: ReorganisationIn, principal: PrincipalDep, state: StateDep
 ) -> dict[str, Any]:
-    """Merge units on one day (admin): the predecessors end the day before `effective_from`
-    with the successor as their successor; the successors start that day (a successor may
-    reuse a predecessor's code). Expected units of open periods are re-resolved."""
+    """Merge and close units on one day (admin): the predecessors end the day before
+    `effective_from` with the successor as their successor; the successors start that day
+    (a successor may reuse a predecessor's code); `closures` end that day too, with the
+    successors they name, or none. Expected units of open periods are re-resolved."""
     principal.require("admin")
     mergers = [
         units.merger_from_dict(
@@ -271,6 +281,7 @@ async def reorganise(
             actor=principal.username,
             now=state.clock.now(),
             note=body.note,
+            closures=[units.closure_from_dict(c.model_dump()) for c in body.closures],
         )
     return {"units": [unit_view(u, principal) for u in written]}
 

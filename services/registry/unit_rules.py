@@ -396,6 +396,15 @@ class Merger:
 
 
 @dataclass(frozen=True)
+class Closure:
+    """A unit that ends the day before `effective_from` without merging into a new one;
+    `successor_codes` names existing (or newly created) units that take over its work."""
+
+    code: str
+    successor_codes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ReorganisationPlan:
     """What a reorganisation writes: records to close and records to create."""
 
@@ -404,14 +413,18 @@ class ReorganisationPlan:
 
 
 def plan_reorganisation(
-    effective_from: date, mergers: Sequence[Merger], units: Sequence[UnitState]
+    effective_from: date,
+    mergers: Sequence[Merger],
+    units: Sequence[UnitState],
+    closures: Sequence[Closure] = (),
 ) -> tuple[ReorganisationPlan | None, list[Problem]]:
-    """Close the predecessors on the eve of `effective_from` and create the successors."""
+    """Close the predecessors and the closed units on the eve of `effective_from` and
+    create the successors."""
     problems: list[Problem] = []
     eve = effective_from - timedelta(days=1)
     closed: list[tuple[UnitState, UnitDraft]] = []
     claimed: set[str] = set()
-    if not mergers:
+    if not mergers and not closures:
         problems.append(
             Problem("successors", "successors_required", "Chưa khai báo đơn vị kế thừa nào.")
         )
@@ -465,6 +478,34 @@ def plan_reorganisation(
                 successor_codes=(merger.successor.code,),
             )
             closed.append((old, draft))
+    merged = len(closed)  # closed[:merged] are predecessors, the rest the closures
+    for number, closure in enumerate(closures):
+        where = f"closures.{number}"
+        if closure.code in claimed:
+            problems.append(
+                Problem(
+                    f"{where}.code",
+                    "predecessor_repeated",
+                    f"Đơn vị «{closure.code}» được khai báo nhiều lần trong lần sắp xếp này.",
+                )
+            )
+            continue
+        claimed.add(closure.code)
+        ending = _open_on(units, closure.code, eve)
+        if ending is None:
+            problems.append(
+                Problem(
+                    f"{where}.code",
+                    "unknown_closed_unit",
+                    f"Đơn vị «{closure.code}» không có trong danh mục hoặc không còn hiệu lực "
+                    f"ngày {format_vn_date(eve)}.",
+                )
+            )
+            continue
+        draft = replace(
+            UnitDraft.from_state(ending), valid_to=eve, successor_codes=closure.successor_codes
+        )
+        closed.append((ending, draft))
     if problems:
         return None, problems
     created = [
@@ -488,8 +529,44 @@ def plan_reorganisation(
     replaced = {old.unit_id for old, _ in closed}
     untouched = [u for u in units if u.unit_id not in replaced]
     for position, found in sorted(batch_problems(changed, untouched).items()):
-        prefix = "" if position < len(closed) else f"successors.{position - len(closed)}."
+        if position < merged:
+            prefix = ""
+        elif position < len(closed):
+            prefix = f"closures.{position - merged}."
+        else:
+            prefix = f"successors.{position - len(closed)}."
         problems += [replace(p, field=prefix + p.field) for p in found]
     if problems:
         return None, problems
     return ReorganisationPlan(closed=closed, created=created), []
+
+
+def _open_on(units: Sequence[UnitState], code: str, day: date) -> UnitState | None:
+    """The record of a code valid on `day` that started before it, if any."""
+    for unit in units:
+        if unit.code == code and valid_on(unit, day) and unit.valid_from <= day:
+            return unit
+    return None
+
+
+def pending_parts(
+    effective_from: date,
+    mergers: Sequence[Merger],
+    closures: Sequence[Closure],
+    units: Sequence[UnitState],
+) -> tuple[list[Merger], list[Closure]]:
+    """The parts of a reorganisation not applied yet: mergers whose successor does not
+    exist, closures of units still valid on `effective_from` (a file applied once, then
+    extended, applies only what it added)."""
+    existing = {u.unit_id for u in units}
+    eve = effective_from - timedelta(days=1)
+    open_mergers = [
+        m for m in mergers if unit_id_for(m.successor.code, effective_from) not in existing
+    ]
+    open_closures = [
+        c
+        for c in closures
+        if (unit := _open_on(units, c.code, eve)) is not None
+        and (unit.valid_to is None or unit.valid_to > eve)
+    ]
+    return open_mergers, open_closures

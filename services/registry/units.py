@@ -25,12 +25,14 @@ from services.registry.handlers import (
 )
 from services.registry.tabular import SheetRow, draft_from_fields, parse_row, row_problem
 from services.registry.unit_rules import (
+    Closure,
     HistoryEntry,
     Merger,
     UnitDraft,
     UnitIndex,
     batch_problems,
     duplicate_problem,
+    pending_parts,
     plan_reorganisation,
     unit_id_for,
     unit_problems,
@@ -145,9 +147,13 @@ async def reorganise(
     actor: str,
     now: datetime,
     note: str = "",
+    closures: Sequence[Closure] = (),
 ) -> list[UnitState]:
-    """Merge units at once: predecessors end the day before, successors start that day."""
-    plan, problems = plan_reorganisation(effective_from, mergers, await all_units(session))
+    """Merge and close units at once: predecessors and closed units end the day before,
+    successors start that day."""
+    plan, problems = plan_reorganisation(
+        effective_from, mergers, await all_units(session), closures
+    )
     raise_problems(problems)
     assert plan is not None
     written: list[UnitState] = []
@@ -179,6 +185,7 @@ class ReorganisationFile:
     effective_from: date
     mergers: tuple[Merger, ...]
     note: str
+    closures: tuple[Closure, ...] = ()
 
 
 def load_reorganisation(name: str) -> ReorganisationFile:
@@ -194,6 +201,15 @@ def load_reorganisation(name: str) -> ReorganisationFile:
         effective_from=effective_from,
         mergers=tuple(merger_from_dict(item, effective_from) for item in raw["successors"]),
         note=str(raw.get("note", "")),
+        closures=tuple(closure_from_dict(item) for item in raw.get("closures") or ()),
+    )
+
+
+def closure_from_dict(item: dict[str, Any]) -> Closure:
+    """A unit closed without a merger, from the API body or a YAML file."""
+    return Closure(
+        code=str(item["code"]),
+        successor_codes=tuple(str(code) for code in item.get("successor_codes") or ()),
     )
 
 
@@ -220,18 +236,23 @@ def merger_from_dict(item: dict[str, Any], effective_from: date) -> Merger:
 async def apply_reorganisation_file(
     session: AsyncSession, name: str, *, now: datetime
 ) -> list[UnitState]:
-    """Apply a reorganisation file once: nothing happens when its successors already exist."""
+    """Apply a reorganisation file once: only what is not applied yet (successors that do not
+    exist, units still open), so a file extended later applies its new parts on the next
+    start and a second start applies nothing."""
     plan = load_reorganisation(name)
-    existing = {u.unit_id for u in await all_units(session)}
-    if all(unit_id_for(m.successor.code, plan.effective_from) in existing for m in plan.mergers):
+    mergers, closures = pending_parts(
+        plan.effective_from, plan.mergers, plan.closures, await all_units(session)
+    )
+    if not mergers and not closures:
         return []
     return await reorganise(
         session,
         plan.effective_from,
-        plan.mergers,
+        mergers,
         actor="system:seed",
         now=now,
         note=plan.note,
+        closures=closures,
     )
 
 

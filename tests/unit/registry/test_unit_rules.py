@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from services.registry.unit_rules import (
+    Closure,
     HistoryEntry,
     Merger,
     UnitDraft,
@@ -14,6 +15,7 @@ from services.registry.unit_rules import (
     leader_timeline,
     merge_contacts,
     merge_leader,
+    pending_parts,
     plan_reorganisation,
     unit_changes,
     unit_problems,
@@ -203,3 +205,49 @@ def test_applying_the_merger_twice_is_refused_as_already_applied():
     after = [d.to_state(2) for _, d in plan.closed] + [d.to_state(1) for d in plan.created]
     _, problems = plan_reorganisation(date(2025, 7, 1), MERGER_2025, after)
     assert {p.code for p in problems} == {"reorganisation_already_applied"}
+
+
+def department(code: str) -> UnitState:
+    return ward(code, f"Phòng {code}").model_copy(update={"kind": "department"})
+
+
+TOWN_2025 = [*HONG_LINH, department("PNV"), department("PTP")]
+END_OF_DISTRICT = (Closure("PNV"), Closure("PTP", successor_codes=("18115",)))
+
+
+def test_the_town_departments_close_with_the_district_level_with_or_without_successor():
+    plan, problems = plan_reorganisation(date(2025, 7, 1), MERGER_2025, TOWN_2025, END_OF_DISTRICT)
+    assert problems == [] and plan is not None
+    closed = {d.code: (d.valid_to, d.successor_codes) for _, d in plan.closed}
+    assert closed["PNV"] == (date(2025, 6, 30), ())
+    assert closed["PTP"] == (date(2025, 6, 30), ("18115",))  # the new ward, created alongside
+    assert len(plan.closed) == 8 and len(plan.created) == 2
+
+
+def test_a_closure_of_an_unknown_closed_or_merged_unit_is_refused():
+    already = department("PTP").model_copy(update={"valid_to": date(2024, 12, 31)})
+    units = [*HONG_LINH, department("PNV"), already]
+    closures = (Closure("KHONGCO"), Closure("PTP"), Closure("18121"), Closure("PNV", ("ZZZ",)))
+    plan, problems = plan_reorganisation(date(2025, 7, 1), MERGER_2025, units, closures)
+    assert plan is None
+    assert codes(problems) == [
+        ("closures.0.code", "unknown_closed_unit"),
+        ("closures.1.code", "unknown_closed_unit"),
+        ("closures.2.code", "predecessor_repeated"),
+    ]
+    _, problems = plan_reorganisation(date(2025, 7, 1), MERGER_2025, units, closures[3:])
+    assert codes(problems) == [("closures.0.successor_codes", "unknown_successor")]
+
+
+def test_only_the_parts_not_applied_yet_are_pending():
+    plan, _ = plan_reorganisation(date(2025, 7, 1), MERGER_2025, TOWN_2025[:-2])
+    assert plan is not None
+    # The merger was applied before the file listed the departments' closures.
+    merged = [d.to_state(2) for _, d in plan.closed] + [d.to_state(1) for d in plan.created]
+    after_merger = [*merged, department("PNV"), department("PTP")]
+    mergers, closures = pending_parts(date(2025, 7, 1), MERGER_2025, END_OF_DISTRICT, after_merger)
+    assert (mergers, closures) == ([], list(END_OF_DISTRICT))
+    full, _ = plan_reorganisation(date(2025, 7, 1), [], after_merger, closures)
+    assert full is not None
+    done = [*merged, *(d.to_state(2) for _, d in full.closed)]
+    assert pending_parts(date(2025, 7, 1), MERGER_2025, END_OF_DISTRICT, done) == ([], [])
