@@ -1,6 +1,6 @@
 """Intake rules without I/O: who may hand in what, when, and what a report's state allows.
 
-Glossary: kỳ báo cáo = reporting period; đúng hạn / nộp muộn = on time / late;
+Glossary: kỳ báo cáo = reporting period; đúng hạn / gửi muộn = on time / late;
 vướng mắc (``vuong_mac``) = a difficulty the unit asks Phòng Nội vụ to answer;
 trả lại = returned to the unit for a new version.
 """
@@ -256,9 +256,11 @@ def check_idempotency_key(key: str | None) -> str | None:
     key = key.strip()
     if not key or len(key) > IDEMPOTENCY_KEY_MAX or not key.isprintable() or not key.isascii():
         raise DomainError(
-            f"Idempotency-Key phải là chuỗi ASCII in được, tối đa {IDEMPOTENCY_KEY_MAX} ký tự.",
+            "Mã chống gửi trùng của yêu cầu không hợp lệ: chỉ gồm ký tự ASCII in được, tối đa "
+            f"{IDEMPOTENCY_KEY_MAX} ký tự.",
             code="invalid_idempotency_key",
             status=400,
+            details={"header": "Idempotency-Key"},
         )
     return key
 
@@ -266,9 +268,9 @@ def check_idempotency_key(key: str | None) -> str | None:
 def idempotency_key_reused() -> Conflict:
     """The key was used before for a different request."""
     return Conflict(
-        "Yêu cầu này trùng mã với một lần gửi trước có nội dung khác. Hãy tải lại trang rồi gửi "
-        "lại (Idempotency-Key đã được dùng).",
+        "Biểu mẫu này đã được gửi trước đó với nội dung khác. Hãy tải lại trang rồi gửi lại.",
         code="idempotency_key_reused",
+        details={"header": "Idempotency-Key"},
     )
 
 
@@ -300,7 +302,7 @@ def receipt(
     content_sha256: str,
 ) -> dict[str, Any]:
     """What the unit keeps as proof of submission."""
-    timeliness = "đúng hạn" if on_time else "nộp muộn"
+    timeliness = "đúng hạn" if on_time else "gửi muộn"
     return {
         "report_id": report_id,
         "period_id": period.period_id,

@@ -19,9 +19,9 @@ DEFAULT_TIME = "17:00"
 _VN_DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
 _TIME = re.compile(r"^\s*(\d{1,2})[:hg](\d{2})?\s*$")
 
-BAD_DATE = "Ngày hạn nộp không hợp lệ; nhập theo dạng dd/mm/yyyy."
-BAD_TIME = "Giờ hạn nộp không hợp lệ; nhập theo dạng HH:MM (ví dụ 17:00)."
-PAST_DEADLINE = "Hạn nộp phải sau thời điểm hiện tại."
+BAD_DATE = "Ngày hạn gửi không hợp lệ; nhập theo dạng dd/mm/yyyy."
+BAD_TIME = "Giờ hạn gửi không hợp lệ; nhập theo dạng HH:MM (ví dụ 17:00)."
+PAST_DEADLINE = "Hạn gửi phải sau thời điểm hiện tại."
 AMBIGUOUS_SCOPE = (
     "Đã đánh dấu cả loại đơn vị và từng đơn vị: chọn «Theo loại đơn vị» hoặc "
     "«Chỉ các đơn vị được chọn», hoặc bỏ đánh dấu ở phần không dùng."

@@ -21,7 +21,7 @@ SOON_DAYS = 7
 
 REPORT_STATUS_LABELS: dict[str, str] = {
     "submitted": "Đã gửi, chờ xem xét",
-    "returned": "Bị trả lại, cần bổ sung",
+    "returned": "Trả lại, chờ bổ sung",
     "accepted": "Đã được chấp nhận",
     "withdrawn": "Đã rút",
 }
@@ -158,11 +158,11 @@ def resubmit_label(status: Any) -> str:
 
 
 def timeliness(on_time: Any) -> str:
-    """ "Đúng hạn" / "Nộp muộn" / nothing."""
+    """ "Đúng hạn" / "Gửi muộn" / nothing."""
     if on_time is True:
         return "Đúng hạn"
     if on_time is False:
-        return "Nộp muộn"
+        return "Gửi muộn"
     return ""
 
 

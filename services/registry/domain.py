@@ -258,7 +258,7 @@ def deadline_problems(due_at: datetime, now: datetime) -> list[Problem]:
             Problem(
                 "due_at",
                 "due_in_past",
-                f"Hạn báo cáo {format_vn_datetime(due_at)} đã qua; "
+                f"Hạn gửi {format_vn_datetime(due_at)} đã qua; "
                 "hãy chọn một thời điểm trong tương lai.",
             )
         ]

@@ -123,9 +123,9 @@ async def period_for_request(
         return None
     if row.fingerprint != fingerprint:
         raise Conflict(
-            "Yêu cầu này trùng mã với một lần gửi trước có nội dung khác. Hãy tải lại trang rồi "
-            "gửi lại (Idempotency-Key đã được dùng).",
+            "Biểu mẫu này đã được gửi trước đó với nội dung khác. Hãy tải lại trang rồi gửi lại.",
             code="idempotency_key_reused",
+            details={"header": "Idempotency-Key"},
         )
     period = await get_period(session, row.period_id)
     scopes = await period_scopes(session)

@@ -83,7 +83,7 @@ async def remind(
     principal.require("reviewer", "admin")
     if idempotency_key is not None and not _REQUEST_ID.fullmatch(idempotency_key):
         raise Unprocessable(
-            "Idempotency-Key chỉ gồm chữ, số, '.', '_', '-' (tối đa 64 ký tự).",
+            "Mã chống gửi trùng của yêu cầu chỉ gồm chữ, số, '.', '_', '-' (tối đa 64 ký tự).",
             code="invalid_idempotency_key",
         )
     result = await state.dispatcher.urge(

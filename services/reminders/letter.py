@@ -17,7 +17,7 @@ from shared.documents import DocumentSpec, Issuer, Paragraph, Signature, Table
 
 _STATE_TEXT = {
     "not_submitted": "Chưa gửi báo cáo",
-    "returned": "Báo cáo được trả lại để chỉnh sửa, chưa gửi lại",
+    "returned": "Báo cáo được trả lại để bổ sung, chưa gửi lại",
     "withdrawn": "Đã rút báo cáo, chưa gửi lại",
 }
 # Beyond this many units the "Kính gửi" block points at the list instead of naming them all.

@@ -27,7 +27,7 @@ from shared.forms.model import (
     TextField,
 )
 from shared.forms.text import TextRejected, clean_text, is_blank
-from shared.forms.wording import EXPECTED, field_name, vn_number, where_in
+from shared.forms.wording import EXPECTED, vn_number, where_in
 
 
 class _Validator:
@@ -75,16 +75,14 @@ class _Validator:
         self.issue(f"{path}{key_text}", IssueCode.UNKNOWN_FIELD, key_text, key_text, message)
 
     def not_applicable(self, path: str, field: str, label: str, where: str = "") -> None:
-        message = (
-            f"{where}{field_name(label, field)} không áp dụng cho đơn vị này nên không được gửi."
-        )
+        message = f"{where}{label} không áp dụng cho đơn vị này nên không được gửi."
         self.issue(path, IssueCode.NOT_APPLICABLE, field, label, message)
 
     def text(
         self, field: TextField, raw: Any, path: str, section: Section | None = None
     ) -> str | None:
         """A single text field, cleaned; None when empty or invalid."""
-        where, name = where_in(section), field_name(field.label, field.code)
+        where, name = where_in(section), field.label
         value = self.clean(field, raw, path, where, name)
         # Absent and blank are both "not filled in"; a value refused by clean is not.
         if raw is None or value == "":
@@ -126,7 +124,7 @@ class _Validator:
 
     def text_list(self, field: TextField, raw: Any, path: str) -> list[str]:
         """A repeated text field: every non-empty entry, cleaned."""
-        name = field_name(field.label, field.code)
+        name = field.label
         if raw is None:
             raw = []
         if not isinstance(raw, list | tuple):
@@ -152,7 +150,7 @@ class _Validator:
 
     def indicator(self, ind: Indicator, raw: Any, path: str, section: Section) -> Any:
         """The canonical value of one indicator, or None when not reported or invalid."""
-        where, name = where_in(section), field_name(ind.label, ind.code)
+        where, name = where_in(section), ind.label
 
         def problem(code: IssueCode, text: str) -> None:
             self.issue(path, code, ind.code, ind.label, f"{where}{name} {text}.")
@@ -211,7 +209,7 @@ class _Validator:
         content["narrative"] = self.text(
             section.narrative, body.get("narrative"), f"{path}.narrative", section
         )
-        message = f"{where}các chỉ số (indicators) phải là {EXPECTED['indicators']}."
+        message = f"{where}các chỉ số phải là {EXPECTED['indicators']}."
         raw_indicators = self.mapping(
             body.get("indicators"), f"{path}.indicators", "indicators", "Các chỉ số", message
         )
@@ -237,9 +235,13 @@ class _Validator:
         if total <= figures[rule.right]:
             return
         section, target = next((s, i) for s, i in form.iter_indicators() if i.code == rule.target)
-        names = [field_name(_label(form, code), code) for code in rule.left]
-        right = field_name(_label(form, rule.right), rule.right)
-        left = names[0] if len(names) == 1 else "Tổng " + ", ".join(names[:-1]) + f" và {names[-1]}"
+        names = [_label(form, code) for code in rule.left]
+        right = _mid_sentence(_label(form, rule.right))
+        if len(names) == 1:
+            left = names[0]
+        else:
+            inner = [_mid_sentence(name) for name in names]
+            left = "Tổng " + ", ".join(inner[:-1]) + f" và {inner[-1]}"
         message = (
             f"{where_in(section)}{left} là {vn_number(total)}, lớn hơn {right} "
             f"là {vn_number(figures[rule.right])}."
@@ -262,6 +264,13 @@ def _decimal_places(number: Decimal) -> int:
     if not significant:
         return 0
     return max(0, -exponent - (len(digits) - len(significant)))
+
+
+def _mid_sentence(label: str) -> str:
+    """A label inside a sentence: "Số hồ sơ …" reads "số hồ sơ …" (abbreviations kept)."""
+    if label[:1].isupper() and label[1:2].islower():
+        return label[0].lower() + label[1:]
+    return label
 
 
 def _label(form: FormDefinition, code: str) -> str:
@@ -301,7 +310,7 @@ def validate_periodic(
     for key in data:
         if key not in allowed:
             v.unknown("", key)
-    message = "Các mục kết quả (sections) phải là một bảng dạng số mục: nội dung."
+    message = "Các mục kết quả phải là một bảng dạng số mục: nội dung."
     raw_sections = v.mapping(data.get("sections"), "sections", "sections", "Các mục", message) or {}
     for key in raw_sections:
         full = form.section(key) if isinstance(key, str) else None

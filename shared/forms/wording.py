@@ -1,4 +1,8 @@
-"""Vietnamese wording shared by validation messages."""
+"""Vietnamese wording shared by validation messages.
+
+A message names a field by its Vietnamese label only: a clerk never reads a field code;
+the issue carries it (``field``, ``path``) for machines.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ EXPECTED = {
     "yes_no": "giá trị có hoặc không (true hoặc false)",
     "text": "một đoạn văn bản",
     "list": "một danh sách các đoạn văn bản",
-    "section": "một mục gồm narrative và indicators",
+    "section": "một mục gồm phần kết quả thực hiện và các chỉ số",
     "indicators": "một bảng chỉ số dạng mã: giá trị",
 }
 
@@ -28,11 +32,6 @@ def vn_number(value: Decimal | int) -> str:
     if fraction:
         text += "," + format(fraction.normalize(), "f").removeprefix("0.")
     return sign + text
-
-
-def field_name(label: str, code: str) -> str:
-    """How a message names a field: its Vietnamese label, then its code."""
-    return f"{label} ({code})"
 
 
 def where_in(section: Section | None) -> str:

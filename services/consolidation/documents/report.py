@@ -176,7 +176,7 @@ def _completeness(summary: Summary) -> list[Block]:
     blocks: list[Block] = [
         Paragraph(
             f"Tổng số đơn vị phải báo cáo: {t.expected}; đã gửi báo cáo: {t.submitted} "
-            f"({t.on_time} đúng hạn, {t.late} nộp muộn); chưa gửi báo cáo: {t.missing}. "
+            f"({t.on_time} đúng hạn, {t.late} gửi muộn); chưa gửi báo cáo: {t.missing}. "
             f"Hạn gửi báo cáo: {deadline_phrase(status.period.due_at)}."
         ),
         _kind_table(status.by_kind, t),
@@ -185,17 +185,14 @@ def _completeness(summary: Summary) -> list[Block]:
     missing = [u.name for u in status.in_state("missing")]
     returned = [u.name for u in status.in_state("awaiting_revision")]
     if late:
-        blocks.append(Bullet(f"Đơn vị nộp báo cáo muộn ({len(late)}): {_names(late)}."))
+        blocks.append(Bullet(f"Đơn vị gửi báo cáo muộn ({len(late)}): {_names(late)}."))
     if missing:
         blocks.append(Bullet(f"Đơn vị chưa gửi báo cáo ({len(missing)}): {_names(missing)}."))
     else:
         blocks.append(Bullet("Tất cả các đơn vị đã gửi báo cáo."))
     if returned:
         blocks.append(
-            Bullet(
-                f"Đơn vị được trả lại báo cáo để bổ sung, chỉnh sửa ({len(returned)}): "
-                f"{_names(returned)}."
-            )
+            Bullet(f"Đơn vị được trả lại báo cáo để bổ sung ({len(returned)}): {_names(returned)}.")
         )
     return blocks
 
@@ -205,7 +202,7 @@ def _kind_table(by_kind: dict[str, Tally], total: Tally) -> Table:
         return [label, t.expected, t.submitted, t.on_time, t.late, t.missing]
 
     return Table(
-        columns=["Loại đơn vị", "Phải báo cáo", "Đã gửi", "Đúng hạn", "Nộp muộn", "Chưa gửi"],
+        columns=["Loại đơn vị", "Phải báo cáo", "Đã gửi", "Đúng hạn", "Gửi muộn", "Chưa gửi"],
         rows=[row(KIND_LABELS.get(kind, kind), t) for kind, t in by_kind.items()],
         widths_mm=_KIND_WIDTHS,
         totals_row=row("Tổng cộng", total),

@@ -117,7 +117,7 @@ def _completeness_sheet(summary: Summary) -> Sheet:
         f"{t.expected} đơn vị",
         f"Đã gửi {t.submitted}, chưa gửi {t.missing}",
         "",
-        f"Đúng hạn {t.on_time}, nộp muộn {t.late}",
+        f"Đúng hạn {t.on_time}, gửi muộn {t.late}",
         None,
     ]
     return Sheet("Tình hình gửi báo cáo", columns, rows, totals_row=totals)

@@ -24,7 +24,7 @@ STATE_LABELS: dict[str, str] = {
     "missing": "Chưa gửi",
     "submitted": "Đã gửi, chờ xem xét",
     "awaiting_revision": "Trả lại, chờ bổ sung",
-    "accepted": "Đã tiếp nhận",
+    "accepted": "Đã chấp nhận",
 }
 
 

@@ -54,7 +54,7 @@ def _period_id(body: dict[str, Any]) -> str:
     if period_id is None:
         raise field_problem("period_id", "required", "Kỳ báo cáo", "Chưa chọn kỳ báo cáo.")
     if not isinstance(period_id, str) or not period_id.strip() or len(period_id) > 32:
-        message = "Kỳ báo cáo (period_id) phải là mã kỳ dạng chuỗi, ví dụ “2023-H1”."
+        message = "Mã kỳ báo cáo phải là một chuỗi, ví dụ “2023-H1”."
         raise field_problem("period_id", "wrong_type", "Kỳ báo cáo", message)
     return period_id.strip()
 

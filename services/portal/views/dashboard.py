@@ -42,7 +42,7 @@ SKIP_REASONS = {
 }
 FALLBACK_NOTICE = (
     "Dịch vụ tổng hợp chưa trả lời; số liệu dưới đây được lập trực tiếp từ danh sách "
-    "đơn vị phải báo cáo và các báo cáo đã tiếp nhận."
+    "đơn vị phải báo cáo và các báo cáo đã nhận."
 )
 
 

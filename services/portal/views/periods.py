@@ -166,7 +166,7 @@ async def change_deadline(
         if exc.status == 401:
             raise
         return redirect(portal, back, session, notice=exc.message, kind="error")
-    notice = f"Đã đổi hạn nộp thành {deadline_phrase(due_at)}."
+    notice = f"Đã đổi hạn gửi thành {deadline_phrase(due_at)}."
     return redirect(portal, back, session, notice=notice, kind="success")
 
 

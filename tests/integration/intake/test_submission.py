@@ -64,6 +64,6 @@ async def test_first_submission_after_the_deadline_is_late(stack):
     answer = await stack.http.post("/v1/reports", json=ward_body(), headers=stack.unit("18118"))
     assert answer.status_code == 201, answer.text
     assert answer.json()["on_time"] is False
-    assert "nộp muộn" in answer.json()["receipt"]["text"]
+    assert "gửi muộn" in answer.json()["receipt"]["text"]
     metrics = (await stack.http.get("/metrics")).text
     assert 'danvan_reports_submitted_total{period_id="2023-H1",timeliness="late"} 1.0' in metrics

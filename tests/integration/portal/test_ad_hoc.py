@@ -106,7 +106,7 @@ async def test_an_incomplete_request_is_shown_again_with_its_errors_and_not_sent
     text = html_lib.unescape(refused.text)
     assert "cần sửa 3 mục" in text
     assert "Vui lòng nhập tên yêu cầu báo cáo." in text
-    assert "Hạn nộp phải sau thời điểm hiện tại." in text
+    assert "Hạn gửi phải sau thời điểm hiện tại." in text
     assert "Chọn ít nhất một đơn vị phải báo cáo." in text
     assert "Báo cáo số cuộc đối thoại" in text  # what was typed is kept
     assert 'value="01/06/2023"' in text
@@ -160,7 +160,7 @@ async def test_the_deadline_form_speaks_trước_ngày_and_confirms_in_the_same_
     # "trước ngày 10/06/2023" is 10/06 00:00: shown as that day with no time, not "00:00".
     assert 'name="due_date" value="2023-06-10"' in page
     assert 'name="due_time" value=""' in page and 'value="00:00"' not in page
-    assert "Đổi hạn nộp</button>" in page and "ngày cuối nộp đúng hạn: 09/06/2023" in page
+    assert "Đổi hạn gửi</button>" in page and "ngày cuối gửi đúng hạn: 09/06/2023" in page
     csrf = Browser.hidden(page, "csrf_token")
     by_day = await browser.client.post(
         "/theo-doi/2023-H1/han-nop",
@@ -170,7 +170,7 @@ async def test_the_deadline_form_speaks_trước_ngày_and_confirms_in_the_same_
         "due_at": "2023-06-20T00:00:00+07:00"
     }
     after = (await browser.page(by_day.headers["location"])).text
-    assert "Đã đổi hạn nộp thành trước ngày 20/06/2023." in after
+    assert "Đã đổi hạn gửi thành trước ngày 20/06/2023." in after
     assert 'name="due_date" value="2023-06-20"' in after and 'name="due_time" value=""' in after
     extended = await browser.client.post(
         "/theo-doi/2023-H1/han-nop",
@@ -180,9 +180,9 @@ async def test_the_deadline_form_speaks_trước_ngày_and_confirms_in_the_same_
         "due_at": "2023-06-16T17:00:00+07:00"
     }
     after = (await browser.page(extended.headers["location"])).text
-    assert "Đã đổi hạn nộp thành trước 17:00 ngày 16/06/2023." in after
+    assert "Đã đổi hạn gửi thành trước 17:00 ngày 16/06/2023." in after
     assert 'name="due_time" value="17:00"' in after
-    assert "Hạn nộp trước 17:00 ngày 16/06/2023" in after
+    assert "Hạn gửi trước 17:00 ngày 16/06/2023" in after
 
 
 async def test_the_ad_hoc_list_words_deadlines_like_every_other_page(
@@ -224,7 +224,7 @@ async def test_a_refused_deadline_change_shows_the_registrys_message(
     browser: Browser, system: FakeSystem
 ) -> None:
     system.refusals[("PATCH", "/v1/periods/2023-H1")] = error(
-        422, "due_in_past", "Hạn nộp phải sau thời điểm hiện tại."
+        422, "due_in_past", "Hạn gửi phải sau thời điểm hiện tại."
     )
     await browser.login("pnv")
     page = (await browser.page("/theo-doi/2023-H1")).text
@@ -234,11 +234,11 @@ async def test_a_refused_deadline_change_shows_the_registrys_message(
         data={"csrf_token": csrf, "due_date": "2023-06-01", "due_time": "08:00"},
     )
     after = (await browser.page(refused.headers["location"])).text
-    assert "Hạn nộp phải sau thời điểm hiện tại." in after
+    assert "Hạn gửi phải sau thời điểm hiện tại." in after
     typo = await browser.client.post(
         "/theo-doi/2023-H1/han-nop", data={"csrf_token": csrf, "due_date": "mai"}
     )
-    assert "Ngày hạn nộp không hợp lệ" in (await browser.page(typo.headers["location"])).text
+    assert "Ngày hạn gửi không hợp lệ" in (await browser.page(typo.headers["location"])).text
     assert len(system.sent("PATCH", "/v1/periods/2023-H1")) == 1
 
 

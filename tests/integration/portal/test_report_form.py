@@ -117,7 +117,7 @@ async def test_submitting_sends_the_json_body_and_the_idempotency_key_then_shows
     assert "Đã nhận báo cáo" in receipt.text
     assert report["report_id"] in receipt.text
     assert report["content_sha256"] in receipt.text
-    assert "10:00 05/06/2023" in receipt.text  # thời điểm nộp, local time
+    assert "10:00 05/06/2023" in receipt.text  # thời điểm gửi, local time
     assert "Đúng hạn" in receipt.text
     assert "12,5" in receipt.text and "1.250" in receipt.text
     assert "Chưa báo cáo" in receipt.text

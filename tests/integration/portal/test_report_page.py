@@ -88,11 +88,11 @@ async def test_the_receipt_says_nothing_about_timeliness_when_it_is_unknown(
     assert "Đúng hạn" in timeliness((await browser.page(page_url)).text)
     system.reports[report_id]["on_time"] = None
     unknown = timeliness((await browser.page(page_url)).text)
-    assert "Nộp muộn" not in unknown and "Đúng hạn" not in unknown and "—" in unknown
+    assert "Gửi muộn" not in unknown and "Đúng hạn" not in unknown and "—" in unknown
     del system.reports[report_id]["on_time"]
-    assert "Nộp muộn" not in timeliness((await browser.page(page_url)).text)
+    assert "Gửi muộn" not in timeliness((await browser.page(page_url)).text)
     system.reports[report_id]["on_time"] = False
-    assert "Nộp muộn" in timeliness((await browser.page(page_url)).text)
+    assert "Gửi muộn" in timeliness((await browser.page(page_url)).text)
 
 
 async def test_a_refused_withdrawal_shows_intakes_vietnamese_message(

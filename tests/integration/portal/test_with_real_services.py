@@ -128,7 +128,7 @@ async def _ward_submits(browser: httpx.AsyncClient) -> None:
     assert sent.status_code == 303, sent.text
     receipt = await browser.get(sent.headers["location"])
     assert "Đã nhận báo cáo" in receipt.text
-    assert "Nộp muộn" in receipt.text  # the real clock is past 10/06/2023
+    assert "Gửi muộn" in receipt.text  # the real clock is past 10/06/2023
     assert "12,5" in receipt.text
     assert re.search(r'<code class="hash">[0-9a-f]{64}</code>', receipt.text)
 

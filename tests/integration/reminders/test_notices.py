@@ -211,8 +211,8 @@ async def test_an_accepted_report_is_mailed_to_its_unit_once(nats_server, databa
 
         [mail] = await eventually(mailed, timeout=20)
         assert (mail.key, mail.recipient) == (f"{PERIOD}/18118/accepted:r-18118:v1", NAM_HONG)
-        assert mail.subject.startswith("Báo cáo đã được tiếp nhận (lần gửi thứ 1)")
-        assert "tiếp nhận lúc 02/06/2023 08:45" in mail.body
+        assert mail.subject.startswith("Báo cáo đã được chấp nhận (phiên bản 1)")
+        assert "chấp nhận lúc 02/06/2023 08:45" in mail.body
 
         await redeliver(js, review)
         await publish(js, republished(review))

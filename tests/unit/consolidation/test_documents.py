@@ -112,7 +112,7 @@ def test_report_names_late_and_missing_units_and_shows_figures(docx_bytes: bytes
     assert (
         "Đơn vị chưa gửi báo cáo (2): UBND xã Thuận Lộc, Trung tâm Văn hóa - Truyền thông." in text
     )
-    assert "Đơn vị nộp báo cáo muộn (1): Phòng Nội vụ." in text
+    assert "Đơn vị gửi báo cáo muộn (1): Phòng Nội vụ." in text
     assert "12,8" in text  # 12.5 + 0.3 million đồng, Vietnamese decimal comma
     assert "Chưa có số liệu" in text  # not reported is not 0
 

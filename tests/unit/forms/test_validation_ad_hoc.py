@@ -19,7 +19,7 @@ def test_noi_dung_is_required(ad_hoc: FormDefinition) -> None:
     assert [(i.path, i.code, i.label) for i in result.errors] == [
         ("noi_dung", "required", "Nội dung báo cáo")
     ]
-    assert "Nội dung báo cáo (noi_dung)" in result.errors[0].message
+    assert result.errors[0].message == "Nội dung báo cáo chưa được nhập."
 
 
 def test_periodic_fields_are_unknown_in_an_ad_hoc_report(ad_hoc: FormDefinition) -> None:

@@ -52,7 +52,7 @@ def test_urging_letter_opens_with_python_docx_and_lists_the_late_units() -> None
     text, rows = text_of(build_docx(spec))
 
     assert ["1", "UBND phường Bắc Hồng", "Chưa gửi báo cáo"] in rows
-    assert ["2", "Phòng Tư pháp", "Báo cáo được trả lại để chỉnh sửa, chưa gửi lại"] in rows
+    assert ["2", "Phòng Tư pháp", "Báo cáo được trả lại để bổ sung, chưa gửi lại"] in rows
     assert "V/v đôn đốc gửi báo cáo công tác Dân vận chính quyền 6 tháng đầu năm 2023" in text
     assert (
         "đã quá hạn 4 ngày (2 ngày làm việc) nhưng còn 2/20 cơ quan, đơn vị chưa gửi báo cáo"

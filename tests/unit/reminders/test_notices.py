@@ -149,8 +149,8 @@ def test_accepted_message_names_the_version_and_the_local_time() -> None:
         ),
     )
 
-    assert message.subject == "Báo cáo đã được tiếp nhận (lần gửi thứ 2): Báo cáo 6 tháng"
-    assert "đã được Phòng Nội vụ tiếp nhận lúc 02/06/2023 14:30" in message.body
+    assert message.subject == "Báo cáo đã được chấp nhận (phiên bản 2): Báo cáo 6 tháng"
+    assert "đã được Phòng Nội vụ chấp nhận lúc 02/06/2023 14:30" in message.body
 
 
 def dispatcher(
