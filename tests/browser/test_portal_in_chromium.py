@@ -195,7 +195,7 @@ async def test_a_clerk_reports_and_the_reviewer_returns_it_in_a_real_browser(
         message = error_of(clerk, QUA_HAN)
         await expect(message).to_be_visible()
         await expect(message).to_contain_text(
-            "là 124, lớn hơn Số hồ sơ thủ tục hành chính tiếp nhận"
+            "là 124, lớn hơn số hồ sơ thủ tục hành chính tiếp nhận"
         )
         beside = clerk.locator(".field", has=wrong)
         await expect(beside.locator(".error-message")).to_have_text(await message.inner_text())
