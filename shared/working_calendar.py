@@ -38,6 +38,7 @@ def _public(country: str, year: int) -> tuple[dict[date, str], frozenset[date]]:
     return dict(found.items()), frozenset(d for d in found.weekend_workdays if d.year == year)
 
 
+@functools.lru_cache(maxsize=8)
 def supported_country(country: str) -> bool:
     """Whether the `holidays` package knows the country's public holidays."""
     return country in holidays.list_supported_countries()
