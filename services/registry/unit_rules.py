@@ -556,8 +556,9 @@ def pending_parts(
     units: Sequence[UnitState],
 ) -> tuple[list[Merger], list[Closure]]:
     """The parts of a reorganisation not applied yet: mergers whose successor does not
-    exist, closures of units still valid on `effective_from` (a file applied once, then
-    extended, applies only what it added)."""
+    exist, closures of units still open (no end date) on the eve of `effective_from`; a
+    file applied once, then extended, applies only what it added, and an end date an admin
+    set meanwhile is left alone."""
     existing = {u.unit_id for u in units}
     eve = effective_from - timedelta(days=1)
     open_mergers = [
@@ -566,7 +567,6 @@ def pending_parts(
     open_closures = [
         c
         for c in closures
-        if (unit := _open_on(units, c.code, eve)) is not None
-        and (unit.valid_to is None or unit.valid_to > eve)
+        if (unit := _open_on(units, c.code, eve)) is not None and unit.valid_to is None
     ]
     return open_mergers, open_closures

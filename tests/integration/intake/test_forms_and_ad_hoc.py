@@ -8,6 +8,7 @@ import pytest
 
 from shared.clock import VN_TZ
 from shared.contracts.registry import PeriodChanged, PeriodState
+from tests.support.reports import full_report
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -36,6 +37,41 @@ async def test_the_period_form_leaves_out_what_does_not_apply_to_the_unit(stack)
     assert stranger.status_code == 403
     unknown = await stack.http.get("/v1/periods/2099-H1/form", headers=stack.unit("18115"))
     assert unknown.json()["error"]["code"] == "period_not_found"
+
+
+async def test_the_2023_y_form_asks_about_grassroots_democracy_and_religion(stack):
+    ward = (await stack.http.get("/v1/periods/2023-Y/form", headers=stack.unit("18115"))).json()
+    assert ward["form"]["version"] == "2023.2"
+    sections = {s["title"]: s for s in ward["form"]["sections"]}
+    democracy = {i["code"]: i["label"] for i in sections["Thực hiện dân chủ ở cơ sở"]["indicators"]}
+    assert democracy["dan_chu_hoi_nghi_doi_thoai"] == (
+        "Số hội nghị đối thoại giữa Chủ tịch Ủy ban nhân dân với Nhân dân"
+    )
+    religion = sections["Công tác tín ngưỡng, tôn giáo"]
+    assert "ton_giao_co_so" in {i["code"] for i in religion["indicators"]}
+    # A department reports on its own staff and has no religion section.
+    department = await stack.http.get("/v1/periods/2023-Y/form", headers=stack.unit("PTP"))
+    titles = {s["title"]: s for s in department.json()["form"]["sections"]}
+    assert "Công tác tín ngưỡng, tôn giáo" not in titles
+    staff = {i["code"] for i in titles["Thực hiện dân chủ ở cơ sở"]["indicators"]}
+    assert "dan_chu_hoi_nghi_can_bo" in staff and "dan_chu_hoi_nghi_doi_thoai" not in staff
+    # 2023-H1 keeps the form it was opened with.
+    h1 = (await stack.http.get("/v1/periods/2023-H1/form", headers=stack.unit("18115"))).json()
+    assert h1["form"]["version"] == "2023.1"
+
+
+async def test_carried_over_tthc_files_are_accepted_with_a_warning(stack):
+    body = full_report("2023-Y")
+    body["sections"]["7"]["indicators"] = {
+        "ho_so_tthc_tiep_nhan": 200,
+        "ho_so_tthc_dung_han": 190,
+        "ho_so_tthc_qua_han": 25,  # 15 files came from the previous period
+    }
+    answer = await stack.http.post("/v1/reports", json=body, headers=stack.unit("18127"))
+    assert answer.status_code == 201, answer.text
+    (warning,) = answer.json()["warnings"]
+    assert warning["path"] == "sections.7.indicators.ho_so_tthc_qua_han"
+    assert "tồn kỳ trước chuyển sang" in warning["message"]
 
 
 async def test_an_ad_hoc_report_has_its_own_body(stack):
