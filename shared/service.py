@@ -92,8 +92,13 @@ class ServiceRuntime:
         on_startup: Sequence[Hook] = (),
         on_shutdown: Sequence[Hook] = (),
         state: dict[str, Any] | None = None,
+        max_body_bytes: int | None = None,
+        max_upload_bytes: int | None = None,
     ) -> FastAPI:
-        """The service's FastAPI app; its lifespan migrates, starts the bus and the hooks."""
+        """The service's FastAPI app; its lifespan migrates, starts the bus and the hooks.
+
+        Bodies are limited to `max_body_bytes` (default: the settings'), file uploads to
+        `max_upload_bytes` (default: the same)."""
 
         @asynccontextmanager
         async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -119,7 +124,8 @@ class ServiceRuntime:
             lifespan=lifespan,
             routers=routers,
             readiness={"database": self.check_database, "nats": self.check_nats},
-            max_body_bytes=self.settings.max_body_bytes,
+            max_body_bytes=max_body_bytes or self.settings.max_body_bytes,
+            max_upload_bytes=max_upload_bytes,
         )
         app.state.runtime = self
         app.state.verifier = self.verifier

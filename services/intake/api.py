@@ -20,7 +20,6 @@ from services.intake.settings import IntakeSettings
 from services.intake.views import audit_view, version_view
 from shared.auth import Principal, PrincipalDep
 from shared.contracts.intake import ReportStatus
-from shared.errors import PayloadTooLarge
 from shared.forms import load_form
 
 router = APIRouter()
@@ -45,17 +44,6 @@ async def _caller(principal: PrincipalDep, request: Request) -> Principal:
 CallerDep = Annotated[Principal, Depends(_caller)]
 
 
-async def _json_within_limit(request: Request) -> None:
-    """JSON bodies keep the usual limit; only attachments may use the larger request size."""
-    settings: IntakeSettings = request.app.state.settings
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > settings.max_json_bytes:
-        raise PayloadTooLarge()
-    if len(await request.body()) > settings.max_json_bytes:
-        raise PayloadTooLarge()
-
-
-JSON_LIMIT = [Depends(_json_within_limit)]
 ReportBody = Annotated[
     dict[str, Any],
     Body(
@@ -96,7 +84,7 @@ def _answer(outcome: Outcome) -> JSONResponse:
     return JSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)
 
 
-@router.post("/v1/reports", status_code=201, tags=["báo cáo"], dependencies=JSON_LIMIT)
+@router.post("/v1/reports", status_code=201, tags=["báo cáo"])
 async def submit_report(
     body: ReportBody, caller: CallerDep, desk: DeskDep, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
@@ -132,7 +120,7 @@ async def read_report(report_id: str, caller: CallerDep, desk: DeskDep) -> dict[
     return await handlers.read_report(desk, caller, report_id)
 
 
-@router.put("/v1/reports/{report_id}", tags=["báo cáo"], dependencies=JSON_LIMIT)
+@router.put("/v1/reports/{report_id}", tags=["báo cáo"])
 async def amend_report(
     report_id: str,
     body: ReportBody,
@@ -162,7 +150,7 @@ async def withdraw_report(report_id: str, caller: CallerDep, desk: DeskDep) -> d
     return await handlers.withdraw_report(desk, caller, report_id)
 
 
-@router.post("/v1/reports/{report_id}/review", tags=["xét duyệt"], dependencies=JSON_LIMIT)
+@router.post("/v1/reports/{report_id}/review", tags=["xét duyệt"])
 async def review_report(
     report_id: str, review: ReviewRequest, caller: CallerDep, desk: DeskDep
 ) -> dict[str, Any]:
@@ -249,7 +237,7 @@ async def list_difficulties(
     )
 
 
-@router.post("/v1/difficulties/{difficulty_id}/answer", tags=["vướng mắc"], dependencies=JSON_LIMIT)
+@router.post("/v1/difficulties/{difficulty_id}/answer", tags=["vướng mắc"])
 async def answer_difficulty(
     difficulty_id: str, body: AnswerRequest, caller: CallerDep, desk: DeskDep
 ) -> dict[str, Any]:

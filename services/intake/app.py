@@ -65,4 +65,7 @@ def create_app(
         routers=[api.router],
         migrations_dir=MIGRATIONS,
         state={"settings": settings, "clock": clock, "desk": desk},
+        # JSON bodies keep the usual limit; only an attachment may use the larger size.
+        max_body_bytes=settings.max_json_bytes,
+        max_upload_bytes=settings.max_body_bytes,
     )
