@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from shared.clock import format_vn_datetime
 from shared.contracts.intake import ReportStatus
 from shared.contracts.registry import ExpectedUnit
 from shared.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
+from shared.formatting import vn_datetime
 from shared.forms import TextRejected, ValidationResult, clean_text
 
 Decision = Literal["accepted", "returned"]
@@ -315,7 +315,7 @@ def receipt(
         "content_sha256": content_sha256,
         "text": (
             f"Đã nhận báo cáo {period.title} của {unit.name} (phiên bản {version}) "
-            f"lúc {format_vn_datetime(submitted_at)}, {timeliness}."
+            f"lúc {vn_datetime(submitted_at)}, {timeliness}."
         ),
     }
 

@@ -13,12 +13,12 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.reminders import deliveries, projection
-from services.reminders.domain import format_date, rule_family
+from services.reminders.domain import rule_family
 from services.reminders.letter import urging_letter
 from shared.auth import PrincipalDep
-from shared.clock import format_vn_datetime
 from shared.documents import build_docx
 from shared.errors import Conflict, Unprocessable
+from shared.formatting import vn_date, vn_datetime
 
 router = APIRouter()
 
@@ -53,7 +53,7 @@ async def missing(period_id: str, principal: PrincipalDep, state: StateDep) -> d
         "period_id": row.period_id,
         "title": row.title,
         "due_at": row.due_at.isoformat(),
-        "deadline": format_date(row.due_at.astimezone(state.policy.zone).date()),
+        "deadline": vn_date(row.due_at, state.policy.zone),
         "status": row.status,
         "expected": len(plan.expected),
         "reported": len(plan.expected) - len(units),
@@ -131,7 +131,7 @@ async def reminder_log(
             "recipient": _shown_recipient(r.channel, r.recipient),
             "scheduled_at": r.scheduled_at.isoformat(),
             "at": _at(r.finished_at or r.created_at),
-            "at_local": format_vn_datetime(r.finished_at or r.created_at),
+            "at_local": vn_datetime(r.finished_at or r.created_at),
             "outcome": r.status,
             "reason": r.reason,
             "reason_code": r.reason_code,

@@ -9,7 +9,7 @@ from services.intake.domain import expected_unit, period_not_found
 from services.intake.handlers.common import READER_ROLES, Desk, listing_unit, visible_report
 from services.intake.views import report_summary, report_view
 from shared.auth import Principal
-from shared.clock import format_vn_date
+from shared.formatting import vn_date
 from shared.forms import form_for_unit, load_form
 
 
@@ -85,7 +85,7 @@ async def unit_form(
             "title": period.title,
             "status": period.status,
             "due_at": period.due_at.isoformat(),
-            "due_text": f"Trước ngày {format_vn_date(period.due_at)}",
+            "due_text": f"Trước ngày {vn_date(period.due_at)}",
             "window_start": row.window_start.isoformat() if row.window_start else None,
             "window_end": row.window_end.isoformat() if row.window_end else None,
             "content": row.content,

@@ -26,7 +26,8 @@ from services.portal.session import (
     encode_session,
 )
 from services.portal.settings import PortalSettings
-from shared.clock import Clock, format_vn_datetime
+from shared.clock import Clock
+from shared.formatting import vn_datetime
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -245,7 +246,7 @@ def render(
             "csrf_field": CSRF_FIELD,
             "flash": session.flash,
             "flash_kind": session.flash_kind,
-            "now_text": format_vn_datetime(now),
+            "now_text": vn_datetime(now),
             **context,
         }
     )

@@ -36,7 +36,8 @@ from services.portal.views.common import (
     require_role,
     token_of,
 )
-from shared.clock import VN_TZ, deadline_phrase
+from shared.clock import VN_TZ
+from shared.formatting import vn_deadline
 
 router = APIRouter()
 
@@ -166,7 +167,7 @@ async def change_deadline(
         if exc.status == 401:
             raise
         return redirect(portal, back, session, notice=exc.message, kind="error")
-    notice = f"Đã đổi hạn nộp thành {deadline_phrase(due_at)}."
+    notice = f"Đã đổi hạn nộp thành {vn_deadline(due_at)}."
     return redirect(portal, back, session, notice=notice, kind="success")
 
 
