@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from services.consolidation import handlers
 from services.consolidation.documents import report_docx, report_xlsx
 from services.consolidation.domain import Completeness
-from shared.auth import Principal, PrincipalDep
+from shared.auth import Permission, PrincipalDep
 from shared.clock import VN_TZ
 
 router = APIRouter()
@@ -24,10 +24,6 @@ def _state(request: Request) -> Any:
 
 
 StateDep = Annotated[Any, Depends(_state)]
-
-
-def _may_read_all(principal: Principal) -> bool:
-    return principal.role in ("reviewer", "leader", "admin")
 
 
 def _unit_view(status: Completeness, unit_code: str | None) -> dict[str, Any]:
@@ -47,7 +43,7 @@ async def list_periods(principal: PrincipalDep, state: StateDep) -> list[dict[st
     """Every known period with its completeness (a unit sees only its own row)."""
     async with state.runtime.sessions() as session:
         statuses = await handlers.list_completeness(session)
-    if _may_read_all(principal):
+    if principal.may(Permission.READ_REPORTS):
         return [s.as_dict() for s in statuses]
     return [_unit_view(s, principal.unit_code) for s in statuses]
 
@@ -57,11 +53,11 @@ async def read_completeness(
     period_id: str, principal: PrincipalDep, state: StateDep
 ) -> dict[str, Any]:
     """Who has reported: counts, rates, by unit kind, each unit's state and submission time."""
-    if not _may_read_all(principal):
-        principal.require("unit")
+    if not principal.may(Permission.READ_REPORTS):
+        principal.require_unit()
     async with state.runtime.sessions() as session:
         status = await handlers.read_completeness(session, period_id)
-    if _may_read_all(principal):
+    if principal.may(Permission.READ_REPORTS):
         return status.as_dict()
     return _unit_view(status, principal.unit_code)
 
@@ -69,7 +65,7 @@ async def read_completeness(
 @router.get("/v1/periods/{period_id}/summary", tags=["tổng hợp"])
 async def read_summary(period_id: str, principal: PrincipalDep, state: StateDep) -> dict[str, Any]:
     """Figures by unit kind and overall, compiled narratives, difficulties, warnings."""
-    principal.require("reviewer", "leader", "admin")
+    principal.require(Permission.READ_REPORTS)
     async with state.runtime.sessions() as session:
         summary = await handlers.read_summary(session, period_id)
     return summary.as_dict()
@@ -78,7 +74,7 @@ async def read_summary(period_id: str, principal: PrincipalDep, state: StateDep)
 @router.get("/v1/periods/{period_id}/report.docx", tags=["tổng hợp"])
 async def download_docx(period_id: str, principal: PrincipalDep, state: StateDep) -> Response:
     """The consolidated report (báo cáo tổng hợp) in the Nghị định 30/2020 layout."""
-    principal.require("reviewer", "leader", "admin")
+    principal.require(Permission.READ_REPORTS)
     async with state.runtime.sessions() as session:
         summary = await handlers.read_summary(session, period_id)
     issued_on = state.clock.now().astimezone(VN_TZ).date()
@@ -90,7 +86,7 @@ async def download_docx(period_id: str, principal: PrincipalDep, state: StateDep
 @router.get("/v1/periods/{period_id}/report.xlsx", tags=["tổng hợp"])
 async def download_xlsx(period_id: str, principal: PrincipalDep, state: StateDep) -> Response:
     """The period's figures per unit with totals, completeness and difficulties."""
-    principal.require("reviewer", "leader", "admin")
+    principal.require(Permission.READ_REPORTS)
     async with state.runtime.sessions() as session:
         summary = await handlers.read_summary(session, period_id)
     body = await asyncio.to_thread(report_xlsx, summary)

@@ -14,6 +14,8 @@ import secrets
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from shared.auth import Permission, role_may
+
 COOKIE_NAME = "danvan_session"
 CSRF_FIELD = "csrf_token"
 
@@ -34,6 +36,10 @@ class Session:
     flash_kind: str = "info"
     # When the bearer token expires (epoch seconds); the portal signs out after that.
     token_expires_at: int | None = None
+
+    def may(self, permission: Permission) -> bool:
+        """Whether the signed-in account has the permission (the table in shared.auth)."""
+        return self.signed_in and role_may(self.role, permission)
 
     @property
     def signed_in(self) -> bool:

@@ -14,7 +14,7 @@ from services.registry.accounts import ThrottleKey
 from services.registry.throttle import ThrottlePolicy
 from services.registry.tokens import issue_token
 from services.registry.views import Body, StateDep
-from shared.auth import Principal, PrincipalDep
+from shared.auth import Permission, Principal, PrincipalDep
 from shared.errors import DomainError, Forbidden, Unauthorized
 
 router = APIRouter()
@@ -211,7 +211,7 @@ async def change_password(
 async def rotate_keys(principal: PrincipalDep, state: StateDep) -> dict[str, Any]:
     """Start signing with a new key (admin); the previous keys stay in the JWKS until every
     token they signed has expired, then drop out."""
-    principal.require("admin")
+    principal.require(Permission.ADMINISTER)
     ttl = timedelta(seconds=state.settings.token_ttl_seconds)
     new = await state.keys.rotate(ttl)
     return {

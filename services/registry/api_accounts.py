@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from services.registry import accounts
 from services.registry.views import Body, StateDep, as_local_instant
-from shared.auth import PrincipalDep
+from shared.auth import Permission, PrincipalDep
 from shared.errors import Conflict
 
 router = APIRouter()
@@ -46,7 +46,7 @@ class ApiKeyIn(Body):
 @router.get("/v1/accounts", tags=["tài khoản"])
 async def list_accounts(principal: PrincipalDep, state: StateDep) -> list[dict[str, Any]]:
     """Every account (admin)."""
-    principal.require("admin")
+    principal.require(Permission.ADMINISTER)
     async with state.runtime.sessions() as session:
         found = await accounts.list_accounts(session)
     return [a.as_dict() for a in found]
@@ -57,7 +57,7 @@ async def create_account(
     body: AccountIn, principal: PrincipalDep, state: StateDep
 ) -> dict[str, Any]:
     """Add an account (admin); role `unit` needs the code of an existing unit."""
-    principal.require("admin")
+    principal.require(Permission.ADMINISTER)
     async with state.runtime.sessions() as session, session.begin():
         account = await accounts.create_account(
             session,
@@ -75,7 +75,7 @@ async def create_account(
 @router.get("/v1/accounts/{username}", tags=["tài khoản"])
 async def read_account(username: str, principal: PrincipalDep, state: StateDep) -> dict[str, Any]:
     """One account (admin)."""
-    principal.require("admin")
+    principal.require(Permission.ADMINISTER)
     async with state.runtime.sessions() as session:
         account = await accounts.get_account(session, username)
     return account.as_dict()
@@ -87,7 +87,7 @@ async def update_account(
 ) -> dict[str, Any]:
     """Change an account (admin): name, role, unit, active flag, or reset its password.
     Admins cannot deactivate or demote themselves (no locking the last door)."""
-    principal.require("admin")
+    principal.require(Permission.ADMINISTER)
     fields = {name: getattr(body, name) for name in body.model_fields_set}
     fields = {k: v for k, v in fields.items() if v is not None or k == "unit_code"}
     if username == principal.username and (
@@ -111,7 +111,7 @@ async def list_api_keys(
     unit_code: Annotated[str | None, Query()] = None,
 ) -> list[dict[str, Any]]:
     """Issued API keys without their secrets (admin)."""
-    principal.require("admin")
+    principal.require(Permission.ADMINISTER)
     async with state.runtime.sessions() as session:
         found = await accounts.list_api_keys(session)
     return [k.as_dict() for k in found if unit_code in (None, k.unit_code)]
@@ -121,7 +121,7 @@ async def list_api_keys(
 async def issue_api_key(body: ApiKeyIn, principal: PrincipalDep, state: StateDep) -> dict[str, Any]:
     """Issue a key for a unit's machine client (admin). The key is in `api_key` of this answer
     only; it is kept hashed. Exchange it at POST /v1/auth/token with grant_type=api_key."""
-    principal.require("admin")
+    principal.require(Permission.ADMINISTER)
     async with state.runtime.sessions() as session, session.begin():
         issued, full_key = await accounts.issue_api_key(
             session,
@@ -137,7 +137,7 @@ async def issue_api_key(body: ApiKeyIn, principal: PrincipalDep, state: StateDep
 @router.post("/v1/api-keys/{key_id}/revoke", tags=["khóa API"])
 async def revoke_api_key(key_id: str, principal: PrincipalDep, state: StateDep) -> dict[str, Any]:
     """Revoke a key (admin): it can no longer be exchanged for tokens."""
-    principal.require("admin")
+    principal.require(Permission.ADMINISTER)
     async with state.runtime.sessions() as session, session.begin():
         revoked = await accounts.revoke_api_key(
             session, key_id, actor=principal.username, now=state.clock.now()

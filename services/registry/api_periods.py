@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.registry import handlers, periods
 from services.registry.views import Body, StateDep, as_local_instant, period_view
-from shared.auth import PrincipalDep
+from shared.auth import Permission, PrincipalDep
 from shared.errors import Conflict, Unprocessable
 
 router = APIRouter(tags=["kỳ báo cáo"])
@@ -76,7 +76,7 @@ async def create_period(
     the future (`due_in_past`); scope is `{"all": true}`, `{"kinds": [...]}` or
     `{"units": [...]}`; a deadline without an offset is read as Asia/Ho_Chi_Minh time. With an
     `Idempotency-Key`, a repeated request returns the period the first one created."""
-    principal.require("reviewer", "admin")
+    principal.require(Permission.MANAGE_PERIODS)
     request_key = f"{principal.username}:{idempotency_key}" if idempotency_key else None
     fingerprint = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     for attempt in range(3):
@@ -119,7 +119,7 @@ async def create_regime_year(
 ) -> list[dict[str, Any]]:
     """Create the year's periodic reports from the configured regime (reviewer, admin);
     existing ones are left as they are."""
-    principal.require("reviewer", "admin")
+    principal.require(Permission.MANAGE_PERIODS)
     if not 2000 <= body.year <= 2100:
         raise Unprocessable(
             f"Năm {body.year} không hợp lệ.", code="invalid_year", details={"field": "year"}
@@ -147,7 +147,7 @@ async def update_period(
 ) -> dict[str, Any]:
     """Change a period (reviewer, admin): extend the deadline, edit title or content, change
     the scope, close (stops submissions) or reopen; publishes PeriodChanged when it changed."""
-    principal.require("reviewer", "admin")
+    principal.require(Permission.MANAGE_PERIODS)
     fields: dict[str, Any] = {}
     for name in body.model_fields_set:
         value = getattr(body, name)

@@ -12,7 +12,7 @@ from services.registry import handlers, tabular, units
 from services.registry.domain import valid_on
 from services.registry.unit_rules import UnitDraft, merge_contacts, merge_leader
 from services.registry.views import Body, StateDep, history_view, local_today, unit_view
-from shared.auth import PrincipalDep
+from shared.auth import Permission, Principal, PrincipalDep
 from shared.contracts.registry import Contacts
 
 router = APIRouter(tags=["đơn vị"])
@@ -125,7 +125,7 @@ async def list_units(
 @router.post("/v1/units", status_code=201)
 async def create_unit(body: UnitIn, principal: PrincipalDep, state: StateDep) -> dict[str, Any]:
     """Add a unit (admin); its validity starts today unless valid_from is given."""
-    principal.require("admin")
+    principal.require(Permission.ADMINISTER)
     draft = UnitDraft(
         code=body.code,
         name=body.name,
@@ -181,8 +181,8 @@ async def export_xlsx(principal: PrincipalDep, state: StateDep, on: OnQuery = No
     )
 
 
-async def _exported(principal: Any, state: Any, on: date | None) -> list[Any]:
-    principal.require("reviewer", "admin")
+async def _exported(principal: Principal, state: Any, on: date | None) -> list[Any]:
+    principal.require(Permission.READ_CONTACTS)
     async with state.runtime.sessions() as session:
         found = await handlers.all_units(session)
     return [u for u in found if on is None or valid_on(u, on)]
@@ -207,7 +207,7 @@ async def import_units(
     any error (reported with its row number) means nothing is written. A row updates the
     record with its code and valid_from (blank: the record valid today) or creates one;
     columns missing from the file keep their values."""
-    principal.require("admin")
+    principal.require(Permission.ADMINISTER)
     settings = state.settings
     data = await file.read(settings.import_max_bytes + 1)
     header, rows = tabular.read_rows(
@@ -251,7 +251,7 @@ async def reorganise(
     """Merge units on one day (admin): the predecessors end the day before `effective_from`
     with the successor as their successor; the successors start that day (a successor may
     reuse a predecessor's code). Expected units of open periods are re-resolved."""
-    principal.require("admin")
+    principal.require(Permission.ADMINISTER)
     mergers = [
         units.merger_from_dict(
             s.model_dump(exclude_none=True)
@@ -292,7 +292,7 @@ async def update_unit(
 ) -> dict[str, Any]:
     """Change some fields of a unit (admin). `leader` and `contacts` are partial: the given
     fields replace, the others stay; `"leader": null` removes the leader."""
-    principal.require("admin")
+    principal.require(Permission.ADMINISTER)
     async with state.runtime.sessions() as session, session.begin():
         current = await handlers.get_unit(session, code, on)
         fields: dict[str, Any] = {}
@@ -325,7 +325,7 @@ async def close_unit(
 ) -> dict[str, Any]:
     """End a unit's validity on `valid_to`, naming its successors (admin); each successor must
     be valid from the next day."""
-    principal.require("admin")
+    principal.require(Permission.ADMINISTER)
     async with state.runtime.sessions() as session, session.begin():
         unit = await units.close_unit(
             session,

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from services.registry.domain import Scope
 from services.registry.unit_rules import HistoryEntry, leader_timeline
-from shared.auth import Principal
+from shared.auth import Permission, Principal
 from shared.clock import VN_TZ, Clock
 from shared.contracts.registry import PeriodState, UnitState
 
@@ -61,7 +61,7 @@ def as_local_instant(value: datetime) -> datetime:
 def may_see_contacts(principal: Principal, code: str) -> bool:
     """Officials' phone numbers and e-mail addresses are personal data: reviewers, admins and
     the unit itself only."""
-    return principal.role in ("reviewer", "admin") or (
+    return principal.may(Permission.READ_CONTACTS) or (
         principal.role == "unit" and principal.unit_code == code
     )
 

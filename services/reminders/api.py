@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.reminders import deliveries, projection
 from services.reminders.domain import rule_family
 from services.reminders.letter import urging_letter
-from shared.auth import PrincipalDep
+from shared.auth import Permission, PrincipalDep
 from shared.documents import build_docx
 from shared.errors import Conflict, Unprocessable
 from shared.formatting import vn_date, vn_datetime
@@ -44,7 +44,7 @@ class RemindRequest(BaseModel):
 @router.get("/v1/periods/{period_id}/missing", tags=["đôn đốc"])
 async def missing(period_id: str, principal: PrincipalDep, state: StateDep) -> dict[str, Any]:
     """Units expected in the period that have not reported (or whose report is not standing)."""
-    principal.require("reviewer", "admin", "leader")
+    principal.require(Permission.READ_REPORTS)
     async with state.runtime.sessions() as session:
         row = await projection.period_row(session, period_id)
         plan = await projection.load_plan(session, row)
@@ -80,7 +80,7 @@ async def remind(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> dict[str, Any]:
     """Urge now: all missing units, or the listed ones; delivery outcomes go to the log."""
-    principal.require("reviewer", "admin")
+    principal.require(Permission.URGE)
     if idempotency_key is not None and not _REQUEST_ID.fullmatch(idempotency_key):
         raise Unprocessable(
             "Idempotency-Key chỉ gồm chữ, số, '.', '_', '-' (tối đa 64 ký tự).",
@@ -108,7 +108,7 @@ async def reminder_log(
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> list[dict[str, Any]]:
     """The delivery log of a period, newest first: unit, rule, channel, recipient, outcome."""
-    principal.require("reviewer", "admin")
+    principal.require(Permission.URGE)
     async with state.runtime.sessions() as session:
         await projection.period_row(session, period_id)
         rows = await deliveries.delivery_log(session, period_id, unit_code=unit_code, limit=limit)
@@ -146,7 +146,7 @@ async def reminder_log(
 @router.get("/v1/periods/{period_id}/urging-letter.docx", tags=["đôn đốc"])
 async def urging_letter_docx(period_id: str, principal: PrincipalDep, state: StateDep) -> Response:
     """The công văn đôn đốc (.docx, Nghị định 30/2020 layout) listing the units still missing."""
-    principal.require("reviewer", "admin", "leader")
+    principal.require(Permission.READ_REPORTS)
     async with state.runtime.sessions() as session:
         row = await projection.period_row(session, period_id)
         plan = await projection.load_plan(session, row)

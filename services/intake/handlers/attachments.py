@@ -14,7 +14,7 @@ from services.intake.attachments import check_file
 from services.intake.domain import check_can_attach
 from services.intake.handlers.common import Desk, period_of, visible_report
 from services.intake.views import attachment_view
-from shared.auth import Principal
+from shared.auth import Permission, Principal
 from shared.errors import DomainError, Forbidden, NotFound
 
 MAX_PER_REPORT = 20
@@ -91,7 +91,7 @@ async def attachment_file(
     desk: Desk, principal: Principal, report_id: str, attachment_id: str
 ) -> tuple[Any, Path]:
     """The attachment's row and file; only its unit and reviewers may download it."""
-    if principal.role not in ("unit", "reviewer", "admin"):
+    if not principal.may(Permission.READ_ATTACHMENTS):
         raise Forbidden("Chỉ đơn vị gửi báo cáo và Phòng Nội vụ được tải tệp đính kèm.")
     async with desk.sessions() as session:
         await visible_report(session, principal, report_id)

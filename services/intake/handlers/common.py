@@ -17,12 +17,11 @@ from services.intake.domain import (
 )
 from services.intake.metrics import IntakeMetrics
 from services.intake.storage import AttachmentStore
-from shared.auth import Principal, Role
+from shared.auth import Permission, Principal
 from shared.clock import Clock
 from shared.errors import DomainError
 
 PRODUCER = "intake"
-READER_ROLES: tuple[Role, ...] = ("reviewer", "leader", "admin", "service")
 
 
 @dataclass(frozen=True)
@@ -63,7 +62,7 @@ async def visible_report(session: AsyncSession, principal: Principal, report_id:
     if principal.role == "unit":
         if row.unit_code != principal.unit_code:
             raise report_not_found(report_id)
-    elif principal.role not in READER_ROLES:
+    elif not principal.may(Permission.READ_REPORTS):
         raise report_not_found(report_id)
     return row
 
@@ -85,5 +84,5 @@ def listing_unit(principal: Principal, unit_code: str | None) -> str | None:
                 "Đơn vị chỉ xem được báo cáo của chính mình.", code="forbidden_unit", status=403
             )
         return own
-    principal.require(*READER_ROLES)
+    principal.require(Permission.READ_REPORTS)
     return unit_code

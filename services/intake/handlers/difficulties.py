@@ -9,7 +9,7 @@ from sqlalchemy import update
 from services.intake import db
 from services.intake.handlers.common import PRODUCER, Desk, listing_unit
 from services.intake.views import difficulty_contract, difficulty_view
-from shared.auth import Principal
+from shared.auth import Permission, Principal
 from shared.contracts.intake import DifficultyAnswered
 from shared.errors import NotFound
 from shared.messaging.outbox import add_event
@@ -45,7 +45,7 @@ async def answer_difficulty(
     desk: Desk, principal: Principal, difficulty_id: str, answer: str
 ) -> dict[str, Any]:
     """Phòng Nội vụ answers (or corrects its answer to) a unit's difficulty."""
-    principal.require("reviewer", "admin")
+    principal.require(Permission.REVIEW)
     now = desk.clock.now()
     async with desk.sessions() as session, session.begin():
         row = await db.find_difficulty_row(session, difficulty_id)

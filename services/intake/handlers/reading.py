@@ -6,9 +6,9 @@ from typing import Any
 
 from services.intake import db
 from services.intake.domain import expected_unit, period_not_found
-from services.intake.handlers.common import READER_ROLES, Desk, listing_unit, visible_report
+from services.intake.handlers.common import Desk, listing_unit, visible_report
 from services.intake.views import report_summary, report_view
-from shared.auth import Principal
+from shared.auth import Permission, Principal
 from shared.formatting import vn_date
 from shared.forms import form_for_unit, load_form
 
@@ -66,7 +66,7 @@ async def unit_form(
     if principal.role == "unit":
         unit_code = principal.require_unit()
     else:
-        principal.require(*READER_ROLES)
+        principal.require(Permission.READ_REPORTS)
     async with desk.sessions() as session:
         row = await db.find_period_row(session, period_id)
     if row is None:

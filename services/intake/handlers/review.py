@@ -14,7 +14,7 @@ from services.intake.domain import (
 )
 from services.intake.handlers.common import PRODUCER, Desk, period_of, visible_report
 from services.intake.views import report_summary
-from shared.auth import Principal
+from shared.auth import Permission, Principal
 from shared.contracts.intake import (
     ReportReview,
     ReportReviewed,
@@ -71,7 +71,7 @@ async def review_report(
     expected_version: int | None,
 ) -> dict[str, Any]:
     """Phòng Nội vụ accepts the current version, or returns it with a reason."""
-    principal.require("reviewer", "admin")
+    principal.require(Permission.REVIEW)
     async with desk.sessions() as session:
         report = db.report_from_row(await visible_report(session, principal, report_id))
         period = await period_of(session, report)
