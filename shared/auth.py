@@ -250,7 +250,9 @@ async def current_principal(
     """FastAPI dependency: the verified caller, from `app.state.verifier`."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("Thiếu mã đăng nhập (Bearer token).", code="missing_token")
-    verifier: TokenVerifier = request.app.state.verifier
+    verifier = getattr(request.app.state, "verifier", None)
+    if not isinstance(verifier, TokenVerifier):
+        raise TypeError("app.state.verifier is not a TokenVerifier")
     return await verifier.verify(credentials.credentials)
 
 

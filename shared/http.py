@@ -8,7 +8,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -22,6 +22,7 @@ from shared.errors import DomainError, PayloadTooLarge
 from shared.metrics import HttpMetrics
 
 log = logging.getLogger(__name__)
+C = TypeVar("C")
 
 ReadinessCheck = Callable[[], Awaitable[None]]
 
@@ -63,6 +64,23 @@ def create_service_app(
     # Outermost, so the metrics count the status the client gets (a 413 included).
     app.add_middleware(_MetricsMiddleware, metrics=http_metrics)
     return app
+
+
+def context_dependency(kind: type[C]) -> Callable[[Request], C]:
+    """A FastAPI dependency giving routes the app's typed context (`app.state.context`).
+
+    Each service declares `ContextDep = Annotated[XContext, Depends(context_dependency(
+    XContext))]` next to its context class; mypy then checks every use in its routes.
+    """
+
+    def context(request: Request) -> C:
+        found = getattr(request.app.state, "context", None)
+        if not isinstance(found, kind):
+            raise TypeError(f"app.state.context is {type(found).__name__}, not {kind.__name__}")
+        return found
+
+    context.__name__ = f"{kind.__name__}_of_app"
+    return context
 
 
 def error_response(error: DomainError) -> JSONResponse:

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Header, Query
 from sqlalchemy.exc import IntegrityError
 
 from services.registry import handlers, periods
-from services.registry.views import Body, StateDep, as_local_instant, period_view
+from services.registry.context import ContextDep
+from services.registry.views import Body, as_local_instant, period_view
 from shared.auth import Permission, PrincipalDep
 from shared.errors import Conflict, Unprocessable
 
@@ -49,13 +50,13 @@ class RegimeYearIn(Body):
 @router.get("/v1/periods")
 async def list_periods(
     _: PrincipalDep,
-    state: StateDep,
+    context: ContextDep,
     status: Annotated[Literal["open", "closed"] | None, Query()] = None,
     kind: Annotated[Literal["six_month", "annual", "ad_hoc"] | None, Query()] = None,
     year: Annotated[int | None, Query()] = None,
 ) -> list[dict[str, Any]]:
     """Every reporting period, newest deadline first (optionally filtered)."""
-    async with state.runtime.sessions() as session:
+    async with context.sessions() as session:
         found = await handlers.all_periods(session)
         scopes = await handlers.period_scopes(session)
     return [
@@ -69,7 +70,7 @@ async def list_periods(
 async def create_period(
     body: PeriodIn,
     principal: PrincipalDep,
-    state: StateDep,
+    context: ContextDep,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> dict[str, Any]:
     """Open an ad-hoc request (reviewer, admin): `id` is YYYY-DX-NN; the deadline must lie in
@@ -81,7 +82,7 @@ async def create_period(
     fingerprint = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     for attempt in range(3):
         try:
-            async with state.runtime.sessions() as session, session.begin():
+            async with context.sessions() as session, session.begin():
                 if request_key and (
                     earlier := await periods.period_for_request(session, request_key, fingerprint)
                 ):
@@ -95,11 +96,11 @@ async def create_period(
                     scope=body.scope,
                     window_start=body.window_start,
                     window_end=body.window_end,
-                    now=state.clock.now(),
+                    now=context.clock.now(),
                 )
                 if request_key:
                     await periods.remember_request(
-                        session, request_key, fingerprint, period.period_id, state.clock.now()
+                        session, request_key, fingerprint, period.period_id, context.clock.now()
                     )
             break
         except IntegrityError:
@@ -115,7 +116,7 @@ async def create_period(
 
 @router.post("/v1/periods/regime")
 async def create_regime_year(
-    body: RegimeYearIn, principal: PrincipalDep, state: StateDep
+    body: RegimeYearIn, principal: PrincipalDep, context: ContextDep
 ) -> list[dict[str, Any]]:
     """Create the year's periodic reports from the configured regime (reviewer, admin);
     existing ones are left as they are."""
@@ -124,18 +125,18 @@ async def create_regime_year(
         raise Unprocessable(
             f"Năm {body.year} không hợp lệ.", code="invalid_year", details={"field": "year"}
         )
-    async with state.runtime.sessions() as session, session.begin():
+    async with context.sessions() as session, session.begin():
         created = await handlers.ensure_regime_year(
-            session, body.year, state.regime, now=state.clock.now()
+            session, body.year, context.regime, now=context.clock.now()
         )
         scopes = await handlers.period_scopes(session)
     return [period_view(p, scopes.get(p.period_id)) for p in created]
 
 
 @router.get("/v1/periods/{period_id}")
-async def read_period(period_id: str, _: PrincipalDep, state: StateDep) -> dict[str, Any]:
+async def read_period(period_id: str, _: PrincipalDep, context: ContextDep) -> dict[str, Any]:
     """One period with the codes of the units expected to report."""
-    async with state.runtime.sessions() as session:
+    async with context.sessions() as session:
         period = await handlers.get_period(session, period_id)
         scopes = await handlers.period_scopes(session)
     return period_view(period, scopes.get(period_id))
@@ -143,7 +144,7 @@ async def read_period(period_id: str, _: PrincipalDep, state: StateDep) -> dict[
 
 @router.patch("/v1/periods/{period_id}")
 async def update_period(
-    period_id: str, body: PeriodPatch, principal: PrincipalDep, state: StateDep
+    period_id: str, body: PeriodPatch, principal: PrincipalDep, context: ContextDep
 ) -> dict[str, Any]:
     """Change a period (reviewer, admin): extend the deadline, edit title or content, change
     the scope, close (stops submissions) or reopen; publishes PeriodChanged when it changed."""
@@ -154,8 +155,8 @@ async def update_period(
         if value is None and name not in ("window_start", "window_end"):
             continue
         fields[name] = as_local_instant(value) if name == "due_at" else value
-    async with state.runtime.sessions() as session, session.begin():
+    async with context.sessions() as session, session.begin():
         period, scope = await periods.update_period(
-            session, period_id, fields, now=state.clock.now()
+            session, period_id, fields, now=context.clock.now()
         )
     return period_view(period, scope)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date, datetime
-from typing import Annotated, Any, ClassVar
+from typing import Any, ClassVar
 
-from fastapi import Depends, Request
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from services.registry.domain import Scope
@@ -14,13 +13,6 @@ from services.registry.unit_rules import HistoryEntry, leader_timeline
 from shared.auth import Permission, Principal
 from shared.clock import VN_TZ, Clock
 from shared.contracts.registry import PeriodState, UnitState
-
-
-def _state(request: Request) -> Any:
-    return request.app.state
-
-
-StateDep = Annotated[Any, Depends(_state)]
 
 
 def local_today(clock: Clock) -> date:

@@ -8,11 +8,12 @@ from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.reminders import deliveries, projection
+from services.reminders.context import ContextDep
 from services.reminders.domain import rule_family
 from services.reminders.letter import urging_letter
 from shared.auth import Permission, PrincipalDep
@@ -26,13 +27,6 @@ DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
-def _state(request: Request) -> Any:
-    return request.app.state
-
-
-StateDep = Annotated[Any, Depends(_state)]
-
-
 class RemindRequest(BaseModel):
     """Which units to urge; all missing units when `units` is left out."""
 
@@ -42,10 +36,10 @@ class RemindRequest(BaseModel):
 
 
 @router.get("/v1/periods/{period_id}/missing", tags=["đôn đốc"])
-async def missing(period_id: str, principal: PrincipalDep, state: StateDep) -> dict[str, Any]:
+async def missing(period_id: str, principal: PrincipalDep, context: ContextDep) -> dict[str, Any]:
     """Units expected in the period that have not reported (or whose report is not standing)."""
     principal.require(Permission.READ_REPORTS)
-    async with state.runtime.sessions() as session:
+    async with context.sessions() as session:
         row = await projection.period_row(session, period_id)
         plan = await projection.load_plan(session, row)
     units = projection.missing_units(plan)
@@ -53,7 +47,7 @@ async def missing(period_id: str, principal: PrincipalDep, state: StateDep) -> d
         "period_id": row.period_id,
         "title": row.title,
         "due_at": row.due_at.isoformat(),
-        "deadline": vn_date(row.due_at, state.policy.zone),
+        "deadline": vn_date(row.due_at, context.policy.zone),
         "status": row.status,
         "expected": len(plan.expected),
         "reported": len(plan.expected) - len(units),
@@ -75,7 +69,7 @@ async def missing(period_id: str, principal: PrincipalDep, state: StateDep) -> d
 async def remind(
     period_id: str,
     principal: PrincipalDep,
-    state: StateDep,
+    context: ContextDep,
     body: RemindRequest | None = None,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> dict[str, Any]:
@@ -86,7 +80,7 @@ async def remind(
             "Idempotency-Key chỉ gồm chữ, số, '.', '_', '-' (tối đa 64 ký tự).",
             code="invalid_idempotency_key",
         )
-    result = await state.dispatcher.urge(
+    result = await context.dispatcher.urge(
         period_id,
         body.units if body is not None else None,
         requested_by=principal.username,
@@ -102,14 +96,14 @@ async def remind(
 @router.get("/v1/reminders", tags=["đôn đốc"])
 async def reminder_log(
     principal: PrincipalDep,
-    state: StateDep,
+    context: ContextDep,
     period_id: Annotated[str, Query(min_length=1, max_length=32)],
     unit_code: Annotated[str | None, Query(max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> list[dict[str, Any]]:
     """The delivery log of a period, newest first: unit, rule, channel, recipient, outcome."""
     principal.require(Permission.URGE)
-    async with state.runtime.sessions() as session:
+    async with context.sessions() as session:
         await projection.period_row(session, period_id)
         rows = await deliveries.delivery_log(session, period_id, unit_code=unit_code, limit=limit)
         names = {
@@ -144,10 +138,12 @@ async def reminder_log(
 
 
 @router.get("/v1/periods/{period_id}/urging-letter.docx", tags=["đôn đốc"])
-async def urging_letter_docx(period_id: str, principal: PrincipalDep, state: StateDep) -> Response:
+async def urging_letter_docx(
+    period_id: str, principal: PrincipalDep, context: ContextDep
+) -> Response:
     """The công văn đôn đốc (.docx, Nghị định 30/2020 layout) listing the units still missing."""
     principal.require(Permission.READ_REPORTS)
-    async with state.runtime.sessions() as session:
+    async with context.sessions() as session:
         row = await projection.period_row(session, period_id)
         plan = await projection.load_plan(session, row)
     units = projection.missing_units(plan)
@@ -155,14 +151,14 @@ async def urging_letter_docx(period_id: str, principal: PrincipalDep, state: Sta
         raise Conflict(
             "Tất cả đơn vị đã gửi báo cáo, không cần công văn đôn đốc.", code="nothing_to_urge"
         )
-    policy = state.policy
+    policy = context.policy
     spec = urging_letter(
         plan.period,
         units,
         expected=len(plan.expected),
-        today=state.clock.now().astimezone(policy.zone).date(),
+        today=context.clock.now().astimezone(policy.zone).date(),
         policy=policy,
-        config=state.letter,
+        config=context.letter,
     )
     content = await asyncio.to_thread(build_docx, spec)
     filename = f"cong-van-don-doc-{period_id}.docx"

@@ -38,12 +38,13 @@ class EventBus:
         sessions: async_sessionmaker[AsyncSession],
         inbox: Table | None = None,
         outbox: Table | None = None,
-        subscriptions: Sequence[Subscription] = (),
         publishes: Sequence[type[BaseModel]] = (),
         skip_locked: bool = False,
     ) -> None:
         self._settings = settings
         self._metrics = metrics
+        self._sessions = sessions
+        self._inbox = inbox
         self.broker = NatsBroker(
             settings.nats_url.split(","),
             name=settings.service_name,
@@ -62,26 +63,8 @@ class EventBus:
             backoff_seconds=settings.consumer_backoff_seconds,
         )
         self.consumers: list[ConsumerSpec] = []
-        lock = asyncio.Lock()
-        for subscription in subscriptions:
-            if inbox is None:
-                raise ValueError("subscriptions need the processed-events table")
-            spec = ConsumerSpec(
-                settings.service_name, subscription.subject, self.policy.max_deliver
-            )
-            self.consumers.append(spec)
-            processor = EventProcessor(
-                spec, subscription, sessions, inbox, self.policy, metrics, self._dead_letter, lock
-            )
-            self.broker.subscriber(
-                subscription.subject,
-                stream=JStream(spec.stream.name, declare=False),
-                durable=spec.durable,
-                pull_sub=PullSub(batch_size=settings.consumer_batch_size, timeout=1.0),
-                ack_policy=AckPolicy.NACK_ON_ERROR,
-                title=f"{settings.service_name}:{subscription.subject}",
-                description=(subscription.handler.__doc__ or "").strip() or None,
-            )(processor.__call__)
+        # Handlers of one service apply one event at a time (see docs/ARCHITECTURE.md).
+        self._handler_lock = asyncio.Lock()
         for contract in publishes:
             # Declared for the AsyncAPI document; the outbox relay does the publishing.
             subject = str(getattr(contract, "subject"))  # noqa: B009
@@ -105,6 +88,37 @@ class EventBus:
             )
         self._tasks: list[asyncio.Task[None]] = []
         self._started = asyncio.Event()
+
+    def subscribe(self, subscription: Subscription) -> None:
+        """Consume a subject with a durable consumer of this service (before `start`)."""
+        if self._tasks:
+            raise RuntimeError("subscriptions are registered before the bus starts")
+        if self._inbox is None:
+            raise ValueError("subscriptions need the processed-events table")
+        settings = self._settings
+        spec = ConsumerSpec(settings.service_name, subscription.subject, self.policy.max_deliver)
+        if spec in self.consumers:
+            raise ValueError(f"{subscription.subject} is already subscribed")
+        self.consumers.append(spec)
+        processor = EventProcessor(
+            spec,
+            subscription,
+            self._sessions,
+            self._inbox,
+            self.policy,
+            self._metrics,
+            self._dead_letter,
+            self._handler_lock,
+        )
+        self.broker.subscriber(
+            subscription.subject,
+            stream=JStream(spec.stream.name, declare=False),
+            durable=spec.durable,
+            pull_sub=PullSub(batch_size=settings.consumer_batch_size, timeout=1.0),
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            title=f"{settings.service_name}:{subscription.subject}",
+            description=(subscription.handler.__doc__ or "").strip() or None,
+        )(processor.__call__)
 
     @property
     def started(self) -> bool:

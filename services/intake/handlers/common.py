@@ -1,11 +1,11 @@
-"""What every intake use case shares: the desk, replayed answers, who sees a report."""
+"""What every intake use case shares: replayed answers, who sees a report."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake import db
 from services.intake.domain import (
@@ -15,24 +15,10 @@ from services.intake.domain import (
     period_not_found,
     report_not_found,
 )
-from services.intake.metrics import IntakeMetrics
-from services.intake.storage import AttachmentStore
 from shared.auth import Permission, Principal
-from shared.clock import Clock
 from shared.errors import DomainError
 
 PRODUCER = "intake"
-
-
-@dataclass(frozen=True)
-class Desk:
-    """What the use cases need: sessions, the clock, metrics and the attachment store."""
-
-    sessions: async_sessionmaker[AsyncSession]
-    clock: Clock
-    metrics: IntakeMetrics
-    store: AttachmentStore
-    max_attachment_bytes: int
 
 
 @dataclass(frozen=True)

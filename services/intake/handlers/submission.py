@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake import db
+from services.intake.context import IntakeContext
 from services.intake.domain import (
     Period,
     Report,
@@ -33,7 +34,6 @@ from services.intake.domain import (
 )
 from services.intake.handlers.common import (
     PRODUCER,
-    Desk,
     Outcome,
     period_of,
     replay,
@@ -60,13 +60,13 @@ def _period_id(body: dict[str, Any]) -> str:
 
 
 def _validate(
-    desk: Desk, period: Period, unit: ExpectedUnit, body: dict[str, Any]
+    context: IntakeContext, period: Period, unit: ExpectedUnit, body: dict[str, Any]
 ) -> ValidationResult:
     """The canonical content, or every problem at once as a 422."""
     form = load_form(period.form_id, period.form_version)
     result = validate_report(form, unit.kind, set(unit.tags), content_body(body))
     if not result.ok:
-        desk.metrics.submissions_refused.labels("validation_failed").inc()
+        context.metrics.submissions_refused.labels("validation_failed").inc()
         raise ReportInvalid.from_result(result)
     return result
 
@@ -180,14 +180,14 @@ def _accepted_body(
 
 
 async def submit_report(
-    desk: Desk, principal: Principal, body: dict[str, Any], idempotency_key: str | None
+    context: IntakeContext, principal: Principal, body: dict[str, Any], idempotency_key: str | None
 ) -> Outcome:
     """A unit's first report for a period; a retry with the same key gets the first answer."""
     unit_code = principal.require_unit()
     key = check_idempotency_key(idempotency_key)
     scope = f"unit:{unit_code}"
     fingerprint = request_fingerprint("POST /v1/reports", body)
-    async with desk.sessions() as session:
+    async with context.sessions() as session:
         if key and (earlier := await replay(session, scope, key, fingerprint)):
             return earlier
         period_id = _period_id(body)
@@ -198,8 +198,8 @@ async def submit_report(
         existing = await db.find_report_for(session, period_id, unit_code)
         if existing is not None:
             raise report_exists(existing.report_id)
-    result = _validate(desk, period, unit, body)
-    now = desk.clock.now()
+    result = _validate(context, period, unit, body)
+    now = context.clock.now()
     report = Report(
         report_id=str(uuid.uuid4()),
         period_id=period.period_id,
@@ -212,7 +212,7 @@ async def submit_report(
     digest = content_sha256(result.content)
     answer = _accepted_body(report, period, unit, result, digest, now)
     try:
-        async with desk.sessions() as session, session.begin():
+        async with context.sessions() as session, session.begin():
             if key:
                 # Written first: a concurrent twin blocks here and then fails on the key.
                 await db.remember_idempotent(
@@ -252,15 +252,15 @@ async def submit_report(
             )
     except IntegrityError:
         # Another request (another replica, or the same retry) got there first.
-        async with desk.sessions() as session:
+        async with context.sessions() as session:
             if key and (earlier := await replay(session, scope, key, fingerprint)):
                 return earlier
             existing = await db.find_report_for(session, period.period_id, unit_code)
         if existing is not None:
-            desk.metrics.submissions_refused.labels("report_exists").inc()
+            context.metrics.submissions_refused.labels("report_exists").inc()
             raise report_exists(existing.report_id) from None
         raise
-    desk.metrics.submitted(period.period_id, report.on_time)
+    context.metrics.submitted(period.period_id, report.on_time)
     log.info(
         "report %s submitted by unit %s for %s (on time: %s)",
         report.report_id,
@@ -272,7 +272,7 @@ async def submit_report(
 
 
 async def amend_report(
-    desk: Desk,
+    context: IntakeContext,
     principal: Principal,
     report_id: str,
     body: dict[str, Any],
@@ -283,7 +283,7 @@ async def amend_report(
     key = check_idempotency_key(idempotency_key)
     scope = f"unit:{unit_code}"
     fingerprint = request_fingerprint(f"PUT /v1/reports/{report_id}", body)
-    async with desk.sessions() as session:
+    async with context.sessions() as session:
         row = await visible_report(session, principal, report_id)
         if key and (earlier := await replay(session, scope, key, fingerprint)):
             return earlier
@@ -294,13 +294,13 @@ async def amend_report(
         period = await period_of(session, report)
         check_can_amend(report, period)
         unit = expected_unit(period, unit_code)
-    result = _validate(desk, period, unit, body)
-    now = desk.clock.now()
+    result = _validate(context, period, unit, body)
+    now = context.clock.now()
     new = Report(**{**report.__dict__, "version": report.version + 1, "status": "submitted"})
     digest = content_sha256(result.content)
     answer = _accepted_body(new, period, unit, result, digest, now)
     try:
-        async with desk.sessions() as session, session.begin():
+        async with context.sessions() as session, session.begin():
             if key:
                 await db.remember_idempotent(
                     session,
@@ -336,10 +336,10 @@ async def amend_report(
                 action="report_amended",
             )
     except IntegrityError:
-        async with desk.sessions() as session:
+        async with context.sessions() as session:
             if key and (earlier := await replay(session, scope, key, fingerprint)):
                 return earlier
         raise version_changed(None) from None
-    desk.metrics.reports_amended.labels(period.period_id).inc()
+    context.metrics.reports_amended.labels(period.period_id).inc()
     log.info("report %s amended to version %d", report.report_id, new.version)
     return Outcome(200, answer)

@@ -109,7 +109,7 @@ async def handled(service: Reminders, subject: str, count: int) -> None:
         return total >= count
 
     await eventually(done, timeout=20)
-    await service.app.state.dispatcher.idle()
+    await service.app.state.context.dispatcher.idle()
 
 
 async def test_an_answer_is_mailed_once_and_a_corrected_answer_again(nats_server, databases, mint):
@@ -250,7 +250,7 @@ async def test_an_answer_given_in_quiet_hours_is_mailed_when_they_end(nats_serve
         await handled(service, DIFFICULTY_ANSWERED, 1)
 
         async def queued() -> list[Any]:
-            async with service.app.state.runtime.sessions() as session:
+            async with service.app.state.context.sessions() as session:
                 table = db.notifications
                 rows = await session.execute(select(table.c.status, table.c.not_before))
                 return list(rows)
