@@ -13,9 +13,13 @@ from typing import Any
 from sqlalchemy import Row, Table, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.backoff import Backoff
 from shared.metrics import MessagingMetrics
 
 log = logging.getLogger(__name__)
+
+# After a failed pass (NATS unreachable, acks missing): 0.2 s, 0.4 s, … at most 5 s.
+RETRY = Backoff(base_seconds=0.2, cap_seconds=5.0)
 
 JetStreamProvider = Callable[[], Any]
 
@@ -85,7 +89,7 @@ class OutboxRelay:
                 self._metrics.outbox_errors.labels(self._metrics.service).inc()
                 log.warning("outbox relay pass failed (attempt %d)", failures, exc_info=True)
             await self.refresh_backlog_metrics()
-            delay = self._poll_seconds if failures == 0 else min(0.2 * 2**failures, 5.0)
+            delay = self._poll_seconds if failures == 0 else RETRY.delay(failures)
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
