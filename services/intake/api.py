@@ -16,11 +16,11 @@ from services.intake.domain import (
     check_in_scope,
     clean_reason,
 )
-from services.intake.handlers import Outcome
 from services.intake.views import audit_view, version_view
 from shared.auth import Principal, PrincipalDep
 from shared.contracts.intake import ReportStatus
 from shared.forms import load_form
+from shared.idempotency import Answer
 
 router = APIRouter()
 
@@ -69,11 +69,8 @@ class AnswerRequest(BaseModel):
     answer: str = Field(max_length=ANSWER_MAX * 2)
 
 
-def _answer(outcome: Outcome) -> JSONResponse:
-    headers = {"Location": f"/v1/reports/{outcome.body['report_id']}"}
-    if outcome.replayed:
-        headers["Idempotent-Replayed"] = "true"
-    return JSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)
+def _answer(answer: Answer) -> JSONResponse:
+    return answer.response({"Location": f"/v1/reports/{answer.body['report_id']}"})
 
 
 @router.post("/v1/reports", status_code=201, tags=["báo cáo"])

@@ -8,7 +8,6 @@ trả lại = returned to the unit for a new version.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +22,6 @@ from shared.forms import TextRejected, ValidationResult, clean_text
 Decision = Literal["accepted", "returned"]
 REVIEW_REASON_MAX = 5000
 ANSWER_MAX = 20000
-IDEMPOTENCY_KEY_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -241,35 +239,6 @@ def clean_reason(raw: str, *, label: str, code: str, required: bool, max_length:
             code="too_long",
         )
     return text
-
-
-def request_fingerprint(operation: str, body: Any) -> str:
-    """Hash of what a request asks for, to tell a retry from a reuse of its idempotency key."""
-    text = json.dumps([operation, body], sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def check_idempotency_key(key: str | None) -> str | None:
-    """A usable Idempotency-Key header value, or None when none was sent."""
-    if key is None:
-        return None
-    key = key.strip()
-    if not key or len(key) > IDEMPOTENCY_KEY_MAX or not key.isprintable() or not key.isascii():
-        raise DomainError(
-            f"Idempotency-Key phải là chuỗi ASCII in được, tối đa {IDEMPOTENCY_KEY_MAX} ký tự.",
-            code="invalid_idempotency_key",
-            status=400,
-        )
-    return key
-
-
-def idempotency_key_reused() -> Conflict:
-    """The key was used before for a different request."""
-    return Conflict(
-        "Yêu cầu này trùng mã với một lần gửi trước có nội dung khác. Hãy tải lại trang rồi gửi "
-        "lại (Idempotency-Key đã được dùng).",
-        code="idempotency_key_reused",
-    )
 
 
 def text_digest(text: str) -> str:

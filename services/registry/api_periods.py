@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query
+from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
-from services.registry import handlers, periods
+from services.registry import db, handlers, periods
 from services.registry.context import ContextDep
 from services.registry.views import Body, as_local_instant, period_view
 from shared.auth import Permission, PrincipalDep
 from shared.errors import Conflict, Unprocessable
+from shared.idempotency import Answer, IdempotentRequest, remember, replay
 
 router = APIRouter(tags=["kỳ báo cáo"])
 
@@ -66,28 +67,31 @@ async def list_periods(
     ]
 
 
-@router.post("/v1/periods", status_code=201)
+@router.post("/v1/periods", status_code=201, response_model=None)
 async def create_period(
     body: PeriodIn,
     principal: PrincipalDep,
     context: ContextDep,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-) -> dict[str, Any]:
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> JSONResponse:
     """Open an ad-hoc request (reviewer, admin): `id` is YYYY-DX-NN; the deadline must lie in
     the future (`due_in_past`); scope is `{"all": true}`, `{"kinds": [...]}` or
     `{"units": [...]}`; a deadline without an offset is read as Asia/Ho_Chi_Minh time. With an
-    `Idempotency-Key`, a repeated request returns the period the first one created."""
+    `Idempotency-Key`, the same request again gets the first answer; the key with another
+    request is refused (422 `idempotency_key_reused`)."""
     principal.require(Permission.MANAGE_PERIODS)
-    request_key = f"{principal.username}:{idempotency_key}" if idempotency_key else None
-    fingerprint = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+    keyed = IdempotentRequest.of(
+        idempotency_key,
+        caller=f"user:{principal.username}",
+        method="POST",
+        path="/v1/periods",
+        body=body.model_dump(mode="json"),
+    )
     for attempt in range(3):
         try:
             async with context.sessions() as session, session.begin():
-                if request_key and (
-                    earlier := await periods.period_for_request(session, request_key, fingerprint)
-                ):
-                    period, scope = earlier
-                    break
+                if keyed and (earlier := await replay(session, db.idempotency_keys, keyed)):
+                    return earlier.response()
                 period, scope = await periods.create_ad_hoc(
                     session,
                     title=body.title,
@@ -98,20 +102,20 @@ async def create_period(
                     window_end=body.window_end,
                     now=context.clock.now(),
                 )
-                if request_key:
-                    await periods.remember_request(
-                        session, request_key, fingerprint, period.period_id, context.clock.now()
-                    )
-            break
+                view = period_view(period, scope)
+                view["id"] = period.period_id
+                answer = Answer(201, view)
+                if keyed:
+                    await remember(session, db.idempotency_keys, keyed, answer, context.clock.now())
+            return answer.response()
         except IntegrityError:
-            # Two requests took the same number at once; the next attempt takes the next one.
+            # Two requests took the same number, or a twin stored the key first: the next
+            # attempt takes the next number, or replays the twin's answer.
             if attempt == 2:
                 raise Conflict(
                     "Không cấp được số yêu cầu báo cáo; hãy thử lại.", code="concurrent_change"
                 ) from None
-    view = period_view(period, scope)
-    view["id"] = period.period_id
-    return view
+    raise AssertionError("unreachable")
 
 
 @router.post("/v1/periods/regime")

@@ -1,8 +1,7 @@
-"""What every intake use case shares: replayed answers, who sees a report."""
+"""What every intake use case shares: who sees a report, and its period."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,7 +10,6 @@ from services.intake import db
 from services.intake.domain import (
     Period,
     Report,
-    idempotency_key_reused,
     period_not_found,
     report_not_found,
 )
@@ -19,25 +17,6 @@ from shared.auth import Permission, Principal
 from shared.errors import DomainError
 
 PRODUCER = "intake"
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """An answer to replay verbatim for a retried request."""
-
-    status_code: int
-    body: dict[str, Any]
-    replayed: bool = False
-
-
-async def replay(session: AsyncSession, scope: str, key: str, fingerprint: str) -> Outcome | None:
-    """The stored answer to an earlier request with this key; refused if it asked otherwise."""
-    row = await db.find_idempotent(session, scope, key)
-    if row is None:
-        return None
-    if row.fingerprint != fingerprint:
-        raise idempotency_key_reused()
-    return Outcome(row.status_code, row.response, replayed=True)
 
 
 async def visible_report(session: AsyncSession, principal: Principal, report_id: str) -> Any:

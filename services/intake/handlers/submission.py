@@ -19,7 +19,6 @@ from services.intake.domain import (
     ReportInvalid,
     check_can_amend,
     check_can_submit,
-    check_idempotency_key,
     content_body,
     expected_unit,
     field_problem,
@@ -28,22 +27,16 @@ from services.intake.domain import (
     period_not_found,
     receipt,
     report_exists,
-    request_fingerprint,
     text_digest,
     version_changed,
 )
-from services.intake.handlers.common import (
-    PRODUCER,
-    Outcome,
-    period_of,
-    replay,
-    visible_report,
-)
+from services.intake.handlers.common import PRODUCER, period_of, visible_report
 from services.intake.views import difficulty_contract, warning_contracts
 from shared.auth import Principal
 from shared.contracts.intake import DifficultyRaised, ReportSubmitted, ReportVersion
 from shared.contracts.registry import ExpectedUnit
 from shared.forms import ValidationResult, content_sha256, load_form, validate_report
+from shared.idempotency import Answer, IdempotentRequest, remember, replay
 from shared.messaging.outbox import add_event
 
 log = logging.getLogger(__name__)
@@ -181,14 +174,14 @@ def _accepted_body(
 
 async def submit_report(
     context: IntakeContext, principal: Principal, body: dict[str, Any], idempotency_key: str | None
-) -> Outcome:
+) -> Answer:
     """A unit's first report for a period; a retry with the same key gets the first answer."""
     unit_code = principal.require_unit()
-    key = check_idempotency_key(idempotency_key)
-    scope = f"unit:{unit_code}"
-    fingerprint = request_fingerprint("POST /v1/reports", body)
+    keyed = IdempotentRequest.of(
+        idempotency_key, caller=f"unit:{unit_code}", method="POST", path="/v1/reports", body=body
+    )
     async with context.sessions() as session:
-        if key and (earlier := await replay(session, scope, key, fingerprint)):
+        if keyed and (earlier := await replay(session, db.idempotency_keys, keyed)):
             return earlier
         period_id = _period_id(body)
         period = await db.find_period(session, period_id)
@@ -210,21 +203,12 @@ async def submit_report(
         on_time=is_on_time(now, period.due_at),
     )
     digest = content_sha256(result.content)
-    answer = _accepted_body(report, period, unit, result, digest, now)
+    answer = Answer(201, _accepted_body(report, period, unit, result, digest, now))
     try:
         async with context.sessions() as session, session.begin():
-            if key:
+            if keyed:
                 # Written first: a concurrent twin blocks here and then fails on the key.
-                await db.remember_idempotent(
-                    session,
-                    scope=scope,
-                    key=key,
-                    fingerprint=fingerprint,
-                    report_id=report.report_id,
-                    status_code=201,
-                    response=answer,
-                    now=now,
-                )
+                await remember(session, db.idempotency_keys, keyed, answer, now)
             await session.execute(
                 insert(db.reports).values(
                     report_id=report.report_id,
@@ -253,7 +237,7 @@ async def submit_report(
     except IntegrityError:
         # Another request (another replica, or the same retry) got there first.
         async with context.sessions() as session:
-            if key and (earlier := await replay(session, scope, key, fingerprint)):
+            if keyed and (earlier := await replay(session, db.idempotency_keys, keyed)):
                 return earlier
             existing = await db.find_report_for(session, period.period_id, unit_code)
         if existing is not None:
@@ -268,7 +252,7 @@ async def submit_report(
         period.period_id,
         report.on_time,
     )
-    return Outcome(201, answer)
+    return answer
 
 
 async def amend_report(
@@ -277,15 +261,16 @@ async def amend_report(
     report_id: str,
     body: dict[str, Any],
     idempotency_key: str | None,
-) -> Outcome:
+) -> Answer:
     """A full new version of the unit's report; the first submission's timeliness stays."""
     unit_code = principal.require_unit()
-    key = check_idempotency_key(idempotency_key)
-    scope = f"unit:{unit_code}"
-    fingerprint = request_fingerprint(f"PUT /v1/reports/{report_id}", body)
+    path = f"/v1/reports/{report_id}"
+    keyed = IdempotentRequest.of(
+        idempotency_key, caller=f"unit:{unit_code}", method="PUT", path=path, body=body
+    )
     async with context.sessions() as session:
         row = await visible_report(session, principal, report_id)
-        if key and (earlier := await replay(session, scope, key, fingerprint)):
+        if keyed and (earlier := await replay(session, db.idempotency_keys, keyed)):
             return earlier
         report = db.report_from_row(row)
         if "period_id" in body and body["period_id"] != report.period_id:
@@ -298,20 +283,11 @@ async def amend_report(
     now = context.clock.now()
     new = Report(**{**report.__dict__, "version": report.version + 1, "status": "submitted"})
     digest = content_sha256(result.content)
-    answer = _accepted_body(new, period, unit, result, digest, now)
+    answer = Answer(200, _accepted_body(new, period, unit, result, digest, now))
     try:
         async with context.sessions() as session, session.begin():
-            if key:
-                await db.remember_idempotent(
-                    session,
-                    scope=scope,
-                    key=key,
-                    fingerprint=fingerprint,
-                    report_id=report.report_id,
-                    status_code=200,
-                    response=answer,
-                    now=now,
-                )
+            if keyed:
+                await remember(session, db.idempotency_keys, keyed, answer, now)
             changed = await db.advance_report(
                 session,
                 report,
@@ -337,9 +313,9 @@ async def amend_report(
             )
     except IntegrityError:
         async with context.sessions() as session:
-            if key and (earlier := await replay(session, scope, key, fingerprint)):
+            if keyed and (earlier := await replay(session, db.idempotency_keys, keyed)):
                 return earlier
         raise version_changed(None) from None
     context.metrics.reports_amended.labels(period.period_id).inc()
     log.info("report %s amended to version %d", report.report_id, new.version)
-    return Outcome(200, answer)
+    return answer
