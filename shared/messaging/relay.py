@@ -46,7 +46,7 @@ class OutboxRelay:
         batch_size: int = 500,
         poll_seconds: float = 1.0,
         publish_timeout: float = 10.0,
-        claim_seconds: float = 60.0,
+        claim_seconds: float = 30.0,
         skip_locked: bool = False,
     ) -> None:
         if claim_seconds <= publish_timeout:
