@@ -87,7 +87,9 @@ async def create_period(
         path="/v1/periods",
         body=body.model_dump(mode="json"),
     )
-    for attempt in range(3):
+    attempts = 0
+    while True:
+        attempts += 1
         try:
             async with context.sessions() as session, session.begin():
                 if keyed and (earlier := await replay(session, db.idempotency_keys, keyed)):
@@ -111,11 +113,10 @@ async def create_period(
         except IntegrityError:
             # Two requests took the same number, or a twin stored the key first: the next
             # attempt takes the next number, or replays the twin's answer.
-            if attempt == 2:
+            if attempts == 3:
                 raise Conflict(
                     "Không cấp được số yêu cầu báo cáo; hãy thử lại.", code="concurrent_change"
                 ) from None
-    raise AssertionError("unreachable")
 
 
 @router.post("/v1/periods/regime")
