@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
 from typing import Annotated, Any, Literal, Protocol
 
 import httpx
@@ -19,6 +22,68 @@ ROLES: tuple[Role, ...] = ("unit", "reviewer", "leader", "admin", "service")
 ALGORITHM = "EdDSA"
 
 
+class Permission(StrEnum):
+    """What an account may do; every service and the portal check these, never role names.
+
+    Which unit's data a permission reaches is a separate, data-level rule: a unit account
+    only ever sees its own reports, difficulties and attachments.
+    """
+
+    SUBMIT = "submit"
+    """Send, amend and withdraw the unit's own reports; attach their signed scans."""
+    READ_REPORTS = "read_reports"
+    """Read every unit's reports, difficulties, completeness, summaries and the consolidated
+    documents; see the units still missing and the urging letter."""
+    REVIEW = "review"
+    """Accept or return a report; answer a difficulty."""
+    MANAGE_PERIODS = "manage_periods"
+    """Open ad-hoc requests, create a year's periodic reports, change deadlines, close and
+    reopen periods."""
+    URGE = "urge"
+    """Urge units now and read the reminders' delivery log."""
+    READ_CONTACTS = "read_contacts"
+    """See the phones and e-mail addresses of every unit's officials; export the units."""
+    READ_ATTACHMENTS = "read_attachments"
+    """Download the signed scans attached to reports (a unit: its own)."""
+    ADMINISTER = "administer"
+    """Accounts, API keys, units and their reorganisations, signing keys."""
+
+
+_OFFICE = frozenset(
+    {
+        Permission.READ_REPORTS,
+        Permission.REVIEW,
+        Permission.MANAGE_PERIODS,
+        Permission.URGE,
+        Permission.READ_CONTACTS,
+        Permission.READ_ATTACHMENTS,
+    }
+)
+
+ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
+    {
+        # A unit's clerk (or its machine client with an API key).
+        "unit": frozenset({Permission.SUBMIT, Permission.READ_ATTACHMENTS}),
+        # Phòng Nội vụ.
+        "reviewer": _OFFICE,
+        # The town's leaders: read-only.
+        "leader": frozenset({Permission.READ_REPORTS}),
+        "admin": _OFFICE | {Permission.ADMINISTER},
+        # A machine reader (an integration); it reads what leaders read, changes nothing.
+        "service": frozenset({Permission.READ_REPORTS}),
+    }
+)
+"""The one table of who may do what (docs/ARCHITECTURE.md, "Permissions")."""
+
+
+_GRANTED: dict[str, frozenset[Permission]] = {str(k): v for k, v in ROLE_PERMISSIONS.items()}
+
+
+def role_may(role: str | None, permission: Permission) -> bool:
+    """Whether an account of this role has the permission (unknown roles have none)."""
+    return role is not None and permission in _GRANTED.get(role, frozenset())
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who is calling: the account, its role, and for unit accounts the unit code."""
@@ -28,9 +93,13 @@ class Principal:
     unit_code: str | None = None
     display_name: str = ""
 
-    def require(self, *roles: Role) -> None:
-        """Refuse unless the principal has one of the roles."""
-        if self.role not in roles:
+    def may(self, permission: Permission) -> bool:
+        """Whether the principal has the permission."""
+        return role_may(self.role, permission)
+
+    def require(self, permission: Permission) -> None:
+        """Refuse (403) unless the principal has the permission."""
+        if not self.may(permission):
             raise Forbidden()
 
     def require_unit(self) -> str:
@@ -181,7 +250,9 @@ async def current_principal(
     """FastAPI dependency: the verified caller, from `app.state.verifier`."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("Thiếu mã đăng nhập (Bearer token).", code="missing_token")
-    verifier: TokenVerifier = request.app.state.verifier
+    verifier = getattr(request.app.state, "verifier", None)
+    if not isinstance(verifier, TokenVerifier):
+        raise TypeError("app.state.verifier is not a TokenVerifier")
     return await verifier.verify(credentials.credentials)
 
 

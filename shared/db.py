@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -48,13 +49,85 @@ def is_postgres(engine: AsyncEngine) -> bool:
 
 
 def make_session_factory(
-    engine: AsyncEngine, *, on_commit: Callable[[Session], None] | None = None
+    engine: AsyncEngine,
+    *,
+    on_commit: Callable[[Session], None] | None = None,
+    on_rollback: Callable[[Session, SessionTransaction], None] | None = None,
 ) -> async_sessionmaker[AsyncSession]:
-    """Sessions that keep loaded values after commit; `on_commit` runs after each commit."""
+    """Sessions that keep loaded values after commit; `on_commit` runs after each commit
+    (savepoints included), `on_rollback` after each rollback with the transaction undone."""
     session_class = type("ServiceSession", (Session,), {})
     if on_commit is not None:
         event.listen(session_class, "after_commit", on_commit)
+    if on_rollback is not None:
+        event.listen(session_class, "after_soft_rollback", on_rollback)
     return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=session_class)
+
+
+CommitHook = Callable[[], None]
+_COMMIT_TOPICS = "danvan_commit_topics"
+
+
+def notify_on_commit(session: AsyncSession, topic: str) -> None:
+    """Ask for the hooks registered under `topic` to run once this session's transaction
+    has committed (nothing runs if it rolls back). Hooks are hints to look at a queue now
+    (the outbox, the notices): a call too many is harmless, the pollers cover a missed one."""
+    session.info.setdefault(_COMMIT_TOPICS, set()).add(topic)
+
+
+class Database:
+    """A service's engine and sessions, with the work to start after commits.
+
+    One mechanism for after-commit work: a writer marks its session with a topic
+    (`notify_on_commit`), and after the outermost commit every hook registered for that
+    topic (`on_commit`) is called on the event loop.
+    """
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.engine: AsyncEngine = create_engine(url, echo=echo)
+        self._hooks: dict[str, list[CommitHook]] = {}
+        self.sessions: async_sessionmaker[AsyncSession] = make_session_factory(
+            self.engine, on_commit=self._committed, on_rollback=_rolled_back
+        )
+
+    @property
+    def is_postgres(self) -> bool:
+        """Whether this is PostgreSQL (row locks with SKIP LOCKED work there)."""
+        return is_postgres(self.engine)
+
+    def on_commit(self, topic: str, hook: CommitHook) -> None:
+        """Call `hook` after every commit whose session was marked with `topic`."""
+        self._hooks.setdefault(topic, []).append(hook)
+
+    async def ping(self) -> None:
+        """Raise unless the database answers."""
+        await ping(self.engine)
+
+    async def dispose(self) -> None:
+        """Close the pool."""
+        await self.engine.dispose()
+
+    def _committed(self, session: Session) -> None:
+        if session.in_nested_transaction():
+            return  # a savepoint: the work waits for the outermost commit
+        topics = session.info.pop(_COMMIT_TOPICS, None)
+        if not topics:
+            return
+        hooks = [hook for topic in sorted(topics) for hook in self._hooks.get(topic, ())]
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        for hook in hooks:
+            if loop is not None:
+                loop.call_soon(hook)  # after the commit has fully returned
+            else:
+                hook()
+
+
+def _rolled_back(session: Session, previous: SessionTransaction) -> None:
+    if previous.parent is None:
+        session.info.pop(_COMMIT_TOPICS, None)
 
 
 async def ping(engine: AsyncEngine) -> None:

@@ -8,7 +8,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -22,6 +22,7 @@ from shared.errors import DomainError, PayloadTooLarge
 from shared.metrics import HttpMetrics
 
 log = logging.getLogger(__name__)
+C = TypeVar("C")
 
 ReadinessCheck = Callable[[], Awaitable[None]]
 
@@ -43,16 +44,43 @@ def create_service_app(
     routers: Sequence[APIRouter],
     readiness: dict[str, ReadinessCheck],
     max_body_bytes: int,
+    max_upload_bytes: int | None = None,
 ) -> FastAPI:
-    """A FastAPI app with the project's error format, /healthz, /readyz and /metrics."""
+    """A FastAPI app with the project's error format, /healthz, /readyz and /metrics.
+
+    Request bodies are limited to `max_body_bytes`; `multipart/form-data` bodies (file
+    uploads) to `max_upload_bytes` when it is given.
+    """
     app = FastAPI(title=title, version=version, lifespan=lifespan)
     install_error_handlers(app)
     for router in routers:
         app.include_router(router)
     app.include_router(_ops_router(metrics_registry, readiness))
+    app.add_middleware(
+        _BodyLimitMiddleware,
+        max_bytes=max_body_bytes,
+        max_upload_bytes=max_upload_bytes or max_body_bytes,
+    )
+    # Outermost, so the metrics count the status the client gets (a 413 included).
     app.add_middleware(_MetricsMiddleware, metrics=http_metrics)
-    app.add_middleware(_BodyLimitMiddleware, max_bytes=max_body_bytes)
     return app
+
+
+def context_dependency(kind: type[C]) -> Callable[[Request], C]:
+    """A FastAPI dependency giving routes the app's typed context (`app.state.context`).
+
+    Each service declares `ContextDep = Annotated[XContext, Depends(context_dependency(
+    XContext))]` next to its context class; mypy then checks every use in its routes.
+    """
+
+    def context(request: Request) -> C:
+        found = getattr(request.app.state, "context", None)
+        if not isinstance(found, kind):
+            raise TypeError(f"app.state.context is {type(found).__name__}, not {kind.__name__}")
+        return found
+
+    context.__name__ = f"{kind.__name__}_of_app"
+    return context
 
 
 def error_response(error: DomainError) -> JSONResponse:
@@ -197,35 +225,64 @@ def _route_template(scope: Scope) -> str:
 
 
 class _BodyLimitMiddleware:
-    """Refuses bodies over the limit with 413, whether declared or streamed."""
+    """Refuses bodies over the limit with 413, whether declared or streamed (chunked).
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    A streamed body is only found too large while the app reads it, and frameworks turn an
+    error raised from `receive` into their own answer (FastAPI: `400 There was an error
+    parsing the body`). So once the limit is crossed, whatever the app answers is replaced
+    by the project's 413.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, max_upload_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_upload_bytes = max_upload_bytes
+
+    def _limit(self, scope: Scope) -> int:
+        content_type = (_header(scope, b"content-type") or "").lower()
+        if content_type.startswith("multipart/form-data"):
+            return self.max_upload_bytes
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope)
         declared = _header(scope, b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        if declared is not None and declared.isdigit() and int(declared) > limit:
             await _send_json(send, PayloadTooLarge())
             return
         received = 0
+        exceeded = started = replaced = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
+                    exceeded = True
                     raise _TooLarge
             return message
 
+        async def guarded_send(message: Message) -> None:
+            nonlocal started, replaced
+            if message["type"] == "http.response.start":
+                if exceeded and not started:
+                    replaced = True
+                    await _send_json(send, PayloadTooLarge())
+                    return
+                started = True
+            elif message["type"] == "http.response.body" and replaced:
+                return
+            await send(message)
+
         try:
-            await self.app(scope, limited_receive, send)
+            await self.app(scope, limited_receive, guarded_send)
         except _TooLarge:
-            await _send_json(send, PayloadTooLarge())
+            if not (started or replaced):
+                await _send_json(send, PayloadTooLarge())
 
 
 class _TooLarge(Exception):

@@ -16,11 +16,18 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
+from shared.backoff import Backoff
+
 log = logging.getLogger("danvan.launcher")
+
+# A child that dies again and again waits 0.5 s, 1 s, 2 s, … at most 8 s before each restart;
+# one that had run this long counts as healthy and starts the count again.
+RESTART_BACKOFF = Backoff(base_seconds=0.5, cap_seconds=8.0)
+HEALTHY_SECONDS = 60.0
 
 NATS_CONFIG = """# Written by the launcher; the embedded default's JetStream server.
 listen: 127.0.0.1:{port}
@@ -44,9 +51,8 @@ class Child:
     log_path: Path
     health_url: str | None = None
     process: subprocess.Popen[bytes] | None = None
-    restarts: int = 0
+    restarts: int = 0  # since it last ran healthy for HEALTHY_SECONDS
     started_at: float = 0.0
-    last_exit: list[float] = field(default_factory=list)
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -60,6 +66,13 @@ class Child:
                 start_new_session=True,  # Ctrl-C reaches the launcher only; it stops children
             )
         self.started_at = time.monotonic()
+
+    def restart_pause(self, now: float) -> float:
+        """Count a restart after an exit at `now` (monotonic) and return the pause before it."""
+        if now - self.started_at >= HEALTHY_SECONDS:
+            self.restarts = 0
+        self.restarts += 1
+        return RESTART_BACKOFF.delay(self.restarts)
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -235,8 +248,7 @@ class Launcher:
                 if self.stopping or child.alive():
                     continue
                 code = child.process.returncode if child.process else None
-                child.restarts += 1
-                pause = min(2 ** min(child.restarts, 5) * 0.25, 10.0)
+                pause = child.restart_pause(time.monotonic())
                 log.warning(
                     "%s exited with %s; restarting in %.1fs (restart #%d)",
                     child.name,

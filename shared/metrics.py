@@ -74,6 +74,12 @@ class MessagingMetrics:
             ["service", "durable"],
             registry=registry,
         )
+        self.consumer_lag_errors = Counter(
+            "danvan_consumer_lag_check_errors_total",
+            "Failed reads of a durable consumer's pending count",
+            ["service", "durable"],
+            registry=registry,
+        )
         for series in (self.outbox_pending, self.outbox_oldest_age):
             series.labels(service).set(0)
         self.outbox_published.labels(service)

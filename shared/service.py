@@ -6,22 +6,20 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Session
 
 from shared.auth import JwksKeySource, KeySource, TokenVerifier
-from shared.db import create_engine, is_postgres, make_session_factory, ping
+from shared.db import CommitHook, Database
 from shared.http import create_service_app
 from shared.logs import configure_logging
 from shared.messaging.bus import EventBus
 from shared.messaging.consumer import Subscription
-from shared.messaging.outbox import OUTBOX_DIRTY
+from shared.messaging.outbox import OUTBOX_WRITTEN
 from shared.metrics import HttpMetrics, MessagingMetrics
 from shared.migrations import upgrade_to_head
 from shared.settings import ServiceSettings
@@ -32,50 +30,70 @@ Hook = Callable[[], Awaitable[None]]
 
 
 class ServiceRuntime:
-    """Wires the parts a service needs; nothing connects until the app starts."""
+    """Wires the parts every service needs; nothing connects until the app starts.
+
+    Composition order, the same in every `app.py`: the `Database` (engine, sessions), then
+    the key source if the service has its own (the registry's key ring), then this runtime
+    (metrics registry, event bus, token verifier); then the service's own objects, each
+    complete at construction; then `subscribe` and `after_commit` on this runtime; then the
+    service's typed context and `create_app`.
+    """
 
     def __init__(
         self,
         settings: ServiceSettings,
+        database: Database,
         *,
         outbox: Table | None,
         inbox: Table | None,
-        subscriptions: Sequence[Subscription] = (),
         publishes: Sequence[type[BaseModel]] = (),
         key_source: KeySource | None = None,
     ) -> None:
         self.settings = settings
+        self.database = database
         self.registry = CollectorRegistry()
         self.http_metrics = HttpMetrics(self.registry, settings.service_name)
         self.messaging_metrics = MessagingMetrics(self.registry, settings.service_name)
-        self.engine: AsyncEngine = create_engine(settings.resolved_database_url)
-        self.sessions: async_sessionmaker[AsyncSession] = make_session_factory(
-            self.engine, on_commit=self._after_commit
-        )
         self.bus = EventBus(
             settings,
             registry=self.registry,
             metrics=self.messaging_metrics,
-            sessions=self.sessions,
+            sessions=database.sessions,
             inbox=inbox,
             outbox=outbox,
-            subscriptions=subscriptions,
             publishes=publishes,
-            skip_locked=is_postgres(self.engine),
+            skip_locked=database.is_postgres,
         )
         self.verifier = TokenVerifier(
             key_source or JwksKeySource(settings.jwks_url),
             issuer=settings.token_issuer,
             audience=settings.token_audience,
         )
+        if outbox is not None:
+            self.after_commit(OUTBOX_WRITTEN, self.bus.wake_relay)
 
-    def _after_commit(self, session: Session) -> None:
-        if session.info.pop(OUTBOX_DIRTY, False):
-            self.bus.wake_relay()
+    @property
+    def engine(self) -> AsyncEngine:
+        """The database engine."""
+        return self.database.engine
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]:
+        """The database sessions."""
+        return self.database.sessions
+
+    def subscribe(self, *subscriptions: Subscription) -> None:
+        """Consume these events (before the app starts)."""
+        for subscription in subscriptions:
+            self.bus.subscribe(subscription)
+
+    def after_commit(self, topic: str, hook: CommitHook) -> None:
+        """Call `hook` after each commit that `notify_on_commit(session, topic)` marked."""
+        self.database.on_commit(topic, hook)
 
     async def check_database(self) -> None:
         """Readiness: the database answers."""
-        await ping(self.engine)
+        await self.database.ping()
 
     async def check_nats(self) -> None:
         """Readiness: connected to NATS and subscribers started."""
@@ -89,11 +107,17 @@ class ServiceRuntime:
         version: str,
         routers: Sequence[APIRouter],
         migrations_dir: Path,
+        context: object,
         on_startup: Sequence[Hook] = (),
         on_shutdown: Sequence[Hook] = (),
-        state: dict[str, Any] | None = None,
+        max_body_bytes: int | None = None,
+        max_upload_bytes: int | None = None,
     ) -> FastAPI:
-        """The service's FastAPI app; its lifespan migrates, starts the bus and the hooks."""
+        """The service's FastAPI app; its lifespan migrates, starts the bus and the hooks.
+
+        `context` is the service's typed context, given to routes by `context_dependency`.
+        Bodies are limited to `max_body_bytes` (default: the settings'), file uploads to
+        `max_upload_bytes` (default: the same)."""
 
         @asynccontextmanager
         async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -108,7 +132,7 @@ class ServiceRuntime:
                 for hook in on_shutdown:
                     await hook()
                 await self.bus.stop()
-                await self.engine.dispose()
+                await self.database.dispose()
                 log.info("%s stopped", self.settings.service_name)
 
         app = create_service_app(
@@ -119,12 +143,12 @@ class ServiceRuntime:
             lifespan=lifespan,
             routers=routers,
             readiness={"database": self.check_database, "nats": self.check_nats},
-            max_body_bytes=self.settings.max_body_bytes,
+            max_body_bytes=max_body_bytes or self.settings.max_body_bytes,
+            max_upload_bytes=max_upload_bytes,
         )
         app.state.runtime = self
         app.state.verifier = self.verifier
-        for key, value in (state or {}).items():
-            setattr(app.state, key, value)
+        app.state.context = context
         return app
 
 

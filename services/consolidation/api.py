@@ -3,31 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Response
 
 from services.consolidation import handlers
+from services.consolidation.context import ContextDep
 from services.consolidation.documents import report_docx, report_xlsx
 from services.consolidation.domain import Completeness
-from shared.auth import Principal, PrincipalDep
+from shared.auth import Permission, PrincipalDep
 from shared.clock import VN_TZ
 
 router = APIRouter()
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _state(request: Request) -> Any:
-    return request.app.state
-
-
-StateDep = Annotated[Any, Depends(_state)]
-
-
-def _may_read_all(principal: Principal) -> bool:
-    return principal.role in ("reviewer", "leader", "admin")
 
 
 def _unit_view(status: Completeness, unit_code: str | None) -> dict[str, Any]:
@@ -43,55 +33,57 @@ def _unit_view(status: Completeness, unit_code: str | None) -> dict[str, Any]:
 
 
 @router.get("/v1/periods", tags=["tổng hợp"])
-async def list_periods(principal: PrincipalDep, state: StateDep) -> list[dict[str, Any]]:
+async def list_periods(principal: PrincipalDep, context: ContextDep) -> list[dict[str, Any]]:
     """Every known period with its completeness (a unit sees only its own row)."""
-    async with state.runtime.sessions() as session:
+    async with context.sessions() as session:
         statuses = await handlers.list_completeness(session)
-    if _may_read_all(principal):
+    if principal.may(Permission.READ_REPORTS):
         return [s.as_dict() for s in statuses]
     return [_unit_view(s, principal.unit_code) for s in statuses]
 
 
 @router.get("/v1/periods/{period_id}/completeness", tags=["tổng hợp"])
 async def read_completeness(
-    period_id: str, principal: PrincipalDep, state: StateDep
+    period_id: str, principal: PrincipalDep, context: ContextDep
 ) -> dict[str, Any]:
     """Who has reported: counts, rates, by unit kind, each unit's state and submission time."""
-    if not _may_read_all(principal):
-        principal.require("unit")
-    async with state.runtime.sessions() as session:
+    if not principal.may(Permission.READ_REPORTS):
+        principal.require_unit()
+    async with context.sessions() as session:
         status = await handlers.read_completeness(session, period_id)
-    if _may_read_all(principal):
+    if principal.may(Permission.READ_REPORTS):
         return status.as_dict()
     return _unit_view(status, principal.unit_code)
 
 
 @router.get("/v1/periods/{period_id}/summary", tags=["tổng hợp"])
-async def read_summary(period_id: str, principal: PrincipalDep, state: StateDep) -> dict[str, Any]:
+async def read_summary(
+    period_id: str, principal: PrincipalDep, context: ContextDep
+) -> dict[str, Any]:
     """Figures by unit kind and overall, compiled narratives, difficulties, warnings."""
-    principal.require("reviewer", "leader", "admin")
-    async with state.runtime.sessions() as session:
+    principal.require(Permission.READ_REPORTS)
+    async with context.sessions() as session:
         summary = await handlers.read_summary(session, period_id)
     return summary.as_dict()
 
 
 @router.get("/v1/periods/{period_id}/report.docx", tags=["tổng hợp"])
-async def download_docx(period_id: str, principal: PrincipalDep, state: StateDep) -> Response:
+async def download_docx(period_id: str, principal: PrincipalDep, context: ContextDep) -> Response:
     """The consolidated report (báo cáo tổng hợp) in the Nghị định 30/2020 layout."""
-    principal.require("reviewer", "leader", "admin")
-    async with state.runtime.sessions() as session:
+    principal.require(Permission.READ_REPORTS)
+    async with context.sessions() as session:
         summary = await handlers.read_summary(session, period_id)
-    issued_on = state.clock.now().astimezone(VN_TZ).date()
+    issued_on = context.clock.now().astimezone(VN_TZ).date()
     # Building the document is CPU work; the event loop keeps serving meanwhile.
-    body = await asyncio.to_thread(report_docx, summary, state.settings, issued_on)
+    body = await asyncio.to_thread(report_docx, summary, context.settings, issued_on)
     return _download(body, DOCX_TYPE, f"bao-cao-tong-hop-{period_id}.docx")
 
 
 @router.get("/v1/periods/{period_id}/report.xlsx", tags=["tổng hợp"])
-async def download_xlsx(period_id: str, principal: PrincipalDep, state: StateDep) -> Response:
+async def download_xlsx(period_id: str, principal: PrincipalDep, context: ContextDep) -> Response:
     """The period's figures per unit with totals, completeness and difficulties."""
-    principal.require("reviewer", "leader", "admin")
-    async with state.runtime.sessions() as session:
+    principal.require(Permission.READ_REPORTS)
+    async with context.sessions() as session:
         summary = await handlers.read_summary(session, period_id)
     body = await asyncio.to_thread(report_xlsx, summary)
     return _download(body, XLSX_TYPE, f"so-lieu-tong-hop-{period_id}.xlsx")

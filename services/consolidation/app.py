@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+
+from fastapi import FastAPI
 
 from services.consolidation import api, db, handlers
+from services.consolidation.context import ConsolidationContext
 from services.consolidation.metrics import ConsolidationMetrics
 from services.consolidation.settings import ConsolidationSettings
 from services.consolidation.subscribers import subscriptions
 from shared.auth import KeySource
 from shared.clock import Clock, SystemClock
 from shared.contracts.consolidation import ConsolidationUpdated
+from shared.db import Database
 from shared.service import ServiceRuntime
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -22,25 +25,27 @@ def create_app(
     *,
     clock: Clock | None = None,
     key_source: KeySource | None = None,
-) -> Any:
+) -> FastAPI:
     """Build the consolidation app; nothing connects until it starts."""
     settings = settings or ConsolidationSettings()
     clock = clock or SystemClock()
-    projector = handlers.Projector(clock)
+    database = Database(settings.resolved_database_url)
     runtime = ServiceRuntime(
         settings,
+        database,
         outbox=db.outbox,
         inbox=db.processed_events,
-        subscriptions=subscriptions(projector),
         publishes=[ConsolidationUpdated],
         key_source=key_source,
     )
-    # The gauge lives in the runtime's registry, which exists only once the runtime does.
     metrics = ConsolidationMetrics(runtime.registry)
-    projector.metrics = metrics
+    runtime.subscribe(*subscriptions(handlers.Projector(clock, metrics)))
+    context = ConsolidationContext(
+        settings=settings, clock=clock, sessions=database.sessions, metrics=metrics
+    )
 
     async def startup() -> None:
-        async with runtime.sessions() as session:
+        async with database.sessions() as session:
             await handlers.refresh_metrics(session, metrics)
 
     return runtime.create_app(
@@ -48,6 +53,6 @@ def create_app(
         version="1.0",
         routers=[api.router],
         migrations_dir=MIGRATIONS,
+        context=context,
         on_startup=[startup],
-        state={"settings": settings, "clock": clock, "metrics": metrics},
     )

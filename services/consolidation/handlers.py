@@ -74,7 +74,7 @@ class Projector:
         publish: bool = True,
     ) -> None:
         self._clock = clock
-        self.metrics = metrics
+        self._metrics = metrics
         self._publish = publish
 
     async def on_unit_changed(self, session: AsyncSession, event: UnitChanged) -> None:
@@ -197,8 +197,8 @@ class Projector:
     ) -> None:
         if counters is None:
             return  # the period has not arrived: nothing to announce yet
-        if self.metrics is not None:
-            self.metrics.set_completeness(period_id, counters.ratio)
+        if self._metrics is not None:
+            self._metrics.set_completeness(period_id, counters.ratio)
         if self._publish:
             revision, title = await db.next_revision(session, period_id)
             missing = await db.missing_unit_codes(session, period_id, limit=SNAPSHOT_MISSING_UNITS)

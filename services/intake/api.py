@@ -4,39 +4,30 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, File, Header, Query, Request, UploadFile
+from fastapi import APIRouter, Body, Depends, File, Header, Query, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.intake import handlers
+from services.intake.context import ContextDep
 from services.intake.domain import (
     ANSWER_MAX,
     REVIEW_REASON_MAX,
     check_in_scope,
     clean_reason,
 )
-from services.intake.handlers import Desk, Outcome
-from services.intake.settings import IntakeSettings
 from services.intake.views import audit_view, version_view
 from shared.auth import Principal, PrincipalDep
 from shared.contracts.intake import ReportStatus
-from shared.errors import PayloadTooLarge
 from shared.forms import load_form
+from shared.idempotency import Answer
 
 router = APIRouter()
 
 
-def _desk(request: Request) -> Desk:
-    desk: Desk = request.app.state.desk
-    return desk
-
-
-DeskDep = Annotated[Desk, Depends(_desk)]
-
-
-async def _caller(principal: PrincipalDep, request: Request) -> Principal:
+async def _caller(principal: PrincipalDep, context: ContextDep) -> Principal:
     """The verified caller; a unit outside this instance's scope is sent elsewhere."""
-    settings: IntakeSettings = request.app.state.settings
+    settings = context.settings
     if principal.role == "unit" and principal.unit_code:
         check_in_scope(principal.unit_code, settings.unit_scope, settings.scope_hint_url)
     return principal
@@ -45,17 +36,6 @@ async def _caller(principal: PrincipalDep, request: Request) -> Principal:
 CallerDep = Annotated[Principal, Depends(_caller)]
 
 
-async def _json_within_limit(request: Request) -> None:
-    """JSON bodies keep the usual limit; only attachments may use the larger request size."""
-    settings: IntakeSettings = request.app.state.settings
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > settings.max_json_bytes:
-        raise PayloadTooLarge()
-    if len(await request.body()) > settings.max_json_bytes:
-        raise PayloadTooLarge()
-
-
-JSON_LIMIT = [Depends(_json_within_limit)]
 ReportBody = Annotated[
     dict[str, Any],
     Body(
@@ -89,25 +69,22 @@ class AnswerRequest(BaseModel):
     answer: str = Field(max_length=ANSWER_MAX * 2)
 
 
-def _answer(outcome: Outcome) -> JSONResponse:
-    headers = {"Location": f"/v1/reports/{outcome.body['report_id']}"}
-    if outcome.replayed:
-        headers["Idempotent-Replayed"] = "true"
-    return JSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)
+def _answer(answer: Answer) -> JSONResponse:
+    return answer.response({"Location": f"/v1/reports/{answer.body['report_id']}"})
 
 
-@router.post("/v1/reports", status_code=201, tags=["báo cáo"], dependencies=JSON_LIMIT)
+@router.post("/v1/reports", status_code=201, tags=["báo cáo"])
 async def submit_report(
-    body: ReportBody, caller: CallerDep, desk: DeskDep, idempotency_key: IdempotencyKey = None
+    body: ReportBody, caller: CallerDep, context: ContextDep, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     """Submit the unit's report for a period (unit from the token); 201 with a receipt."""
-    return _answer(await handlers.submit_report(desk, caller, body, idempotency_key))
+    return _answer(await handlers.submit_report(context, caller, body, idempotency_key))
 
 
 @router.get("/v1/reports", tags=["báo cáo"])
 async def list_reports(
     caller: CallerDep,
-    desk: DeskDep,
+    context: ContextDep,
     period_id: str | None = None,
     unit_code: str | None = None,
     status: ReportStatus | None = None,
@@ -116,7 +93,7 @@ async def list_reports(
 ) -> list[dict[str, Any]]:
     """Reports by period, unit and state; a unit sees only its own."""
     return await handlers.list_reports(
-        desk,
+        context,
         caller,
         period_id=period_id,
         unit_code=unit_code,
@@ -127,44 +104,48 @@ async def list_reports(
 
 
 @router.get("/v1/reports/{report_id}", tags=["báo cáo"])
-async def read_report(report_id: str, caller: CallerDep, desk: DeskDep) -> dict[str, Any]:
+async def read_report(report_id: str, caller: CallerDep, context: ContextDep) -> dict[str, Any]:
     """One report with its current version's content, warnings and last review."""
-    return await handlers.read_report(desk, caller, report_id)
+    return await handlers.read_report(context, caller, report_id)
 
 
-@router.put("/v1/reports/{report_id}", tags=["báo cáo"], dependencies=JSON_LIMIT)
+@router.put("/v1/reports/{report_id}", tags=["báo cáo"])
 async def amend_report(
     report_id: str,
     body: ReportBody,
     caller: CallerDep,
-    desk: DeskDep,
+    context: ContextDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Send a full new version of the unit's report (also after a return or withdrawal)."""
-    return _answer(await handlers.amend_report(desk, caller, report_id, body, idempotency_key))
+    return _answer(await handlers.amend_report(context, caller, report_id, body, idempotency_key))
 
 
 @router.get("/v1/reports/{report_id}/versions", tags=["báo cáo"])
-async def report_versions(report_id: str, caller: CallerDep, desk: DeskDep) -> list[dict[str, Any]]:
+async def report_versions(
+    report_id: str, caller: CallerDep, context: ContextDep
+) -> list[dict[str, Any]]:
     """Every version of a report, oldest first, each with its full content."""
-    return [version_view(r) for r in await handlers.report_versions(desk, caller, report_id)]
+    return [version_view(r) for r in await handlers.report_versions(context, caller, report_id)]
 
 
 @router.get("/v1/reports/{report_id}/audit", tags=["báo cáo"])
-async def report_audit(report_id: str, caller: CallerDep, desk: DeskDep) -> list[dict[str, Any]]:
+async def report_audit(
+    report_id: str, caller: CallerDep, context: ContextDep
+) -> list[dict[str, Any]]:
     """Who did what to the report, and when."""
-    return [audit_view(r) for r in await handlers.report_audit(desk, caller, report_id)]
+    return [audit_view(r) for r in await handlers.report_audit(context, caller, report_id)]
 
 
 @router.post("/v1/reports/{report_id}/withdraw", tags=["báo cáo"])
-async def withdraw_report(report_id: str, caller: CallerDep, desk: DeskDep) -> dict[str, Any]:
+async def withdraw_report(report_id: str, caller: CallerDep, context: ContextDep) -> dict[str, Any]:
     """The unit withdraws its report (a new version can be sent while the period is open)."""
-    return await handlers.withdraw_report(desk, caller, report_id)
+    return await handlers.withdraw_report(context, caller, report_id)
 
 
-@router.post("/v1/reports/{report_id}/review", tags=["xét duyệt"], dependencies=JSON_LIMIT)
+@router.post("/v1/reports/{report_id}/review", tags=["xét duyệt"])
 async def review_report(
-    report_id: str, review: ReviewRequest, caller: CallerDep, desk: DeskDep
+    report_id: str, review: ReviewRequest, caller: CallerDep, context: ContextDep
 ) -> dict[str, Any]:
     """Phòng Nội vụ accepts the report or returns it with a required reason."""
     reason = clean_reason(
@@ -175,7 +156,7 @@ async def review_report(
         max_length=REVIEW_REASON_MAX,
     )
     return await handlers.review_report(
-        desk,
+        context,
         caller,
         report_id,
         decision=review.decision,
@@ -189,12 +170,12 @@ async def add_attachment(
     report_id: str,
     file: Annotated[UploadFile, File(description="PDF, DOCX, JPEG hoặc PNG, tối đa 10 MB")],
     caller: CallerDep,
-    desk: DeskDep,
+    context: ContextDep,
 ) -> dict[str, Any]:
     """Attach the signed scan to the report's current version (type checked from content)."""
     data = await file.read()
     return await handlers.add_attachment(
-        desk,
+        context,
         caller,
         report_id,
         data=data,
@@ -205,18 +186,18 @@ async def add_attachment(
 
 @router.get("/v1/reports/{report_id}/attachments", tags=["đính kèm"])
 async def list_attachments(
-    report_id: str, caller: CallerDep, desk: DeskDep
+    report_id: str, caller: CallerDep, context: ContextDep
 ) -> list[dict[str, Any]]:
     """The report's attachments with size and SHA-256."""
-    return await handlers.list_attachments(desk, caller, report_id)
+    return await handlers.list_attachments(context, caller, report_id)
 
 
 @router.get("/v1/reports/{report_id}/attachments/{attachment_id}", tags=["đính kèm"])
 async def download_attachment(
-    report_id: str, attachment_id: str, caller: CallerDep, desk: DeskDep
+    report_id: str, attachment_id: str, caller: CallerDep, context: ContextDep
 ) -> FileResponse:
     """Download an attachment (the unit itself and Phòng Nội vụ only)."""
-    row, path = await handlers.attachment_file(desk, caller, report_id, attachment_id)
+    row, path = await handlers.attachment_file(context, caller, report_id, attachment_id)
     return FileResponse(
         path,
         media_type=row.media_type,
@@ -228,7 +209,7 @@ async def download_attachment(
 @router.get("/v1/difficulties", tags=["vướng mắc"])
 async def list_difficulties(
     caller: CallerDep,
-    desk: DeskDep,
+    context: ContextDep,
     period_id: str | None = None,
     unit_code: str | None = None,
     report_id: str | None = None,
@@ -238,7 +219,7 @@ async def list_difficulties(
 ) -> list[dict[str, Any]]:
     """Difficulties (vướng mắc) with their answers; a unit sees its own."""
     return await handlers.list_difficulties(
-        desk,
+        context,
         caller,
         period_id=period_id,
         unit_code=unit_code,
@@ -249,9 +230,9 @@ async def list_difficulties(
     )
 
 
-@router.post("/v1/difficulties/{difficulty_id}/answer", tags=["vướng mắc"], dependencies=JSON_LIMIT)
+@router.post("/v1/difficulties/{difficulty_id}/answer", tags=["vướng mắc"])
 async def answer_difficulty(
-    difficulty_id: str, body: AnswerRequest, caller: CallerDep, desk: DeskDep
+    difficulty_id: str, body: AnswerRequest, caller: CallerDep, context: ContextDep
 ) -> dict[str, Any]:
     """Phòng Nội vụ answers a difficulty; the unit sees the answer."""
     answer = clean_reason(
@@ -261,7 +242,7 @@ async def answer_difficulty(
         required=True,
         max_length=ANSWER_MAX,
     )
-    return await handlers.answer_difficulty(desk, caller, difficulty_id, answer)
+    return await handlers.answer_difficulty(context, caller, difficulty_id, answer)
 
 
 @router.get("/v1/forms/{form_id}/{version}", tags=["biểu mẫu"])
@@ -273,7 +254,7 @@ async def read_form(form_id: str, version: str) -> dict[str, Any]:
 
 @router.get("/v1/periods/{period_id}/form", tags=["biểu mẫu"])
 async def period_form(
-    period_id: str, caller: CallerDep, desk: DeskDep, unit_code: str | None = None
+    period_id: str, caller: CallerDep, context: ContextDep, unit_code: str | None = None
 ) -> dict[str, Any]:
     """The form the calling unit fills for the period (readers may name a unit)."""
-    return await handlers.unit_form(desk, caller, period_id, unit_code)
+    return await handlers.unit_form(context, caller, period_id, unit_code)

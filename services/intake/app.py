@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.intake import api, db
-from services.intake.handlers import Desk
+from services.intake.context import IntakeContext
 from services.intake.metrics import IntakeMetrics
 from services.intake.settings import IntakeSettings
 from services.intake.storage import AttachmentStore
@@ -21,6 +21,7 @@ from shared.contracts.intake import (
     ReportSubmitted,
     ReportWithdrawn,
 )
+from shared.db import Database
 from shared.service import ServiceRuntime
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -44,25 +45,30 @@ def create_app(
     """Build the intake app; nothing connects until it starts."""
     settings = settings or IntakeSettings()
     clock = clock or SystemClock()
+    database = Database(settings.resolved_database_url)
     runtime = ServiceRuntime(
         settings,
+        database,
         outbox=db.outbox,
         inbox=db.processed_events,
-        subscriptions=SUBSCRIPTIONS,
         publishes=PUBLISHED_EVENTS,
         key_source=key_source,
     )
-    desk = Desk(
-        sessions=runtime.sessions,
+    runtime.subscribe(*SUBSCRIPTIONS)
+    context = IntakeContext(
+        settings=settings,
         clock=clock,
+        sessions=database.sessions,
         metrics=IntakeMetrics(runtime.registry),
         store=AttachmentStore(settings.resolved_attachments_dir),
-        max_attachment_bytes=settings.max_attachment_bytes,
     )
     return runtime.create_app(
         title="Tiếp nhận báo cáo (intake)",
         version="1.0",
         routers=[api.router],
         migrations_dir=MIGRATIONS,
-        state={"settings": settings, "clock": clock, "desk": desk},
+        context=context,
+        # JSON bodies keep the usual limit; only an attachment may use the larger size.
+        max_body_bytes=settings.max_json_bytes,
+        max_upload_bytes=settings.max_body_bytes,
     )

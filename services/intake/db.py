@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.intake.domain import Period, Report
 from shared.contracts.registry import ExpectedUnit, PeriodState, UnitState
 from shared.db import UtcDateTime, upsert_newer
+from shared.idempotency import idempotency_table
 from shared.messaging.tables import outbox_table, processed_events_table
 
 metadata = MetaData()
@@ -101,17 +102,8 @@ report_versions = Table(
     Column("submitted_by", String(64), nullable=False),
 )
 
-idempotency_keys = Table(
-    "idempotency_keys",
-    metadata,
-    Column("scope", String(80), primary_key=True),
-    Column("key", String(200), primary_key=True),
-    Column("fingerprint", String(64), nullable=False),
-    Column("report_id", String(36), nullable=False),
-    Column("status_code", Integer, nullable=False),
-    Column("response", JSON, nullable=False),
-    Column("created_at", UtcDateTime(), nullable=False),
-)
+# The first answers to keyed submissions (shared.idempotency).
+idempotency_keys = idempotency_table(metadata)
 
 difficulties = Table(
     "difficulties",
@@ -301,39 +293,6 @@ async def list_report_rows(
         query = query.where(reports.c.status == status)
     query = query.order_by(reports.c.first_submitted_at, reports.c.report_id)
     return list((await session.execute(query.limit(limit).offset(offset))).all())
-
-
-async def find_idempotent(session: AsyncSession, scope: str, key: str) -> Any:
-    """The stored outcome of an earlier request with this key, or None."""
-    query = select(idempotency_keys).where(
-        idempotency_keys.c.scope == scope, idempotency_keys.c.key == key
-    )
-    return (await session.execute(query)).first()
-
-
-async def remember_idempotent(
-    session: AsyncSession,
-    *,
-    scope: str,
-    key: str,
-    fingerprint: str,
-    report_id: str,
-    status_code: int,
-    response: dict[str, Any],
-    now: datetime,
-) -> None:
-    """Store the outcome; the primary key makes a concurrent twin fail instead of doubling."""
-    await session.execute(
-        insert(idempotency_keys).values(
-            scope=scope,
-            key=key,
-            fingerprint=fingerprint,
-            report_id=report_id,
-            status_code=status_code,
-            response=response,
-            created_at=now,
-        )
-    )
 
 
 async def advance_report(session: AsyncSession, report: Report, values: dict[str, Any]) -> bool:

@@ -8,22 +8,20 @@ trả lại = returned to the unit for a new version.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from shared.clock import format_vn_datetime
 from shared.contracts.intake import ReportStatus
 from shared.contracts.registry import ExpectedUnit
 from shared.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
+from shared.formatting import vn_datetime
 from shared.forms import TextRejected, ValidationResult, clean_text
 
 Decision = Literal["accepted", "returned"]
 REVIEW_REASON_MAX = 5000
 ANSWER_MAX = 20000
-IDEMPOTENCY_KEY_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -243,37 +241,6 @@ def clean_reason(raw: str, *, label: str, code: str, required: bool, max_length:
     return text
 
 
-def request_fingerprint(operation: str, body: Any) -> str:
-    """Hash of what a request asks for, to tell a retry from a reuse of its idempotency key."""
-    text = json.dumps([operation, body], sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def check_idempotency_key(key: str | None) -> str | None:
-    """A usable Idempotency-Key header value, or None when none was sent."""
-    if key is None:
-        return None
-    key = key.strip()
-    if not key or len(key) > IDEMPOTENCY_KEY_MAX or not key.isprintable() or not key.isascii():
-        raise DomainError(
-            "Mã chống gửi trùng của yêu cầu không hợp lệ: chỉ gồm ký tự ASCII in được, tối đa "
-            f"{IDEMPOTENCY_KEY_MAX} ký tự.",
-            code="invalid_idempotency_key",
-            status=400,
-            details={"header": "Idempotency-Key"},
-        )
-    return key
-
-
-def idempotency_key_reused() -> Conflict:
-    """The key was used before for a different request."""
-    return Conflict(
-        "Biểu mẫu này đã được gửi trước đó với nội dung khác. Hãy tải lại trang rồi gửi lại.",
-        code="idempotency_key_reused",
-        details={"header": "Idempotency-Key"},
-    )
-
-
 def text_digest(text: str) -> str:
     """Stable identity of a difficulty's text within a report."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -317,7 +284,7 @@ def receipt(
         "content_sha256": content_sha256,
         "text": (
             f"Đã nhận báo cáo {period.title} của {unit.name} (phiên bản {version}) "
-            f"lúc {format_vn_datetime(submitted_at)}, {timeliness}."
+            f"lúc {vn_datetime(submitted_at)}, {timeliness}."
         ),
     }
 

@@ -10,6 +10,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from shared.formatting import vn_number
 from shared.forms import Indicator
 
 # The values of the yes/no radio buttons ("" is "Chưa báo cáo").
@@ -78,11 +79,6 @@ def display_figure(indicator: Indicator, value: Any) -> str:
         return "Chưa báo cáo"
     if indicator.type == "yes_no":
         return "Có" if value is True else "Không" if value is False else str(value)
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        return str(value)
-    whole = int(abs(number))
-    text = ("-" if number < 0 else "") + f"{whole:,}".replace(",", ".")
-    fraction = format(abs(number), "f").partition(".")[2]
-    return f"{text},{fraction}" if fraction else text
+    if isinstance(value, int | float):
+        return vn_number(value)
+    return vn_number(str(value))

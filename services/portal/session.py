@@ -1,18 +1,22 @@
 """The signed session cookie: the bearer token and a CSRF token, nothing stored server-side.
 
-The cookie value is ``base64url(json).base64url(hmac_sha256)``. It is HttpOnly so scripts
-never see the token, and SameSite=Lax plus a per-session CSRF token guard the POST forms.
+The cookie value is the session's JSON signed by itsdangerous (HMAC-SHA256, salted for this
+cookie); it expires `max_age` after the session's own `issued_at` (the portal's clock). It is
+HttpOnly so scripts never see the token, and SameSite=Lax plus a per-session CSRF token guard
+the POST forms.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
+import hashlib
 import hmac
-import json
 import secrets
 from dataclasses import asdict, dataclass, replace
 from typing import Any
+
+from itsdangerous import BadData, URLSafeSerializer
+
+from shared.auth import Permission, role_may
 
 COOKIE_NAME = "danvan_session"
 CSRF_FIELD = "csrf_token"
@@ -34,6 +38,10 @@ class Session:
     flash_kind: str = "info"
     # When the bearer token expires (epoch seconds); the portal signs out after that.
     token_expires_at: int | None = None
+
+    def may(self, permission: Permission) -> bool:
+        """Whether the signed-in account has the permission (the table in shared.auth)."""
+        return self.signed_in and role_may(self.role, permission)
 
     @property
     def signed_in(self) -> bool:
@@ -87,37 +95,26 @@ def anonymous_session(now: int) -> Session:
     return Session(csrf=new_csrf_token(), issued_at=now)
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _mac(secret: str, payload: str) -> str:
-    message = b"danvan-portal-session:" + payload.encode("ascii")
-    digest = hmac.new(secret.encode("utf-8"), message, "sha256")
-    return _b64(digest.digest())
+def _serializer(secret: str) -> URLSafeSerializer:
+    return URLSafeSerializer(
+        secret, salt="danvan-portal-session", signer_kwargs={"digest_method": hashlib.sha256}
+    )
 
 
 def encode_session(session: Session, secret: str) -> str:
     """The signed cookie value of a session."""
-    payload = _b64(json.dumps(asdict(session), separators=(",", ":")).encode("utf-8"))
-    return f"{payload}.{_mac(secret, payload)}"
+    value: str = _serializer(secret).dumps(asdict(session))
+    return value
 
 
 def decode_session(value: str | None, secret: str, *, now: int, max_age: int) -> Session | None:
     """The session in a cookie, or None when absent, tampered with, malformed or too old."""
-    if not value or value.count(".") != 1:
-        return None
-    payload, signature = value.split(".")
-    if not hmac.compare_digest(signature, _mac(secret, payload)):
+    if not value:
         return None
     try:
-        data: Any = json.loads(_unb64(payload))
+        data: Any = _serializer(secret).loads(value)
         session = Session(**data)
-    except (ValueError, TypeError, binascii.Error):
+    except (BadData, TypeError, ValueError):
         return None
     if not isinstance(session.csrf, str) or not isinstance(session.issued_at, int):
         return None

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
-from shared.clock import VN_TZ, deadline_phrase, format_vn_date, format_vn_datetime
+from shared import formatting
+from shared.clock import VN_TZ
 
 DeadlineTone = Literal["ok", "soon", "today", "overdue", "closed"]
 
@@ -104,7 +104,7 @@ def describe_deadline(due_at: datetime, now: datetime, *, closed: bool = False) 
     """The deadline as the home page shows it: date and days left or overdue."""
     last_day = deadline_day(due_at)
     today = now.astimezone(VN_TZ).date()
-    due_text = deadline_phrase(due_at)
+    due_text = formatting.vn_deadline(due_at)
     days_left = max(0, (last_day - today).days)
     days_overdue = max(0, (today - last_day).days) if now >= due_at else 0
     tone: DeadlineTone
@@ -119,7 +119,7 @@ def describe_deadline(due_at: datetime, now: datetime, *, closed: bool = False) 
         tone = "soon" if days_left <= SOON_DAYS else "ok"
     return Deadline(
         due_text=due_text,
-        last_day_text=format_vn_date(last_day),
+        last_day_text=formatting.vn_date(last_day),
         countdown=countdown,
         tone=tone,
         days_left=days_left,
@@ -130,26 +130,26 @@ def describe_deadline(due_at: datetime, now: datetime, *, closed: bool = False) 
 def vn_date(value: Any) -> str:
     """dd/mm/yyyy of an ISO date or instant (local time); empty when absent."""
     if isinstance(value, date) and not isinstance(value, datetime):
-        return format_vn_date(value)
+        return formatting.vn_date(value)
     if isinstance(value, str) and len(value) == 10:
         try:
-            return format_vn_date(date.fromisoformat(value))
+            return formatting.vn_date(date.fromisoformat(value))
         except ValueError:
             return value
     instant = parse_instant(value)
-    return format_vn_date(instant) if instant else ""
+    return formatting.vn_date(instant) if instant else ""
 
 
 def vn_datetime(value: Any) -> str:
     """HH:MM dd/mm/yyyy of an ISO instant in local time; empty when absent."""
     instant = parse_instant(value)
-    return format_vn_datetime(instant) if instant else ""
+    return formatting.vn_datetime(instant) if instant else ""
 
 
 def vn_deadline(value: Any) -> str:
     """A backend's ``due_at`` worded as on every page ("trước ngày 10/06/2023"), or ""."""
     instant = parse_instant(value)
-    return deadline_phrase(instant) if instant else ""
+    return formatting.vn_deadline(instant) if instant else ""
 
 
 def resubmit_label(status: Any) -> str:
@@ -170,26 +170,13 @@ def vn_number(value: Any) -> str:
     """A figure the Vietnamese way (1.000, 12,5); "chưa báo cáo" when absent."""
     if value is None or value == "":
         return "chưa báo cáo"
-    if isinstance(value, bool):
-        return "Có" if value else "Không"
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        return str(value)
-    sign = "-" if number < 0 else ""
-    number = abs(number)
-    whole = int(number)
-    text = f"{whole:,}".replace(",", ".")
-    fraction = number - whole
-    if fraction:
-        text += "," + format(fraction, "f").split(".", 1)[1]
-    return sign + text
+    if isinstance(value, bool | int | float):
+        return formatting.vn_number(value)
+    return formatting.vn_number(str(value))
 
 
 def percent(rate: Any) -> str:
     """A share as "85,7%"; empty when absent."""
     if not isinstance(rate, int | float) or isinstance(rate, bool):
         return ""
-    value = round(float(rate) * 100, 1)
-    text = f"{value:.1f}".replace(".", ",").removesuffix(",0")
-    return f"{text}%"
+    return formatting.vn_percent(rate)

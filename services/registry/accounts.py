@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, get_args
+from typing import Any
 
 from sqlalchemy import Row, delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -21,10 +21,9 @@ from services.registry.domain import Problem
 from services.registry.handlers import all_units, password_hasher, verify_password
 from services.registry.throttle import FailureRecord, ThrottlePolicy, after_failure, retry_after
 from services.registry.units import raise_problems
-from shared.auth import Principal, Role
+from shared.auth import ROLES, Principal
 from shared.errors import Conflict, DomainError, Forbidden, NotFound, Unauthorized
 
-ROLES: tuple[str, ...] = get_args(Role)
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 API_KEY_PREFIX = "dvk"
 API_KEY_PATTERN = re.compile(r"^dvk\.([0-9a-f]{12})\.([A-Za-z0-9_-]{20,100})$")

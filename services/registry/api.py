@@ -11,10 +11,12 @@ from fastapi.responses import JSONResponse
 
 from services.registry import accounts, handlers
 from services.registry.accounts import ThrottleKey
+from services.registry.context import ContextDep, RegistryContext
+from services.registry.settings import RegistrySettings
 from services.registry.throttle import ThrottlePolicy
 from services.registry.tokens import issue_token
-from services.registry.views import Body, StateDep
-from shared.auth import Principal, PrincipalDep
+from services.registry.views import Body
+from shared.auth import Permission, Principal, PrincipalDep
 from shared.errors import DomainError, Forbidden, Unauthorized
 
 router = APIRouter()
@@ -31,7 +33,7 @@ def _client_address(request: Request, trust_forwarded_for: bool) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _policies(settings: Any) -> tuple[ThrottlePolicy, ThrottlePolicy]:
+def _policies(settings: RegistrySettings) -> tuple[ThrottlePolicy, ThrottlePolicy]:
     """Per-account and per-address policies from the settings."""
     common = {
         "base_lock": timedelta(seconds=settings.login_lock_base_seconds),
@@ -58,7 +60,7 @@ def _too_many_attempts(seconds: float) -> JSONResponse:
 @router.post("/v1/auth/token", tags=["đăng nhập"], response_model=None)
 async def login(
     request: Request,
-    state: StateDep,
+    context: ContextDep,
     grant_type: Annotated[str, Form()] = "password",
     username: Annotated[str | None, Form()] = None,
     password: Annotated[str | None, Form()] = None,
@@ -69,8 +71,8 @@ async def login(
     `grant_type=api_key` with `api_key` (a machine client's key, role `unit`).
     Repeated failures per account/key and per client address answer 429 `too_many_attempts`
     with Retry-After until the lock ends."""
-    settings = state.settings
-    now = state.clock.now()
+    settings = context.settings
+    now = context.clock.now()
     account_policy, address_policy = _policies(settings)
     address_key = ThrottleKey(
         f"ip:{_client_address(request, settings.trust_forwarded_for)}", address_policy
@@ -99,14 +101,14 @@ async def login(
             details={"field": "grant_type"},
         )
     keys = [subject_key, address_key]
-    async with state.runtime.sessions() as session:
+    async with context.sessions() as session:
         wait = await accounts.locked_for(session, keys, now)
     if wait is not None:
-        state.metrics.login_failures.inc()
-        state.metrics.login_throttled.inc()
+        context.metrics.login_failures.inc()
+        context.metrics.login_throttled.inc()
         return _too_many_attempts(wait)
     try:
-        async with state.runtime.sessions() as session, session.begin():
+        async with context.sessions() as session, session.begin():
             if grant_type == "password":
                 assert username is not None and password is not None
                 principal = await handlers.authenticate(session, username.strip(), password)
@@ -115,22 +117,22 @@ async def login(
                 principal = await accounts.exchange_api_key(session, api_key, now)
             await accounts.clear_failures(session, subject_key.key)
     except Unauthorized:
-        state.metrics.login_failures.inc()
-        async with state.runtime.sessions() as session, session.begin():
+        context.metrics.login_failures.inc()
+        async with context.sessions() as session, session.begin():
             await accounts.record_failure(session, keys, now)
         raise
-    return await _token_response(state, principal)
+    return await _token_response(context, principal)
 
 
-async def _token_response(state: Any, principal: Principal) -> dict[str, Any]:
-    await state.keys.refresh_if_stale()
-    ttl = timedelta(seconds=state.settings.token_ttl_seconds)
+async def _token_response(context: RegistryContext, principal: Principal) -> dict[str, Any]:
+    await context.keys.refresh_if_stale()
+    ttl = timedelta(seconds=context.settings.token_ttl_seconds)
     token = issue_token(
         principal,
-        state.keys.current(),
-        issuer=state.settings.token_issuer,
-        audience=state.settings.token_audience,
-        now=state.clock.now(),
+        context.keys.current(),
+        issuer=context.settings.token_issuer,
+        audience=context.settings.token_audience,
+        now=context.clock.now(),
         ttl=ttl,
     )
     return {
@@ -143,10 +145,10 @@ async def _token_response(state: Any, principal: Principal) -> dict[str, Any]:
 
 
 @router.get("/.well-known/jwks.json", tags=["đăng nhập"])
-async def jwks(state: StateDep) -> dict[str, Any]:
+async def jwks(context: ContextDep) -> dict[str, Any]:
     """Public keys for verifying tokens (previous keys stay until their tokens expire)."""
-    await state.keys.refresh_if_stale()
-    keys: dict[str, Any] = state.keys.jwks(state.clock.now())
+    await context.keys.refresh_if_stale()
+    keys: dict[str, Any] = context.keys.jwks(context.clock.now())
     return keys
 
 
@@ -165,23 +167,23 @@ class PasswordChange(Body):
 
 @router.post("/v1/accounts/me/password", tags=["tài khoản"])
 async def change_password(
-    body: PasswordChange, request: Request, principal: PrincipalDep, state: StateDep
+    body: PasswordChange, request: Request, principal: PrincipalDep, context: ContextDep
 ) -> dict[str, Any]:
     """Change one's own password (the current one is required; wrong guesses count towards
     the sign-in slow-down)."""
     if principal.username.startswith("apikey:"):
         raise Forbidden("Khóa API không có mật khẩu để đổi.", code="password_change_refused")
-    settings = state.settings
-    now = state.clock.now()
+    settings = context.settings
+    now = context.clock.now()
     account_policy, address_policy = _policies(settings)
     keys = [
         ThrottleKey(f"user:{principal.username.casefold()}", account_policy),
         ThrottleKey(f"ip:{_client_address(request, settings.trust_forwarded_for)}", address_policy),
     ]
-    async with state.runtime.sessions() as session:
+    async with context.sessions() as session:
         wait = await accounts.locked_for(session, keys, now)
     if wait is not None:
-        state.metrics.login_throttled.inc()
+        context.metrics.login_throttled.inc()
         raise DomainError(
             f"Nhập sai mật khẩu quá nhiều lần; vui lòng thử lại sau {max(1, math.ceil(wait))} "
             "giây.",
@@ -190,7 +192,7 @@ async def change_password(
             details={"retry_after_seconds": max(1, math.ceil(wait))},
         )
     try:
-        async with state.runtime.sessions() as session, session.begin():
+        async with context.sessions() as session, session.begin():
             await accounts.change_own_password(
                 session,
                 principal.username,
@@ -200,20 +202,20 @@ async def change_password(
             )
     except DomainError as error:
         if error.code == "wrong_password":
-            state.metrics.login_failures.inc()
-            async with state.runtime.sessions() as session, session.begin():
+            context.metrics.login_failures.inc()
+            async with context.sessions() as session, session.begin():
                 await accounts.record_failure(session, keys, now)
         raise
     return {"changed": True}
 
 
 @router.post("/v1/keys/rotate", tags=["đăng nhập"])
-async def rotate_keys(principal: PrincipalDep, state: StateDep) -> dict[str, Any]:
+async def rotate_keys(principal: PrincipalDep, context: ContextDep) -> dict[str, Any]:
     """Start signing with a new key (admin); the previous keys stay in the JWKS until every
     token they signed has expired, then drop out."""
-    principal.require("admin")
-    ttl = timedelta(seconds=state.settings.token_ttl_seconds)
-    new = await state.keys.rotate(ttl)
+    principal.require(Permission.ADMINISTER)
+    ttl = timedelta(seconds=context.settings.token_ttl_seconds)
+    new = await context.keys.rotate(ttl)
     return {
         "kid": new.key.kid,
         "keys": [
@@ -222,6 +224,6 @@ async def rotate_keys(principal: PrincipalDep, state: StateDep) -> dict[str, Any
                 "created_at": k.created_at.isoformat(),
                 "retires_at": k.retires_at.isoformat() if k.retires_at else None,
             }
-            for k in state.keys.keys
+            for k in context.keys.keys
         ],
     }

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query
+from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
-from services.registry import handlers, periods
-from services.registry.views import Body, StateDep, as_local_instant, period_view
-from shared.auth import PrincipalDep
+from services.registry import db, handlers, periods
+from services.registry.context import ContextDep
+from services.registry.views import Body, as_local_instant, period_view
+from shared.auth import Permission, PrincipalDep
 from shared.errors import Conflict, Unprocessable
+from shared.idempotency import Answer, IdempotentRequest, remember, replay
 
 router = APIRouter(tags=["kỳ báo cáo"])
 
@@ -49,13 +51,13 @@ class RegimeYearIn(Body):
 @router.get("/v1/periods")
 async def list_periods(
     _: PrincipalDep,
-    state: StateDep,
+    context: ContextDep,
     status: Annotated[Literal["open", "closed"] | None, Query()] = None,
     kind: Annotated[Literal["six_month", "annual", "ad_hoc"] | None, Query()] = None,
     year: Annotated[int | None, Query()] = None,
 ) -> list[dict[str, Any]]:
     """Every reporting period, newest deadline first (optionally filtered)."""
-    async with state.runtime.sessions() as session:
+    async with context.sessions() as session:
         found = await handlers.all_periods(session)
         scopes = await handlers.period_scopes(session)
     return [
@@ -65,28 +67,33 @@ async def list_periods(
     ]
 
 
-@router.post("/v1/periods", status_code=201)
+@router.post("/v1/periods", status_code=201, response_model=None)
 async def create_period(
     body: PeriodIn,
     principal: PrincipalDep,
-    state: StateDep,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-) -> dict[str, Any]:
+    context: ContextDep,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> JSONResponse:
     """Open an ad-hoc request (reviewer, admin): `id` is YYYY-DX-NN; the deadline must lie in
     the future (`due_in_past`); scope is `{"all": true}`, `{"kinds": [...]}` or
     `{"units": [...]}`; a deadline without an offset is read as Asia/Ho_Chi_Minh time. With an
-    `Idempotency-Key`, a repeated request returns the period the first one created."""
-    principal.require("reviewer", "admin")
-    request_key = f"{principal.username}:{idempotency_key}" if idempotency_key else None
-    fingerprint = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
-    for attempt in range(3):
+    `Idempotency-Key`, the same request again gets the first answer; the key with another
+    request is refused (422 `idempotency_key_reused`)."""
+    principal.require(Permission.MANAGE_PERIODS)
+    keyed = IdempotentRequest.of(
+        idempotency_key,
+        caller=f"user:{principal.username}",
+        method="POST",
+        path="/v1/periods",
+        body=body.model_dump(mode="json"),
+    )
+    attempts = 0
+    while True:
+        attempts += 1
         try:
-            async with state.runtime.sessions() as session, session.begin():
-                if request_key and (
-                    earlier := await periods.period_for_request(session, request_key, fingerprint)
-                ):
-                    period, scope = earlier
-                    break
+            async with context.sessions() as session, session.begin():
+                if keyed and (earlier := await replay(session, db.idempotency_keys, keyed)):
+                    return earlier.response()
                 period, scope = await periods.create_ad_hoc(
                     session,
                     title=body.title,
@@ -95,47 +102,46 @@ async def create_period(
                     scope=body.scope,
                     window_start=body.window_start,
                     window_end=body.window_end,
-                    now=state.clock.now(),
+                    now=context.clock.now(),
                 )
-                if request_key:
-                    await periods.remember_request(
-                        session, request_key, fingerprint, period.period_id, state.clock.now()
-                    )
-            break
+                view = period_view(period, scope)
+                view["id"] = period.period_id
+                answer = Answer(201, view)
+                if keyed:
+                    await remember(session, db.idempotency_keys, keyed, answer, context.clock.now())
+            return answer.response()
         except IntegrityError:
-            # Two requests took the same number at once; the next attempt takes the next one.
-            if attempt == 2:
+            # Two requests took the same number, or a twin stored the key first: the next
+            # attempt takes the next number, or replays the twin's answer.
+            if attempts == 3:
                 raise Conflict(
                     "Không cấp được số yêu cầu báo cáo; hãy thử lại.", code="concurrent_change"
                 ) from None
-    view = period_view(period, scope)
-    view["id"] = period.period_id
-    return view
 
 
 @router.post("/v1/periods/regime")
 async def create_regime_year(
-    body: RegimeYearIn, principal: PrincipalDep, state: StateDep
+    body: RegimeYearIn, principal: PrincipalDep, context: ContextDep
 ) -> list[dict[str, Any]]:
     """Create the year's periodic reports from the configured regime (reviewer, admin);
     existing ones are left as they are."""
-    principal.require("reviewer", "admin")
+    principal.require(Permission.MANAGE_PERIODS)
     if not 2000 <= body.year <= 2100:
         raise Unprocessable(
             f"Năm {body.year} không hợp lệ.", code="invalid_year", details={"field": "year"}
         )
-    async with state.runtime.sessions() as session, session.begin():
+    async with context.sessions() as session, session.begin():
         created = await handlers.ensure_regime_year(
-            session, body.year, state.regime, now=state.clock.now()
+            session, body.year, context.regime, now=context.clock.now()
         )
         scopes = await handlers.period_scopes(session)
     return [period_view(p, scopes.get(p.period_id)) for p in created]
 
 
 @router.get("/v1/periods/{period_id}")
-async def read_period(period_id: str, _: PrincipalDep, state: StateDep) -> dict[str, Any]:
+async def read_period(period_id: str, _: PrincipalDep, context: ContextDep) -> dict[str, Any]:
     """One period with the codes of the units expected to report."""
-    async with state.runtime.sessions() as session:
+    async with context.sessions() as session:
         period = await handlers.get_period(session, period_id)
         scopes = await handlers.period_scopes(session)
     return period_view(period, scopes.get(period_id))
@@ -143,19 +149,19 @@ async def read_period(period_id: str, _: PrincipalDep, state: StateDep) -> dict[
 
 @router.patch("/v1/periods/{period_id}")
 async def update_period(
-    period_id: str, body: PeriodPatch, principal: PrincipalDep, state: StateDep
+    period_id: str, body: PeriodPatch, principal: PrincipalDep, context: ContextDep
 ) -> dict[str, Any]:
     """Change a period (reviewer, admin): extend the deadline, edit title or content, change
     the scope, close (stops submissions) or reopen; publishes PeriodChanged when it changed."""
-    principal.require("reviewer", "admin")
+    principal.require(Permission.MANAGE_PERIODS)
     fields: dict[str, Any] = {}
     for name in body.model_fields_set:
         value = getattr(body, name)
         if value is None and name not in ("window_start", "window_end"):
             continue
         fields[name] = as_local_instant(value) if name == "due_at" else value
-    async with state.runtime.sessions() as session, session.begin():
+    async with context.sessions() as session, session.begin():
         period, scope = await periods.update_period(
-            session, period_id, fields, now=state.clock.now()
+            session, period_id, fields, now=context.clock.now()
         )
     return period_view(period, scope)

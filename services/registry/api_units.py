@@ -9,10 +9,11 @@ from fastapi import APIRouter, File, Query, Response, UploadFile
 from pydantic import Field
 
 from services.registry import handlers, tabular, units
+from services.registry.context import ContextDep, RegistryContext
 from services.registry.domain import valid_on
 from services.registry.unit_rules import UnitDraft, merge_contacts, merge_leader
-from services.registry.views import Body, StateDep, history_view, local_today, unit_view
-from shared.auth import PrincipalDep
+from services.registry.views import Body, history_view, local_today, unit_view
+from shared.auth import Permission, Principal, PrincipalDep
 from shared.contracts.registry import Contacts
 
 router = APIRouter(tags=["đơn vị"])
@@ -119,27 +120,27 @@ def _contacts(body: ContactsIn | None) -> Contacts:
 @router.get("/v1/units")
 async def list_units(
     principal: PrincipalDep,
-    state: StateDep,
+    context: ContextDep,
     on: OnQuery = None,
     kind: Annotated[str | None, Query()] = None,
 ) -> list[dict[str, Any]]:
     """Every unit record, current and past, in registry order (optionally those valid on a
     day, or of one kind)."""
-    async with state.runtime.sessions() as session:
+    async with context.sessions() as session:
         found = await handlers.all_units(session)
     found = [u for u in found if (on is None or valid_on(u, on)) and (kind in (None, u.kind))]
     return [unit_view(u, principal) for u in found]
 
 
 @router.post("/v1/units", status_code=201)
-async def create_unit(body: UnitIn, principal: PrincipalDep, state: StateDep) -> dict[str, Any]:
+async def create_unit(body: UnitIn, principal: PrincipalDep, context: ContextDep) -> dict[str, Any]:
     """Add a unit (admin); its validity starts today unless valid_from is given."""
-    principal.require("admin")
+    principal.require(Permission.ADMINISTER)
     draft = UnitDraft(
         code=body.code,
         name=body.name,
         kind=body.kind,
-        valid_from=body.valid_from or local_today(state.clock),
+        valid_from=body.valid_from or local_today(context.clock),
         tags=tuple(body.tags),
         parent_code=body.parent_code or None,
         display_order=body.display_order,
@@ -151,9 +152,9 @@ async def create_unit(body: UnitIn, principal: PrincipalDep, state: StateDep) ->
         else None,
         contacts=_contacts(body.contacts),
     )
-    async with state.runtime.sessions() as session, session.begin():
+    async with context.sessions() as session, session.begin():
         unit = await units.create_unit(
-            session, draft, actor=principal.username, now=state.clock.now()
+            session, draft, actor=principal.username, now=context.clock.now()
         )
     return unit_view(unit, principal)
 
@@ -171,28 +172,28 @@ async def template_xlsx(principal: PrincipalDep) -> Response:
 
 
 @router.get("/v1/units/export.csv")
-async def export_csv(principal: PrincipalDep, state: StateDep, on: OnQuery = None) -> Response:
+async def export_csv(principal: PrincipalDep, context: ContextDep, on: OnQuery = None) -> Response:
     """Every unit record as CSV, contacts included (reviewer, admin)."""
     return _download(
-        tabular.write_csv(await _exported(principal, state, on)),
+        tabular.write_csv(await _exported(principal, context, on)),
         "danh-muc-don-vi.csv",
         tabular.CSV_MEDIA_TYPE,
     )
 
 
 @router.get("/v1/units/export.xlsx")
-async def export_xlsx(principal: PrincipalDep, state: StateDep, on: OnQuery = None) -> Response:
+async def export_xlsx(principal: PrincipalDep, context: ContextDep, on: OnQuery = None) -> Response:
     """Every unit record as XLSX, contacts included (reviewer, admin)."""
     return _download(
-        tabular.write_xlsx(await _exported(principal, state, on)),
+        tabular.write_xlsx(await _exported(principal, context, on)),
         "danh-muc-don-vi.xlsx",
         tabular.XLSX_MEDIA_TYPE,
     )
 
 
-async def _exported(principal: Any, state: Any, on: date | None) -> list[Any]:
-    principal.require("reviewer", "admin")
-    async with state.runtime.sessions() as session:
+async def _exported(principal: Principal, context: RegistryContext, on: date | None) -> list[Any]:
+    principal.require(Permission.READ_CONTACTS)
+    async with context.sessions() as session:
         found = await handlers.all_units(session)
     return [u for u in found if on is None or valid_on(u, on)]
 
@@ -208,7 +209,7 @@ def _download(content: bytes, filename: str, media_type: str) -> Response:
 @router.post("/v1/units/import")
 async def import_units(
     principal: PrincipalDep,
-    state: StateDep,
+    context: ContextDep,
     file: Annotated[UploadFile, File(description="Tệp .csv (UTF-8) hoặc .xlsx theo tệp mẫu")],
     dry_run: Annotated[bool, Query(description="Chỉ kiểm tra, không ghi")] = False,
 ) -> dict[str, Any]:
@@ -216,8 +217,8 @@ async def import_units(
     any error (reported with its row number) means nothing is written. A row updates the
     record with its code and valid_from (blank: the record valid today) or creates one;
     columns missing from the file keep their values."""
-    principal.require("admin")
-    settings = state.settings
+    principal.require(Permission.ADMINISTER)
+    settings = context.settings
     data = await file.read(settings.import_max_bytes + 1)
     header, rows = tabular.read_rows(
         data,
@@ -225,15 +226,15 @@ async def import_units(
         max_bytes=settings.import_max_bytes,
         max_rows=settings.import_max_rows,
     )
-    async with state.runtime.sessions() as session:
+    async with context.sessions() as session:
         transaction = await session.begin()
         try:
             result = await units.import_units(
                 session,
                 rows,
                 actor=principal.username,
-                now=state.clock.now(),
-                today=local_today(state.clock),
+                now=context.clock.now(),
+                today=local_today(context.clock),
                 filename=file.filename or "",
             )
         except BaseException:
@@ -255,13 +256,13 @@ async def import_units(
 
 @router.post("/v1/units/reorganisations", status_code=201)
 async def reorganise(
-    body: ReorganisationIn, principal: PrincipalDep, state: StateDep
+    body: ReorganisationIn, principal: PrincipalDep, context: ContextDep
 ) -> dict[str, Any]:
     """Merge and close units on one day (admin): the predecessors end the day before
     `effective_from` with the successor as their successor; the successors start that day
     (a successor may reuse a predecessor's code); `closures` end that day too, with the
     successors they name, or none. Expected units of open periods are re-resolved."""
-    principal.require("admin")
+    principal.require(Permission.ADMINISTER)
     mergers = [
         units.merger_from_dict(
             s.model_dump(exclude_none=True)
@@ -273,13 +274,13 @@ async def reorganise(
         )
         for s in body.successors
     ]
-    async with state.runtime.sessions() as session, session.begin():
+    async with context.sessions() as session, session.begin():
         written = await units.reorganise(
             session,
             body.effective_from,
             mergers,
             actor=principal.username,
-            now=state.clock.now(),
+            now=context.clock.now(),
             note=body.note,
             closures=[units.closure_from_dict(c.model_dump()) for c in body.closures],
         )
@@ -288,23 +289,23 @@ async def reorganise(
 
 @router.get("/v1/units/{code}")
 async def read_unit(
-    code: str, principal: PrincipalDep, state: StateDep, on: OnQuery = None
+    code: str, principal: PrincipalDep, context: ContextDep, on: OnQuery = None
 ) -> dict[str, Any]:
     """One unit: the newest record with this code, the one valid on `on`, or exactly
     `code@YYYY-MM-DD`."""
-    async with state.runtime.sessions() as session:
+    async with context.sessions() as session:
         unit = await handlers.get_unit(session, code, on)
     return unit_view(unit, principal)
 
 
 @router.patch("/v1/units/{code}")
 async def update_unit(
-    code: str, body: UnitPatch, principal: PrincipalDep, state: StateDep, on: OnQuery = None
+    code: str, body: UnitPatch, principal: PrincipalDep, context: ContextDep, on: OnQuery = None
 ) -> dict[str, Any]:
     """Change some fields of a unit (admin). `leader` and `contacts` are partial: the given
     fields replace, the others stay; `"leader": null` removes the leader."""
-    principal.require("admin")
-    async with state.runtime.sessions() as session, session.begin():
+    principal.require(Permission.ADMINISTER)
+    async with context.sessions() as session, session.begin():
         current = await handlers.get_unit(session, code, on)
         fields: dict[str, Any] = {}
         for name in body.model_fields_set:
@@ -325,34 +326,34 @@ async def update_unit(
                 continue  # null for a required field means "leave it"
             fields[name] = value
         unit = await units.update_unit(
-            session, current.unit_id, fields, actor=principal.username, now=state.clock.now()
+            session, current.unit_id, fields, actor=principal.username, now=context.clock.now()
         )
     return unit_view(unit, principal)
 
 
 @router.post("/v1/units/{code}/close")
 async def close_unit(
-    code: str, body: CloseIn, principal: PrincipalDep, state: StateDep
+    code: str, body: CloseIn, principal: PrincipalDep, context: ContextDep
 ) -> dict[str, Any]:
     """End a unit's validity on `valid_to`, naming its successors (admin); each successor must
     be valid from the next day."""
-    principal.require("admin")
-    async with state.runtime.sessions() as session, session.begin():
+    principal.require(Permission.ADMINISTER)
+    async with context.sessions() as session, session.begin():
         unit = await units.close_unit(
             session,
             code,
             body.valid_to,
             tuple(body.successor_codes),
             actor=principal.username,
-            now=state.clock.now(),
+            now=context.clock.now(),
         )
     return unit_view(unit, principal)
 
 
 @router.get("/v1/units/{code}/history")
-async def unit_history(code: str, principal: PrincipalDep, state: StateDep) -> dict[str, Any]:
+async def unit_history(code: str, principal: PrincipalDep, context: ContextDep) -> dict[str, Any]:
     """Who changed what and when, for every record with this code, and the leaders in charge
     over time (phone and e-mail only for reviewer, admin and the unit itself)."""
-    async with state.runtime.sessions() as session:
+    async with context.sessions() as session:
         entries = await units.unit_history(session, code)
     return history_view(code.split("@")[0], entries, principal)

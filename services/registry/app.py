@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+
+from fastapi import FastAPI
 
 from services.registry import api, api_accounts, api_periods, api_units, db, handlers, units
+from services.registry.context import RegistryContext
 from services.registry.domain import RegimeRule
 from services.registry.keyring import KeyRing
 from services.registry.metrics import RegistryMetrics
 from services.registry.settings import RegimeRuleSetting, RegistrySettings
-from shared.auth import TokenVerifier
 from shared.clock import Clock, SystemClock
 from shared.contracts.registry import PeriodChanged, UnitChanged
+from shared.db import Database
 from shared.service import ServiceRuntime
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -48,27 +50,37 @@ def _rule(setting: RegimeRuleSetting) -> RegimeRule:
     )
 
 
-def create_app(settings: RegistrySettings | None = None, *, clock: Clock | None = None) -> Any:
+def create_app(settings: RegistrySettings | None = None, *, clock: Clock | None = None) -> FastAPI:
     """Build the registry app; nothing connects until it starts."""
     settings = settings or RegistrySettings()
     clock = clock or SystemClock()
-    runtime = ServiceRuntime(
-        settings, outbox=db.outbox, inbox=None, publishes=[UnitChanged, PeriodChanged]
-    )
+    database = Database(settings.resolved_database_url)
+    # The registry verifies its own tokens straight from its key ring.
     keys = KeyRing(
-        runtime.sessions,
+        database.sessions,
         passphrase=settings.signing_key_passphrase,
         clock=clock,
         refresh_seconds=settings.key_refresh_seconds,
     )
-    # The registry verifies its own tokens straight from its key ring.
-    runtime.verifier = TokenVerifier(
-        keys, issuer=settings.token_issuer, audience=settings.token_audience
+    runtime = ServiceRuntime(
+        settings,
+        database,
+        outbox=db.outbox,
+        inbox=None,
+        publishes=[UnitChanged, PeriodChanged],
+        key_source=keys,
     )
-    rules = regime_rules(settings)
+    context = RegistryContext(
+        settings=settings,
+        clock=clock,
+        sessions=database.sessions,
+        metrics=RegistryMetrics(runtime.registry),
+        keys=keys,
+        regime=regime_rules(settings),
+    )
 
     async def startup() -> None:
-        async with runtime.sessions() as session, session.begin():
+        async with database.sessions() as session, session.begin():
             await handlers.seed(
                 session,
                 units=handlers.load_seed(settings.seed_file),
@@ -76,10 +88,10 @@ def create_app(settings: RegistrySettings | None = None, *, clock: Clock | None 
                 demo_password=settings.demo_password if settings.seed_demo_accounts else None,
                 demo_contacts=settings.seed_demo_contacts,
                 now=clock.now(),
-                rules=rules,
+                rules=context.regime,
             )
         for name in settings.reorganisation_files:
-            async with runtime.sessions() as session, session.begin():
+            async with database.sessions() as session, session.begin():
                 await units.apply_reorganisation_file(session, name, now=clock.now())
         await keys.load()
 
@@ -88,12 +100,6 @@ def create_app(settings: RegistrySettings | None = None, *, clock: Clock | None 
         version="1.0",
         routers=[api.router, api_units.router, api_periods.router, api_accounts.router],
         migrations_dir=MIGRATIONS,
+        context=context,
         on_startup=[startup],
-        state={
-            "settings": settings,
-            "clock": clock,
-            "keys": keys,
-            "regime": rules,
-            "metrics": RegistryMetrics(runtime.registry),
-        },
     )

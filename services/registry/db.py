@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 
 from shared.db import UtcDateTime
+from shared.idempotency import idempotency_table
 from shared.messaging.tables import outbox_table
 
 metadata = MetaData()
@@ -131,13 +132,7 @@ api_keys = Table(
 
 # Idempotency-Key of a request that created something (an ad-hoc period): a resent or
 # double-clicked form returns the first result instead of creating a second one.
-request_keys = Table(
-    "request_keys",
-    metadata,
-    Column("request_key", String(300), primary_key=True),
-    Column("fingerprint", String(64), nullable=False),
-    Column("period_id", String(32), nullable=False),
-    Column("created_at", UtcDateTime(), nullable=False),
-)
+# The first answers to keyed ad-hoc requests (shared.idempotency).
+idempotency_keys = idempotency_table(metadata)
 
 outbox = outbox_table(metadata)

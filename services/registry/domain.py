@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, get_args
 
-from shared.clock import VN_TZ, format_vn_date, format_vn_datetime, local_midnight
+from shared.clock import VN_TZ, local_midnight
 from shared.contracts.registry import ExpectedUnit, PeriodKind, UnitKind, UnitState
+from shared.formatting import vn_date, vn_datetime
 
 UNIT_KINDS: tuple[str, ...] = get_args(UnitKind)
 KIND_LABELS = {
@@ -258,8 +259,7 @@ def deadline_problems(due_at: datetime, now: datetime) -> list[Problem]:
             Problem(
                 "due_at",
                 "due_in_past",
-                f"Hạn gửi {format_vn_datetime(due_at)} đã qua; "
-                "hãy chọn một thời điểm trong tương lai.",
+                f"Hạn gửi {vn_datetime(due_at)} đã qua; hãy chọn một thời điểm trong tương lai.",
             )
         ]
     return []
@@ -281,8 +281,7 @@ def window_problems(start: date | None, end: date | None) -> list[Problem]:
             Problem(
                 "window_end",
                 "window_end_before_start",
-                f"Ngày cuối kỳ số liệu {format_vn_date(end)} trước ngày đầu kỳ "
-                f"{format_vn_date(start)}.",
+                f"Ngày cuối kỳ số liệu {vn_date(end)} trước ngày đầu kỳ {vn_date(start)}.",
             )
         ]
     return []
@@ -294,5 +293,5 @@ def empty_scope_problem(due_at: datetime) -> Problem:
         "scope",
         "scope_empty",
         "Không có đơn vị nào trong phạm vi phải báo cáo vào hạn "
-        f"{format_vn_date(last_valid_day(due_at))}.",
+        f"{vn_date(last_valid_day(due_at))}.",
     )

@@ -5,10 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry import db
 from services.registry.domain import (
     AD_HOC_FORM,
     Problem,
@@ -31,7 +29,6 @@ from services.registry.handlers import (
 from services.registry.units import raise_problems
 from shared.clock import VN_TZ
 from shared.contracts.registry import PeriodState
-from shared.errors import Conflict
 
 
 async def create_ad_hoc(
@@ -108,36 +105,3 @@ async def update_period(
         return current, scope  # nothing changed: no new version, no event
     new = new.model_copy(update={"version": current.version + 1})
     return await save_period(session, current, new, scope, now=now), scope
-
-
-async def period_for_request(
-    session: AsyncSession, request_key: str, fingerprint: str
-) -> tuple[PeriodState, Scope] | None:
-    """The period an earlier request with this key created; 409 if that request differed."""
-    row = (
-        await session.execute(
-            select(db.request_keys).where(db.request_keys.c.request_key == request_key)
-        )
-    ).first()
-    if row is None:
-        return None
-    if row.fingerprint != fingerprint:
-        raise Conflict(
-            "Biểu mẫu này đã được gửi trước đó với nội dung khác. Hãy tải lại trang rồi gửi lại.",
-            code="idempotency_key_reused",
-            details={"header": "Idempotency-Key"},
-        )
-    period = await get_period(session, row.period_id)
-    scopes = await period_scopes(session)
-    return period, scopes.get(row.period_id, Scope(all=True))
-
-
-async def remember_request(
-    session: AsyncSession, request_key: str, fingerprint: str, period_id: str, now: datetime
-) -> None:
-    """Keep the key with what it created (its primary key stops a concurrent twin)."""
-    await session.execute(
-        db.request_keys.insert().values(
-            request_key=request_key, fingerprint=fingerprint, period_id=period_id, created_at=now
-        )
-    )

@@ -13,9 +13,9 @@ from typing import Any
 
 from services.registry.domain import Problem
 from services.registry.unit_rules import UnitDraft
-from shared.clock import format_vn_date
 from shared.contracts.registry import Contacts, Leader, UnitState
 from shared.errors import DomainError
+from shared.formatting import vn_date
 
 
 @dataclass(frozen=True)
@@ -385,7 +385,7 @@ def write_csv(units: Sequence[UnitState]) -> bytes:
         cells = unit_cells(unit)
         writer.writerow(
             [
-                format_vn_date(v) if isinstance(v, date) else ("" if v is None else v)
+                vn_date(v) if isinstance(v, date) else ("" if v is None else v)
                 for v in (cells[k] for k in KEYS)
             ]
         )

@@ -14,8 +14,8 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from services.registry.domain import UNIT_KINDS, Problem, unknown_kind_message, valid_on
-from shared.clock import format_vn_date
 from shared.contracts.registry import Contacts, Leader, UnitState
+from shared.formatting import vn_date
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -166,8 +166,8 @@ def field_problems(draft: UnitDraft) -> list[Problem]:
             Problem(
                 "valid_to",
                 "valid_to_before_valid_from",
-                f"Ngày hết hiệu lực {format_vn_date(draft.valid_to)} trước ngày bắt đầu hiệu lực "
-                f"{format_vn_date(draft.valid_from)}.",
+                f"Ngày hết hiệu lực {vn_date(draft.valid_to)} trước ngày bắt đầu hiệu lực "
+                f"{vn_date(draft.valid_from)}.",
             )
         )
     if draft.successor_codes and draft.valid_to is None:
@@ -268,7 +268,7 @@ def reference_problems(draft: UnitDraft, index: UnitIndex) -> list[Problem]:
                         "successor_codes",
                         "unknown_successor",
                         f"Đơn vị kế thừa «{code}» không có trong danh mục hoặc chưa có hiệu lực "
-                        f"từ ngày {format_vn_date(next_day)}.",
+                        f"từ ngày {vn_date(next_day)}.",
                     )
                 )
     return problems
@@ -284,7 +284,7 @@ def duplicate_problem(draft: DatedUnit, other: DatedUnit) -> Problem:
         "code",
         "duplicate_code",
         f"Mã đơn vị «{draft.code}» đã được dùng cho «{other.name}» có hiệu lực trùng thời gian "
-        f"(từ {format_vn_date(other.valid_from)}).",
+        f"(từ {vn_date(other.valid_from)}).",
     )
 
 
@@ -311,7 +311,7 @@ def batch_problems(
                 Problem(
                     "code",
                     "duplicate_row",
-                    f"Đơn vị «{draft.code}» hiệu lực từ {format_vn_date(draft.valid_from)} "
+                    f"Đơn vị «{draft.code}» hiệu lực từ {vn_date(draft.valid_from)} "
                     "được khai báo nhiều lần.",
                 ),
             )
@@ -458,7 +458,7 @@ def plan_reorganisation(
                         f"{where}.predecessors",
                         "unknown_predecessor",
                         f"Đơn vị tiền thân «{code}» không có trong danh mục hoặc không còn hiệu "
-                        f"lực ngày {format_vn_date(eve)}.",
+                        f"lực ngày {vn_date(eve)}.",
                     )
                 )
                 continue
@@ -468,7 +468,7 @@ def plan_reorganisation(
                     Problem(
                         f"{where}.predecessors",
                         "predecessor_too_new",
-                        f"Đơn vị «{code}» bắt đầu hiệu lực sau ngày {format_vn_date(eve)}.",
+                        f"Đơn vị «{code}» bắt đầu hiệu lực sau ngày {vn_date(eve)}.",
                     )
                 )
                 continue
@@ -498,7 +498,7 @@ def plan_reorganisation(
                     f"{where}.code",
                     "unknown_closed_unit",
                     f"Đơn vị «{closure.code}» không có trong danh mục hoặc không còn hiệu lực "
-                    f"ngày {format_vn_date(eve)}.",
+                    f"ngày {vn_date(eve)}.",
                 )
             )
             continue
@@ -517,8 +517,7 @@ def plan_reorganisation(
         Problem(
             f"successors.{number}.code",
             "reorganisation_already_applied",
-            f"Đơn vị «{draft.code}» hiệu lực từ {format_vn_date(effective_from)} đã có "
-            "trong danh mục.",
+            f"Đơn vị «{draft.code}» hiệu lực từ {vn_date(effective_from)} đã có trong danh mục.",
         )
         for number, draft in enumerate(created)
         if draft.unit_id in existing_ids

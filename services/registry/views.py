@@ -4,23 +4,15 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date, datetime
-from typing import Annotated, Any, ClassVar
+from typing import Any, ClassVar
 
-from fastapi import Depends, Request
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from services.registry.domain import Scope
 from services.registry.unit_rules import HistoryEntry, leader_timeline
-from shared.auth import Principal
+from shared.auth import Permission, Principal
 from shared.clock import VN_TZ, Clock
 from shared.contracts.registry import PeriodState, UnitState
-
-
-def _state(request: Request) -> Any:
-    return request.app.state
-
-
-StateDep = Annotated[Any, Depends(_state)]
 
 
 def local_today(clock: Clock) -> date:
@@ -61,7 +53,7 @@ def as_local_instant(value: datetime) -> datetime:
 def may_see_contacts(principal: Principal, code: str) -> bool:
     """Officials' phone numbers and e-mail addresses are personal data: reviewers, admins and
     the unit itself only."""
-    return principal.role in ("reviewer", "admin") or (
+    return principal.may(Permission.READ_CONTACTS) or (
         principal.role == "unit" and principal.unit_code == code
     )
 

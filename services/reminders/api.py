@@ -8,29 +8,23 @@ from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.reminders import deliveries, projection
-from services.reminders.domain import format_date, rule_family
+from services.reminders.context import ContextDep
+from services.reminders.domain import rule_family
 from services.reminders.letter import urging_letter
-from shared.auth import PrincipalDep
-from shared.clock import format_vn_datetime
+from shared.auth import Permission, PrincipalDep
 from shared.documents import build_docx
 from shared.errors import Conflict, Unprocessable
+from shared.formatting import vn_date, vn_datetime
 
 router = APIRouter()
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-
-
-def _state(request: Request) -> Any:
-    return request.app.state
-
-
-StateDep = Annotated[Any, Depends(_state)]
 
 
 class RemindRequest(BaseModel):
@@ -42,10 +36,10 @@ class RemindRequest(BaseModel):
 
 
 @router.get("/v1/periods/{period_id}/missing", tags=["đôn đốc"])
-async def missing(period_id: str, principal: PrincipalDep, state: StateDep) -> dict[str, Any]:
+async def missing(period_id: str, principal: PrincipalDep, context: ContextDep) -> dict[str, Any]:
     """Units expected in the period that have not reported (or whose report is not standing)."""
-    principal.require("reviewer", "admin", "leader")
-    async with state.runtime.sessions() as session:
+    principal.require(Permission.READ_REPORTS)
+    async with context.sessions() as session:
         row = await projection.period_row(session, period_id)
         plan = await projection.load_plan(session, row)
     units = projection.missing_units(plan)
@@ -53,7 +47,7 @@ async def missing(period_id: str, principal: PrincipalDep, state: StateDep) -> d
         "period_id": row.period_id,
         "title": row.title,
         "due_at": row.due_at.isoformat(),
-        "deadline": format_date(row.due_at.astimezone(state.policy.zone).date()),
+        "deadline": vn_date(row.due_at, context.policy.zone),
         "status": row.status,
         "expected": len(plan.expected),
         "reported": len(plan.expected) - len(units),
@@ -75,18 +69,18 @@ async def missing(period_id: str, principal: PrincipalDep, state: StateDep) -> d
 async def remind(
     period_id: str,
     principal: PrincipalDep,
-    state: StateDep,
+    context: ContextDep,
     body: RemindRequest | None = None,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> dict[str, Any]:
     """Urge now: all missing units, or the listed ones; delivery outcomes go to the log."""
-    principal.require("reviewer", "admin")
+    principal.require(Permission.URGE)
     if idempotency_key is not None and not _REQUEST_ID.fullmatch(idempotency_key):
         raise Unprocessable(
             "Mã chống gửi trùng của yêu cầu chỉ gồm chữ, số, '.', '_', '-' (tối đa 64 ký tự).",
             code="invalid_idempotency_key",
         )
-    result = await state.dispatcher.urge(
+    result = await context.dispatcher.urge(
         period_id,
         body.units if body is not None else None,
         requested_by=principal.username,
@@ -102,14 +96,14 @@ async def remind(
 @router.get("/v1/reminders", tags=["đôn đốc"])
 async def reminder_log(
     principal: PrincipalDep,
-    state: StateDep,
+    context: ContextDep,
     period_id: Annotated[str, Query(min_length=1, max_length=32)],
     unit_code: Annotated[str | None, Query(max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> list[dict[str, Any]]:
     """The delivery log of a period, newest first: unit, rule, channel, recipient, outcome."""
-    principal.require("reviewer", "admin")
-    async with state.runtime.sessions() as session:
+    principal.require(Permission.URGE)
+    async with context.sessions() as session:
         await projection.period_row(session, period_id)
         rows = await deliveries.delivery_log(session, period_id, unit_code=unit_code, limit=limit)
         names = {
@@ -131,7 +125,7 @@ async def reminder_log(
             "recipient": _shown_recipient(r.channel, r.recipient),
             "scheduled_at": r.scheduled_at.isoformat(),
             "at": _at(r.finished_at or r.created_at),
-            "at_local": format_vn_datetime(r.finished_at or r.created_at),
+            "at_local": vn_datetime(r.finished_at or r.created_at),
             "outcome": r.status,
             "reason": r.reason,
             "reason_code": r.reason_code,
@@ -144,10 +138,12 @@ async def reminder_log(
 
 
 @router.get("/v1/periods/{period_id}/urging-letter.docx", tags=["đôn đốc"])
-async def urging_letter_docx(period_id: str, principal: PrincipalDep, state: StateDep) -> Response:
+async def urging_letter_docx(
+    period_id: str, principal: PrincipalDep, context: ContextDep
+) -> Response:
     """The công văn đôn đốc (.docx, Nghị định 30/2020 layout) listing the units still missing."""
-    principal.require("reviewer", "admin", "leader")
-    async with state.runtime.sessions() as session:
+    principal.require(Permission.READ_REPORTS)
+    async with context.sessions() as session:
         row = await projection.period_row(session, period_id)
         plan = await projection.load_plan(session, row)
     units = projection.missing_units(plan)
@@ -155,14 +151,14 @@ async def urging_letter_docx(period_id: str, principal: PrincipalDep, state: Sta
         raise Conflict(
             "Tất cả đơn vị đã gửi báo cáo, không cần công văn đôn đốc.", code="nothing_to_urge"
         )
-    policy = state.policy
+    policy = context.policy
     spec = urging_letter(
         plan.period,
         units,
         expected=len(plan.expected),
-        today=state.clock.now().astimezone(policy.zone).date(),
+        today=context.clock.now().astimezone(policy.zone).date(),
         policy=policy,
-        config=state.letter,
+        config=context.letter,
     )
     content = await asyncio.to_thread(build_docx, spec)
     filename = f"cong-van-don-doc-{period_id}.docx"

@@ -17,17 +17,19 @@ from services.reminders.channels import (
     SmtpConfig,
     WebhookChannel,
 )
+from services.reminders.context import RemindersContext
 from services.reminders.dispatch import DeliveryOptions, Dispatcher
 from services.reminders.domain import TemplateRenderer
 from services.reminders.letter import LetterConfig
 from services.reminders.metrics import RemindersMetrics
-from services.reminders.notices import NoticeSignal
+from services.reminders.notices import NOTICES_QUEUED
 from services.reminders.scheduler import LocalLock, PostgresAdvisoryLock, Scheduler, SchedulerLock
 from services.reminders.settings import RemindersSettings
 from shared.auth import KeySource
 from shared.clock import Clock, SystemClock
 from shared.contracts.reminders import ReminderFailed, ReminderSent
-from shared.db import is_postgres
+from shared.db import Database
+from shared.messaging.bus import EventBus
 from shared.service import ServiceRuntime
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -44,22 +46,21 @@ def create_app(
     settings = settings or RemindersSettings()
     clock = clock or SystemClock()
     policy = settings.policy()
-    renderer = TemplateRenderer(settings.template_dir, policy=policy)
-    notice_signal = NoticeSignal()
+    database = Database(settings.resolved_database_url)
     runtime = ServiceRuntime(
         settings,
+        database,
         outbox=db.outbox,
         inbox=db.processed_events,
-        subscriptions=subscribers.subscriptions(clock, policy, notice_signal),
         publishes=[ReminderSent, ReminderFailed],
         key_source=key_source,
     )
     metrics = RemindersMetrics(runtime.registry)
     http_client = httpx.AsyncClient(follow_redirects=False)
     dispatcher = Dispatcher(
-        sessions=runtime.sessions,
+        sessions=database.sessions,
         policy=policy,
-        renderer=renderer,
+        renderer=TemplateRenderer(settings.template_dir, policy=policy),
         channels=channels if channels is not None else default_channels(settings, http_client),
         options=DeliveryOptions(
             portal_url=settings.portal_url,
@@ -76,21 +77,32 @@ def create_app(
         clock=clock,
         metrics=metrics,
     )
-    # Any replica may send a notice at once: the dedupe key claim keeps it to one sending.
-    notice_signal.connect(dispatcher.notices_queued)
     lock: SchedulerLock = (
-        PostgresAdvisoryLock(runtime.engine) if is_postgres(runtime.engine) else LocalLock()
+        PostgresAdvisoryLock(database.engine) if database.is_postgres else LocalLock()
     )
     scheduler = Scheduler(
-        sessions=runtime.sessions,
+        sessions=database.sessions,
         dispatcher=dispatcher,
         lock=lock,
         policy=policy,
         clock=clock,
         metrics=metrics,
         tick_seconds=settings.tick_seconds,
-        freshness=partial(projections_current, runtime),
+        freshness=partial(projections_current, runtime.bus),
         freshness_wait_seconds=settings.events_wait_seconds,
+    )
+    runtime.subscribe(*subscribers.subscriptions(clock, policy))
+    # Any replica may send a notice at once: the dedupe key claim keeps it to one sending.
+    runtime.after_commit(NOTICES_QUEUED, dispatcher.notices_queued)
+    context = RemindersContext(
+        settings=settings,
+        clock=clock,
+        sessions=database.sessions,
+        policy=policy,
+        metrics=metrics,
+        dispatcher=dispatcher,
+        scheduler=scheduler,
+        letter=letter_config(settings),
     )
 
     async def startup() -> None:
@@ -107,23 +119,14 @@ def create_app(
         version="1.0",
         routers=[api.router],
         migrations_dir=MIGRATIONS,
+        context=context,
         on_startup=[startup],
         on_shutdown=[shutdown],
-        state={
-            "settings": settings,
-            "clock": clock,
-            "policy": policy,
-            "metrics": metrics,
-            "dispatcher": dispatcher,
-            "scheduler": scheduler,
-            "letter": letter_config(settings),
-        },
     )
 
 
-async def projections_current(runtime: ServiceRuntime) -> bool:
+async def projections_current(bus: EventBus) -> bool:
     """Connected, and no event in the streams is still waiting for this service's consumers."""
-    bus = runtime.bus
     js = bus.jetstream() if bus.started else None
     if js is None:
         return False

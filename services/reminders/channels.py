@@ -24,9 +24,10 @@ from email.utils import format_datetime, parseaddr
 from typing import Literal, Protocol
 
 import httpx
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
 from services.reminders.recipients import is_webhook_url
+from shared.backoff import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -298,9 +299,7 @@ async def deliver_with_retries(
     try:
         async for attempt in AsyncRetrying(
             stop=stop_after_attempt(policy.attempts),
-            wait=wait_exponential(
-                multiplier=policy.backoff_seconds, max=policy.backoff_cap_seconds
-            ),
+            wait=Backoff(policy.backoff_seconds, policy.backoff_cap_seconds).wait,
             retry=retry_if_exception(_is_transient),
             reraise=True,
         ):

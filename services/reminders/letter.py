@@ -10,10 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from services.reminders.domain import PeriodView, ReminderPolicy, format_date
+from services.reminders.domain import PeriodView, ReminderPolicy
 from services.reminders.domain.timing import deadline_day, nth_working_day_after
 from services.reminders.projection import MissingUnit
 from shared.documents import DocumentSpec, Issuer, Paragraph, Signature, Table
+from shared.formatting import vn_date
 
 _STATE_TEXT = {
     "not_submitted": "Chưa gửi báo cáo",
@@ -59,22 +60,22 @@ def urging_letter(
     reply_by = nth_working_day_after(policy, today, config.grace_working_days)
     if overdue_days > 0:
         status_line = (
-            f"Đến ngày {format_date(today)}, đã quá hạn {overdue_days} ngày ({working_days} "
+            f"Đến ngày {vn_date(today)}, đã quá hạn {overdue_days} ngày ({working_days} "
             f"ngày làm việc) nhưng còn "
             f"{len(missing)}/{expected} cơ quan, đơn vị chưa gửi báo cáo, cụ thể:"
         )
     else:
         status_line = (
-            f"Đến ngày {format_date(today)}, còn {len(missing)}/{expected} cơ quan, đơn vị "
+            f"Đến ngày {vn_date(today)}, còn {len(missing)}/{expected} cơ quan, đơn vị "
             f"chưa gửi báo cáo, cụ thể:"
         )
     body = (
         Paragraph(
             f"Thực hiện chế độ báo cáo công tác Dân vận chính quyền, Ủy ban nhân dân thị xã "
             f"đã đề nghị các cơ quan, đơn vị gửi {subject_title} (số liệu từ ngày "
-            f"{format_date(period.data_window_start)} đến ngày "
-            f"{format_date(period.data_window_end)}) trước ngày "
-            f"{format_date(_due_day(period, policy))}."
+            f"{vn_date(period.data_window_start)} đến ngày "
+            f"{vn_date(period.data_window_end)}) trước ngày "
+            f"{vn_date(_due_day(period, policy))}."
         ),
         Paragraph(status_line),
         Table(
@@ -89,7 +90,7 @@ def urging_letter(
             "Để kịp thời tổng hợp, báo cáo theo quy định, Ủy ban nhân dân thị xã đề nghị "
             "Thủ trưởng các cơ quan, đơn vị, Chủ tịch UBND các phường, xã có tên nêu trên "
             "khẩn trương chỉ đạo hoàn thành và gửi báo cáo về Ủy ban nhân dân thị xã (qua "
-            f"Phòng Nội vụ) trước ngày {format_date(reply_by)} qua Cổng báo cáo công tác "
+            f"Phòng Nội vụ) trước ngày {vn_date(reply_by)} qua Cổng báo cáo công tác "
             f"Dân vận chính quyền ({config.portal_url})."
         ),
         Paragraph("Yêu cầu các cơ quan, đơn vị nghiêm túc triển khai thực hiện./."),

@@ -1,20 +1,18 @@
 """The notification queue: notices written by event handlers, taken by the dispatcher.
 
 An event handler queues a notice inside the event's transaction (its unique dedupe key makes
-a redelivered or republished event a no-op) and asks, through `NoticeSignal`, for the queue
-to be looked at once that transaction has committed. Sending always goes through the
-dispatcher, which claims the notice as a reminder under the same dedupe key.
+a redelivered or republished event a no-op) and marks the transaction with `NOTICES_QUEUED`
+(`shared.db.notify_on_commit`), so the dispatcher looks at the queue once it has committed.
+Sending always goes through the dispatcher, which claims the notice as a reminder under the
+same dedupe key.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event as sa_event
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,30 +27,8 @@ CLAIMED = "claimed"
 SUPERSEDED = "superseded"
 
 
-class NoticeSignal:
-    """Calls its listeners after the transaction that queued a notice has committed.
-
-    Listeners are connected after the app is built (the dispatcher needs the runtime's
-    sessions, which need the subscriptions); a notice queued before that waits for the
-    scheduler's next pass.
-    """
-
-    def __init__(self) -> None:
-        self._listeners: list[Callable[[], None]] = []
-
-    def connect(self, listener: Callable[[], None]) -> None:
-        """Call `listener` (on the event loop) after every commit that queued a notice."""
-        self._listeners.append(listener)
-
-    def after_commit(self, session: AsyncSession) -> None:
-        """Arm a one-shot call of the listeners when this session's transaction commits."""
-        loop = asyncio.get_running_loop()
-
-        def committed(_session: Any) -> None:
-            for listener in self._listeners:
-                loop.call_soon_threadsafe(listener)
-
-        sa_event.listen(session.sync_session, "after_commit", committed, once=True)
+NOTICES_QUEUED = "reminders_notices_queued"
+"""The after-commit topic of a transaction that queued a notice: the dispatcher sends it."""
 
 
 async def queue_notice(session: AsyncSession, notice: Notice, now: datetime) -> bool:

@@ -1,7 +1,7 @@
 """Official documents: .docx in the Nghị định 30/2020/NĐ-CP layout and simple .xlsx tables."""
 
 from shared.documents.docx_builder import build_docx
-from shared.documents.formatting import clean_text, format_vn_date_line, format_vn_number
+from shared.documents.formatting import clean_text
 from shared.documents.model import (
     Block,
     Bullet,
@@ -30,7 +30,5 @@ __all__ = [
     "build_docx",
     "build_xlsx",
     "clean_text",
-    "format_vn_date_line",
-    "format_vn_number",
     "sanitize_sheet_title",
 ]

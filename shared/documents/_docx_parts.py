@@ -10,8 +10,9 @@ from docx.table import _Cell
 from docx.text.paragraph import Paragraph as DocxParagraph
 
 from shared.documents import _docx_xml as xml
-from shared.documents.formatting import clean_text, format_vn_number
+from shared.documents.formatting import clean_text
 from shared.documents.model import Block, Bullet, Cell, Heading, Paragraph, Table
+from shared.formatting import vn_number
 
 PAGE_WIDTH_MM, PAGE_HEIGHT_MM = 210, 297
 MARGINS_MM = {"top": 20, "bottom": 20, "left": 30, "right": 15}
@@ -122,5 +123,5 @@ def _cell_text(value: Cell) -> str:
     if value is None:
         return ""
     if isinstance(value, int | float):
-        return format_vn_number(value)
+        return vn_number(value)
     return clean_text(value)

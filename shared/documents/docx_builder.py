@@ -26,8 +26,9 @@ from shared.documents._docx_parts import (
     rule,
 )
 from shared.documents._metrics import bold_text_width_pt
-from shared.documents.formatting import clean_text, format_vn_date_line
+from shared.documents.formatting import clean_text
 from shared.documents.model import DocumentSpec, Issuer, Signature
+from shared.formatting import vn_date_line
 
 _HEADER_WIDTHS = (Mm(65), Mm(100))
 _CLOSING_WIDTHS = (Mm(75), Mm(90))
@@ -118,7 +119,7 @@ def _add_header(document: Document, spec: DocumentSpec) -> None:
     paragraph(number_cell, number, size=_ISSUER_SIZE, space_before=space)
     if spec.is_cong_van:
         paragraph(number_cell, f"V/v {spec.subject.strip()}", size=_VV_SIZE)
-    date_line = format_vn_date_line(spec.place, spec.issued_on)
+    date_line = clean_text(vn_date_line(spec.place, spec.issued_on))
     paragraph(date_cell, date_line, size=BODY_SIZE, italic=True, space_before=space)
     for cell in (issuer_cell, nation_cell, number_cell, date_cell):
         xml.drop_first_paragraph(cell)

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Set
 from decimal import Decimal
 from typing import Any
 
+from shared.formatting import vn_number
 from shared.forms.applicability import form_for_unit
 from shared.forms.issues import Issue, IssueCode, ValidationResult
 from shared.forms.model import (
@@ -27,7 +28,7 @@ from shared.forms.model import (
     TextField,
 )
 from shared.forms.text import TextRejected, clean_text, is_blank
-from shared.forms.wording import EXPECTED, vn_number, where_in
+from shared.forms.wording import EXPECTED, where_in
 
 
 class _Validator:

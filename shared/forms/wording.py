@@ -6,8 +6,6 @@ the issue carries it (``field``, ``path``) for machines.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from shared.forms.model import Section
 
 EXPECTED = {
@@ -19,19 +17,6 @@ EXPECTED = {
     "section": "một mục gồm phần kết quả thực hiện và các chỉ số",
     "indicators": "một bảng chỉ số dạng mã: giá trị",
 }
-
-
-def vn_number(value: Decimal | int) -> str:
-    """A number written the Vietnamese way: 1.000.000 and 12,5."""
-    number = Decimal(value)
-    sign = "-" if number < 0 else ""
-    number = abs(number)
-    whole = int(number)
-    text = f"{whole:,}".replace(",", ".")
-    fraction = number - whole
-    if fraction:
-        text += "," + format(fraction.normalize(), "f").removeprefix("0.")
-    return sign + text
 
 
 def where_in(section: Section | None) -> str:

@@ -14,7 +14,9 @@ from prometheus_client import CollectorRegistry
 from pydantic import BaseModel
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
+from shared.backoff import Backoff
 from shared.contracts.streams import DEAD_LETTERS, stream_for_subject
 from shared.messaging.consumer import DeliveryPolicy, EventProcessor, Subscription
 from shared.messaging.provision import ConsumerSpec, provision
@@ -23,6 +25,17 @@ from shared.metrics import MessagingMetrics
 from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
+
+LAG_INTERVAL_SECONDS = 15.0
+
+# Connecting (and provisioning) again after a failure: 0.2 s, 0.4 s, … at most 5 s.
+CONNECT_RETRY = Backoff(base_seconds=0.2, cap_seconds=5.0)
+
+
+def _log_not_ready(state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome else None
+    pause = state.next_action.sleep if state.next_action else 0.0
+    log.warning("NATS not ready (%s); retrying in %.1fs", error, pause)
 
 
 class EventBus:
@@ -38,12 +51,13 @@ class EventBus:
         sessions: async_sessionmaker[AsyncSession],
         inbox: Table | None = None,
         outbox: Table | None = None,
-        subscriptions: Sequence[Subscription] = (),
         publishes: Sequence[type[BaseModel]] = (),
         skip_locked: bool = False,
     ) -> None:
         self._settings = settings
         self._metrics = metrics
+        self._sessions = sessions
+        self._inbox = inbox
         self.broker = NatsBroker(
             settings.nats_url.split(","),
             name=settings.service_name,
@@ -62,26 +76,8 @@ class EventBus:
             backoff_seconds=settings.consumer_backoff_seconds,
         )
         self.consumers: list[ConsumerSpec] = []
-        lock = asyncio.Lock()
-        for subscription in subscriptions:
-            if inbox is None:
-                raise ValueError("subscriptions need the processed-events table")
-            spec = ConsumerSpec(
-                settings.service_name, subscription.subject, self.policy.max_deliver
-            )
-            self.consumers.append(spec)
-            processor = EventProcessor(
-                spec, subscription, sessions, inbox, self.policy, metrics, self._dead_letter, lock
-            )
-            self.broker.subscriber(
-                subscription.subject,
-                stream=JStream(spec.stream.name, declare=False),
-                durable=spec.durable,
-                pull_sub=PullSub(batch_size=settings.consumer_batch_size, timeout=1.0),
-                ack_policy=AckPolicy.NACK_ON_ERROR,
-                title=f"{settings.service_name}:{subscription.subject}",
-                description=(subscription.handler.__doc__ or "").strip() or None,
-            )(processor.__call__)
+        # Handlers of one service apply one event at a time (see docs/ARCHITECTURE.md).
+        self._handler_lock = asyncio.Lock()
         for contract in publishes:
             # Declared for the AsyncAPI document; the outbox relay does the publishing.
             subject = str(getattr(contract, "subject"))  # noqa: B009
@@ -105,6 +101,37 @@ class EventBus:
             )
         self._tasks: list[asyncio.Task[None]] = []
         self._started = asyncio.Event()
+
+    def subscribe(self, subscription: Subscription) -> None:
+        """Consume a subject with a durable consumer of this service (before `start`)."""
+        if self._tasks:
+            raise RuntimeError("subscriptions are registered before the bus starts")
+        if self._inbox is None:
+            raise ValueError("subscriptions need the processed-events table")
+        settings = self._settings
+        spec = ConsumerSpec(settings.service_name, subscription.subject, self.policy.max_deliver)
+        if spec in self.consumers:
+            raise ValueError(f"{subscription.subject} is already subscribed")
+        self.consumers.append(spec)
+        processor = EventProcessor(
+            spec,
+            subscription,
+            self._sessions,
+            self._inbox,
+            self.policy,
+            self._metrics,
+            self._dead_letter,
+            self._handler_lock,
+        )
+        self.broker.subscriber(
+            subscription.subject,
+            stream=JStream(spec.stream.name, declare=False),
+            durable=spec.durable,
+            pull_sub=PullSub(batch_size=settings.consumer_batch_size, timeout=1.0),
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            title=f"{settings.service_name}:{subscription.subject}",
+            description=(subscription.handler.__doc__ or "").strip() or None,
+        )(processor.__call__)
 
     @property
     def started(self) -> bool:
@@ -156,9 +183,13 @@ class EventBus:
             log.debug("broker stop failed", exc_info=True)
 
     async def _connect_and_start(self) -> None:
-        delay = 0.2
-        while True:
-            try:
+        # Until it works, however long NATS stays away (cancellation ends it at shutdown).
+        async for attempt in AsyncRetrying(
+            wait=CONNECT_RETRY.wait,
+            retry=retry_if_exception_type(Exception),
+            before_sleep=_log_not_ready,
+        ):
+            with attempt:
                 await self.broker.connect()
                 js = self.broker.connection.jetstream()
                 await provision(
@@ -168,17 +199,9 @@ class EventBus:
                     consumers=self.consumers,
                 )
                 await self.broker.start()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("NATS not ready (%s); retrying in %.1fs", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-                continue
-            self._started.set()
-            self.wake_relay()
-            log.info("connected to NATS, %d subscriber(s) running", len(self.consumers))
-            return
+        self._started.set()
+        self.wake_relay()
+        log.info("connected to NATS, %d subscriber(s) running", len(self.consumers))
 
     async def _dead_letter(self, subject: str, payload: bytes, headers: dict[str, str]) -> None:
         js = self.jetstream()
@@ -186,17 +209,25 @@ class EventBus:
             raise ConnectionError("not connected to NATS")
         await js.publish(subject, payload, headers=headers, stream=DEAD_LETTERS.name, timeout=5)
 
+    async def refresh_lag(self) -> None:
+        """Set each durable consumer's pending gauge; a failed read is logged and counted."""
+        js = self.jetstream()
+        if js is None:
+            return
+        service = self._metrics.service
+        for spec in self.consumers:
+            try:
+                info = await js.consumer_info(spec.stream.name, spec.durable)
+            except Exception:
+                self._metrics.consumer_lag_errors.labels(service, spec.durable).inc()
+                log.warning("could not read the lag of consumer %s", spec.durable, exc_info=True)
+                continue
+            self._metrics.consumer_pending.labels(service, spec.durable).set(
+                info.num_pending + info.num_ack_pending
+            )
+
     async def _watch_lag(self) -> None:
         await self._started.wait()
         while True:
-            js = self.jetstream()
-            if js is not None:
-                for spec in self.consumers:
-                    try:
-                        info = await js.consumer_info(spec.stream.name, spec.durable)
-                    except Exception:
-                        continue
-                    self._metrics.consumer_pending.labels(self._metrics.service, spec.durable).set(
-                        info.num_pending + info.num_ack_pending
-                    )
-            await asyncio.sleep(15)
+            await self.refresh_lag()
+            await asyncio.sleep(LAG_INTERVAL_SECONDS)

@@ -15,7 +15,8 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared import logs
-from shared.contracts.streams import DEAD_LETTERS, dead_letter_subject
+from shared.backoff import Backoff
+from shared.contracts.streams import dead_letter_subject
 from shared.messaging.inbox import claim_event
 from shared.messaging.provision import ConsumerSpec
 from shared.metrics import MessagingMetrics
@@ -47,8 +48,8 @@ class DeliveryPolicy:
     backoff_cap_seconds: float = 60.0
 
     def delay(self, attempt: int) -> float:
-        """Exponential backoff for the given delivery attempt (1-based)."""
-        return float(min(self.backoff_seconds * 2 ** max(attempt - 1, 0), self.backoff_cap_seconds))
+        """The NAK delay after the given delivery attempt (1-based), the shared back-off."""
+        return Backoff(self.backoff_seconds, self.backoff_cap_seconds).delay(attempt)
 
 
 class EventProcessor:
@@ -138,6 +139,3 @@ class EventProcessor:
         self._metrics.event(self.subscription.subject, "dead_lettered")
         self._metrics.dead_letters.labels(self._metrics.service, self.subscription.subject).inc()
         log.error("seq %s of %s dead-lettered: %s", sequence, self.subscription.subject, reason)
-
-
-DEAD_LETTER_STREAM = DEAD_LETTERS.name

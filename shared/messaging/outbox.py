@@ -9,8 +9,10 @@ from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.envelope import Envelope
+from shared.db import notify_on_commit
 
-OUTBOX_DIRTY = "outbox_dirty"
+OUTBOX_WRITTEN = "outbox_written"
+"""The after-commit topic of a transaction that queued events: the relay is woken."""
 
 
 async def add_event(session: AsyncSession, table: Table, event: Envelope[Any]) -> None:
@@ -24,4 +26,4 @@ async def add_event(session: AsyncSession, table: Table, event: Envelope[Any]) -
             attempts=0,
         )
     )
-    session.info[OUTBOX_DIRTY] = True
+    notify_on_commit(session, OUTBOX_WRITTEN)

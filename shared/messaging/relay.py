@@ -5,23 +5,36 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Table, func, select, update
+from sqlalchemy import Row, Table, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.backoff import Backoff
 from shared.metrics import MessagingMetrics
 
 log = logging.getLogger(__name__)
+
+# After a failed pass (NATS unreachable, acks missing): 0.2 s, 0.4 s, … at most 5 s.
+RETRY = Backoff(base_seconds=0.2, cap_seconds=5.0)
 
 JetStreamProvider = Callable[[], Any]
 
 
 class OutboxRelay:
     """Moves committed outbox rows to JetStream; a crash before marking only republishes,
-    which JetStream drops as a duplicate within its window."""
+    which JetStream drops as a duplicate within its window.
+
+    No database transaction is open while it waits for JetStream: a pass claims a batch in
+    one short transaction (`claimed_by`, `claimed_until`), publishes, then marks what was
+    acknowledged in a second one. A claim keeps other relays (replicas) off the rows while
+    they are in flight; one that is never marked (the relay died) expires after
+    `claim_seconds` and any relay takes the rows again. The relay that holds a claim may
+    retake it at once (its earlier pass failed before marking).
+    """
 
     def __init__(
         self,
@@ -33,8 +46,11 @@ class OutboxRelay:
         batch_size: int = 500,
         poll_seconds: float = 1.0,
         publish_timeout: float = 10.0,
+        claim_seconds: float = 30.0,
         skip_locked: bool = False,
     ) -> None:
+        if claim_seconds <= publish_timeout:
+            raise ValueError("a claim must outlast the wait for acknowledgements")
         self._sessions = sessions
         self._table = table
         self._jetstream = jetstream
@@ -42,7 +58,9 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._poll_seconds = poll_seconds
         self._publish_timeout = publish_timeout
+        self._claim = timedelta(seconds=claim_seconds)
         self._skip_locked = skip_locked
+        self._owner = str(uuid.uuid4())
         self._wake = asyncio.Event()
         self._stopping = False
 
@@ -71,40 +89,56 @@ class OutboxRelay:
                 self._metrics.outbox_errors.labels(self._metrics.service).inc()
                 log.warning("outbox relay pass failed (attempt %d)", failures, exc_info=True)
             await self.refresh_backlog_metrics()
-            delay = self._poll_seconds if failures == 0 else min(0.2 * 2**failures, 5.0)
+            delay = self._poll_seconds if failures == 0 else RETRY.delay(failures)
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
 
     async def publish_pending(self) -> int:
-        """One pass: claim a batch, publish it, mark what JetStream acknowledged."""
+        """One pass: claim a batch (transaction 1), publish it and wait for the acks (no
+        transaction), mark what JetStream acknowledged (transaction 2)."""
         js = self._jetstream()
         if js is None:
             return 0  # not connected yet or reconnecting; rows wait, readiness shows why
-        async with self._sessions() as session, session.begin():
-            rows = await self._claim(session)
-            if not rows:
-                return 0
-            acked, errors = await self._publish(js, rows)
-            await self._mark_sent(session, acked)
-            if errors:
-                await self._record_errors(session, errors)
+        rows = await self.claim_batch()
+        if not rows:
+            return 0
+        acked, errors = await self._publish(js, rows)
+        await self._mark_sent(acked, errors)
         self._metrics.outbox_published.labels(self._metrics.service).inc(len(acked))
         if errors:
             raise ConnectionError(f"{len(errors)} outbox rows not acknowledged")
         return len(acked)
 
-    async def _claim(self, session: AsyncSession) -> Sequence[Row[Any, Any, Any, Any]]:
+    async def claim_batch(self) -> list[Row[Any, Any, Any, Any]]:
+        """Claim the oldest unpublished rows nobody else holds, oldest first (committed)."""
         t = self._table
-        query = (
-            select(t.c.id, t.c.event_id, t.c.subject, t.c.payload)
-            .where(t.c.published_at.is_(None))
+        now = datetime.now(UTC)
+        free = (
+            select(t.c.id)
+            .where(
+                t.c.published_at.is_(None),
+                or_(
+                    t.c.claimed_until.is_(None),
+                    t.c.claimed_until < now,
+                    t.c.claimed_by == self._owner,
+                ),
+            )
             .order_by(t.c.id)
             .limit(self._batch_size)
         )
         if self._skip_locked:
-            query = query.with_for_update(skip_locked=True)
-        return (await session.execute(query)).all()
+            # Two replicas claiming at once skip each other's rows instead of waiting.
+            free = free.with_for_update(skip_locked=True)
+        claim = (
+            update(t)
+            .where(t.c.id.in_(free))
+            .values(claimed_by=self._owner, claimed_until=now + self._claim)
+            .returning(t.c.id, t.c.event_id, t.c.subject, t.c.payload)
+        )
+        async with self._sessions() as session, session.begin():
+            rows = list((await session.execute(claim)).all())
+        return sorted(rows, key=lambda row: int(row.id))
 
     async def _publish(
         self, js: Any, rows: Sequence[Row[Any, Any, Any, Any]]
@@ -127,21 +161,27 @@ class OutboxRelay:
                 errors[row.id] = "timeout" if future in pending else repr(future.exception())
         return acked, errors
 
-    async def _mark_sent(self, session: AsyncSession, ids: list[int]) -> None:
-        if ids:
-            t = self._table
-            await session.execute(
-                update(t).where(t.c.id.in_(ids)).values(published_at=datetime.now(UTC))
-            )
-
-    async def _record_errors(self, session: AsyncSession, errors: dict[int, str]) -> None:
+    async def _mark_sent(self, acked: list[int], errors: dict[int, str]) -> None:
+        """Mark acknowledged rows published; release the others, with their error."""
         t = self._table
-        for row_id, error in errors.items():
-            await session.execute(
-                update(t)
-                .where(t.c.id == row_id)
-                .values(attempts=t.c.attempts + 1, last_error=error[:500])
-            )
+        async with self._sessions() as session, session.begin():
+            if acked:
+                await session.execute(
+                    update(t)
+                    .where(t.c.id.in_(acked), t.c.published_at.is_(None))
+                    .values(published_at=datetime.now(UTC), claimed_by=None, claimed_until=None)
+                )
+            for row_id, error in errors.items():
+                await session.execute(
+                    update(t)
+                    .where(t.c.id == row_id, t.c.claimed_by == self._owner)
+                    .values(
+                        attempts=t.c.attempts + 1,
+                        last_error=error[:500],
+                        claimed_by=None,
+                        claimed_until=None,
+                    )
+                )
 
     async def refresh_backlog_metrics(self) -> None:
         """Set the backlog gauges from the table."""

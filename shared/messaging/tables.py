@@ -33,6 +33,10 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("published_at", UtcDateTime(), nullable=True),
         Column("attempts", Integer, nullable=False, default=0),
         Column("last_error", Text, nullable=True),
+        # A relay's claim on the row while it publishes it (outside any transaction); another
+        # relay takes the row only once the claim has expired (docs/ARCHITECTURE.md).
+        Column("claimed_by", String(36), nullable=True),
+        Column("claimed_until", UtcDateTime(), nullable=True),
     )
     Index(
         "ix_outbox_pending",

@@ -13,7 +13,6 @@ from services.consolidation.domain import (
     UnitText,
 )
 from services.consolidation.settings import ConsolidationSettings
-from shared.clock import deadline_phrase, format_vn_date
 from shared.documents import (
     Block,
     Bullet,
@@ -24,8 +23,8 @@ from shared.documents import (
     Signature,
     Table,
     build_docx,
-    format_vn_number,
 )
+from shared.formatting import vn_date, vn_deadline, vn_number
 
 ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X")
 NOT_REPORTED = "Chưa có số liệu"
@@ -73,8 +72,8 @@ def _body(summary: Summary, settings: ConsolidationSettings) -> list[Block]:
     if period.window_start and period.window_end:
         blocks.append(
             Paragraph(
-                f"(Số liệu tính từ ngày {format_vn_date(period.window_start)} "
-                f"đến ngày {format_vn_date(period.window_end)})",
+                f"(Số liệu tính từ ngày {vn_date(period.window_start)} "
+                f"đến ngày {vn_date(period.window_end)})",
                 italic=True,
             )
         )
@@ -116,7 +115,7 @@ def figure_text(indicator: IndicatorSummary) -> str:
 
 
 def _number(value: int | Decimal) -> str:
-    return format_vn_number(float(value) if isinstance(value, Decimal) else value)
+    return vn_number(value)
 
 
 def _change_text(indicator: IndicatorSummary) -> str:
@@ -177,7 +176,7 @@ def _completeness(summary: Summary) -> list[Block]:
         Paragraph(
             f"Tổng số đơn vị phải báo cáo: {t.expected}; đã gửi báo cáo: {t.submitted} "
             f"({t.on_time} đúng hạn, {t.late} gửi muộn); chưa gửi báo cáo: {t.missing}. "
-            f"Hạn gửi báo cáo: {deadline_phrase(status.period.due_at)}."
+            f"Hạn gửi báo cáo: {vn_deadline(status.period.due_at)}."
         ),
         _kind_table(status.by_kind, t),
     ]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from services.consolidation.domain import KIND_LABELS, STATE_LABELS, Summary
-from shared.clock import format_vn_date, format_vn_datetime
 from shared.documents import Sheet, XlsxCell, build_xlsx
+from shared.formatting import vn_date, vn_datetime
 
 
 def report_xlsx(summary: Summary) -> bytes:
@@ -104,7 +104,7 @@ def _completeness_sheet(summary: Summary) -> Sheet:
                 u.name,
                 KIND_LABELS.get(u.kind, u.kind),
                 STATE_LABELS[u.state],
-                format_vn_datetime(u.submitted_at) if u.submitted_at else "",
+                vn_datetime(u.submitted_at) if u.submitted_at else "",
                 timing,
                 u.version,
             ]
@@ -140,10 +140,10 @@ def _difficulties_sheet(summary: Summary) -> Sheet:
             d.unit_code,
             d.unit_name,
             d.text,
-            format_vn_date(d.raised_at) if d.raised_at else "",
+            vn_date(d.raised_at) if d.raised_at else "",
             d.answer or "Chưa trả lời",
             d.answered_by,
-            format_vn_date(d.answered_at) if d.answered_at else "",
+            vn_date(d.answered_at) if d.answered_at else "",
         ]
         for number, d in enumerate(summary.difficulties, start=1)
     ]

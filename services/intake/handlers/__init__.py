@@ -3,7 +3,7 @@ the registry projection. Each change writes its rows, its events (outbox) and it
 in one transaction."""
 
 from services.intake.handlers.attachments import add_attachment, attachment_file, list_attachments
-from services.intake.handlers.common import Desk, Outcome, listing_unit
+from services.intake.handlers.common import listing_unit
 from services.intake.handlers.difficulties import answer_difficulty, list_difficulties
 from services.intake.handlers.projection import on_period_changed, on_unit_changed
 from services.intake.handlers.reading import (
@@ -17,8 +17,6 @@ from services.intake.handlers.review import review_report, withdraw_report
 from services.intake.handlers.submission import amend_report, submit_report
 
 __all__ = [
-    "Desk",
-    "Outcome",
     "add_attachment",
     "amend_report",
     "answer_difficulty",

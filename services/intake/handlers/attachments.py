@@ -11,17 +11,18 @@ from sqlalchemy import insert
 
 from services.intake import db
 from services.intake.attachments import check_file
+from services.intake.context import IntakeContext
 from services.intake.domain import check_can_attach
-from services.intake.handlers.common import Desk, period_of, visible_report
+from services.intake.handlers.common import period_of, visible_report
 from services.intake.views import attachment_view
-from shared.auth import Principal
+from shared.auth import Permission, Principal
 from shared.errors import DomainError, Forbidden, NotFound
 
 MAX_PER_REPORT = 20
 
 
 async def add_attachment(
-    desk: Desk,
+    context: IntakeContext,
     principal: Principal,
     report_id: str,
     *,
@@ -32,9 +33,12 @@ async def add_attachment(
     """Store a PDF, DOCX, JPEG or PNG with its checksum against the report's current version."""
     principal.require_unit()
     checked = check_file(
-        data, filename=filename, declared_type=declared_type, max_bytes=desk.max_attachment_bytes
+        data,
+        filename=filename,
+        declared_type=declared_type,
+        max_bytes=context.settings.max_attachment_bytes,
     )
-    async with desk.sessions() as session:
+    async with context.sessions() as session:
         report = db.report_from_row(await visible_report(session, principal, report_id))
         check_can_attach(report, await period_of(session, report))
         if len(await db.attachment_rows(session, report_id)) >= MAX_PER_REPORT:
@@ -42,12 +46,12 @@ async def add_attachment(
                 f"Mỗi báo cáo có tối đa {MAX_PER_REPORT} tệp đính kèm.", code="too_many_attachments"
             )
     attachment_id = str(uuid.uuid4())
-    key = desk.store.key(report_id, attachment_id, checked.suffix)
+    key = context.store.key(report_id, attachment_id, checked.suffix)
     digest = hashlib.sha256(data).hexdigest()
-    now = desk.clock.now()
-    await desk.store.save(key, data)
+    now = context.clock.now()
+    await context.store.save(key, data)
     try:
-        async with desk.sessions() as session, session.begin():
+        async with context.sessions() as session, session.begin():
             await session.execute(
                 insert(db.attachments).values(
                     attachment_id=attachment_id,
@@ -73,32 +77,32 @@ async def add_attachment(
             )
             row = await db.find_attachment_row(session, attachment_id)
     except BaseException:
-        await desk.store.delete(key)
+        await context.store.delete(key)
         raise
     return attachment_view(row)
 
 
 async def list_attachments(
-    desk: Desk, principal: Principal, report_id: str
+    context: IntakeContext, principal: Principal, report_id: str
 ) -> list[dict[str, Any]]:
     """Metadata of a report's attachments."""
-    async with desk.sessions() as session:
+    async with context.sessions() as session:
         await visible_report(session, principal, report_id)
         return [attachment_view(row) for row in await db.attachment_rows(session, report_id)]
 
 
 async def attachment_file(
-    desk: Desk, principal: Principal, report_id: str, attachment_id: str
+    context: IntakeContext, principal: Principal, report_id: str, attachment_id: str
 ) -> tuple[Any, Path]:
     """The attachment's row and file; only its unit and reviewers may download it."""
-    if principal.role not in ("unit", "reviewer", "admin"):
+    if not principal.may(Permission.READ_ATTACHMENTS):
         raise Forbidden("Chỉ đơn vị gửi báo cáo và Phòng Nội vụ được tải tệp đính kèm.")
-    async with desk.sessions() as session:
+    async with context.sessions() as session:
         await visible_report(session, principal, report_id)
         row = await db.find_attachment_row(session, attachment_id)
     if row is None or row.report_id != report_id:
         raise NotFound("Không tìm thấy tệp đính kèm.", code="attachment_not_found")
-    path = desk.store.path(row.storage_key)
+    path = context.store.path(row.storage_key)
     if not path.is_file():
         # The row exists but the shared folder lost the file: an operator must look.
         raise DomainError(

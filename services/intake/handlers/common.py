@@ -1,58 +1,22 @@
-"""What every intake use case shares: the desk, replayed answers, who sees a report."""
+"""What every intake use case shares: who sees a report, and its period."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake import db
 from services.intake.domain import (
     Period,
     Report,
-    idempotency_key_reused,
     period_not_found,
     report_not_found,
 )
-from services.intake.metrics import IntakeMetrics
-from services.intake.storage import AttachmentStore
-from shared.auth import Principal, Role
-from shared.clock import Clock
+from shared.auth import Permission, Principal
 from shared.errors import DomainError
 
 PRODUCER = "intake"
-READER_ROLES: tuple[Role, ...] = ("reviewer", "leader", "admin", "service")
-
-
-@dataclass(frozen=True)
-class Desk:
-    """What the use cases need: sessions, the clock, metrics and the attachment store."""
-
-    sessions: async_sessionmaker[AsyncSession]
-    clock: Clock
-    metrics: IntakeMetrics
-    store: AttachmentStore
-    max_attachment_bytes: int
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """An answer to replay verbatim for a retried request."""
-
-    status_code: int
-    body: dict[str, Any]
-    replayed: bool = False
-
-
-async def replay(session: AsyncSession, scope: str, key: str, fingerprint: str) -> Outcome | None:
-    """The stored answer to an earlier request with this key; refused if it asked otherwise."""
-    row = await db.find_idempotent(session, scope, key)
-    if row is None:
-        return None
-    if row.fingerprint != fingerprint:
-        raise idempotency_key_reused()
-    return Outcome(row.status_code, row.response, replayed=True)
 
 
 async def visible_report(session: AsyncSession, principal: Principal, report_id: str) -> Any:
@@ -63,7 +27,7 @@ async def visible_report(session: AsyncSession, principal: Principal, report_id:
     if principal.role == "unit":
         if row.unit_code != principal.unit_code:
             raise report_not_found(report_id)
-    elif principal.role not in READER_ROLES:
+    elif not principal.may(Permission.READ_REPORTS):
         raise report_not_found(report_id)
     return row
 
@@ -85,5 +49,5 @@ def listing_unit(principal: Principal, unit_code: str | None) -> str | None:
                 "Đơn vị chỉ xem được báo cáo của chính mình.", code="forbidden_unit", status=403
             )
         return own
-    principal.require(*READER_ROLES)
+    principal.require(Permission.READ_REPORTS)
     return unit_code

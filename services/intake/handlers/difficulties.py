@@ -7,16 +7,17 @@ from typing import Any
 from sqlalchemy import update
 
 from services.intake import db
-from services.intake.handlers.common import PRODUCER, Desk, listing_unit
+from services.intake.context import IntakeContext
+from services.intake.handlers.common import PRODUCER, listing_unit
 from services.intake.views import difficulty_contract, difficulty_view
-from shared.auth import Principal
+from shared.auth import Permission, Principal
 from shared.contracts.intake import DifficultyAnswered
 from shared.errors import NotFound
 from shared.messaging.outbox import add_event
 
 
 async def list_difficulties(
-    desk: Desk,
+    context: IntakeContext,
     principal: Principal,
     *,
     period_id: str | None,
@@ -28,7 +29,7 @@ async def list_difficulties(
 ) -> list[dict[str, Any]]:
     """Difficulty threads: a unit sees its own, readers see all."""
     unit_code = listing_unit(principal, unit_code)
-    async with desk.sessions() as session:
+    async with context.sessions() as session:
         rows = await db.list_difficulty_rows(
             session,
             period_id=period_id,
@@ -42,12 +43,12 @@ async def list_difficulties(
 
 
 async def answer_difficulty(
-    desk: Desk, principal: Principal, difficulty_id: str, answer: str
+    context: IntakeContext, principal: Principal, difficulty_id: str, answer: str
 ) -> dict[str, Any]:
     """Phòng Nội vụ answers (or corrects its answer to) a unit's difficulty."""
-    principal.require("reviewer", "admin")
-    now = desk.clock.now()
-    async with desk.sessions() as session, session.begin():
+    principal.require(Permission.REVIEW)
+    now = context.clock.now()
+    async with context.sessions() as session, session.begin():
         row = await db.find_difficulty_row(session, difficulty_id)
         if row is None:
             raise NotFound(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.intake import db
+from services.intake.context import IntakeContext
 from services.intake.domain import (
     Decision,
     check_can_review,
@@ -12,9 +13,9 @@ from services.intake.domain import (
     status_after_review,
     version_changed,
 )
-from services.intake.handlers.common import PRODUCER, Desk, period_of, visible_report
+from services.intake.handlers.common import PRODUCER, period_of, visible_report
 from services.intake.views import report_summary
-from shared.auth import Principal
+from shared.auth import Permission, Principal
 from shared.contracts.intake import (
     ReportReview,
     ReportReviewed,
@@ -25,15 +26,17 @@ from shared.contracts.intake import (
 from shared.messaging.outbox import add_event
 
 
-async def withdraw_report(desk: Desk, principal: Principal, report_id: str) -> dict[str, Any]:
+async def withdraw_report(
+    context: IntakeContext, principal: Principal, report_id: str
+) -> dict[str, Any]:
     """The unit takes its report back; it no longer counts until a new version is sent."""
     principal.require_unit()
-    async with desk.sessions() as session:
+    async with context.sessions() as session:
         report = db.report_from_row(await visible_report(session, principal, report_id))
         period = await period_of(session, report)
         check_can_withdraw(report, period)
-    now = desk.clock.now()
-    async with desk.sessions() as session, session.begin():
+    now = context.clock.now()
+    async with context.sessions() as session, session.begin():
         if not await db.advance_report(
             session, report, {"status": "withdrawn", "withdrawn_at": now}
         ):
@@ -62,7 +65,7 @@ async def withdraw_report(desk: Desk, principal: Principal, report_id: str) -> d
 
 
 async def review_report(
-    desk: Desk,
+    context: IntakeContext,
     principal: Principal,
     report_id: str,
     *,
@@ -71,14 +74,14 @@ async def review_report(
     expected_version: int | None,
 ) -> dict[str, Any]:
     """Phòng Nội vụ accepts the current version, or returns it with a reason."""
-    principal.require("reviewer", "admin")
-    async with desk.sessions() as session:
+    principal.require(Permission.REVIEW)
+    async with context.sessions() as session:
         report = db.report_from_row(await visible_report(session, principal, report_id))
         period = await period_of(session, report)
         check_can_review(report, period, decision, expected_version)
-    now = desk.clock.now()
+    now = context.clock.now()
     status: ReportStatus = status_after_review(decision)
-    async with desk.sessions() as session, session.begin():
+    async with context.sessions() as session, session.begin():
         changed = await db.advance_report(
             session,
             report,

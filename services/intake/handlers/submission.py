@@ -12,13 +12,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake import db
+from services.intake.context import IntakeContext
 from services.intake.domain import (
     Period,
     Report,
     ReportInvalid,
     check_can_amend,
     check_can_submit,
-    check_idempotency_key,
     content_body,
     expected_unit,
     field_problem,
@@ -27,23 +27,16 @@ from services.intake.domain import (
     period_not_found,
     receipt,
     report_exists,
-    request_fingerprint,
     text_digest,
     version_changed,
 )
-from services.intake.handlers.common import (
-    PRODUCER,
-    Desk,
-    Outcome,
-    period_of,
-    replay,
-    visible_report,
-)
+from services.intake.handlers.common import PRODUCER, period_of, visible_report
 from services.intake.views import difficulty_contract, warning_contracts
 from shared.auth import Principal
 from shared.contracts.intake import DifficultyRaised, ReportSubmitted, ReportVersion
 from shared.contracts.registry import ExpectedUnit
 from shared.forms import ValidationResult, content_sha256, load_form, validate_report
+from shared.idempotency import Answer, IdempotentRequest, remember, replay
 from shared.messaging.outbox import add_event
 
 log = logging.getLogger(__name__)
@@ -60,13 +53,13 @@ def _period_id(body: dict[str, Any]) -> str:
 
 
 def _validate(
-    desk: Desk, period: Period, unit: ExpectedUnit, body: dict[str, Any]
+    context: IntakeContext, period: Period, unit: ExpectedUnit, body: dict[str, Any]
 ) -> ValidationResult:
     """The canonical content, or every problem at once as a 422."""
     form = load_form(period.form_id, period.form_version)
     result = validate_report(form, unit.kind, set(unit.tags), content_body(body))
     if not result.ok:
-        desk.metrics.submissions_refused.labels("validation_failed").inc()
+        context.metrics.submissions_refused.labels("validation_failed").inc()
         raise ReportInvalid.from_result(result)
     return result
 
@@ -180,15 +173,15 @@ def _accepted_body(
 
 
 async def submit_report(
-    desk: Desk, principal: Principal, body: dict[str, Any], idempotency_key: str | None
-) -> Outcome:
+    context: IntakeContext, principal: Principal, body: dict[str, Any], idempotency_key: str | None
+) -> Answer:
     """A unit's first report for a period; a retry with the same key gets the first answer."""
     unit_code = principal.require_unit()
-    key = check_idempotency_key(idempotency_key)
-    scope = f"unit:{unit_code}"
-    fingerprint = request_fingerprint("POST /v1/reports", body)
-    async with desk.sessions() as session:
-        if key and (earlier := await replay(session, scope, key, fingerprint)):
+    keyed = IdempotentRequest.of(
+        idempotency_key, caller=f"unit:{unit_code}", method="POST", path="/v1/reports", body=body
+    )
+    async with context.sessions() as session:
+        if keyed and (earlier := await replay(session, db.idempotency_keys, keyed)):
             return earlier
         period_id = _period_id(body)
         period = await db.find_period(session, period_id)
@@ -198,8 +191,8 @@ async def submit_report(
         existing = await db.find_report_for(session, period_id, unit_code)
         if existing is not None:
             raise report_exists(existing.report_id)
-    result = _validate(desk, period, unit, body)
-    now = desk.clock.now()
+    result = _validate(context, period, unit, body)
+    now = context.clock.now()
     report = Report(
         report_id=str(uuid.uuid4()),
         period_id=period.period_id,
@@ -210,21 +203,12 @@ async def submit_report(
         on_time=is_on_time(now, period.due_at),
     )
     digest = content_sha256(result.content)
-    answer = _accepted_body(report, period, unit, result, digest, now)
+    answer = Answer(201, _accepted_body(report, period, unit, result, digest, now))
     try:
-        async with desk.sessions() as session, session.begin():
-            if key:
+        async with context.sessions() as session, session.begin():
+            if keyed:
                 # Written first: a concurrent twin blocks here and then fails on the key.
-                await db.remember_idempotent(
-                    session,
-                    scope=scope,
-                    key=key,
-                    fingerprint=fingerprint,
-                    report_id=report.report_id,
-                    status_code=201,
-                    response=answer,
-                    now=now,
-                )
+                await remember(session, db.idempotency_keys, keyed, answer, now)
             await session.execute(
                 insert(db.reports).values(
                     report_id=report.report_id,
@@ -252,15 +236,15 @@ async def submit_report(
             )
     except IntegrityError:
         # Another request (another replica, or the same retry) got there first.
-        async with desk.sessions() as session:
-            if key and (earlier := await replay(session, scope, key, fingerprint)):
+        async with context.sessions() as session:
+            if keyed and (earlier := await replay(session, db.idempotency_keys, keyed)):
                 return earlier
             existing = await db.find_report_for(session, period.period_id, unit_code)
         if existing is not None:
-            desk.metrics.submissions_refused.labels("report_exists").inc()
+            context.metrics.submissions_refused.labels("report_exists").inc()
             raise report_exists(existing.report_id) from None
         raise
-    desk.metrics.submitted(period.period_id, report.on_time)
+    context.metrics.submitted(period.period_id, report.on_time)
     log.info(
         "report %s submitted by unit %s for %s (on time: %s)",
         report.report_id,
@@ -268,24 +252,25 @@ async def submit_report(
         period.period_id,
         report.on_time,
     )
-    return Outcome(201, answer)
+    return answer
 
 
 async def amend_report(
-    desk: Desk,
+    context: IntakeContext,
     principal: Principal,
     report_id: str,
     body: dict[str, Any],
     idempotency_key: str | None,
-) -> Outcome:
+) -> Answer:
     """A full new version of the unit's report; the first submission's timeliness stays."""
     unit_code = principal.require_unit()
-    key = check_idempotency_key(idempotency_key)
-    scope = f"unit:{unit_code}"
-    fingerprint = request_fingerprint(f"PUT /v1/reports/{report_id}", body)
-    async with desk.sessions() as session:
+    path = f"/v1/reports/{report_id}"
+    keyed = IdempotentRequest.of(
+        idempotency_key, caller=f"unit:{unit_code}", method="PUT", path=path, body=body
+    )
+    async with context.sessions() as session:
         row = await visible_report(session, principal, report_id)
-        if key and (earlier := await replay(session, scope, key, fingerprint)):
+        if keyed and (earlier := await replay(session, db.idempotency_keys, keyed)):
             return earlier
         report = db.report_from_row(row)
         if "period_id" in body and body["period_id"] != report.period_id:
@@ -294,24 +279,15 @@ async def amend_report(
         period = await period_of(session, report)
         check_can_amend(report, period)
         unit = expected_unit(period, unit_code)
-    result = _validate(desk, period, unit, body)
-    now = desk.clock.now()
+    result = _validate(context, period, unit, body)
+    now = context.clock.now()
     new = Report(**{**report.__dict__, "version": report.version + 1, "status": "submitted"})
     digest = content_sha256(result.content)
-    answer = _accepted_body(new, period, unit, result, digest, now)
+    answer = Answer(200, _accepted_body(new, period, unit, result, digest, now))
     try:
-        async with desk.sessions() as session, session.begin():
-            if key:
-                await db.remember_idempotent(
-                    session,
-                    scope=scope,
-                    key=key,
-                    fingerprint=fingerprint,
-                    report_id=report.report_id,
-                    status_code=200,
-                    response=answer,
-                    now=now,
-                )
+        async with context.sessions() as session, session.begin():
+            if keyed:
+                await remember(session, db.idempotency_keys, keyed, answer, now)
             changed = await db.advance_report(
                 session,
                 report,
@@ -336,10 +312,10 @@ async def amend_report(
                 action="report_amended",
             )
     except IntegrityError:
-        async with desk.sessions() as session:
-            if key and (earlier := await replay(session, scope, key, fingerprint)):
+        async with context.sessions() as session:
+            if keyed and (earlier := await replay(session, db.idempotency_keys, keyed)):
                 return earlier
         raise version_changed(None) from None
-    desk.metrics.reports_amended.labels(period.period_id).inc()
+    context.metrics.reports_amended.labels(period.period_id).inc()
     log.info("report %s amended to version %d", report.report_id, new.version)
-    return Outcome(200, answer)
+    return answer

@@ -26,15 +26,15 @@ from services.portal.session import (
     encode_session,
 )
 from services.portal.settings import PortalSettings
-from shared.clock import Clock, format_vn_datetime
+from shared.auth import Permission
+from shared.clock import Clock
+from shared.formatting import vn_datetime
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-READER_ROLES = ("reviewer", "leader", "admin")
 MAX_CREDENTIAL_LENGTH = 200
-REVIEWER_ROLES = ("reviewer", "admin")
 
 
 @dataclass
@@ -66,6 +66,7 @@ def template_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.globals["Permission"] = Permission
     env.filters.update(
         vn_date=wording.vn_date,
         vn_datetime=wording.vn_datetime,
@@ -177,9 +178,9 @@ async def sign_in_with_password(
     )
 
 
-def require_role(session: Session, *roles: str) -> None:
-    """Refuse the page unless the account has one of the roles."""
-    if session.role not in roles:
+def require_permission(session: Session, *permissions: Permission) -> None:
+    """Refuse the page unless the account has one of the permissions."""
+    if not any(session.may(p) for p in permissions):
         raise RoleRefused()
 
 
@@ -245,7 +246,7 @@ def render(
             "csrf_field": CSRF_FIELD,
             "flash": session.flash,
             "flash_kind": session.flash_kind,
-            "now_text": format_vn_datetime(now),
+            "now_text": vn_datetime(now),
             **context,
         }
     )

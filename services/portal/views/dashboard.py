@@ -21,18 +21,17 @@ from services.portal.overview import (
 )
 from services.portal.session import Session
 from services.portal.views.common import (
-    READER_ROLES,
-    REVIEWER_ROLES,
     Portal,
     PortalDep,
     SessionDep,
     checked_form,
     redirect,
     render,
-    require_role,
+    require_permission,
     token_of,
 )
 from services.portal.wording import describe_deadline, parse_instant
+from shared.auth import Permission
 
 router = APIRouter()
 
@@ -105,7 +104,7 @@ def _due_local(view: CompletenessView) -> tuple[str, str]:
 @router.get("/theo-doi", include_in_schema=False)
 async def overview(request: Request, portal: PortalDep, session: SessionDep) -> Response:
     """Every period at a glance: how many units reported, on time, late, missing."""
-    require_role(session, *READER_ROLES)
+    require_permission(session, Permission.READ_REPORTS)
     views, notices = await _overview(portal.api(), token_of(session))
     views.sort(key=lambda v: str(v.due_at or ""), reverse=True)
     now = portal.clock.now()
@@ -127,12 +126,12 @@ async def period_dashboard(
     period_id: str, request: Request, portal: PortalDep, session: SessionDep
 ) -> Response:
     """One period: counts, missing units, reports to review, reminders and documents."""
-    require_role(session, *READER_ROLES)
+    require_permission(session, Permission.READ_REPORTS)
     api, token = portal.api(), token_of(session)
     view, notices = await _completeness(api, token, period_id)
     view = await _withdrawals_shown(api, token, view)
     log: list[Any] = []
-    if session.role in REVIEWER_ROLES:
+    if session.may(Permission.URGE):
         try:
             log = await api.reminder_log(token, period_id, limit=20)
         except BackendError as exc:
@@ -149,9 +148,9 @@ async def period_dashboard(
             "deadline": _deadline_of(view, portal.clock.now()),
             "notices": notices,
             "reminder_log": [e for e in log if isinstance(e, Mapping)],
-            "can_remind": session.role in REVIEWER_ROLES and view.status == "open",
-            "can_review": session.role in REVIEWER_ROLES,
-            "can_adjust": session.role in REVIEWER_ROLES,
+            "can_remind": session.may(Permission.URGE) and view.status == "open",
+            "can_review": session.may(Permission.REVIEW),
+            "can_adjust": session.may(Permission.MANAGE_PERIODS),
             "due_local": _due_local(view),
             "remind_request_id": uuid.uuid4().hex,
         },
@@ -183,7 +182,7 @@ async def remind_now(
     period_id: str, request: Request, portal: PortalDep, session: SessionDep
 ) -> Response:
     """Urge the chosen units (or every unit still missing) now."""
-    require_role(session, *REVIEWER_ROLES)
+    require_permission(session, Permission.URGE)
     posted = await checked_form(request, session)
     units = [u for u in posted.getlist("units") if isinstance(u, str) and u]
     request_id = posted.get("request_id")
@@ -230,7 +229,7 @@ async def consolidated_report(
     period_id: str, suffix: str, request: Request, portal: PortalDep, session: SessionDep
 ) -> Response:
     """The consolidated report (.docx) or its figures (.xlsx), from consolidation."""
-    require_role(session, *READER_ROLES)
+    require_permission(session, Permission.READ_REPORTS)
     if suffix not in ("docx", "xlsx"):
         return redirect(portal, f"/theo-doi/{period_id}")
     fetch = portal.api().consolidated_document(token_of(session), period_id, suffix)
@@ -242,6 +241,6 @@ async def urging_letter(
     period_id: str, request: Request, portal: PortalDep, session: SessionDep
 ) -> Response:
     """The urging letter (công văn đôn đốc) to the units still missing, from reminders."""
-    require_role(session, *READER_ROLES)
+    require_permission(session, Permission.READ_REPORTS)
     fetch = portal.api().urging_letter(token_of(session), period_id)
     return await _download(portal, session, period_id, fetch)

@@ -14,21 +14,19 @@ from fastapi.responses import Response
 from services.portal.clients import BackendError
 from services.portal.session import Session
 from services.portal.views.common import (
-    READER_ROLES,
-    REVIEWER_ROLES,
     Portal,
     PortalDep,
-    RoleRefused,
     SessionDep,
     attempt,
     checked_form,
     form_text,
     redirect,
     render,
-    require_role,
+    require_permission,
     token_of,
 )
 from services.portal.wording import parse_instant
+from shared.auth import Permission
 
 router = APIRouter()
 
@@ -119,7 +117,7 @@ async def _page(
             "unanswered": [r for r in rows if not r.answered],
             "answered": [r for r in rows if r.answered],
             "notices": notices,
-            "can_answer": session.role in REVIEWER_ROLES,
+            "can_answer": session.may(Permission.REVIEW),
             "failed_id": failed[0] if failed else None,
             "failed_error": failed[1] if failed else None,
             "failed_text": failed[2] if failed else "",
@@ -134,8 +132,7 @@ async def difficulties_page(
     request: Request, portal: PortalDep, session: SessionDep, ky: str = ""
 ) -> Response:
     """A unit's difficulties with the answers; for Phòng Nội vụ and leaders, every unit's."""
-    if session.role not in ("unit", *READER_ROLES):
-        raise RoleRefused()
+    require_permission(session, Permission.SUBMIT, Permission.READ_REPORTS)
     return await _page(request, portal, session, ky.strip())
 
 
@@ -144,7 +141,7 @@ async def answer_difficulty(
     difficulty_id: str, request: Request, portal: PortalDep, session: SessionDep
 ) -> Response:
     """Phòng Nội vụ answers a difficulty (again: replaces the answer)."""
-    require_role(session, *REVIEWER_ROLES)
+    require_permission(session, Permission.REVIEW)
     posted = await checked_form(request, session)
     answer = form_text(posted, "answer")
     period_id = form_text(posted, "ky").strip()

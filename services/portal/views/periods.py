@@ -23,7 +23,6 @@ from services.portal.clients import BackendError
 from services.portal.overview import KIND_LABELS, KIND_ORDER
 from services.portal.session import Session
 from services.portal.views.common import (
-    REVIEWER_ROLES,
     Portal,
     PortalDep,
     SessionDep,
@@ -33,10 +32,12 @@ from services.portal.views.common import (
     form_text,
     redirect,
     render,
-    require_role,
+    require_permission,
     token_of,
 )
-from shared.clock import VN_TZ, deadline_phrase
+from shared.auth import Permission
+from shared.clock import VN_TZ
+from shared.formatting import vn_deadline
 
 router = APIRouter()
 
@@ -93,7 +94,7 @@ async def _page(
 @router.get(PAGE, include_in_schema=False)
 async def ad_hoc_page(request: Request, portal: PortalDep, session: SessionDep) -> Response:
     """The ad-hoc requests made so far and the form for a new one."""
-    require_role(session, *REVIEWER_ROLES)
+    require_permission(session, Permission.MANAGE_PERIODS)
     week = portal.clock.now().astimezone(VN_TZ).date() + timedelta(days=7)
     draft = AdHocDraft(due_date=week.isoformat(), idempotency_key=uuid.uuid4().hex)
     return await _page(request, portal, session, draft)
@@ -116,7 +117,7 @@ def _registry_problems(exc: BackendError) -> tuple[dict[str, str], list[str]]:
 @router.post(PAGE, include_in_schema=False)
 async def create_ad_hoc(request: Request, portal: PortalDep, session: SessionDep) -> Response:
     """Send the ad-hoc request to the registry; the units see it on their home pages."""
-    require_role(session, *REVIEWER_ROLES)
+    require_permission(session, Permission.MANAGE_PERIODS)
     posted = await checked_form(request, session)
     draft = draft_from_form(form_lists(posted))
     if not draft.idempotency_key:
@@ -152,7 +153,7 @@ async def change_deadline(
     period_id: str, request: Request, portal: PortalDep, session: SessionDep
 ) -> Response:
     """Move the period's deadline, later or earlier: "trước [giờ] ngày …" in local time."""
-    require_role(session, *REVIEWER_ROLES)
+    require_permission(session, Permission.MANAGE_PERIODS)
     posted = await checked_form(request, session)
     back = f"/theo-doi/{quote(period_id, safe='')}"
     due_at, errors = local_deadline(form_text(posted, "due_date"), form_text(posted, "due_time"))
@@ -166,7 +167,7 @@ async def change_deadline(
         if exc.status == 401:
             raise
         return redirect(portal, back, session, notice=exc.message, kind="error")
-    notice = f"Đã đổi hạn gửi thành {deadline_phrase(due_at)}."
+    notice = f"Đã đổi hạn gửi thành {vn_deadline(due_at)}."
     return redirect(portal, back, session, notice=notice, kind="success")
 
 
@@ -175,7 +176,7 @@ async def close_confirmation(
     period_id: str, request: Request, portal: PortalDep, session: SessionDep
 ) -> Response:
     """Explain what closing the period means before the reviewer confirms it."""
-    require_role(session, *REVIEWER_ROLES)
+    require_permission(session, Permission.MANAGE_PERIODS)
     period = await portal.api().period(token_of(session), period_id)
     if period.get("status", "open") != "open":
         return redirect(portal, f"/theo-doi/{quote(period_id, safe='')}", session)
@@ -193,7 +194,7 @@ async def change_status(
     period_id: str, request: Request, portal: PortalDep, session: SessionDep
 ) -> Response:
     """Close the period (no more submissions) or reopen it."""
-    require_role(session, *REVIEWER_ROLES)
+    require_permission(session, Permission.MANAGE_PERIODS)
     posted = await checked_form(request, session)
     back = f"/theo-doi/{quote(period_id, safe='')}"
     status = form_text(posted, "status")

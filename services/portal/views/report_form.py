@@ -29,11 +29,12 @@ from services.portal.views.common import (
     form_text,
     redirect,
     render,
-    require_role,
+    require_permission,
     sign_in_with_password,
     token_of,
 )
 from services.portal.wording import describe_deadline, parse_instant
+from shared.auth import Permission
 from shared.forms import FormDefinition, FormNotFound, UnknownUnitKind, form_for_unit, load_form
 
 router = APIRouter()
@@ -168,7 +169,7 @@ async def report_form(
     period_id: str, request: Request, portal: PortalDep, session: SessionDep
 ) -> Response:
     """The form for the period: blank, or the current version to amend."""
-    require_role(session, "unit")
+    require_permission(session, Permission.SUBMIT)
     api, token = portal.api(), token_of(session)
     payload, report = await asyncio.gather(
         api.period_form(token, period_id), _current_report(api, token, period_id)
@@ -206,7 +207,7 @@ async def submit_report(
     when the sign-in expired while the report was being written: the clerk types the
     password again on the same page and the report is sent.
     """
-    require_role(session, "unit")
+    require_permission(session, Permission.SUBMIT)
     posted = await checked_form(request, session)
     api = portal.api()
     context = FormContext.from_hidden(form_text(posted, "form_context"), period_id)

@@ -16,21 +16,19 @@ from services.portal.clients import BackendError, Backends
 from services.portal.report_content import content_view
 from services.portal.session import Session
 from services.portal.views.common import (
-    READER_ROLES,
-    REVIEWER_ROLES,
     Portal,
     PortalDep,
-    RoleRefused,
     SessionDep,
     attempt,
     checked_form,
     form_text,
     redirect,
     render,
-    require_role,
+    require_permission,
     token_of,
 )
 from services.portal.views.report_form import FormContext
+from shared.auth import Permission
 
 router = APIRouter()
 
@@ -88,6 +86,7 @@ async def _report_page(
     period = context.period if context else {"period_id": report.get("period_id")}
     review = report.get("review")
     period_open = period.get("status", "open") == "open"
+    submits = session.may(Permission.SUBMIT)
     status = report.get("status")
     return render(
         request,
@@ -103,12 +102,12 @@ async def _report_page(
             "review": review if isinstance(review, Mapping) else None,
             "form_notice": form_error.message if form_error else None,
             "just_sent": request.query_params.get("da-gui") == "1",
-            "can_review": session.role in REVIEWER_ROLES and report.get("status") == "submitted",
-            "can_amend": session.role == "unit" and status != "accepted" and period_open,
-            "can_withdraw": session.role == "unit" and status in WITHDRAWABLE and period_open,
-            "can_attach": session.role == "unit" and status != "withdrawn" and period_open,
+            "can_review": session.may(Permission.REVIEW) and report.get("status") == "submitted",
+            "can_amend": submits and status != "accepted" and period_open,
+            "can_withdraw": submits and status in WITHDRAWABLE and period_open,
+            "can_attach": submits and status != "withdrawn" and period_open,
             # Intake lets only the unit itself and Phòng Nội vụ download the files.
-            "can_download": session.role in ("unit", *REVIEWER_ROLES),
+            "can_download": session.may(Permission.READ_ATTACHMENTS),
             "versions": list(reversed(versions or [])),
             "versions_notice": versions_error.message if versions_error else None,
             "attachments": files or [],
@@ -128,8 +127,7 @@ async def report_page(
     report_id: str, request: Request, portal: PortalDep, session: SessionDep
 ) -> Response:
     """A report with its receipt details and content; reviewers decide on it here."""
-    if session.role not in ("unit", *READER_ROLES):
-        raise RoleRefused()
+    require_permission(session, Permission.SUBMIT, Permission.READ_REPORTS)
     return await _report_page(request, portal, session, report_id)
 
 
@@ -146,7 +144,7 @@ async def review_report(
     report_id: str, request: Request, portal: PortalDep, session: SessionDep
 ) -> Response:
     """Accept the report, or return it to the unit with a reason."""
-    require_role(session, *REVIEWER_ROLES)
+    require_permission(session, Permission.REVIEW)
     posted = await checked_form(request, session)
     decision, reason, version = _decision(posted)
     if decision not in ("accepted", "returned"):
@@ -202,7 +200,7 @@ async def withdraw_confirmation(
     report_id: str, request: Request, portal: PortalDep, session: SessionDep
 ) -> Response:
     """Explain what withdrawing means before the unit confirms it."""
-    require_role(session, "unit")
+    require_permission(session, Permission.SUBMIT)
     report = await portal.api().report(token_of(session), report_id)
     return render(
         request,
@@ -222,7 +220,7 @@ async def withdraw_report(
     report_id: str, request: Request, portal: PortalDep, session: SessionDep
 ) -> Response:
     """Withdraw the unit's report after it confirmed."""
-    require_role(session, "unit")
+    require_permission(session, Permission.SUBMIT)
     await checked_form(request, session)
     try:
         await portal.api().withdraw_report(token_of(session), report_id)
@@ -251,7 +249,7 @@ async def attach_file(
     report_id: str, request: Request, portal: PortalDep, session: SessionDep
 ) -> Response:
     """Attach the signed scan: the portal passes the file on, intake checks it."""
-    require_role(session, "unit")
+    require_permission(session, Permission.SUBMIT)
     posted = await checked_form(request, session)
     upload = posted.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
@@ -284,8 +282,7 @@ async def download_attachment(
     report_id: str, attachment_id: str, request: Request, portal: PortalDep, session: SessionDep
 ) -> Response:
     """The attachment, fetched with the user's token so the browser never needs it."""
-    if session.role not in ("unit", *REVIEWER_ROLES):
-        raise RoleRefused()
+    require_permission(session, Permission.READ_ATTACHMENTS)
     try:
         document = await portal.api().attachment(token_of(session), report_id, attachment_id)
     except BackendError as exc:

@@ -9,15 +9,15 @@ from fastapi.responses import Response
 
 from services.portal.overview import unit_period_rows
 from services.portal.views.common import (
-    READER_ROLES,
     PortalDep,
     SessionDep,
     attempt,
     redirect,
     render,
-    require_role,
+    require_permission,
     token_of,
 )
+from shared.auth import Permission
 
 router = APIRouter()
 
@@ -25,9 +25,9 @@ router = APIRouter()
 @router.get("/", include_in_schema=False)
 async def home(request: Request, portal: PortalDep, session: SessionDep) -> Response:
     """Units see their periods; Phòng Nội vụ and leaders go to the dashboard."""
-    if session.role in READER_ROLES:
+    if session.may(Permission.READ_REPORTS):
         return redirect(portal, "/theo-doi")
-    require_role(session, "unit")
+    require_permission(session, Permission.SUBMIT)
     api, token = portal.api(), token_of(session)
     (periods, periods_error), (reports, reports_error), (difficulties, _) = await asyncio.gather(
         attempt(api.periods(token)), attempt(api.reports(token)), attempt(api.difficulties(token))

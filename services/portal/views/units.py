@@ -22,7 +22,6 @@ from services.portal.clients import BackendError
 from services.portal.overview import KIND_LABELS, KIND_ORDER
 from services.portal.session import Session
 from services.portal.views.common import (
-    READER_ROLES,
     Portal,
     PortalDep,
     SessionDep,
@@ -31,15 +30,15 @@ from services.portal.views.common import (
     form_text,
     redirect,
     render,
-    require_role,
+    require_permission,
     token_of,
 )
+from shared.auth import Permission
 from shared.clock import VN_TZ
 
 router = APIRouter()
 
 PAGE = "/don-vi"
-EDITOR_ROLES = ("admin",)
 # Registry problem fields (details.problems[].field), as the form names them.
 FIELD_OF = {
     "leader.full_name": "leader_full_name",
@@ -117,7 +116,7 @@ def _ordered(units: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
 async def units_page(request: Request, portal: PortalDep, session: SessionDep) -> Response:
     """Current units with kind, reporting duty, leader in charge and contact e-mails; past
     units in a second table."""
-    require_role(session, *READER_ROLES)
+    require_permission(session, Permission.READ_REPORTS)
     units, problem = await attempt(portal.api().units(token_of(session)))
     today = _today(portal)
     records = _ordered(list(units or []))
@@ -132,7 +131,7 @@ async def units_page(request: Request, portal: PortalDep, session: SessionDep) -
             "current": current,
             "past": past,
             "unreachable": sum(1 for r in current if r.warnings),
-            "may_edit": session.role in EDITOR_ROLES,
+            "may_edit": session.may(Permission.ADMINISTER),
             "notices": [problem.message] if problem else [],
         },
         session=session,
@@ -238,7 +237,7 @@ async def _edit_page(
             "errors": dict(errors or {}),
             "notices": shown,
             "leaders": leaders,
-            "may_edit": session.role in EDITOR_ROLES,
+            "may_edit": session.may(Permission.ADMINISTER),
         },
         session=session,
         status_code=status_code,
@@ -250,7 +249,7 @@ async def unit_page(
     code: str, request: Request, portal: PortalDep, session: SessionDep
 ) -> Response:
     """One unit: its leader and contacts (a form for admins) and its leaders over time."""
-    require_role(session, *READER_ROLES)
+    require_permission(session, Permission.READ_REPORTS)
     return await _edit_page(request, portal, session, code)
 
 
@@ -260,7 +259,7 @@ async def update_unit(
 ) -> Response:
     """Send the leader and contacts to the registry; its field errors come back at the
     fields with the typed values kept."""
-    require_role(session, *EDITOR_ROLES)
+    require_permission(session, Permission.ADMINISTER)
     posted = await checked_form(request, session)
     draft = {name: _nfc(form_text(posted, name)) for name in FORM_FIELDS}
     try:

@@ -22,7 +22,6 @@ from services.reminders.domain.notices import (
     accepted_rule_id,
     answered_notice,
     answered_rule_id,
-    format_local_datetime,
 )
 from services.reminders.domain.schedule import (
     RULE_DUE_DAY,
@@ -45,7 +44,6 @@ from services.reminders.domain.templating import (
     MessageContext,
     NoticeContext,
     TemplateRenderer,
-    format_date,
 )
 from services.reminders.domain.timing import deadline_day, defer_to_sending_window
 
@@ -83,8 +81,6 @@ __all__ = [
     "dedupe_key",
     "defer_to_sending_window",
     "due_reminders",
-    "format_date",
-    "format_local_datetime",
     "manual_rule_id",
     "next_wakeup",
     "overdue_rule_id",

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from services.reminders.domain.models import ReminderPolicy, require_aware
 from services.reminders.domain.schedule import ACCEPTED_PREFIX, ANSWERED_PREFIX, dedupe_key
 from services.reminders.domain.timing import defer_to_sending_window, to_local
+from shared.formatting import vn_datetime
 
 NoticeKind = Literal["answered", "accepted"]
 
@@ -37,11 +38,6 @@ def answered_rule_id(difficulty_id: str, answered_at: datetime) -> str:
 def accepted_rule_id(report_id: str, version: int) -> str:
     """Rule id of the notice that one version of a report was accepted."""
     return f"{ACCEPTED_PREFIX}{report_id}:v{version}"
-
-
-def format_local_datetime(policy: ReminderPolicy, instant: datetime) -> str:
-    """An instant as local dd/mm/yyyy HH:MM, the way users read times."""
-    return f"{to_local(policy, instant):%d/%m/%Y %H:%M}"
 
 
 def _nfc(text: str) -> str:
@@ -127,19 +123,19 @@ def accepted_notice(
 def notice_variables(
     policy: ReminderPolicy, kind: str, details: Mapping[str, Any]
 ) -> dict[str, object]:
-    """The template variables proper to a notice family, dates shown local dd/mm/yyyy HH:MM."""
+    """The template variables proper to a notice family, times shown local HH:MM dd/mm/yyyy."""
     if kind == "answered":
         answered_at = datetime.fromisoformat(str(details["answered_at"]))
         return {
             "question": _nfc(str(details["question"])),
             "answer": _nfc(str(details["answer"])),
             "answered_by": ANSWERED_BY,
-            "answered_at": format_local_datetime(policy, answered_at),
+            "answered_at": vn_datetime(to_local(policy, answered_at), policy.zone),
         }
     if kind == "accepted":
         reviewed_at = datetime.fromisoformat(str(details["reviewed_at"]))
         return {
             "version": int(details["version"]),
-            "reviewed_at": format_local_datetime(policy, reviewed_at),
+            "reviewed_at": vn_datetime(to_local(policy, reviewed_at), policy.zone),
         }
     raise ValueError(f"unknown notice kind: {kind!r}")

@@ -25,7 +25,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ from services.reminders.domain.models import (
 from services.reminders.domain.notices import notice_variables
 from services.reminders.domain.schedule import rule_family
 from services.reminders.domain.timing import deadline_day
+from shared.formatting import vn_date, vn_deadline
 
 TEMPLATE_FAMILIES = (
     "opened",
@@ -79,11 +80,6 @@ class NoticeContext:
     portal_url: str
     as_of: datetime
     details: Mapping[str, Any] = field(default_factory=dict)
-
-
-def format_date(day: date) -> str:
-    """A date as dd/mm/yyyy, the only date format users see."""
-    return day.strftime("%d/%m/%Y")
 
 
 def _nfc(text: str) -> str:
@@ -137,7 +133,7 @@ class TemplateRenderer:
             "unit_code": context.unit_code,
             "unit_name": _nfc(context.unit_name),
             "portal_url": context.portal_url,
-            "today": format_date(today),
+            "today": vn_date(today),
             **notice_variables(self._policy, family, context.details),
         }
         return self._render(family, variables)
@@ -162,11 +158,6 @@ class TemplateRenderer:
         policy = self._policy
         today = require_aware(context.as_of, "as_of").astimezone(policy.zone).date()
         last_day = deadline_day(policy, period.due_at)
-        due_local = period.due_at.astimezone(policy.zone)
-        if due_local.time() == time(0, 0):
-            deadline_text = f"trước ngày {format_date(due_local.date())}"
-        else:
-            deadline_text = f"trước {due_local:%H:%M} ngày {format_date(due_local.date())}"
         variables: dict[str, object] = {
             "rule_id": planned.rule_id,
             "period_title": period.title,
@@ -174,12 +165,12 @@ class TemplateRenderer:
             "unit_name": _nfc(context.unit_name),
             "portal_url": context.portal_url,
             "content": period.content or "",
-            "deadline": format_date(due_local.date()),
-            "deadline_text": deadline_text,
-            "last_day": format_date(last_day),
-            "data_window_start": format_date(period.data_window_start),
-            "data_window_end": format_date(period.data_window_end),
-            "today": format_date(today),
+            "deadline": vn_date(period.due_at, policy.zone),
+            "deadline_text": vn_deadline(period.due_at, policy.zone),
+            "last_day": vn_date(last_day),
+            "data_window_start": vn_date(period.data_window_start),
+            "data_window_end": vn_date(period.data_window_end),
+            "today": vn_date(today),
             "days_left": max(0, (last_day - today).days),
             "days_overdue": max(0, (today - last_day).days),
             "working_days_overdue": policy.calendar.working_days_between(last_day, today),

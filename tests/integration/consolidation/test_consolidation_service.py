@@ -170,7 +170,7 @@ async def test_reading_needs_a_token_and_a_unit_sees_only_its_own_row(
             r = await http.get(f"/v1/periods/2023-H1/{path}", headers=mint.headers("unit", "18118"))
             assert r.status_code == 403, path
             assert r.json()["error"]["code"] == "forbidden"
-        for role in ("reviewer", "leader", "admin"):
+        for role in ("reviewer", "leader", "admin", "service"):
             r = await http.get("/v1/periods/2023-H1/summary", headers=mint.headers(role))
             assert r.status_code == 200, role
 

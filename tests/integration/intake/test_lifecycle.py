@@ -176,6 +176,13 @@ async def test_listing_by_period_unit_and_state(stack):
     assert "VP" in accepted and "PTP" not in accepted
     leader = stack.mint.headers("leader", username="lanhdao")
     assert codes(await stack.http.get("/v1/reports?unit_code=PTP", headers=leader)) == {"PTP"}
+    # A service account reads what leaders read and changes nothing.
+    service = stack.mint.headers("service", username="tich-hop")
+    assert codes(await stack.http.get("/v1/reports?unit_code=PTP", headers=service)) == {"PTP"}
+    refused = await stack.http.post(
+        f"/v1/reports/{first['report_id']}/review", json={"decision": "accepted"}, headers=service
+    )
+    assert refused.status_code == 403
     assert codes(await stack.http.get("/v1/reports", headers=stack.unit("PTP"))) == {"PTP"}
     assert codes(await stack.http.get("/v1/reports?period_id=2023-Y", headers=reviewer)) == set()
     bad = await stack.http.get("/v1/reports?status=lost", headers=reviewer)

@@ -12,6 +12,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.intake import ReportSubmitted, ReportVersion
+from shared.db import Database
 from shared.messaging.consumer import Subscription
 from shared.messaging.outbox import add_event
 from shared.messaging.tables import outbox_table, processed_events_table
@@ -57,10 +58,14 @@ class Harness:
     def __init__(self, settings: ServiceSettings, *, consume: bool = True) -> None:
         self.calls: list[str] = []
         self.fail: Callable[[ReportSubmitted], Awaitable[None]] | None = None
-        subscriptions = [Subscription(ReportSubmitted, self._apply)] if consume else []
         self.runtime = ServiceRuntime(
-            settings, outbox=outbox, inbox=inbox if consume else None, subscriptions=subscriptions
+            settings,
+            Database(settings.resolved_database_url),
+            outbox=outbox,
+            inbox=inbox if consume else None,
         )
+        if consume:
+            self.runtime.subscribe(Subscription(ReportSubmitted, self._apply))
 
     async def _apply(self, session: AsyncSession, event: ReportSubmitted) -> None:
         """Record the report version."""

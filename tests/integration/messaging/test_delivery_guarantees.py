@@ -42,7 +42,7 @@ async def test_relay_crash_between_publish_and_mark_leaves_exactly_one_message(
         monkeypatch.setattr(relay, "_mark_sent", crash)
         with pytest.raises(RuntimeError):
             await relay.publish_pending()
-        assert await harness.unpublished() == 50  # nothing marked: the crash rolled back
+        assert await harness.unpublished() == 50  # nothing marked: it died before the second step
         assert await stream_messages(nats_server.url, INTAKE.name) == 50
 
         monkeypatch.setattr(relay, "_mark_sent", original)

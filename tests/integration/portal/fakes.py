@@ -43,6 +43,7 @@ ACCOUNTS: dict[str, dict[str, Any]] = {
     "pnv": {"role": "reviewer", "unit": None, "name": "Phòng Nội vụ"},
     "lanhdao": {"role": "leader", "unit": None, "name": "Lãnh đạo UBND thị xã"},
     "qtv": {"role": "admin", "unit": None, "name": "Quản trị hệ thống"},
+    "tichhop": {"role": "service", "unit": None, "name": "Tài khoản tích hợp"},
 }
 
 

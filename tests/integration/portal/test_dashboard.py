@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
+
 from tests.integration.portal.conftest import Browser
 from tests.integration.portal.fakes import NOW, FakeSystem
 
@@ -135,11 +137,13 @@ async def test_a_reviewer_accepts_or_returns_a_report_with_a_reason(
     assert "Đã trả lại báo cáo của UBND phường Bắc Hồng" in after
 
 
+@pytest.mark.parametrize("reader", ["lanhdao", "tichhop"])  # a leader, a service account
 async def test_a_leader_reads_the_dashboard_but_cannot_urge_or_review(
-    browser: Browser, system: FakeSystem
+    browser: Browser, system: FakeSystem, reader: str
 ) -> None:
+    # Reading is one permission (READ_REPORTS) in every backend and the portal alike.
     submitted_report(system)
-    await browser.login("lanhdao")
+    await browser.login(reader)
     page = (await browser.page(PERIOD)).text
     assert "UBND phường Nam Hồng" in page
     assert "Đôn đốc ngay" not in page

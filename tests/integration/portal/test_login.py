@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from services.portal.session import COOKIE_NAME
+import httpx
+
+from services.portal.session import COOKIE_NAME, decode_session
 from tests.integration.portal.conftest import Browser
-from tests.integration.portal.fakes import FakeSystem
+from tests.integration.portal.fakes import FakeSystem, build_portal, portal_settings
 
 
 async def test_login_sets_a_signed_httponly_lax_cookie_and_opens_the_unit_home(
@@ -23,6 +25,32 @@ async def test_login_sets_a_signed_httponly_lax_cookie_and_opens_the_unit_home(
     assert "6 tháng đầu năm 2023" in home.text
     assert "trước ngày 10/06/2023" in home.text
     assert "còn 4 ngày" in home.text  # 05/06 10:00; the last day on time is 09/06
+
+
+async def test_the_cookie_lasts_the_session_age_and_is_secure_when_configured(
+    browser: Browser, system: FakeSystem
+) -> None:
+    settings = portal_settings()
+    plain = (await browser.login("18115")).headers["set-cookie"]
+    assert f"Max-Age={settings.session_max_age_seconds}" in plain
+    assert "secure" not in plain.lower().replace("__secure", "")
+    value = plain.split(";")[0].removeprefix(f"{COOKIE_NAME}=").strip('"')
+    session = decode_session(
+        value,
+        settings.session_secret,
+        now=int(system.clock.now().timestamp()),
+        max_age=settings.session_max_age_seconds,
+    )
+    assert session is not None and session.username == "18115" and session.role == "unit"
+    assert decode_session(value, "another-secret-" + "y" * 32, now=0, max_age=10**9) is None
+
+    app = build_portal(system, cookie_secure=True)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://portal.test") as client:
+            secure = await Browser(client, app).login("18115")
+    assert "; secure" in secure.headers["set-cookie"].lower()
+    assert "httponly" in secure.headers["set-cookie"].lower()
 
 
 async def test_login_passes_the_browser_address_for_per_person_throttling(
@@ -59,7 +87,7 @@ async def test_a_login_post_without_the_csrf_token_is_refused(browser: Browser) 
 async def test_a_tampered_cookie_counts_as_signed_out(browser: Browser) -> None:
     await browser.login("18115")
     value = browser.client.cookies[COOKIE_NAME]
-    payload, signature = value.split(".")
+    payload, signature = value.rsplit(".", 1)
     browser.client.cookies.set(COOKIE_NAME, payload + "." + signature[::-1])
     response = await browser.page("/")
     assert response.status_code == 303

@@ -81,7 +81,7 @@ async def test_an_expired_or_wrongly_signed_token_is_refused_by_a_jwks_verifier(
         good = await registry.token("18115")
         assert (await verifier.verify(good)).role == "unit"
 
-        current = registry.app.state.keys.current()
+        current = registry.app.state.context.keys.current()
         principal = Principal(username="18115", role="unit", unit_code="18115")
         now = datetime.now(UTC)
         expired = issue_token(

@@ -5,8 +5,13 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
+from sqlalchemy import Column, MetaData, String, Table
+
+from services.registry.app import MIGRATIONS
 from shared.clock import VN_TZ
+from shared.db import Database, UtcDateTime
 from tests.integration.registry.support import error, running_registry
+from tests.support.migrations import upgrade_to
 
 
 def in_days(days: int) -> str:
@@ -204,16 +209,61 @@ async def test_a_resent_ad_hoc_request_with_its_idempotency_key_opens_one_period
         )
         assert {t.status_code for t in twins} == {201}, [t.text for t in twins]
         assert len({t.json()["id"] for t in twins}) == 1
+        # The first answer itself comes back, as intake does for submissions.
+        assert all(t.json() == twins[0].json() for t in twins)
+        assert sum(t.headers.get("idempotent-replayed") == "true" for t in twins) == 2
         periods = (await http.get("/v1/periods", headers=pnv)).json()
         assert [p["kind"] for p in periods].count("ad_hoc") == 1
 
         changed = await http.post(
             "/v1/periods", json={**body, "title": "Tiêu đề khác"}, headers=keyed
         )
-        assert changed.status_code == 409
+        assert changed.status_code == 422
         assert error(changed)["code"] == "idempotency_key_reused"
         other_key = await http.post(
             "/v1/periods", json=body, headers={**pnv, "Idempotency-Key": "form-8b21"}
         )
         assert other_key.status_code == 201
         assert other_key.json()["id"] != twins[0].json()["id"]
+
+
+async def test_a_key_remembered_before_the_upgrade_never_opens_a_second_period(
+    nats_server, databases
+):
+    url = await databases.url("registry-upgrade")
+    await upgrade_to(url, MIGRATIONS, "0004")
+    request_keys = Table(
+        "request_keys",
+        MetaData(),
+        Column("request_key", String(300), primary_key=True),
+        Column("fingerprint", String(64)),
+        Column("period_id", String(32)),
+        Column("created_at", UtcDateTime()),
+    )
+    database = Database(url)
+    try:
+        async with database.sessions() as session, session.begin():
+            await session.execute(
+                request_keys.insert().values(
+                    request_key="pnv:form-cu",
+                    fingerprint="0" * 64,
+                    period_id="2026-DX-01",
+                    created_at=datetime.now(VN_TZ),
+                )
+            )
+    finally:
+        await database.dispose()
+    async with running_registry(nats_server, databases, database_url=url) as registry:
+        http, pnv = registry.http, await registry.auth("pnv")
+        body = {
+            "title": "Báo cáo đột xuất gửi trước khi nâng cấp",
+            "due_at": in_days(7),
+            "scope": {"all": True},
+        }
+        again = await http.post(
+            "/v1/periods", json=body, headers={**pnv, "Idempotency-Key": "form-cu"}
+        )
+        assert again.status_code == 422, again.text
+        assert error(again)["code"] == "idempotency_key_reused"
+        periods = (await http.get("/v1/periods", headers=pnv)).json()
+        assert [p["kind"] for p in periods].count("ad_hoc") == 0

@@ -264,7 +264,7 @@ class Reminders:
     http: httpx.AsyncClient
 
     async def run_once(self) -> Any:
-        return await self.app.state.scheduler.run_once()
+        return await self.app.state.context.scheduler.run_once()
 
     async def missing(self, headers: dict[str, str]) -> dict[str, Any]:
         response = await self.http.get(f"/v1/periods/{PERIOD}/missing", headers=headers)

@@ -37,7 +37,7 @@ async def test_reviewer_urges_now_reads_the_log_and_downloads_the_urging_letter(
         await set_contacts(registry_http, js, {"18115": BAC_HONG, "18118": NAM_HONG})
         await publish(js, submitted("18121", vn(2023, 6, 8, 10)))
         await wait_for_projection(service, reviewer, contacts=["18115", "18118"], missing=19)
-        dispatcher = service.app.state.dispatcher
+        dispatcher = service.app.state.context.dispatcher
         remind = f"/v1/periods/{PERIOD}/remind"
 
         urged = await service.http.post(

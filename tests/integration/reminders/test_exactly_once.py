@@ -131,7 +131,7 @@ async def test_service_down_for_four_days_sends_only_the_latest_reminder_on_star
 
             # Monday 07:00, the first sending moment: the latest reminder only.
             clock.set(vn(2023, 6, 12, 7))
-            restarted.app.state.scheduler.poke()
+            restarted.app.state.context.scheduler.poke()
             await eventually(lambda: passes(restarted, "active"), timeout=20)
         assert sent_pairs(smtp.take()) == keys("due_day")
 

@@ -109,7 +109,7 @@ async def handled(service: Reminders, subject: str, count: int) -> None:
         return total >= count
 
     await eventually(done, timeout=20)
-    await service.app.state.dispatcher.idle()
+    await service.app.state.context.dispatcher.idle()
 
 
 async def test_an_answer_is_mailed_once_and_a_corrected_answer_again(nats_server, databases, mint):
@@ -137,7 +137,7 @@ async def test_an_answer_is_mailed_once_and_a_corrected_answer_again(nats_server
         assert "6 tháng đầu năm 2023" in mail.subject
         assert QUESTION in mail.body
         assert "Có. Đơn vị tính cả các cuộc đối thoại trực tuyến." in mail.body
-        assert "Trả lời của Phòng Nội vụ (lúc 04/05/2023 10:05)" in mail.body
+        assert "Trả lời của Phòng Nội vụ (lúc 10:05 04/05/2023)" in mail.body
         assert "http://cong.honglinh.test" in mail.body
         assert "nguyenvana" not in mail.body
 
@@ -153,7 +153,7 @@ async def test_an_answer_is_mailed_once_and_a_corrected_answer_again(nats_server
         [again] = await eventually(mailed, timeout=20)
         assert again.recipient == BAC_HONG and again.key != mail.key
         assert "Không. Chỉ tính đối thoại trực tiếp." in again.body
-        assert "(lúc 04/05/2023 11:20)" in again.body
+        assert "(lúc 11:20 04/05/2023)" in again.body
 
         # A unit the registry gave no contact is recorded undeliverable, not silently skipped.
         await publish(js, answer("Được.", vn(2023, 5, 4, 11, 30), unit="18121", difficulty_id="x"))
@@ -212,7 +212,7 @@ async def test_an_accepted_report_is_mailed_to_its_unit_once(nats_server, databa
         [mail] = await eventually(mailed, timeout=20)
         assert (mail.key, mail.recipient) == (f"{PERIOD}/18118/accepted:r-18118:v1", NAM_HONG)
         assert mail.subject.startswith("Báo cáo đã được chấp nhận (phiên bản 1)")
-        assert "chấp nhận lúc 02/06/2023 08:45" in mail.body
+        assert "chấp nhận lúc 08:45 02/06/2023" in mail.body
 
         await redeliver(js, review)
         await publish(js, republished(review))
@@ -250,7 +250,7 @@ async def test_an_answer_given_in_quiet_hours_is_mailed_when_they_end(nats_serve
         await handled(service, DIFFICULTY_ANSWERED, 1)
 
         async def queued() -> list[Any]:
-            async with service.app.state.runtime.sessions() as session:
+            async with service.app.state.context.sessions() as session:
                 table = db.notifications
                 rows = await session.execute(select(table.c.status, table.c.not_before))
                 return list(rows)
@@ -266,6 +266,6 @@ async def test_an_answer_given_in_quiet_hours_is_mailed_when_they_end(nats_serve
 
         [mail] = notices(smtp.take(), "answered")
         assert mail.recipient == BAC_HONG and "Có, tính cả trực tuyến." in mail.body
-        assert "(lúc 04/05/2023 22:05)" in mail.body
+        assert "(lúc 22:05 04/05/2023)" in mail.body
         assert result.notice_deliveries == 1
         assert [status for status, _ in await queued()] == ["claimed"]

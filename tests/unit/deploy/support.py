@@ -39,6 +39,7 @@ APP_METRICS: dict[str, frozenset[str]] = {
     "danvan_events_processed_total": frozenset({"service", "subject", "outcome"}),
     "danvan_dead_letters_total": frozenset({"service", "subject"}),
     "danvan_consumer_pending_messages": frozenset({"service", "durable"}),
+    "danvan_consumer_lag_check_errors_total": frozenset({"service", "durable"}),
     "danvan_reports_submitted_total": frozenset({"period_id", "timeliness"}),
     "danvan_reports_amended_total": frozenset({"period_id"}),
     "danvan_report_submissions_refused_total": frozenset({"code"}),

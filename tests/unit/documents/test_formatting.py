@@ -7,7 +7,8 @@ from datetime import date
 
 import pytest
 
-from shared.documents import clean_text, format_vn_date_line, format_vn_number
+from shared.documents import clean_text
+from shared.formatting import vn_date_line, vn_number
 
 
 @pytest.mark.parametrize(
@@ -22,12 +23,12 @@ from shared.documents import clean_text, format_vn_date_line, format_vn_number
     ],
 )
 def test_date_line_pads_days_below_10_and_only_months_1_and_2(d: date, expected: str) -> None:
-    assert format_vn_date_line("Hồng Lĩnh", d) == expected
+    assert vn_date_line("Hồng Lĩnh", d) == expected
 
 
 def test_date_line_is_nfc_even_when_the_place_is_decomposed() -> None:
     decomposed = unicodedata.normalize("NFD", "Hồng Lĩnh")
-    line = format_vn_date_line(f"  {decomposed} ", date(2023, 6, 5))
+    line = vn_date_line(f"  {decomposed} ", date(2023, 6, 5))
     assert line == "Hồng Lĩnh, ngày 05 tháng 6 năm 2023"
     assert unicodedata.is_normalized("NFC", line)
 
@@ -40,14 +41,14 @@ def test_date_line_is_nfc_even_when_the_place_is_decomposed() -> None:
         (-1234567, "-1.234.567"),
         (95.5, "95,5"),
         (100.0, "100"),
-        (1234.567, "1.234,57"),
-        (0.001, "0"),
+        (1234.567, "1.234,567"),
+        (0.001, "0,001"),
         (True, "Có"),
         (False, "Không"),
     ],
 )
 def test_numbers_use_dot_thousands_and_comma_decimals(value: float, expected: str) -> None:
-    assert format_vn_number(value) == expected
+    assert vn_number(value) == expected
 
 
 def test_clean_text_drops_characters_xml_cannot_carry() -> None:

@@ -43,7 +43,7 @@ def test_signing_in_renews_the_csrf_token() -> None:
     "mangle",
     [
         lambda v: v[:-2] + ("AA" if not v.endswith("AA") else "BB"),
-        lambda v: "e30." + v.split(".")[1],  # another payload ({}) with the old signature
+        lambda v: "e30." + v.rsplit(".", 1)[1],  # another payload ({}) with the old signature
         lambda v: v.replace(".", ""),
         lambda v: "",
     ],

@@ -120,7 +120,7 @@ def test_answered_message_quotes_question_and_answer_names_the_office_not_the_pe
     assert "Kính gửi: UBND phường Bắc Hồng" in body
     assert "Chưa rõ cách tính số cuộc đối thoại" in body
     assert "Tính cả các cuộc đối thoại trực tuyến" in body
-    assert "Trả lời của Phòng Nội vụ (lúc 04/05/2023 10:05)" in body
+    assert "Trả lời của Phòng Nội vụ (lúc 10:05 04/05/2023)" in body
     assert PORTAL in body
     assert "nguyenvana" not in body
     assert unicodedata.is_normalized("NFC", body)
@@ -150,7 +150,7 @@ def test_accepted_message_names_the_version_and_the_local_time() -> None:
     )
 
     assert message.subject == "Báo cáo đã được chấp nhận (phiên bản 2): Báo cáo 6 tháng"
-    assert "đã được Phòng Nội vụ chấp nhận lúc 02/06/2023 14:30" in message.body
+    assert "đã được Phòng Nội vụ chấp nhận lúc 14:30 02/06/2023" in message.body
 
 
 def dispatcher(

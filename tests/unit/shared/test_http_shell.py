@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 import httpx
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, UploadFile
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel
 
@@ -27,6 +27,10 @@ def make_app(ready: bool = True) -> FastAPI:
             raise Conflict("Đã có.", code="thing_exists")
         return {"count": body.count}
 
+    @router.post("/v1/files")
+    async def upload(file: UploadFile) -> dict[str, int]:
+        return {"size": len(await file.read())}
+
     @asynccontextmanager
     async def lifespan(_: FastAPI):
         yield
@@ -45,6 +49,7 @@ def make_app(ready: bool = True) -> FastAPI:
         routers=[router],
         readiness={"database": check},
         max_body_bytes=2048,
+        max_upload_bytes=8192,
     )
 
 
@@ -85,6 +90,70 @@ async def test_body_over_the_limit_is_refused_with_413():
     response = await call(make_app(), "POST", "/v1/things/a", content=b"x" * 4096)
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "payload_too_large"
+
+
+async def _chunks(data: bytes):  # no Content-Length: sent with chunked transfer encoding
+    for start in range(0, len(data), 512):
+        yield data[start : start + 512]
+
+
+async def test_a_streamed_body_over_the_limit_is_a_413_in_the_project_format():
+    # Without a Content-Length the limit is only crossed while FastAPI reads the body; it
+    # must still be the project's 413, not FastAPI's "400 There was an error parsing the body".
+    body = b'{"count": 1, "padding": "' + b"x" * 4096 + b'"}'
+    app = make_app()
+    response = await call(
+        app,
+        "POST",
+        "/v1/things/a",
+        content=_chunks(body),
+        headers={"Content-Type": "application/json"},
+    )
+    assert "content-length" not in response.request.headers
+    assert response.status_code == 413
+    assert response.json() == {
+        "error": {
+            "code": "payload_too_large",
+            "message": "Dữ liệu gửi lên vượt quá dung lượng cho phép.",
+        }
+    }
+    metrics = (await call(app, "GET", "/metrics")).text
+    assert (
+        'danvan_http_requests_total{method="POST",route="/v1/things/{thing_id}",'
+        'service="svc",status="413"} 1.0'
+    ) in metrics
+
+
+async def test_uploads_have_their_own_limit_declared_or_streamed():
+    app = make_app()
+    small = await call(app, "POST", "/v1/files", files={"file": ("a.bin", b"0" * 4096)})
+    assert small.status_code == 200 and small.json() == {"size": 4096}
+    big = await call(app, "POST", "/v1/files", files={"file": ("a.bin", b"0" * 9000)})
+    assert big.status_code == 413 and big.json()["error"]["code"] == "payload_too_large"
+    boundary = "ranh-gioi"
+    form = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + b"0" * 9000
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    streamed = await call(
+        app,
+        "POST",
+        "/v1/files",
+        content=_chunks(form),
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert streamed.status_code == 413
+    assert streamed.json()["error"]["code"] == "payload_too_large"
+    # The JSON limit stays the smaller one: an upload's size is not a licence for JSON.
+    json_body = b'{"count": 1, "padding": "' + b"x" * 4096 + b'"}'
+    refused = await call(
+        app, "POST", "/v1/things/a", content=json_body, headers={"Content-Type": "application/json"}
+    )
+    assert refused.status_code == 413
 
 
 async def test_unknown_route_is_a_json_404():
