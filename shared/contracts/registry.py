@@ -63,6 +63,18 @@ class ExpectedUnit(Contract):
     display_order: int = 0
 
 
+class RequestBasis(Contract):
+    """The document that asked for an ad-hoc report (every field optional): e.g. "Công văn số
+    125/SNV-XDCQ ngày 02/3/2024 của Sở Nội vụ về việc báo cáo kết quả 01 năm thực hiện Chỉ thị
+    số 33/CT-TTg". The report's subject and opening follow it."""
+
+    document_type: str = ""  # "Công văn", "Chỉ thị", "Kế hoạch" …
+    number: str = ""  # "125/SNV-XDCQ"
+    issued_on: date | None = None
+    issuer: str = ""  # "Sở Nội vụ", "UBND tỉnh" …
+    subject: str = ""  # "về việc …" (trích yếu)
+
+
 class PeriodState(Contract):
     """A reporting period with the units the registry expects to report in it."""
 
@@ -77,6 +89,7 @@ class PeriodState(Contract):
     due_at: datetime
     status: PeriodStatus
     content: str = ""
+    basis: RequestBasis | None = None  # ad-hoc periods: the asking document, when recorded
     expected_units: tuple[ExpectedUnit, ...] = ()
     version: int
 
