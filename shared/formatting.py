@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 
 from shared.clock import VN_TZ
@@ -86,3 +86,34 @@ def vn_date_line(place: str, day: date) -> str:
     month = f"{day.month:02d}" if day.month <= 2 else str(day.month)
     text = f"{place.strip()}, ngày {day.day:02d} tháng {month} năm {day.year}"
     return unicodedata.normalize("NFC", text)
+
+
+def last_on_time_day(due_at: datetime, zone: tzinfo = VN_TZ) -> date:
+    """The last local day on which a report is on time: 09/06 for 'trước ngày 10/06'; the
+    deadline's own day when it falls during the day ('trước 17:00 ngày 16/06')."""
+    local = due_at.astimezone(zone)
+    if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
+        return local.date() - timedelta(days=1)
+    return local.date()
+
+
+def data_window_phrase(
+    window_start: date | None, window_end: date | None, due_at: datetime, zone: tzinfo = VN_TZ
+) -> str:
+    """The period the figures cover, said the same way in the form, e-mails, the letter and
+    the reports: 'số liệu từ ngày 15/12/2022 đến ngày 14/06/2023'. When the window ends after
+    the last day a report is on time (the cut-off days of Nghị định 09/2019), the figures from
+    the submission day to the window's end can only be estimates, and the phrase says so:
+    '…, trong đó số liệu từ ngày 10/06/2023 đến hết kỳ là số liệu ước thực hiện'. Empty when
+    the period has no window."""
+    if window_start is None or window_end is None:
+        return ""
+    phrase = f"số liệu từ ngày {vn_date(window_start)} đến ngày {vn_date(window_end)}"
+    last_day = last_on_time_day(due_at, zone)
+    if window_end > last_day:
+        estimated_from = max(window_start, last_day + timedelta(days=1))
+        phrase += (
+            f", trong đó số liệu từ ngày {vn_date(estimated_from)} đến hết kỳ là số liệu ước "
+            "thực hiện"
+        )
+    return phrase

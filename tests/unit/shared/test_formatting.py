@@ -12,8 +12,11 @@ import docx
 import pytest
 
 from services.portal import figures, wording
+from shared.clock import VN_TZ
 from shared.documents import DocumentSpec, Issuer, Signature, Table, build_docx
 from shared.formatting import (
+    data_window_phrase,
+    last_on_time_day,
     vn_date,
     vn_date_line,
     vn_datetime,
@@ -96,3 +99,23 @@ def test_deadlines_read_as_the_plan_writes_them() -> None:
 def test_the_date_line_of_an_official_document() -> None:
     assert vn_date_line("Hồng Lĩnh", date(2024, 2, 3)) == "Hồng Lĩnh, ngày 03 tháng 02 năm 2024"
     assert vn_date_line("Hồng Lĩnh", date(2023, 6, 5)) == "Hồng Lĩnh, ngày 05 tháng 6 năm 2023"
+
+
+def test_a_window_ending_after_the_deadline_says_the_last_days_are_estimates():
+    due = datetime(2023, 6, 10, tzinfo=VN_TZ)  # "trước ngày 10/06/2023"
+    assert data_window_phrase(date(2022, 12, 15), date(2023, 6, 14), due) == (
+        "số liệu từ ngày 15/12/2022 đến ngày 14/06/2023, trong đó số liệu từ ngày 10/06/2023 "
+        "đến hết kỳ là số liệu ước thực hiện"
+    )
+
+
+def test_a_window_ending_before_the_deadline_reads_plainly_and_no_window_reads_nothing():
+    due = datetime(2023, 6, 10, tzinfo=VN_TZ)
+    assert data_window_phrase(date(2022, 12, 15), date(2023, 6, 9), due) == (
+        "số liệu từ ngày 15/12/2022 đến ngày 09/06/2023"
+    )
+    assert data_window_phrase(None, None, due) == ""
+    # A deadline during the day: that day still counts as on time, so it is not estimated.
+    afternoon = datetime(2023, 6, 16, 17, 0, tzinfo=VN_TZ)
+    assert last_on_time_day(afternoon) == date(2023, 6, 16)
+    assert "ước thực hiện" not in data_window_phrase(date(2023, 6, 1), date(2023, 6, 16), afternoon)
