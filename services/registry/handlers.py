@@ -370,7 +370,7 @@ def _unit_values(unit: UnitState, now: datetime) -> dict[str, Any]:
 
 
 def _period_values(period: PeriodState, scope: Scope, now: datetime) -> dict[str, Any]:
-    values = period.model_dump(mode="json")
+    values = period.model_dump(mode="json", exclude={"basis"})  # no column yet
     values.update(
         window_start=period.window_start,
         window_end=period.window_end,
