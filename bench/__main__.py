@@ -1,4 +1,10 @@
-"""`make bench`: reruns the throughput and memory measurements and writes bench-results/."""
+"""`make bench`: the project's throughput, latency and memory next to bare-stack baselines
+measured in the same run, written to bench-results/.
+
+    python -m bench                       everything (about 3-5 minutes on 2 cores)
+    python -m bench --quick               smaller sizes, same measurements (about a minute)
+    python -m bench --no-system           without starting the whole system
+"""
 
 from __future__ import annotations
 
@@ -9,27 +15,58 @@ import os
 import platform
 import sys
 import tempfile
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import consolidation, messaging
+from bench import baselines, consolidation, messaging
+from bench.stats import latest, table
+
+QUICK = {
+    "rows": 5_000,
+    "events": 2_000,
+    "rounds": 8,
+    "samples": 10,
+    "c1_requests": 40,
+    "warmup": 10,
+    "consolidation_events": 300,
+}
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average_at_start": list(os.getloadavg()),
+        },
+        "sizes": {k: getattr(args, k) for k in QUICK},
     }
+    found: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as scratch:
         tmp = Path(scratch)
         sqlite = f"sqlite+aiosqlite:///{tmp}/bench-relay.db"
         results["relay_sqlite"] = await messaging.relay_throughput(tmp, sqlite, args.rows)
+        found["raw_publish_async"] = await messaging.raw_publish_async(tmp, args.rows)
         sqlite_c = f"sqlite+aiosqlite:///{tmp}/bench-consumer.db"
-        results["consumer_sqlite"] = await messaging.consumer_throughput(tmp, sqlite_c, args.events)
-        results["consolidation_per_event_sqlite"] = await consolidation.per_event_cost(
-            tmp, f"sqlite+aiosqlite:///{tmp}/bench-consolidation.db"
+        results["consumer_sqlite"], found["raw_fetch_ack"] = await messaging.consumer_throughput(
+            tmp, sqlite_c, args.events
         )
+        results["consolidation_per_event_sqlite"] = await consolidation.per_event_cost(
+            tmp,
+            f"sqlite+aiosqlite:///{tmp}/bench-consolidation.db",
+            events=args.consolidation_events,
+        )
+        found["bare_intake"] = await baselines.bare_intake(
+            tmp,
+            units=baselines.seed_units(),
+            rounds=args.rounds,
+            c1_requests=args.c1_requests,
+            warmup=args.warmup,
+        )
+        results["baselines"] = found
         if args.system:
             from bench import system
 
@@ -37,21 +74,43 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=int, default=20_000, help="outbox rows for the relay")
-    parser.add_argument("--events", type=int, default=5_000, help="events for the consumer")
-    parser.add_argument("--rounds", type=int, default=25, help="amendments per unit")
-    parser.add_argument("--samples", type=int, default=30, help="latency samples")
-    parser.add_argument("--no-system", dest="system", action="store_false")
-    parser.add_argument("--out", type=Path, default=Path("bench-results"))
-    args = parser.parse_args()
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    p.add_argument("--quick", action="store_true", help="smaller sizes: " + json.dumps(QUICK))
+    p.add_argument("--rows", type=int, default=20_000, help="outbox rows for the relay")
+    p.add_argument("--events", type=int, default=5_000, help="events for the consumer")
+    p.add_argument("--rounds", type=int, default=25, help="amendments per unit, all at once")
+    p.add_argument("--samples", type=int, default=30, help="submission-to-consolidation samples")
+    p.add_argument("--c1-requests", type=int, default=200, help="amendments one at a time")
+    p.add_argument("--warmup", type=int, default=20, help="requests before each HTTP measurement")
+    p.add_argument(
+        "--consolidation-events", type=int, default=1000, help="report events per period size"
+    )
+    p.add_argument("--no-system", dest="system", action="store_false")
+    p.add_argument("--out", type=Path, default=Path("bench-results"))
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parser().parse_args(argv)
+    if args.quick:
+        defaults = parser().parse_args([])
+        for name, value in QUICK.items():
+            if getattr(args, name) == getattr(defaults, name):
+                setattr(args, name, value)
     results = asyncio.run(run(args))
+    document = latest(results)
     args.out.mkdir(exist_ok=True)
-    path = args.out / f"bench-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
-    text = json.dumps(results, ensure_ascii=False, indent=2)
-    path.write_text(text, encoding="utf-8")
-    sys.stdout.write(text + f"\n\nwritten to {path}\n")
+    stamped = args.out / f"bench-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    text = json.dumps(document, ensure_ascii=False, indent=2)
+    stamped.write_text(text, encoding="utf-8")
+    (args.out / "latest.json").write_text(text, encoding="utf-8")
+    sys.stdout.write(json.dumps(results, ensure_ascii=False, indent=2) + "\n\n")
+    sys.stdout.write(table(document["comparisons"]) + "\n\n")
+    sys.stdout.write(f"written to {stamped} and {args.out / 'latest.json'}\n")
     return 0
 
 

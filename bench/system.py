@@ -1,11 +1,11 @@
-"""The whole system as `make run` starts it: intake throughput, submission-to-consolidation
-latency and the memory of each process."""
+"""The whole system as `make run` starts it: intake throughput (every unit at once, and one
+client alone), submission-to-consolidation latency, CPU per amendment and the memory of each
+process."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import time
 import uuid
 from pathlib import Path
@@ -13,26 +13,15 @@ from typing import Any
 
 import httpx
 
+from bench.baselines import PERIOD, amendment, http_client
+from bench.http1 import Connection
+from bench.load import closed_loop
+from bench.procfs import cpu_seconds, rss_mib
+from bench.stats import latency_summary
 from tests.e2e.system import System
-from tests.support.reports import full_report
 
 PASSWORD = "e2e-mat-khau"
-PERIOD = "2023-Y"
-
-
-def rss_mb(pid: int | None) -> float | None:
-    """Resident memory of a process in MiB."""
-    if pid is None:
-        return None
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return None
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+PROCESSES = ("nats", "registry", "intake", "reminders", "consolidation", "portal")
 
 
 async def login(http: httpx.AsyncClient, system: System, username: str) -> dict[str, str]:
@@ -55,14 +44,28 @@ async def measure(tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
         await asyncio.to_thread(system.stop)
 
 
+def _cpu(pids: dict[str, int | None]) -> dict[str, float | None]:
+    return {name: cpu_seconds(pid) for name, pid in pids.items()}
+
+
+def _cpu_ms_per(
+    before: dict[str, float | None], after: dict[str, float | None], count: int
+) -> dict[str, float | None]:
+    out: dict[str, float | None] = {}
+    for name, start in before.items():
+        end = after.get(name)
+        out[name] = None if start is None or end is None else round(1000 * (end - start) / count, 2)
+    return out
+
+
 async def _measure(system: System, args: argparse.Namespace) -> dict[str, Any]:
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(timeout=30, limits=limits) as http:
+    pids = {name: system.child_pid(name) for name in PROCESSES}
+    async with http_client() as http:
         reviewer = await login(http, system, "pnv")
         period = (
             await http.get(system.url("registry") + f"/v1/periods/{PERIOD}", headers=reviewer)
         ).json()
-        units = period["expected_unit_details"]
+        units: list[dict[str, Any]] = period["expected_unit_details"]
         auth = {u["code"]: await login(http, system, u["code"]) for u in units}
         completeness_url = system.url("consolidation") + f"/v1/periods/{PERIOD}/completeness"
         while (await http.get(completeness_url, headers=reviewer)).status_code != 200:
@@ -70,84 +73,90 @@ async def _measure(system: System, args: argparse.Namespace) -> dict[str, Any]:
 
         reports: dict[str, str] = {}
         for unit in units:
-            body = full_report(PERIOD, kind=unit["kind"], tags=tuple(unit.get("tags", ())))
             created = await http.post(
-                system.url("intake") + "/v1/reports", json=body, headers=auth[unit["code"]]
+                system.url("intake") + "/v1/reports",
+                json=amendment(unit, 0),
+                headers=auth[unit["code"]],
             )
             created.raise_for_status()
             reports[unit["code"]] = created.json()["report_id"]
+        revisions = dict.fromkeys(reports, 0)
+        # The timed load: one keep-alive connection per unit, as each unit's browser has.
+        connections = {code: Connection(system.url("intake")) for code in reports}
 
-        # Throughput: every unit amends concurrently, `rounds` times.
-        latencies: list[float] = []
-
-        async def amend(unit: dict[str, Any], revision: int) -> None:
-            body = full_report(
-                PERIOD, kind=unit["kind"], tags=tuple(unit.get("tags", ())), revision=revision
-            )
-            began = time.perf_counter()
-            response = await http.put(
-                system.url("intake") + f"/v1/reports/{reports[unit['code']]}",
-                json=body,
-                headers={**auth[unit["code"]], "Idempotency-Key": str(uuid.uuid4())},
+        async def amend(unit: dict[str, Any]) -> int:
+            code = unit["code"]
+            revisions[code] += 1
+            response = await connections[code].request(
+                "PUT",
+                f"/v1/reports/{reports[code]}",
+                json_body=amendment(unit, revisions[code]),
+                headers={**auth[code], "Idempotency-Key": str(uuid.uuid4())},
             )
             response.raise_for_status()
-            latencies.append(time.perf_counter() - began)
+            return int(response.json()["version"])
 
+        async def crowd(worker: int, _n: int) -> None:
+            await amend(units[worker])
+
+        async def caught_up() -> float:
+            """Wait until consolidation shows every unit's last version."""
+            while True:
+                state = (await http.get(completeness_url, headers=reviewer)).json()
+                if all(u.get("version") == revisions[u["code"]] + 1 for u in state["units"]):
+                    return time.perf_counter()
+                await asyncio.sleep(0.01)
+
+        # Warm every path (JIT-less Python still fills caches, pools and statement caches).
+        await closed_loop(crowd, workers=len(units), per_worker=1)
+        await caught_up()
+
+        # Throughput: every unit amends its own report, `rounds` times, all at once.
+        cpu_before = _cpu(pids)
         began = time.perf_counter()
-        for revision in range(1, args.rounds + 1):
-            await asyncio.gather(*(amend(u, revision) for u in units))
-        elapsed = time.perf_counter() - began
-        requests = len(units) * args.rounds
+        burst = await closed_loop(crowd, workers=len(units), per_worker=args.rounds)
+        drained = await caught_up() - began
+        cpu_burst = _cpu_ms_per(cpu_before, _cpu(pids), burst.requests)
 
-        # How long consolidation needs to catch up with that burst.
-        final = args.rounds + 1
-        while True:
-            state = (await http.get(completeness_url, headers=reviewer)).json()
-            if all(u.get("version") == final for u in state["units"]):
-                break
-            await asyncio.sleep(0.01)
-        drained = time.perf_counter() - began
+        # Service time: one unit alone, one amendment after the other.
+        lone = units[0]
+
+        async def alone(_worker: int, _n: int) -> None:
+            await amend(lone)
+
+        await closed_loop(alone, workers=1, per_worker=args.warmup)
+        cpu_before = _cpu(pids)
+        single = await closed_loop(alone, workers=1, per_worker=args.c1_requests)
+        await caught_up()
+        cpu_single = _cpu_ms_per(cpu_before, _cpu(pids), single.requests)
 
         # Latency from an acknowledged amendment to consolidation showing that version,
         # one at a time on an idle system.
         visible: list[float] = []
-        unit = units[0]
-        for revision in range(args.rounds + 1, args.rounds + 1 + args.samples):
-            body = full_report(PERIOD, kind=unit["kind"], revision=revision)
-            response = await http.put(
-                system.url("intake") + f"/v1/reports/{reports[unit['code']]}",
-                json=body,
-                headers=auth[unit["code"]],
-            )
-            response.raise_for_status()
-            acked, version = time.perf_counter(), response.json()["version"]
+        for _ in range(args.samples):
+            version = await amend(lone)
+            acked = time.perf_counter()
             while True:
                 state = (await http.get(completeness_url, headers=reviewer)).json()
-                row = next(u for u in state["units"] if u["code"] == unit["code"])
+                row = next(u for u in state["units"] if u["code"] == lone["code"])
                 if row.get("version") == version:
                     visible.append(time.perf_counter() - acked)
                     break
                 await asyncio.sleep(0.005)
+        for connection in connections.values():
+            await connection.close()
 
-    memory = {
-        name: rss_mb(system.child_pid(name))
-        for name in ("nats", "registry", "intake", "reminders", "consolidation", "portal")
-    }
+    memory = {name: rss_mib(pid) for name, pid in pids.items()}
     return {
         "intake_amendments": {
-            "requests": requests,
-            "concurrency": len(units),
-            "seconds": round(elapsed, 3),
-            "req_per_s": round(requests / elapsed, 1),
-            "latency_p50_ms": round(statistics.median(latencies) * 1000, 1),
-            "latency_p95_ms": round(percentile(latencies, 0.95) * 1000, 1),
+            **burst.as_dict(),
             "consolidated_all_after_s": round(drained, 3),
+            "cpu_ms_per_amendment": cpu_burst,
         },
+        "intake_one_at_a_time": {**single.as_dict(), "cpu_ms_per_amendment": cpu_single},
         "submission_to_consolidation": {
             "samples": len(visible),
-            "p50_ms": round(statistics.median(visible) * 1000, 1),
-            "p95_ms": round(percentile(visible, 0.95) * 1000, 1),
-            "max_ms": round(max(visible) * 1000, 1),
+            **latency_summary(visible),
             "target_ms": 1000,
         },
         "rss_mib_after_load": memory,

@@ -89,8 +89,14 @@ class System:
         assert self.process is not None
         for line in out.splitlines()[1:]:
             pid, ppid, args = line.strip().split(None, 2)
-            wanted = "nats-server" if name == "nats" else f"services.{name}"
-            if int(ppid) == self.process.pid and wanted in args:
+            if int(ppid) != self.process.pid:
+                continue
+            words = args.split()
+            # The module exactly: "services.reminders" must not match the SMTP sink,
+            # "services.reminders.smtp_sink", which the launcher starts first.
+            if name == "nats" and words[0].endswith("nats-server"):
+                return int(pid)
+            if name != "nats" and f"services.{name}" in words:
                 return int(pid)
         return None
 
