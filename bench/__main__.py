@@ -4,6 +4,7 @@ measured in the same run, written to bench-results/.
     python -m bench                       everything (about 3-5 minutes on 2 cores)
     python -m bench --quick               smaller sizes, same measurements (about a minute)
     python -m bench --no-system           without starting the whole system
+    python -m bench scale --units 10000   the province-to-nation scale run (see bench.scale)
 """
 
 from __future__ import annotations
@@ -95,6 +96,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "scale":
+        from bench import scale
+
+        return scale.main(argv[1:])
     args = parser().parse_args(argv)
     if args.quick:
         defaults = parser().parse_args([])

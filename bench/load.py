@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,12 +34,16 @@ class LoadResult:
         }
 
 
-async def closed_loop(send: Send, *, workers: int, per_worker: int) -> LoadResult:
-    """Run `workers` loops of `per_worker` requests each, concurrently; time each request."""
+async def closed_loop(send: Send, *, workers: int, per_worker: int | Sequence[int]) -> LoadResult:
+    """Run `workers` loops of `per_worker` requests each (or `per_worker[w]` for worker w),
+    concurrently; time each request."""
+    counts = [per_worker] * workers if isinstance(per_worker, int) else list(per_worker)
+    if len(counts) != workers:
+        raise ValueError("one request count per worker")
     latencies: list[float] = []
 
     async def worker(w: int) -> None:
-        for n in range(per_worker):
+        for n in range(counts[w]):
             began = time.perf_counter()
             await send(w, n)
             latencies.append(time.perf_counter() - began)
@@ -47,4 +51,4 @@ async def closed_loop(send: Send, *, workers: int, per_worker: int) -> LoadResul
     began = time.perf_counter()
     await asyncio.gather(*(worker(w) for w in range(workers)))
     elapsed = time.perf_counter() - began
-    return LoadResult(workers, workers * per_worker, elapsed, latencies)
+    return LoadResult(workers, sum(counts), elapsed, latencies)
