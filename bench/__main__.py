@@ -5,6 +5,7 @@ measured in the same run, written to bench-results/.
     python -m bench --quick               smaller sizes, same measurements (about a minute)
     python -m bench --no-system           without starting the whole system
     python -m bench scale --units 10000   the province-to-nation scale run (see bench.scale)
+    python -m bench profile [PATH …]      where each hot path's time goes (see bench.profile)
 """
 
 from __future__ import annotations
@@ -100,6 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bench import scale
 
         return scale.main(argv[1:])
+    if argv and argv[0] == "profile":
+        from bench import profile
+
+        return profile.main(argv[1:])
     args = parser().parse_args(argv)
     if args.quick:
         defaults = parser().parse_args([])

@@ -406,7 +406,10 @@ async def run_system(
         result["period_event_bytes"] = (await outbox_sizes(system))["period_changed_bytes"]
         result["rss_mib_after_start"] = rss_all(system)
 
-        # Every unit submits once, `concurrency` at a time.
+        # Every unit (or the first `--submitting`) submits once, `concurrency` at a time.
+        if args.submitting is not None:
+            units = units[: args.submitting]
+        result["submitting_units"] = len(units)
         tokens = await mint_unit_tokens(system, units)
         intake = system.url("intake")
         connections = [Connection(intake) for _ in range(args.concurrency)]
@@ -585,6 +588,12 @@ def parser() -> argparse.ArgumentParser:
         help="admin DSN; the run creates and drops its own databases",
     )
     p.add_argument("--concurrency", type=int, default=20, help="units submitting at once")
+    p.add_argument(
+        "--submitting",
+        type=int,
+        default=None,
+        help="only the first N expected units submit (default: every unit)",
+    )
     p.add_argument("--samples", type=int, default=30, help="completeness and summary reads")
     p.add_argument("--document-samples", type=int, default=2, help="report.docx/.xlsx downloads")
     p.add_argument("--projector-events", type=int, default=1000, help="in-process, per size")
