@@ -52,6 +52,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         sqlite = f"sqlite+aiosqlite:///{tmp}/bench-relay.db"
         results["relay_sqlite"] = await messaging.relay_throughput(tmp, sqlite, args.rows)
         found["raw_publish_async"] = await messaging.raw_publish_async(tmp, args.rows)
+        # The same pair without `sync_interval: always`, to show what the fsync costs.
+        results["relay_sqlite_default_sync"] = await messaging.relay_throughput(
+            tmp, f"sqlite+aiosqlite:///{tmp}/bench-relay-default.db", args.rows, sync_always=False
+        )
+        found["raw_publish_async_default_sync"] = await messaging.raw_publish_async(
+            tmp, args.rows, sync_always=False
+        )
         sqlite_c = f"sqlite+aiosqlite:///{tmp}/bench-consumer.db"
         results["consumer_sqlite"], found["raw_fetch_ack"] = await messaging.consumer_throughput(
             tmp, sqlite_c, args.events

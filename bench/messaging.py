@@ -26,9 +26,11 @@ def events(prefix: str, count: int) -> list[ReportSubmitted]:
     return [report_event(f"{prefix}{i}") for i in range(count)]
 
 
-async def relay_throughput(tmp: Path, database_url: str, rows: int) -> dict[str, Any]:
+async def relay_throughput(
+    tmp: Path, database_url: str, rows: int, *, sync_always: bool = True
+) -> dict[str, Any]:
     """Rows written to the outbox, then drained by one relay: messages per second."""
-    server = ProjectNatsServer(tmp / "nats-relay")
+    server = ProjectNatsServer(tmp / f"nats-relay-{sync_always}", sync_always=sync_always)
     server.start()
     try:
         harness = Harness(settings_for(database_url, server.url, "benchrelay"), consume=False)
@@ -50,10 +52,10 @@ async def relay_throughput(tmp: Path, database_url: str, rows: int) -> dict[str,
         server.stop()
 
 
-async def raw_publish_async(tmp: Path, rows: int) -> dict[str, Any]:
+async def raw_publish_async(tmp: Path, rows: int, *, sync_always: bool = True) -> dict[str, Any]:
     """The same events published with nats-py `publish_async` (the relay's own call, the same
     Nats-Msg-Id header and pending limit), then every ack awaited; no database."""
-    server = ProjectNatsServer(tmp / "nats-raw-publish")
+    server = ProjectNatsServer(tmp / f"nats-raw-publish-{sync_always}", sync_always=sync_always)
     server.start()
     try:
         nc = await nats.connect(server.url)

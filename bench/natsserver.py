@@ -1,5 +1,6 @@
 """A nats-server configured as the project runs it (`shared.launcher.NATS_CONFIG`: JetStream on
-file storage with `sync_interval: always`), on free ports, stopped by PID."""
+file storage with `sync_interval: always`), on free ports, stopped by PID. `sync_always=False`
+drops the fsync setting (nats-server's default), only to show what it costs."""
 
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ class ProjectNatsServer(NatsServer):
     """The test fixture's server, started from the launcher's configuration file instead of
     command-line flags, so every benchmark pays for the same fsync policy as production."""
 
-    def __init__(self, store_dir: Path, port: int | None = None) -> None:
+    def __init__(
+        self, store_dir: Path, port: int | None = None, *, sync_always: bool = True
+    ) -> None:
         super().__init__(store_dir, port)
         self.monitor_port = free_port()
+        self.sync_always = sync_always
 
     @property
     def monitor_url(self) -> str:
@@ -25,12 +29,13 @@ class ProjectNatsServer(NatsServer):
     def start(self) -> None:
         self.store_dir.mkdir(parents=True, exist_ok=True)
         config = self.store_dir / "nats.conf"
-        config.write_text(
-            NATS_CONFIG.format(
-                port=self.port, monitor_port=self.monitor_port, store=self.store_dir / "js"
-            ),
-            encoding="utf-8",
+        text = NATS_CONFIG.format(
+            port=self.port, monitor_port=self.monitor_port, store=self.store_dir / "js"
         )
+        if not self.sync_always:
+            # nats-server's default (fsync every 2 minutes), for comparison only.
+            text = "\n".join(line for line in text.splitlines() if "sync_interval" not in line)
+        config.write_text(text, encoding="utf-8")
         with open(self.store_dir / "server.log", "ab") as log:
             self.process = subprocess.Popen(
                 [str(nats_server_binary()), "-c", str(config)],

@@ -3,7 +3,9 @@
 PATH is one of `amendment` (PUT /v1/reports/{id} on a running intake, one at a time),
 `consumer` (the generic consumer: one transaction per event with the inbox claim),
 `projector` (consolidation's handlers per report event), `relay` (the outbox relay) and
-`raw_publish` (nats-py publish_async of the same events, for comparison); all by default.
+`raw_publish` (nats-py publish_async of the same events, for comparison), and the last two
+again as `relay_default_sync` and `raw_publish_default_sync` on a nats-server without
+`sync_interval: always`; all by default.
 
 Each path runs in this process on uvloop, with a real nats-server (the launcher's
 configuration) and SQLite (the shared engine's settings). A first pass records every SQL
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import logging
 import shutil
@@ -326,11 +329,13 @@ async def projector_path(tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
         await engine.dispose()
 
 
-async def relay_path(tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
+async def relay_path(
+    tmp: Path, args: argparse.Namespace, *, sync_always: bool = True
+) -> dict[str, Any]:
     """One relay draining outbox rows written beforehand (bench.messaging's relay figure)."""
     from tests.integration.messaging.harness import Harness, running, settings_for
 
-    server = ProjectNatsServer(tmp / "nats-relay")
+    server = ProjectNatsServer(tmp / "nats-relay", sync_always=sync_always)
     server.start()
     try:
         url = f"sqlite+aiosqlite:///{tmp / 'relay.db'}"
@@ -366,11 +371,13 @@ async def relay_path(tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
         server.stop()
 
 
-async def raw_publish_path(tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
+async def raw_publish_path(
+    tmp: Path, args: argparse.Namespace, *, sync_always: bool = True
+) -> dict[str, Any]:
     """nats-py publish_async of the same events with the same header and pending limit."""
     from shared.messaging.provision import provision
 
-    server = ProjectNatsServer(tmp / "nats-raw")
+    server = ProjectNatsServer(tmp / "nats-raw", sync_always=sync_always)
     server.start()
     try:
         nc = await nats.connect(server.url)
@@ -400,6 +407,10 @@ PATHS: dict[str, PathRunner] = {
     "projector": projector_path,
     "relay": relay_path,
     "raw_publish": raw_publish_path,
+    # nats-server's default fsync (every 2 minutes): where the CPU goes once fsync is not
+    # the bound.
+    "relay_default_sync": functools.partial(relay_path, sync_always=False),
+    "raw_publish_default_sync": functools.partial(raw_publish_path, sync_always=False),
 }
 
 

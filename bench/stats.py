@@ -152,6 +152,15 @@ COMPARISONS: tuple[Comparison, ...] = (
         higher_is_better=True,
         target=0.7,
     ),
+    Comparison(
+        "relay_vs_raw_default_sync",
+        "outbox relay, nats-server's default fsync (msg/s)",
+        "relay_sqlite_default_sync.msg_per_s",
+        "baselines.raw_publish_async_default_sync.msg_per_s",
+        "msg/s",
+        higher_is_better=True,
+        target=None,
+    ),
 )
 
 

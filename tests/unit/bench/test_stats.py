@@ -87,6 +87,7 @@ FIGURES = {
     },
     "consumer_sqlite": {"events_per_s": 500},
     "relay_sqlite": {"msg_per_s": 3000},
+    "relay_sqlite_default_sync": {"msg_per_s": 18000},
     "consolidation_per_event_sqlite": {"sizes": {"20": {"events_per_s": 100}}},
     "baselines": {
         "bare_intake": {
@@ -95,6 +96,7 @@ FIGURES = {
         },
         "raw_fetch_ack": {"msg_per_s": 20000},
         "raw_publish_async": {"msg_per_s": 4000},
+        "raw_publish_async_default_sync": {"msg_per_s": 45000},
     },
 }
 
@@ -111,6 +113,7 @@ def test_ratios_read_the_right_way_round():
     assert rows["projector_vs_raw"]["target_met"] is None  # no target of its own
     assert rows["relay_vs_raw"]["ratio"] == 0.75
     assert rows["relay_vs_raw"]["target_met"] is True  # target ≥ 0.7
+    assert rows["relay_vs_raw_default_sync"]["ratio"] == 0.4
 
 
 def test_a_latency_target_is_met_at_or_below_it():
@@ -125,6 +128,14 @@ def test_latest_keeps_every_figure_and_names_the_three_ratios_of_the_issue():
     for name in ("intake_vs_bare", "consumer_vs_raw", "relay_vs_raw"):
         assert document["ratios"][name] == document["comparisons"][name]["ratio"]
     assert set(document["ratios"]) == {c.name for c in COMPARISONS}
+
+
+def test_a_comparison_with_neither_figure_measured_is_left_out():
+    partial = {k: v for k, v in FIGURES.items() if k != "relay_sqlite_default_sync"}
+    partial["baselines"] = {
+        k: v for k, v in FIGURES["baselines"].items() if k != "raw_publish_async_default_sync"
+    }
+    assert "relay_vs_raw_default_sync" not in latest(partial)["ratios"]
 
 
 def test_a_run_without_the_system_leaves_its_ratios_out_or_empty():
