@@ -67,6 +67,10 @@ LAYERS: tuple[Rule, ...] = (
 
 AMENDMENT_STEPS: tuple[Rule, ...] = (
     AIOSQLITE_THREAD,
+    Rule(
+        "threadpool hop for a sync dependency (FastAPI runs `def` dependencies in AnyIO threads)",
+        ("anyio/",),
+    ),
     Rule("outbox relay pass, after the commit", ("shared/messaging/relay.py",)),
     Rule("token verification (PyJWT, Ed25519, claims)", ("shared/auth.py",)),
     Rule("body size check (reads the body)", ("_json_within_limit",)),
@@ -104,14 +108,17 @@ CONSUMER_STEPS: tuple[Rule, ...] = (
 PROJECTOR_STEPS: tuple[Rule, ...] = (
     AIOSQLITE_THREAD,
     Rule("inbox claim", ("claim_event",)),
-    Rule("snapshot to the outbox (period.updated)", ("add_event", "_publish_snapshot")),
-    Rule("counter update (period_progress, unit_progress)", ("progress",)),
-    Rule("report projection upsert", ("upsert_newer", "save_report", "_store")),
-    Rule("reading the unit's state and the period", ("find_", "load_", "read_")),
-    Rule("domain (merging the event, no I/O)", ("services/consolidation/domain",)),
-    Rule("handlers' own code", ("services/consolidation/handlers.py",)),
-    Rule("transaction begin/commit, session open/close", ("sqlalchemy/",)),
-    Rule("event loop and everything else", ("",)),
+    Rule(
+        "completeness snapshot: revision, missing units, outbox event (period.updated)",
+        ("_period_changed",),
+    ),
+    Rule(
+        "unit standing and counters (load, recompute, save)",
+        ("_count_unit", "load_standing", "unit_reports", "save_standing", "save_counters"),
+    ),
+    Rule("report record: lock counters, load, merge, save", ("_change_report",)),
+    Rule("transaction begin/commit, session open/close", ("sqlalchemy/", "aiosqlite/")),
+    Rule("bench loop and everything else", ("",)),
 )
 
 RELAY_STEPS: tuple[Rule, ...] = (
