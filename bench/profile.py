@@ -39,7 +39,17 @@ from bench.baselines import amendment, seed_units
 from bench.http1 import Connection
 from bench.messaging import MAX_PENDING, events
 from bench.natsserver import ProjectNatsServer
-from bench.spy import Rule, Sample, Spy, by_layer, by_step, top_inclusive, top_self, without
+from bench.spy import (
+    Rule,
+    Sample,
+    Spy,
+    by_layer,
+    by_step,
+    split_waiting,
+    top_inclusive,
+    top_self,
+    without,
+)
 from bench.sqllog import recording
 from bench.stats import latency_summary
 
@@ -136,13 +146,34 @@ RELAY_STEPS: tuple[Rule, ...] = (
 CLIENT = ("bench/load.py", "bench/http1.py", "bench/profile.py")
 
 
+def _queue_get_line() -> int:
+    """The line where aiosqlite's worker thread waits for the next call (`tx.get()`)."""
+    import inspect
+
+    import aiosqlite.core
+
+    lines, first = inspect.getsourcelines(aiosqlite.core._connection_worker_thread)
+    return first + next(n for n, line in enumerate(lines) if "tx.get()" in line)
+
+
+# Innermost frames of threads that wait: py-spy (non-blocking) still counts some as active.
+WAITING = (
+    f"_connection_worker_thread (aiosqlite/core.py:{_queue_get_line()})",
+    "Condition.wait (threading.py",
+    "Queue.get (queue.py",
+    "Runner.run (asyncio/runners.py",  # uvloop's loop in C: polling, or its own C I/O
+)
+
+
 def report(
     samples: list[Sample], steps: Sequence[Rule], *, items: int, rate: int
 ) -> dict[str, Any]:
+    samples, waiting = split_waiting(samples, WAITING)
     total = sum(s.count for s in samples)
     return {
         "items": items,
         "samples": total,
+        "waiting_samples_left_out": sum(s.count for s in waiting),
         "sampled_ms_per_item": round(1000 * total / rate / items, 3),
         "steps": by_step(samples, steps, items=items, rate=rate),
         "layers": by_layer(samples, LAYERS, items=items, rate=rate),
@@ -432,7 +463,8 @@ def markdown(results: dict[str, Any], *, rows: int = 12) -> str:
         keys = ("latency", "events_per_s", "msg_per_s", "cpu_ms_per_event", "passes")
         extra = {k: result[k] for k in keys if k in result}
         lines.append(
-            f"{result['items']} items, {result['samples']} samples, "
+            f"{result['items']} items, {result['samples']} busy samples "
+            f"({result['waiting_samples_left_out']} waiting left out), "
             f"{result['sampled_ms_per_item']} ms sampled per item; {json.dumps(extra)}"
         )
         for title, key in (("step", "steps"), ("layer", "layers")):

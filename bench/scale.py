@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -549,6 +550,10 @@ async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
                 result = await run_system(system, args, args.units)
             finally:
                 await asyncio.to_thread(system.stop)
+                # The services' logs outlive the scratch folder, for a run that went wrong.
+                kept = args.out / f"scale-{backend}-{args.units}-logs"
+                shutil.rmtree(kept, ignore_errors=True)
+                shutil.copytree(tmp / "data" / "logs", kept)
             projector_url = (
                 normalise_database_url(urls["projector"])
                 if backend == "postgresql"
@@ -609,7 +614,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    out: dict[str, Any] = {"units": args.units}
+    args.out.mkdir(exist_ok=True)
+    out: dict[str, Any] = {"units": args.units, "submitting": args.submitting or args.units}
     for backend in args.backend or ("sqlite", "postgresql"):
         sys.stdout.write(f"scale run on {backend} with {args.units} units…\n")
         sys.stdout.flush()

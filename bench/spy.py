@@ -152,6 +152,19 @@ def top_inclusive(
     ]
 
 
+def split_waiting(
+    samples: Iterable[Sample], leaves: Sequence[str]
+) -> tuple[list[Sample], list[Sample]]:
+    """(busy, waiting): a sample whose innermost frame starts with one of `leaves` is a
+    thread waiting (on a queue, a condition, uvloop's poll) that py-spy counted as active."""
+    busy: list[Sample] = []
+    waiting: list[Sample] = []
+    for sample in samples:
+        leaf = sample.frames[-1] if sample.frames else ""
+        (waiting if any(leaf.startswith(w) for w in leaves) else busy).append(sample)
+    return busy, waiting
+
+
 def without(samples: Iterable[Sample], patterns: Sequence[str]) -> list[Sample]:
     """The samples whose stacks hold none of the patterns (e.g. the load client's frames)."""
     return [s for s in samples if not any(p in f for f in s.frames for p in patterns)]

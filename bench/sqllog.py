@@ -8,6 +8,7 @@ import traceback
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import greenlet  # type: ignore[import-untyped]  # no stubs shipped
@@ -40,15 +41,22 @@ def statement_shape(sql: str) -> str:
     return shape
 
 
+ROOT = Path(__file__).resolve().parents[1]
+_OWN = ("bench/sqllog.py", "shared/db.py")
+_ROOTS = ("services/", "shared/", "tests/", "bench/")
+
+
 def issuer(stack: list[traceback.FrameSummary]) -> str:
-    """The innermost project function (services/, shared/, or the tests' and bench's own
-    harnesses; not shared/db.py's helpers) on the stack."""
+    """The innermost function of the repository's own code (services/, shared/, or the
+    tests' and bench's harnesses; not this module nor shared/db.py's helpers)."""
     for frame in reversed(stack):
-        path = frame.filename.replace("\\", "/")
-        for root in ("/services/", "/shared/", "/tests/", "/bench/"):
-            if root in path and not path.endswith("/shared/db.py"):
-                module = path[path.index(root) + 1 :].removesuffix(".py")
-                return f"{module}.{frame.name}"
+        try:
+            relative = Path(frame.filename).resolve().relative_to(ROOT).as_posix()
+        except ValueError:
+            continue  # a library's frame
+        if relative in _OWN or not relative.startswith(_ROOTS):
+            continue
+        return f"{relative.removesuffix('.py')}.{frame.name}"
     return "(outside the project)"
 
 

@@ -128,3 +128,30 @@ def test_statement_shapes():
     ) == ("SELECT period_progress … FOR UPDATE")
     assert statement_shape('DELETE FROM "outbox" WHERE id < 5') == "DELETE outbox"
     assert statement_shape("PRAGMA journal_mode=WAL") == "PRAGMA journal_mode=WAL"
+
+
+def test_split_waiting_sets_aside_threads_that_only_wait():
+    from bench.spy import split_waiting
+
+    busy, waiting = split_waiting(samples(), ("run (asyncio/runners.py", "_connection_worker"))
+    assert sum(s.count for s in waiting) == 2 + 4
+    assert sum(s.count for s in busy) == 6 + 3 + 5
+
+
+def test_issuer_is_the_innermost_function_of_the_repository():
+    import traceback
+
+    from bench.sqllog import ROOT, issuer
+
+    def frame(path: str, name: str) -> traceback.FrameSummary:
+        return traceback.FrameSummary(str(path), 1, name)
+
+    stack = [
+        frame(ROOT / "services/intake/handlers/submission.py", "amend_report"),
+        frame(ROOT / "services/intake/db.py", "advance_report"),
+        frame(ROOT / "shared/db.py", "upsert_newer"),
+        frame("/usr/lib/python3/site-packages/sqlalchemy/engine/base.py", "execute"),
+        frame(ROOT / "bench/sqllog.py", "on_execute"),
+    ]
+    assert issuer(stack) == "services/intake/db.advance_report"
+    assert issuer(stack[3:]) == "(outside the project)"
