@@ -166,11 +166,19 @@ WAITING = (
 
 
 def report(
-    samples: list[Sample], steps: Sequence[Rule], *, items: int, rate: int
+    samples: list[Sample],
+    steps: Sequence[Rule],
+    *,
+    items: int,
+    rate: int,
+    cpu_seconds: float | None = None,
 ) -> dict[str, Any]:
+    """The tables of one path. With the process's CPU time over the sampled run, each row
+    also gets `cpu_ms_per_item`: its share of the busy samples times the CPU per item (py-spy
+    in non-blocking mode misses some busy samples, so shares are steadier than counts)."""
     samples, waiting = split_waiting(samples, WAITING)
     total = sum(s.count for s in samples)
-    return {
+    out: dict[str, Any] = {
         "items": items,
         "samples": total,
         "waiting_samples_left_out": sum(s.count for s in waiting),
@@ -180,6 +188,25 @@ def report(
         "top_self": top_self(samples),
         "top_project_inclusive": top_inclusive(samples),
     }
+    if cpu_seconds is not None:
+        per_item = 1000 * cpu_seconds / items
+        out["process_cpu_ms_per_item"] = round(per_item, 3)
+        for key in ("steps", "layers"):
+            for row in out[key]:
+                row["cpu_ms_per_item"] = round(row["share"] * per_item, 3)
+    return out
+
+
+class CpuClock:
+    """The process's CPU time (every thread) over a block."""
+
+    def __enter__(self) -> CpuClock:
+        self.began = time.process_time()
+        self.seconds = 0.0
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = time.process_time() - self.began
 
 
 def log_to_file(path: Path) -> None:
@@ -187,6 +214,88 @@ def log_to_file(path: Path) -> None:
     handler = logging.getLogger().handlers[0]
     assert isinstance(handler, logging.StreamHandler)
     handler.setStream(open(path, "a", encoding="utf-8"))  # noqa: SIM115
+
+
+class ConnectionTimes:
+    """Where an amendment's wall time goes besides CPU: waiting for the service's single
+    SQLite connection, holding it, and (for the relay) awaiting JetStream's acks while
+    holding it. Measured by wrapping the engine's pool and the relay's publish step in this
+    process (no change to the service): tasks named `outbox-relay` are the relay, the rest
+    are requests."""
+
+    def __init__(self, engine: Any, relay: Any) -> None:
+        self.pool = engine.sync_engine.pool
+        self.relay = relay
+        self.waiting: dict[str, float] = {"request": 0.0, "relay": 0.0}
+        self.holding: dict[str, float] = {"request": 0.0, "relay": 0.0}
+        self.checkouts: dict[str, int] = {"request": 0, "relay": 0}
+        self.acks = 0.0
+        self._held: dict[int, tuple[float, str]] = {}
+
+    @staticmethod
+    def _who() -> str:
+        task = asyncio.current_task()
+        return "relay" if task is not None and task.get_name() == "outbox-relay" else "request"
+
+    def __enter__(self) -> ConnectionTimes:
+        from sqlalchemy import event
+
+        pool, relay = self.pool, self.relay
+        self._do_get, self._publish = pool._do_get, relay._publish
+
+        def do_get() -> Any:
+            began, who = time.perf_counter(), self._who()
+            try:
+                return self._do_get()
+            finally:
+                self.waiting[who] += time.perf_counter() - began
+
+        async def publish(js: Any, rows: Any) -> Any:
+            began = time.perf_counter()
+            try:
+                return await self._publish(js, rows)
+            finally:
+                self.acks += time.perf_counter() - began
+
+        def checkout(_dbapi: Any, record: Any, _proxy: Any) -> None:
+            who = self._who()
+            self.checkouts[who] += 1
+            self._held[id(record)] = (time.perf_counter(), who)
+
+        def checkin(_dbapi: Any, record: Any) -> None:
+            began, who = self._held.pop(id(record), (None, ""))
+            if began is not None:
+                self.holding[who] += time.perf_counter() - began
+
+        self._listeners: list[tuple[Any, str, Callable[..., Any]]] = [
+            (pool, "checkout", checkout),
+            (pool, "checkin", checkin),
+        ]
+        for target, name, fn in self._listeners:
+            event.listen(target, name, fn)
+        pool._do_get, relay._publish = do_get, publish
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        from sqlalchemy import event
+
+        for target, name, fn in self._listeners:
+            event.remove(target, name, fn)
+        self.pool._do_get, self.relay._publish = self._do_get, self._publish
+
+    def per_item(self, items: int, latency_mean_ms: float) -> dict[str, Any]:
+        def ms(value: float) -> float:
+            return round(1000 * value / items, 3)
+
+        return {
+            "items": items,
+            "latency_mean_ms": latency_mean_ms,
+            "request_waits_for_the_connection_ms": ms(self.waiting["request"]),
+            "request_holds_the_connection_ms": ms(self.holding["request"]),
+            "relay_holds_the_connection_ms": ms(self.holding["relay"]),
+            "relay_awaits_jetstream_acks_while_holding_it_ms": ms(self.acks),
+            "checkouts_per_item": {k: round(v / items, 2) for k, v in self.checkouts.items()},
+        }
 
 
 async def amendment_path(tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
@@ -264,16 +373,26 @@ async def amendment_path(tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
                 for _ in range(args.statement_items):
                     await amend()
                     await settle()
+            with ConnectionTimes(engine, app.state.runtime.bus.relay) as times:
+                timed = [await amend() for _ in range(args.amendments)]
             latencies = []
             async with Spy(tmp / "amendment.txt", args.rate) as spy:
-                for _ in range(args.amendments):
-                    latencies.append(await amend())
+                with CpuClock() as cpu:
+                    for _ in range(args.amendments):
+                        latencies.append(await amend())
             await connection.close()
         samples = spy.samples()
         server_side = without(samples, CLIENT)
-        out = report(server_side, AMENDMENT_STEPS, items=args.amendments, rate=args.rate)
+        out = report(
+            server_side,
+            AMENDMENT_STEPS,
+            items=args.amendments,
+            rate=args.rate,
+            cpu_seconds=cpu.seconds,
+        )
         out["latency"] = latency_summary(latencies)
         out["client_samples_left_out"] = sum(s.count for s in samples) - out["samples"]
+        out["wall_clock"] = times.per_item(len(timed), latency_summary(timed)["mean_ms"])
         out["sql"] = statements.per_item(args.statement_items)
         return out
     finally:
@@ -306,12 +425,15 @@ async def consumer_path(tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
                     await asyncio.sleep(0.01)
                 seen = await consumer.applied_count()
             async with Spy(tmp / "consumer.txt", args.rate) as spy:
-                began = time.perf_counter()
-                while await consumer.applied_count() < total:
-                    await asyncio.sleep(0.05)
-                elapsed = time.perf_counter() - began
+                with CpuClock() as cpu:
+                    began = time.perf_counter()
+                    while await consumer.applied_count() < total:
+                        await asyncio.sleep(0.05)
+                    elapsed = time.perf_counter() - began
         samples = spy.samples()
-        out = report(samples, CONSUMER_STEPS, items=args.events, rate=args.rate)
+        out = report(
+            samples, CONSUMER_STEPS, items=args.events, rate=args.rate, cpu_seconds=cpu.seconds
+        )
         out["events_per_s"] = round(args.events / elapsed)
         # The counting polls above issue their own SELECT count(*): left out by shape.
         sql = statements.per_item(seen)
@@ -358,7 +480,13 @@ async def projector_path(tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
             await consolidation_bench._apply(sessions, handle, first)
         async with Spy(tmp / "projector.txt", args.rate) as spy:
             timing = await consolidation_bench._apply(sessions, handle, rest)
-        out = report(spy.samples(), PROJECTOR_STEPS, items=len(rest), rate=args.rate)
+        out = report(
+            spy.samples(),
+            PROJECTOR_STEPS,
+            items=len(rest),
+            rate=args.rate,
+            cpu_seconds=timing.cpu_seconds,
+        )
         out["events_per_s"] = round(len(rest) / timing.seconds)
         out["cpu_ms_per_event"] = round(1000 * timing.cpu_seconds / len(rest), 3)
         out["sql"] = statements.per_item(len(first))
@@ -392,14 +520,17 @@ async def relay_path(
                     published += await relay.publish_pending()
             subscriptions_before = len(harness.runtime.bus.broker.connection._subs)
             async with Spy(tmp / "relay.txt", args.rate) as spy:
-                began = time.perf_counter()
-                passes = 0
-                while published < len(pending):
-                    published += await relay.publish_pending()
-                    passes += 1
-                elapsed = time.perf_counter() - began
+                with CpuClock() as cpu:
+                    began = time.perf_counter()
+                    passes = 0
+                    while published < len(pending):
+                        published += await relay.publish_pending()
+                        passes += 1
+                    elapsed = time.perf_counter() - began
             subscriptions_after = len(harness.runtime.bus.broker.connection._subs)
-        out = report(spy.samples(), RELAY_STEPS, items=args.rows, rate=args.rate)
+        out = report(
+            spy.samples(), RELAY_STEPS, items=args.rows, rate=args.rate, cpu_seconds=cpu.seconds
+        )
         out["msg_per_s"] = round(args.rows / elapsed)
         out["sql"] = statements.per_item(args.statement_items)
         out["passes"] = passes
@@ -423,15 +554,18 @@ async def raw_publish_path(
         await provision(js)
         payloads = [(e.subject, e.to_json(), str(e.event_id)) for e in events("t", args.rows)]
         async with Spy(tmp / "raw.txt", args.rate) as spy:
-            began = time.perf_counter()
-            futures = [
-                await js.publish_async(s, body, headers={"Nats-Msg-Id": event_id})
-                for s, body, event_id in payloads
-            ]
-            await asyncio.gather(*futures)
-            elapsed = time.perf_counter() - began
+            with CpuClock() as cpu:
+                began = time.perf_counter()
+                futures = [
+                    await js.publish_async(s, body, headers={"Nats-Msg-Id": event_id})
+                    for s, body, event_id in payloads
+                ]
+                await asyncio.gather(*futures)
+                elapsed = time.perf_counter() - began
         await nc.close()
-        out = report(spy.samples(), RELAY_STEPS, items=args.rows, rate=args.rate)
+        out = report(
+            spy.samples(), RELAY_STEPS, items=args.rows, rate=args.rate, cpu_seconds=cpu.seconds
+        )
         out["msg_per_s"] = round(args.rows / elapsed)
         return out
     finally:
@@ -460,7 +594,14 @@ def markdown(results: dict[str, Any], *, rows: int = 12) -> str:
             continue
         lines.append(f"### {name}")
         lines.append("")
-        keys = ("latency", "events_per_s", "msg_per_s", "cpu_ms_per_event", "passes")
+        keys = (
+            "latency",
+            "events_per_s",
+            "msg_per_s",
+            "process_cpu_ms_per_item",
+            "passes",
+            "nats_subscriptions_added_by_the_passes",
+        )
         extra = {k: result[k] for k in keys if k in result}
         lines.append(
             f"{result['items']} items, {result['samples']} busy samples "
@@ -468,9 +609,14 @@ def markdown(results: dict[str, Any], *, rows: int = 12) -> str:
             f"{result['sampled_ms_per_item']} ms sampled per item; {json.dumps(extra)}"
         )
         for title, key in (("step", "steps"), ("layer", "layers")):
-            lines += ["", f"| {title} | share | ms per item |", "|---|---|---|"]
+            lines += ["", f"| {title} | share | CPU ms per item |", "|---|---|---|"]
             for row in result[key][:rows]:
-                lines.append(f"| {row['label']} | {row['share']:.1%} | {row['ms_per_item']} |")
+                cpu = row.get("cpu_ms_per_item", row["ms_per_item"])
+                lines.append(f"| {row['label']} | {row['share']:.1%} | {cpu} |")
+        if "wall_clock" in result:
+            lines += ["", "| wall clock per amendment | ms |", "|---|---|"]
+            for key, value in result["wall_clock"].items():
+                lines.append(f"| {key} | {value} |")
         lines += ["", "| innermost frame | share |", "|---|---|"]
         for row in result["top_self"][:rows]:
             lines.append(f"| `{row['frame']}` | {row['share']:.1%} |")
