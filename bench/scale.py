@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -326,23 +326,40 @@ def cpu_ms_per(
 
 
 async def timed_reads(
-    connection: Connection, path: str, headers: dict[str, str], samples: int
+    base_url: str, path: str, headers: dict[str, str], samples: int, timeout: float
 ) -> dict[str, Any]:
-    """`samples` GETs one after the other: latency summary and the answer's size."""
+    """`samples` GETs one after the other: latency summary and the answer's size. A read
+    slower than `timeout` is recorded as such and ends the series (the server may go on
+    computing it for a while)."""
     latencies: list[float] = []
     size = 0
-    for _ in range(samples):
-        began = time.perf_counter()
-        response = await connection.request("GET", path, headers=headers)
-        latencies.append(time.perf_counter() - began)
-        response.raise_for_status()
-        size = len(response.body)
+    connection = Connection(base_url)
+    try:
+        for _ in range(samples):
+            began = time.perf_counter()
+            try:
+                response = await asyncio.wait_for(
+                    connection.request("GET", path, headers=headers), timeout
+                )
+            except TimeoutError:
+                done = {"samples": len(latencies), "timed_out_after_s": timeout}
+                return done | ({"bytes": size, **latency_summary(latencies)} if latencies else {})
+            latencies.append(time.perf_counter() - began)
+            response.raise_for_status()
+            size = len(response.body)
+    finally:
+        await connection.close()
     return {"samples": samples, "bytes": size, **latency_summary(latencies)}
 
 
 async def run_system(
-    system: ScaleSystem, args: argparse.Namespace, expected: int
+    system: ScaleSystem,
+    args: argparse.Namespace,
+    expected: int,
+    checkpoint: Callable[[dict[str, Any]], None] = lambda _: None,
 ) -> dict[str, Any]:
+    """The measurements on a running system; `checkpoint(result)` after each phase, so a run
+    stopped half-way keeps what it measured."""
     result: dict[str, Any] = {}
     began = time.perf_counter()
     try:
@@ -461,14 +478,19 @@ async def run_system(
         }
         result["rss_mib_after_submissions"] = rss_all(system)
 
+        checkpoint(result)
+
         # Reads at this size, one at a time.
-        connection = Connection(system.url("consolidation"))
+        consolidation_url = system.url("consolidation")
         base = f"/v1/periods/{PERIOD}"
-        status = (await connection.request("GET", base + "/completeness", headers=reviewer)).json()
+        status = (
+            await http.get(consolidation_url + base + "/completeness", headers=reviewer)
+        ).json()
         result["completeness_counts"] = {
             k: status[k] for k in ("expected", "submitted", "late", "missing_count")
         }
         reads: dict[str, Any] = {}
+        result["reads"] = reads
         for name, path, samples in (
             ("completeness", "/completeness", args.samples),
             ("summary", "/summary", args.samples),
@@ -476,14 +498,15 @@ async def run_system(
             ("report_xlsx", "/report.xlsx", args.document_samples),
         ):
             cpu_read = cpu_seconds(system.pids()["consolidation"])
-            reads[name] = await timed_reads(connection, base + path, reviewer, samples)
+            reads[name] = await timed_reads(
+                consolidation_url, base + path, reviewer, samples, args.read_timeout
+            )
             cpu_done = cpu_seconds(system.pids()["consolidation"])
-            if cpu_read is not None and cpu_done is not None:
+            if cpu_read is not None and cpu_done is not None and reads[name]["samples"]:
                 reads[name]["consolidation_cpu_ms_each"] = round(
-                    1000 * (cpu_done - cpu_read) / samples, 1
+                    1000 * (cpu_done - cpu_read) / reads[name]["samples"], 1
                 )
-        await connection.close()
-        result["reads"] = reads
+            checkpoint(result)
         result["rss_mib_after_reads"] = rss_all(system)
     return result
 
@@ -546,8 +569,14 @@ async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             system = ScaleSystem(
                 tmp / "data", seed_file, services, nats_max_payload=args.nats_max_payload
             )
+            partial = args.out / f"scale-{args.units}-{backend}.partial.json"
+
+            def checkpoint(so_far: dict[str, Any]) -> None:
+                text_ = json.dumps(so_far, ensure_ascii=False, indent=2)
+                partial.write_text(text_, encoding="utf-8")
+
             try:
-                result = await run_system(system, args, args.units)
+                result = await run_system(system, args, args.units, checkpoint)
             finally:
                 await asyncio.to_thread(system.stop)
                 # The services' logs outlive the scratch folder, for a run that went wrong.
@@ -600,7 +629,10 @@ def parser() -> argparse.ArgumentParser:
         help="only the first N expected units submit (default: every unit)",
     )
     p.add_argument("--samples", type=int, default=30, help="completeness and summary reads")
-    p.add_argument("--document-samples", type=int, default=2, help="report.docx/.xlsx downloads")
+    p.add_argument("--document-samples", type=int, default=1, help="report.docx/.xlsx downloads")
+    p.add_argument(
+        "--read-timeout", type=float, default=180, help="seconds before a read counts as too slow"
+    )
     p.add_argument("--projector-events", type=int, default=1000, help="in-process, per size")
     p.add_argument("--start-timeout", type=float, default=900, help="seconds")
     p.add_argument("--event-timeout", type=float, default=900, help="seconds")
@@ -638,7 +670,7 @@ def main(argv: Sequence[str]) -> int:
     latest = args.out / "latest.json"
     if latest.exists():
         document = json.loads(latest.read_text("utf-8"))
-        document.setdefault("figures", {})["scale"] = results
+        document.setdefault("figures", {}).setdefault("scale", {})[str(args.units)] = results
         latest.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
     sys.stdout.write(
         text_ + f"\n\nwritten to {path}" + (" and latest.json" if latest.exists() else "") + "\n"
