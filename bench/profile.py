@@ -56,6 +56,12 @@ from bench.stats import latency_summary
 log = logging.getLogger("bench.profile")
 
 AIOSQLITE_THREAD = Rule("SQLite itself (aiosqlite's worker thread)", ("aiosqlite/",), "Thread-")
+# SQLAlchemy runs each statement's sync half in a greenlet whose stack starts at
+# greenlet_spawn: py-spy sees SQLAlchemy's frames without the project function that called.
+SQLALCHEMY_GREENLET = Rule(
+    "SQLAlchemy executing statements (in its greenlet: the caller is not on the stack)",
+    ("sqlalchemy/", "aiosqlite/"),
+)
 
 LAYERS: tuple[Rule, ...] = (
     AIOSQLITE_THREAD,
@@ -99,6 +105,7 @@ AMENDMENT_STEPS: tuple[Rule, ...] = (
     Rule("metrics and body-limit middlewares", ("shared/http.py",)),
     Rule("HTTP: uvicorn, Starlette, FastAPI routing and response", ("uvicorn/", "starlette/")),
     Rule("FastAPI request parsing and dependencies", ("fastapi/",)),
+    SQLALCHEMY_GREENLET,
     Rule("event loop and everything else", ("",)),
 )
 
@@ -112,6 +119,7 @@ CONSUMER_STEPS: tuple[Rule, ...] = (
     Rule("metrics", ("prometheus_client/", "faststream/prometheus", "faststream/middlewares")),
     Rule("FastStream: fetch loop, message wrapping, ack", ("faststream/",)),
     Rule("nats-py: fetch and ack", ("nats/",)),
+    SQLALCHEMY_GREENLET,
     Rule("event loop and everything else", ("",)),
 )
 
@@ -127,7 +135,7 @@ PROJECTOR_STEPS: tuple[Rule, ...] = (
         ("_count_unit", "load_standing", "unit_reports", "save_standing", "save_counters"),
     ),
     Rule("report record: lock counters, load, merge, save", ("_change_report",)),
-    Rule("transaction begin/commit, session open/close", ("sqlalchemy/", "aiosqlite/")),
+    SQLALCHEMY_GREENLET,
     Rule("bench loop and everything else", ("",)),
 )
 
@@ -138,8 +146,8 @@ RELAY_STEPS: tuple[Rule, ...] = (
     Rule("publish_async calls (headers, inbox, write)", ("publish_async",)),
     Rule("awaiting and reading the acks", ("_handle_async_reply", "asyncio/tasks.py", "_wait")),
     Rule("nats-py reading and writing the socket", ("nats/",)),
-    Rule("SQLAlchemy (rows, transaction)", ("sqlalchemy/",)),
     Rule("relay's own code", ("shared/messaging/relay.py",)),
+    SQLALCHEMY_GREENLET,
     Rule("event loop and everything else", ("",)),
 )
 
@@ -648,6 +656,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--projector-events", type=int, default=1000)
     p.add_argument("--rows", type=int, default=20_000, help="relay and raw publish rows")
     p.add_argument("--statement-items", type=int, default=50, help="items of the SQL pass")
+    p.add_argument(
+        "--reanalyse",
+        action="store_true",
+        help="rebuild the tables from bench-results/profile-raw/ without measuring again",
+    )
     p.add_argument("--out", type=Path, default=Path("bench-results"))
     return p
 
@@ -665,7 +678,44 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             raw.mkdir(parents=True, exist_ok=True)
             for collapsed in tmp.glob("*.txt"):
                 # Collapsed stacks: flamegraph.pl or speedscope read them as they are.
-                shutil.copy(collapsed, raw / collapsed.name)
+                shutil.copy(collapsed, raw / f"{name}.txt")
+    return results
+
+
+STEPS_OF = {
+    "amendment": AMENDMENT_STEPS,
+    "consumer": CONSUMER_STEPS,
+    "projector": PROJECTOR_STEPS,
+    "relay": RELAY_STEPS,
+    "raw_publish": RELAY_STEPS,
+    "relay_default_sync": RELAY_STEPS,
+    "raw_publish_default_sync": RELAY_STEPS,
+}
+
+
+def reanalyse(results: dict[str, Any], raw: Path) -> dict[str, Any]:
+    """The tables again from the kept collapsed stacks (after the rules changed), keeping
+    every measured figure."""
+    from bench.spy import parse_collapsed
+
+    rate = int(results["rate"])
+    for name, result in results.items():
+        path = raw / f"{name}.txt"
+        if not isinstance(result, dict) or not path.exists():
+            continue
+        samples = parse_collapsed(path.read_text("utf-8", errors="replace"))
+        if name == "amendment":
+            samples = without(samples, CLIENT)
+        cpu = result.get("process_cpu_ms_per_item")
+        items = int(result["items"])
+        tables = report(
+            samples,
+            STEPS_OF[name],
+            items=items,
+            rate=rate,
+            cpu_seconds=None if cpu is None else cpu * items / 1000,
+        )
+        result.update(tables)
     return results
 
 
@@ -674,8 +724,15 @@ def main(argv: Sequence[str]) -> int:
     unknown = [p for p in args.paths if p not in PATHS]
     if unknown:
         raise SystemExit(f"unknown paths {unknown}; choose from {list(PATHS)}")
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        results = runner.run(run(args))
+    previous = args.out / "profile.json"
+    if args.reanalyse:
+        results = reanalyse(json.loads(previous.read_text("utf-8")), args.out / "profile-raw")
+    else:
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            results = runner.run(run(args))
+        if previous.exists():
+            # Profiling some paths keeps the others' results.
+            results = json.loads(previous.read_text("utf-8")) | results
     args.out.mkdir(exist_ok=True)
     (args.out / "profile.json").write_text(
         json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8"
