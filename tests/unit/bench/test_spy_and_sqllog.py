@@ -143,7 +143,7 @@ def test_issuer_is_the_innermost_function_of_the_repository():
 
     from bench.sqllog import ROOT, issuer
 
-    def frame(path: str, name: str) -> traceback.FrameSummary:
+    def frame(path: object, name: str) -> traceback.FrameSummary:
         return traceback.FrameSummary(str(path), 1, name)
 
     stack = [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from bench.stats import (
@@ -80,7 +82,7 @@ def test_dig_follows_dotted_paths():
     assert dig(tree, "a.b.c.d") is None
 
 
-FIGURES = {
+FIGURES: dict[str, Any] = {
     "system": {
         "intake_amendments": {"req_per_s": 90.0, "latency": {"p99_ms": 300.0}},
         "intake_one_at_a_time": {"latency": {"mean_ms": 18.0}},
