@@ -226,10 +226,10 @@ def log_to_file(path: Path) -> None:
 
 class ConnectionTimes:
     """Where an amendment's wall time goes besides CPU: waiting for the service's single
-    SQLite connection, holding it, and (for the relay) awaiting JetStream's acks while
-    holding it. Measured by wrapping the engine's pool and the relay's publish step in this
-    process (no change to the service): tasks named `outbox-relay` are the relay, the rest
-    are requests."""
+    SQLite connection, holding it, and the relay's wait for JetStream's acks (inside its
+    transaction before issue 13's relay change, outside it since). Measured by wrapping the
+    engine's pool and the relay's publish step in this process (no change to the service):
+    tasks named `outbox-relay` are the relay, the rest are requests."""
 
     def __init__(self, engine: Any, relay: Any) -> None:
         self.pool = engine.sync_engine.pool
@@ -301,7 +301,7 @@ class ConnectionTimes:
             "request_waits_for_the_connection_ms": ms(self.waiting["request"]),
             "request_holds_the_connection_ms": ms(self.holding["request"]),
             "relay_holds_the_connection_ms": ms(self.holding["relay"]),
-            "relay_awaits_jetstream_acks_while_holding_it_ms": ms(self.acks),
+            "relay_awaits_jetstream_acks_ms": ms(self.acks),
             "checkouts_per_item": {k: round(v / items, 2) for k, v in self.checkouts.items()},
         }
 
