@@ -47,9 +47,17 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "sizes": {k: getattr(args, k) for k in QUICK},
     }
     found: dict[str, Any] = {}
+    # The machine's load before each part: a ratio is only as fair as the two parts' loads.
+    loads: dict[str, float] = {}
+    results["load_average_1min_before"] = loads
+
+    def note(part: str) -> None:
+        loads[part] = round(os.getloadavg()[0], 2)
+
     with tempfile.TemporaryDirectory() as scratch:
         tmp = Path(scratch)
         sqlite = f"sqlite+aiosqlite:///{tmp}/bench-relay.db"
+        note("relay")
         results["relay_sqlite"] = await messaging.relay_throughput(tmp, sqlite, args.rows)
         found["raw_publish_async"] = await messaging.raw_publish_async(tmp, args.rows)
         # The same pair without `sync_interval: always`, to show what the fsync costs.
@@ -60,14 +68,17 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             tmp, args.rows, sync_always=False
         )
         sqlite_c = f"sqlite+aiosqlite:///{tmp}/bench-consumer.db"
+        note("consumer")
         results["consumer_sqlite"], found["raw_fetch_ack"] = await messaging.consumer_throughput(
             tmp, sqlite_c, args.events
         )
+        note("consolidation")
         results["consolidation_per_event_sqlite"] = await consolidation.per_event_cost(
             tmp,
             f"sqlite+aiosqlite:///{tmp}/bench-consolidation.db",
             events=args.consolidation_events,
         )
+        note("bare_intake")
         found["bare_intake"] = await baselines.bare_intake(
             tmp,
             units=baselines.seed_units(),
@@ -79,6 +90,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         if args.system:
             from bench import system
 
+            note("system")
             results["system"] = await system.measure(tmp, args)
     return results
 
