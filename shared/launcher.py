@@ -9,6 +9,7 @@ import importlib.util
 import json
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -21,6 +22,7 @@ from pathlib import Path
 from types import FrameType
 
 from shared.backoff import Backoff
+from shared.natsauth import AUTHORIZATION_CONF, KeyPair, server_environment, write_key_files
 
 log = logging.getLogger("danvan.launcher")
 
@@ -33,6 +35,9 @@ NATS_CONFIG = """# Written by the launcher; the embedded default's JetStream ser
 listen: 127.0.0.1:{port}
 http: 127.0.0.1:{monitor_port}
 server_name: danvan-embedded
+# Every client authenticates with its nkey (seeds under nats-auth/, mode 0600) and may use
+# only the subjects of deploy/nats/authorization.conf, copied next to this file.
+include ./authorization.conf
 jetstream {{
   store_dir: "{store}"
   # fsync every write: acknowledged events survive a power cut (see STACK-NOTES).
@@ -123,6 +128,18 @@ def nats_binary() -> Path:
     return Path(sys.executable).parent / "nats-server"
 
 
+def nats_credentials(data_dir: Path) -> dict[str, KeyPair]:
+    """Each NATS user's key pair, generated once into `<data>/nats-auth/` (mode 0600), and
+    the permission table copied next to the server's config."""
+    shutil.copyfile(AUTHORIZATION_CONF, data_dir / "authorization.conf")
+    return write_key_files(data_dir / "nats-auth")
+
+
+def seed_file(data_dir: Path, user: str) -> Path:
+    """Where the launcher keeps a NATS user's seed."""
+    return data_dir / "nats-auth" / f"{user}.nk"
+
+
 def build_children(data_dir: Path, ports: Ports) -> list[Child]:
     """The processes of the embedded system, in start order."""
     logs = data_dir / "logs"
@@ -133,6 +150,7 @@ def build_children(data_dir: Path, ports: Ports) -> list[Child]:
         NATS_CONFIG.format(port=ports.nats, monitor_port=ports.nats_monitor, store=store),
         encoding="utf-8",
     )
+    keys = nats_credentials(data_dir)
     base_env = {
         **os.environ,
         "DANVAN_DATA_DIR": str(data_dir),
@@ -148,13 +166,21 @@ def build_children(data_dir: Path, ports: Ports) -> list[Child]:
         "PYTHONUNBUFFERED": "1",
     }
     base_env.pop("DATABASE_URL", None)  # the embedded default is SQLite under the data folder
+    base_env.pop("DANVAN_NATS_NKEY_SEED", None)  # each service gets its own seed file below
     this_year = time.localtime().tm_year
     # The plan's 2023 periods (the demo's history) and the current and next year's.
     base_env.setdefault("DANVAN_REGIME_YEARS", json.dumps([2023, this_year, this_year + 1]))
     # Demo mailboxes for every unit, and escalations to Phòng Nội vụ, land in the mail sink.
     base_env.setdefault("DANVAN_SEED_DEMO_CONTACTS", "true")
     base_env.setdefault("DANVAN_REMINDERS_REVIEWER_EMAILS", '["phongnoivu@honglinh.invalid"]')
-    children = [Child("nats", [str(nats_binary()), "-c", str(config)], base_env, logs / "nats.log")]
+    children = [
+        Child(
+            "nats",
+            [str(nats_binary()), "-c", str(config)],
+            {**base_env, **server_environment(keys)},
+            logs / "nats.log",
+        )
+    ]
     if module_exists("services.reminders.smtp_sink"):
         children.append(
             Child(
@@ -176,11 +202,14 @@ def build_children(data_dir: Path, ports: Ports) -> list[Child]:
         if not module_exists(f"services.{name}.__main__"):
             continue
         port = getattr(ports, name)
+        env = {**base_env, "DANVAN_HTTP_PORT": str(port)}
+        if name in keys:
+            env["DANVAN_NATS_NKEY_SEED_FILE"] = str(seed_file(data_dir, name))
         children.append(
             Child(
                 name,
                 [sys.executable, "-m", f"services.{name}"],
-                {**base_env, "DANVAN_HTTP_PORT": str(port)},
+                env,
                 logs / f"{name}.log",
                 health_url=f"http://127.0.0.1:{port}/readyz",
             )
@@ -279,6 +308,7 @@ Hệ thống báo cáo công tác Dân vận chính quyền — thị xã Hồng
   reminders:      http://127.0.0.1:{ports.reminders}/docs
   consolidation:  http://127.0.0.1:{ports.consolidation}/docs
   NATS JetStream: nats://127.0.0.1:{ports.nats} (monitor http://127.0.0.1:{ports.nats_monitor})
+  Khóa NATS (nkeys):       {data_dir / "nats-auth"} (operator.nk: python -m shared.dlq)
   Thư đã gửi (mail sink): {data_dir / "mail"}
   Nhật ký (logs):          {data_dir / "logs"}
 
