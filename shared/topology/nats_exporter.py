@@ -28,7 +28,7 @@ from prometheus_client.registry import Collector
 
 def _get(url: str) -> tuple[int, dict[str, Any]]:
     try:
-        with urllib.request.urlopen(url, timeout=3) as response:
+        with urllib.request.urlopen(url, timeout=1) as response:
             return response.status, json.loads(response.read() or b"{}")
     except urllib.error.HTTPError as error:
         body = error.read() or b"{}"
@@ -55,6 +55,8 @@ class NatsCollector(Collector):
         value = "ok" if ok else str(health.get("error") or health.get("status") or "error")
         healthz.add_metric([self.url, value], 0.0 if ok else 1.0)
         yield healthz
+        if status == 0:
+            return  # the node does not answer at all: no /varz either
         status, varz = _get(f"{self.url}/varz")
         if status != 200:
             return

@@ -59,7 +59,8 @@ HISTOGRAMS = frozenset({"danvan_http_request_duration_seconds"})
 # Series that come from Prometheus itself and from prometheus-nats-exporter.
 INFRA_METRICS: dict[str, frozenset[str]] = {
     "up": frozenset(),
-    "gnatsd_healthz_status_value": frozenset({"server_id", "value"}),
+    # 0 while the node answers "ok" (prometheus-nats-exporter's healthz collector).
+    "gnatsd_healthz_status": frozenset({"server_id", "value"}),
     "gnatsd_varz_connections": frozenset({"server_id"}),
     "gnatsd_varz_slow_consumers": frozenset({"server_id"}),
 }
