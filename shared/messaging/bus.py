@@ -120,6 +120,7 @@ class EventBus:
         if spec in self.consumers:
             raise ValueError(f"{subscription.subject} is already subscribed")
         self.consumers.append(spec)
+        self._metrics.declare_subscription(subscription.subject)
         processor = EventProcessor(
             spec,
             subscription,

@@ -440,7 +440,9 @@ class Cluster(Supervisor):
             if dead or all(joined(n) for n in (1, 2, 3)):
                 break
             time.sleep(0.2)
-        for number, child in enumerate(nodes, start=1):
+        # A node that exited is the cause; the others then only miss their peer.
+        numbered = sorted(enumerate(nodes, start=1), key=lambda pair: pair[1].alive())
+        for number, child in numbered:
             if child.alive() and joined(number):
                 continue
             conf = self.data / f"nats-{number}" / "nats.conf"

@@ -20,7 +20,8 @@ from shared.topology.render import ALERTS_YML
 from tests.support.reports import full_report
 from tests.topology.topology import Topology, login, wait_for
 
-pytestmark = [pytest.mark.slow, pytest.mark.topology]
+# The first test of the session also starts the topology (a minute on two busy cores).
+pytestmark = [pytest.mark.slow, pytest.mark.topology, pytest.mark.timeout(900)]
 
 JOBS = {
     "danvan-registry": 1,
@@ -71,6 +72,7 @@ def test_every_stream_has_three_replicas_on_the_three_nodes(topology: Topology):
             for spec in ALL_STREAMS:
                 info = await js.stream_info(spec.name)
                 assert info.config.num_replicas == 3, spec.name
+                assert info.cluster is not None, spec.name
                 peers = {info.cluster.leader, *(r.name for r in info.cluster.replicas or [])}
                 assert peers == {"nats-1", "nats-2", "nats-3"}, spec.name
         finally:
