@@ -12,6 +12,7 @@ tag="${1:-danvan-python-base:bookworm}"
 suite="${DEBIAN_SUITE:-bookworm}"
 mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 root="$(mktemp -d)"
+chmod 755 "$root" # the image's / : mktemp makes it 0700, which locks every non-root user out
 trap 'rm -rf "$root"' EXIT
 
 debootstrap --variant=minbase --include=python3,python3-venv,python-is-python3,ca-certificates \

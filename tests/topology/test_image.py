@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,6 +35,7 @@ class Engine:
     def __init__(self) -> None:
         self.process: subprocess.Popen[bytes] | None = None
         self.env = dict(os.environ)
+        self.folder: Path | None = None
 
     def docker(self, *args: str, timeout: float = 60, check: bool = True) -> str:
         result = subprocess.run(
@@ -59,7 +61,7 @@ class Engine:
         )
         return result.returncode == 0 and bool(result.stdout.strip())
 
-    def start(self, folder: Path) -> str | None:
+    def start(self) -> str | None:
         """None when an engine runs; otherwise why none can."""
         if shutil.which("docker") is None:
             return "no docker client (Debian's docker.io)"
@@ -69,6 +71,8 @@ class Engine:
             return "no Docker engine answers and dockerd (Debian's docker.io) is not installed"
         if os.geteuid() != 0:
             return "no Docker engine answers and starting dockerd needs root"
+        # Its own folder outside pytest's: dockerd mounts a network namespace in there.
+        folder = self.folder = Path(tempfile.mkdtemp(prefix="danvan-dockerd-"))
         socket = folder / "docker.sock"
         self.env["DOCKER_HOST"] = f"unix://{socket}"
         log = open(folder / "dockerd.log", "ab")  # noqa: SIM115
@@ -107,12 +111,19 @@ class Engine:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
+        if self.folder is not None:
+            # dockerd leaves its namespace mounts behind: unmount them, then remove it all.
+            mounts = Path("/proc/mounts").read_text().splitlines()
+            for target in sorted((m.split()[1] for m in mounts), reverse=True):
+                if target.startswith(str(self.folder)):
+                    subprocess.run(["umount", target], check=False, capture_output=True)
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+def engine() -> Iterator[Engine]:
     running = Engine()
-    why = running.start(tmp_path_factory.mktemp("docker"))
+    why = running.start()
     if why is not None:
         running.stop()
         pytest.skip(f"no Docker engine can run here: {why}")

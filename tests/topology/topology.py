@@ -110,12 +110,13 @@ class Topology:
         env = {k: v for k, v in os.environ.items() if not k.startswith("DANVAN_")}
         env["DANVAN_DEMO_PASSWORD"] = PASSWORD
         self.out = self.root / "run-cluster.out"
+        mark = self.out.stat().st_size if self.out.exists() else 0
         with open(self.out, "ab") as out:
             self.process = subprocess.Popen(
                 self.argv(*extra), env=env, stdout=out, stderr=subprocess.STDOUT
             )
         deadline = time.monotonic() + timeout
-        while "Nhấn Ctrl-C để dừng" not in self.output():
+        while "Nhấn Ctrl-C để dừng" not in self.out.read_bytes()[mark:].decode(errors="replace"):
             if self.process.poll() is not None:
                 raise RuntimeError(f"run-cluster exited:\n{self.output()}")
             if time.monotonic() > deadline:
