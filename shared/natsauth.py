@@ -363,6 +363,18 @@ def replace_doc_table(doc: str, table: Mapping[str, Permissions]) -> str:
     return doc[:start] + render_markdown(table) + doc[end:]
 
 
+def broker_options(settings: ServiceSettings) -> dict[str, Any]:
+    """The same credentials for FastStream's NatsBroker (its `security=` object)."""
+    from faststream.nats import NatsNKey
+
+    options: dict[str, Any] = {"inbox_prefix": inbox_prefix(settings.service_name)}
+    if settings.nats_nkey_seed is not None:
+        options["security"] = NatsNKey.from_seed(settings.nats_nkey_seed.get_secret_value())
+    elif settings.nats_nkey_seed_file is not None:
+        options["security"] = NatsNKey.from_file(settings.nats_nkey_seed_file)
+    return options
+
+
 def write_rendered(table: Mapping[str, Permissions]) -> list[Path]:
     """Write authorization.conf, the Helm block and the documented table."""
     AUTHORIZATION_CONF.write_text(render_authorization(table), encoding="utf-8")

@@ -22,7 +22,7 @@ from shared.messaging.consumer import DeliveryPolicy, EventProcessor, Subscripti
 from shared.messaging.provision import ConsumerSpec, provision
 from shared.messaging.relay import OutboxRelay
 from shared.metrics import MessagingMetrics
-from shared.natsauth import connect_options, inbox_prefix, provision_scope
+from shared.natsauth import broker_options, inbox_prefix, provision_scope
 from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ class EventBus:
             ping_interval=5,
             max_outstanding_pings=3,
             # The service's own NATS user (nkey) and the inbox prefix its permissions allow.
-            **connect_options(settings),
+            **broker_options(settings),
             middlewares=[
                 NatsPrometheusMiddleware(registry=registry, app_name=settings.service_name)
             ],

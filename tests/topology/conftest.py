@@ -1,5 +1,5 @@
 """One production-shaped topology for the whole session: starting it costs a minute, so
-the gateway, fault, alert and metric tests share it (in that order: file names)."""
+the gateway, alert, fault, metric and restart tests share it (in that order: file names)."""
 
 from __future__ import annotations
 

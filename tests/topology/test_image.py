@@ -158,6 +158,9 @@ def image(engine: Engine) -> str:
         str(REPO),
         timeout=1500,
     )
+    # Each build leaves the previous one's layers untagged; with the vfs driver every layer
+    # is a full copy, so keep only what the next build can reuse.
+    engine.docker("image", "prune", "--force", check=False)
     return IMAGE
 
 

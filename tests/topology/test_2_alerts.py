@@ -133,14 +133,35 @@ def test_poison_events_fire_dead_letters_increasing_and_the_operator_sees_them(
 
 
 def test_an_outbox_that_cannot_publish_fires_its_alert_and_drains_after(topology: Topology):
-    """Two of the three NATS nodes hang: JetStream has no quorum, intake keeps accepting
-    reports into its outbox, the relay's publishes fail, DanvanOutboxPublishErrors fires (and
-    NatsNodeUnhealthy for the hung nodes). When the nodes come back, the outbox drains and the
-    report reaches consolidation."""
+    """Two of the three NATS nodes hang: JetStream has no quorum. Phòng Nội vụ renames a
+    period and a unit submits: both are stored and acknowledged, their events wait in the
+    registry's and intake's outboxes, the relays' publishes fail and
+    DanvanOutboxPublishErrors fires for the registry, whose relay had published without error
+    until then (and NatsNodeUnhealthy for the nodes). When the nodes come back, the outboxes
+    drain and the events reach consolidation."""
     wait_for(lambda: not topology.firing("NatsNodeUnhealthy"), 60, "NATS healthy at first")
+    wait_for(
+        lambda: (
+            not [
+                a
+                for a in topology.firing("DanvanOutboxPublishErrors")
+                if a["labels"]["service"] == "registry"
+            ]
+        ),
+        360,
+        "no earlier publish errors of the registry (the rule looks 5 minutes back)",
+    )
+    title = f"Báo cáo 6 tháng đầu năm 2023 — {uuid.uuid4().hex[:6]}"
     hung = [topology.signal(name, signal.SIGSTOP) for name in ("nats-1", "nats-2")]
     try:
         with httpx.Client(timeout=30) as http:
+            reviewer = login(http, topology, "pnv")
+            renamed = http.patch(
+                topology.gateway + "/api/registry/v1/periods/2023-H1",
+                json={"title": title},
+                headers=reviewer,
+            )
+            assert renamed.status_code == 200, renamed.text
             unit = login(http, topology, "PTP")
             created = http.post(
                 topology.gateway + "/api/intake/v1/reports",
@@ -152,13 +173,13 @@ def test_an_outbox_that_cannot_publish_fires_its_alert_and_drains_after(topology
             lambda: [
                 a
                 for a in topology.firing("DanvanOutboxPublishErrors")
-                if a["labels"]["service"] == "intake"
+                if a["labels"]["service"] == "registry"
             ],
             FIRES_WITHIN + 30,
-            "DanvanOutboxPublishErrors for intake",
+            "DanvanOutboxPublishErrors for the registry",
         )
         assert alerts[0]["labels"]["severity"] == "warning"
-        assert topology.promql('max(danvan_outbox_pending{service="intake"}) > 0')
+        assert topology.promql('max(danvan_outbox_pending{service="registry"}) > 0')
         # The hung nodes are unhealthy, and so is the third one: it lost its meta leader.
         exporters = {f"127.0.0.1:{topology.ports.exporter(n)}" for n in (1, 2, 3)}
         wait_for(
@@ -172,18 +193,21 @@ def test_an_outbox_that_cannot_publish_fires_its_alert_and_drains_after(topology
         for pid in hung:
             os.kill(pid, signal.SIGCONT)
     wait_for(topology.nats_healthy, 90, "the NATS cluster back")
-    wait_for(
-        lambda: topology.promql('max(danvan_outbox_pending{service="intake"}) == 0'),
-        120,
-        "intake's outbox drained",
-    )
+    for service in ("registry", "intake"):
+        wait_for(
+            lambda service=service: topology.promql(
+                f'max(danvan_outbox_pending{{service="{service}"}}) == 0'
+            ),
+            120,
+            f"{service}'s outbox drained",
+        )
     with httpx.Client(timeout=30) as http:
         reviewer = login(http, topology, "pnv")
         url = topology.gateway + "/api/consolidation/v1/periods/2023-H1/completeness"
 
         def reached() -> bool:
-            response = http.get(url, headers=reviewer)
-            units = {u["code"]: u.get("version") for u in response.json()["units"]}
-            return units.get("PTP") == 1
+            body = http.get(url, headers=reviewer).json()
+            units = {u["code"]: u.get("version") for u in body["units"]}
+            return units.get("PTP") == 1 and body.get("title") == title
 
-        wait_for(reached, 120, "PTP's report in consolidation")
+        wait_for(reached, 120, "the renamed period and PTP's report in consolidation")
