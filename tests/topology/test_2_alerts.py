@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
+from functools import partial
 
 import httpx
 import nats
@@ -194,13 +195,8 @@ def test_an_outbox_that_cannot_publish_fires_its_alert_and_drains_after(topology
             os.kill(pid, signal.SIGCONT)
     wait_for(topology.nats_healthy, 90, "the NATS cluster back")
     for service in ("registry", "intake"):
-        wait_for(
-            lambda service=service: topology.promql(
-                f'max(danvan_outbox_pending{{service="{service}"}}) == 0'
-            ),
-            120,
-            f"{service}'s outbox drained",
-        )
+        drained = f'max(danvan_outbox_pending{{service="{service}"}}) == 0'
+        wait_for(partial(topology.promql, drained), 120, f"{service}'s outbox drained")
     with httpx.Client(timeout=30) as http:
         reviewer = login(http, topology, "pnv")
         url = topology.gateway + "/api/consolidation/v1/periods/2023-H1/completeness"

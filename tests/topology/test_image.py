@@ -38,14 +38,19 @@ class Engine:
         self.folder: Path | None = None
 
     def docker(self, *args: str, timeout: float = 60, check: bool = True) -> str:
-        result = subprocess.run(
-            ["docker", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        try:
+            result = subprocess.run(
+                ["docker", *args],
+                env=self.env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            if check:
+                raise
+            return ""
         if check and result.returncode != 0:
             raise AssertionError(f"docker {' '.join(args)}:\n{result.stdout}{result.stderr}")
         return result.stdout
@@ -129,6 +134,9 @@ def engine() -> Iterator[Engine]:
         pytest.skip(f"no Docker engine can run here: {why}")
     try:
         yield running
+        # Each build leaves the previous one's layers untagged; with the vfs driver every
+        # layer is a full copy, so keep only what the next build can reuse (slow: vfs).
+        running.docker("image", "prune", "--force", timeout=900, check=False)
     finally:
         running.stop()
 
@@ -158,9 +166,6 @@ def image(engine: Engine) -> str:
         str(REPO),
         timeout=1500,
     )
-    # Each build leaves the previous one's layers untagged; with the vfs driver every layer
-    # is a full copy, so keep only what the next build can reuse.
-    engine.docker("image", "prune", "--force", check=False)
     return IMAGE
 
 
