@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast test-slow test-integration-sqlite lint bench venv clean asyncapi
+.PHONY: run run-cluster test test-topology test-fast test-slow test-integration-sqlite lint bench venv clean asyncapi
 
 venv: $(STAMP)
 
@@ -19,6 +19,12 @@ $(STAMP): pyproject.toml constraints.txt
 run: venv
 	$(BIN)/python -m shared.launcher
 
+## The production shape on this machine (docs/OPERATIONS.md, "The production topology on one
+## machine"): 3 NATS nodes, PostgreSQL, two intake replicas and a ward pool behind nginx on
+## :8080, Prometheus on :9090. Needs Debian's prometheus and nginx; data in .data-cluster/.
+run-cluster: venv
+	$(BIN)/python -m shared.topology
+
 ## Lint, type-check and the whole test suite (unit, integration, e2e, slow fault injection).
 test: venv lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -29,6 +35,10 @@ test-fast: venv
 
 test-slow: venv
 	$(BIN)/python -m pytest -m "slow" $(PYTEST_ARGS)
+
+## The production topology's tests only (tests/topology: faults, alerts, the image).
+test-topology: venv
+	$(BIN)/python -m pytest tests/topology $(PYTEST_ARGS)
 
 ## Integration tests on SQLite even where TEST_DATABASE_URL points at PostgreSQL.
 test-integration-sqlite: venv

@@ -1,5 +1,7 @@
 """Operators' tool for the dead-letter stream: `python -m shared.dlq list|replay SEQ|drop SEQ`.
 
+It connects as the NATS `operator` user (`--nkey-seed-file`, or the seed in the environment).
+
 A dead-lettered event keeps its original payload; after the cause is fixed, `replay` puts it
 back on its original subject (the consumer's inbox still applies it exactly once)."""
 
@@ -9,12 +11,14 @@ import argparse
 import asyncio
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import nats
 from nats.js.errors import NotFoundError
 
 from shared.contracts.streams import DEAD_LETTERS
+from shared.natsauth import OPERATOR, connect_options
 from shared.settings import ServiceSettings
 
 
@@ -58,7 +62,14 @@ async def replay(js: Any, seq: int) -> str:
 
 
 async def _main(args: argparse.Namespace) -> int:
-    nc = await nats.connect(args.nats_url)
+    settings = ServiceSettings()
+    if args.nkey_seed_file is not None:
+        settings = settings.model_copy(
+            update={"nats_nkey_seed": None, "nats_nkey_seed_file": args.nkey_seed_file}
+        )
+    nc = await nats.connect(
+        args.nats_url.split(","), connect_timeout=5, **connect_options(settings, user=OPERATOR)
+    )
     try:
         js = nc.jetstream()
         if args.command == "list":
@@ -78,6 +89,13 @@ async def _main(args: argparse.Namespace) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--nats-url", default=ServiceSettings().nats_url)
+    parser.add_argument(
+        "--nkey-seed-file",
+        type=Path,
+        default=None,
+        help="the operator's NATS seed (make run: .data/nats-auth/operator.nk); default: "
+        "DANVAN_NATS_NKEY_SEED or DANVAN_NATS_NKEY_SEED_FILE",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     listing = sub.add_parser("list", help="show dead letters")
     listing.add_argument("--limit", type=int, default=100)

@@ -9,6 +9,7 @@ import importlib.util
 import json
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -16,11 +17,13 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
 from shared.backoff import Backoff
+from shared.natsauth import AUTHORIZATION_CONF, KeyPair, server_environment, write_key_files
 
 log = logging.getLogger("danvan.launcher")
 
@@ -33,6 +36,9 @@ NATS_CONFIG = """# Written by the launcher; the embedded default's JetStream ser
 listen: 127.0.0.1:{port}
 http: 127.0.0.1:{monitor_port}
 server_name: danvan-embedded
+# Every client authenticates with its nkey (seeds under nats-auth/, mode 0600) and may use
+# only the subjects of deploy/nats/authorization.conf, copied next to this file.
+include ./authorization.conf
 jetstream {{
   store_dir: "{store}"
   # fsync every write: acknowledged events survive a power cut (see STACK-NOTES).
@@ -50,9 +56,12 @@ class Child:
     env: dict[str, str]
     log_path: Path
     health_url: str | None = None
+    # Sent to stop it (PostgreSQL shuts down fast on SIGINT, but waits for clients on SIGTERM).
+    stop_signal: int = signal.SIGTERM
     process: subprocess.Popen[bytes] | None = None
     restarts: int = 0  # since it last ran healthy for HEALTHY_SECONDS
     started_at: float = 0.0
+    restart_at: float | None = None  # when the supervisor starts it again
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -66,6 +75,11 @@ class Child:
                 start_new_session=True,  # Ctrl-C reaches the launcher only; it stops children
             )
         self.started_at = time.monotonic()
+        self.restart_at = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
 
     def restart_pause(self, now: float) -> float:
         """Count a restart after an exit at `now` (monotonic) and return the pause before it."""
@@ -81,12 +95,95 @@ class Child:
         if not self.alive():
             return
         assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.process.pid, signal.SIGCONT)  # a stopped (SIGSTOP) child cannot exit
+        self.process.send_signal(self.stop_signal)
         try:
             self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=5)
+
+
+class StartupError(SystemExit):
+    """The system cannot start; the message says why (and where)."""
+
+
+class Supervisor:
+    """Starts children, restarts the ones that die (with a growing pause for one that keeps
+    dying, without holding up the others) and stops them in reverse order. The embedded
+    launcher and the production-shaped topology (`shared.topology`) both run on it."""
+
+    def __init__(self, children: list[Child], state_file: Path | None = None) -> None:
+        self.children = children
+        self.state_file = state_file
+        self.stopping = False
+
+    def child(self, name: str) -> Child:
+        return next(c for c in self.children if c.name == name)
+
+    def start_child(self, child: Child) -> None:
+        child.start()
+        log.info("started %s (pid %s)", child.name, child.pid)
+        self._write_state()
+
+    def _write_state(self) -> None:
+        """The children's PIDs, for operators and tests (`<data>/children.json`)."""
+        if self.state_file is None:
+            return
+        pids = {c.name: c.pid for c in self.children if c.alive()}
+        temporary = self.state_file.with_suffix(".tmp")
+        temporary.write_text(json.dumps(pids, indent=1), encoding="utf-8")
+        temporary.replace(self.state_file)
+
+    def wait_until(
+        self, check: Callable[[], bool], what: str, timeout: float, watched: Sequence[Child]
+    ) -> None:
+        """Wait for `check`, failing early when one of `watched` exits."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.stopping:
+                raise StartupError("stopped during start-up")
+            if check():
+                return
+            for child in watched:
+                if not child.alive():
+                    raise StartupError(
+                        f"{child.name} stopped during start-up; see {child.log_path}"
+                    )
+            time.sleep(0.1)
+        raise StartupError(f"{what} not ready after {timeout:.0f}s; see its log")
+
+    def supervise(self) -> None:
+        """Restart a child that dies, with a growing pause if it keeps dying."""
+        while not self.stopping:
+            now = time.monotonic()
+            for child in self.children:
+                if self.stopping or child.alive():
+                    continue
+                if child.restart_at is None:
+                    code = child.process.returncode if child.process else None
+                    pause = child.restart_pause(now)
+                    child.restart_at = now + pause
+                    log.warning(
+                        "%s exited with %s; restarting in %.1fs (restart #%d)",
+                        child.name,
+                        code,
+                        pause,
+                        child.restarts,
+                    )
+                elif now >= child.restart_at:
+                    self.start_child(child)
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        """In reverse start order (services first, the brokers and the database last)."""
+        self.stopping = True
+        for child in reversed(self.children):
+            child.stop()
+            log.info("stopped %s", child.name)
+        if self.state_file is not None:
+            self.state_file.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
@@ -123,6 +220,18 @@ def nats_binary() -> Path:
     return Path(sys.executable).parent / "nats-server"
 
 
+def nats_credentials(data_dir: Path) -> dict[str, KeyPair]:
+    """Each NATS user's key pair, generated once into `<data>/nats-auth/` (mode 0600), and
+    the permission table copied next to the server's config."""
+    shutil.copyfile(AUTHORIZATION_CONF, data_dir / "authorization.conf")
+    return write_key_files(data_dir / "nats-auth")
+
+
+def seed_file(data_dir: Path, user: str) -> Path:
+    """Where the launcher keeps a NATS user's seed."""
+    return data_dir / "nats-auth" / f"{user}.nk"
+
+
 def build_children(data_dir: Path, ports: Ports) -> list[Child]:
     """The processes of the embedded system, in start order."""
     logs = data_dir / "logs"
@@ -133,6 +242,7 @@ def build_children(data_dir: Path, ports: Ports) -> list[Child]:
         NATS_CONFIG.format(port=ports.nats, monitor_port=ports.nats_monitor, store=store),
         encoding="utf-8",
     )
+    keys = nats_credentials(data_dir)
     base_env = {
         **os.environ,
         "DANVAN_DATA_DIR": str(data_dir),
@@ -148,13 +258,21 @@ def build_children(data_dir: Path, ports: Ports) -> list[Child]:
         "PYTHONUNBUFFERED": "1",
     }
     base_env.pop("DATABASE_URL", None)  # the embedded default is SQLite under the data folder
+    base_env.pop("DANVAN_NATS_NKEY_SEED", None)  # each service gets its own seed file below
     this_year = time.localtime().tm_year
     # The plan's 2023 periods (the demo's history) and the current and next year's.
     base_env.setdefault("DANVAN_REGIME_YEARS", json.dumps([2023, this_year, this_year + 1]))
     # Demo mailboxes for every unit, and escalations to Phòng Nội vụ, land in the mail sink.
     base_env.setdefault("DANVAN_SEED_DEMO_CONTACTS", "true")
     base_env.setdefault("DANVAN_REMINDERS_REVIEWER_EMAILS", '["phongnoivu@honglinh.invalid"]')
-    children = [Child("nats", [str(nats_binary()), "-c", str(config)], base_env, logs / "nats.log")]
+    children = [
+        Child(
+            "nats",
+            [str(nats_binary()), "-c", str(config)],
+            {**base_env, **server_environment(keys)},
+            logs / "nats.log",
+        )
+    ]
     if module_exists("services.reminders.smtp_sink"):
         children.append(
             Child(
@@ -176,11 +294,14 @@ def build_children(data_dir: Path, ports: Ports) -> list[Child]:
         if not module_exists(f"services.{name}.__main__"):
             continue
         port = getattr(ports, name)
+        env = {**base_env, "DANVAN_HTTP_PORT": str(port)}
+        if name in keys:
+            env["DANVAN_NATS_NKEY_SEED_FILE"] = str(seed_file(data_dir, name))
         children.append(
             Child(
                 name,
                 [sys.executable, "-m", f"services.{name}"],
-                {**base_env, "DANVAN_HTTP_PORT": str(port)},
+                env,
                 logs / f"{name}.log",
                 health_url=f"http://127.0.0.1:{port}/readyz",
             )
@@ -202,71 +323,29 @@ def ready(url: str) -> bool:
         return False
 
 
-class Launcher:
-    """Starts, watches and stops the children."""
+class Launcher(Supervisor):
+    """The embedded system: its children, started in order."""
 
     def __init__(self, data_dir: Path, ports: Ports) -> None:
+        super().__init__(build_children(data_dir, ports), data_dir / "children.json")
         self.data_dir = data_dir
         self.ports = ports
-        self.children = build_children(data_dir, ports)
-        self.stopping = False
 
     def start(self, timeout: float = 90.0) -> None:
         busy = [p for p in (self.ports.nats, *self._service_ports()) if port_open(p)]
         if busy:
             raise SystemExit(f"Cổng đang bận (port in use): {busy}. Dừng tiến trình khác trước.")
         for child in self.children:
-            child.start()
-            log.info("started %s (pid %s)", child.name, child.process and child.process.pid)
+            self.start_child(child)
             if child.name == "nats":
-                self._wait(lambda: port_open(self.ports.nats), "nats", 20)
+                self.wait_until(lambda: port_open(self.ports.nats), "nats", 20, [child])
         for child in self.children:
             if child.health_url:
                 url = child.health_url
-                self._wait(lambda url=url: ready(url), child.name, timeout)  # type: ignore[misc]
+                self.wait_until(lambda url=url: ready(url), child.name, timeout, [child])  # type: ignore[misc]
 
     def _service_ports(self) -> list[int]:
         return [getattr(self.ports, name) for name in SERVICES]
-
-    def _wait(self, check: object, name: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.stopping:
-                raise SystemExit("stopped during start-up")
-            if callable(check) and check():
-                return
-            child = next(c for c in self.children if c.name == name)
-            if not child.alive():
-                raise SystemExit(f"{name} stopped during start-up; see {child.log_path}")
-            time.sleep(0.1)
-        raise SystemExit(f"{name} not ready after {timeout:.0f}s; see its log")
-
-    def supervise(self) -> None:
-        """Restart a child that dies, with a growing pause if it keeps dying."""
-        while not self.stopping:
-            for child in self.children:
-                if self.stopping or child.alive():
-                    continue
-                code = child.process.returncode if child.process else None
-                pause = child.restart_pause(time.monotonic())
-                log.warning(
-                    "%s exited with %s; restarting in %.1fs (restart #%d)",
-                    child.name,
-                    code,
-                    pause,
-                    child.restarts,
-                )
-                time.sleep(pause)
-                if not self.stopping:
-                    child.start()
-            time.sleep(0.5)
-
-    def stop(self) -> None:
-        """Services first, NATS last."""
-        self.stopping = True
-        for child in reversed(self.children):
-            child.stop()
-            log.info("stopped %s", child.name)
 
 
 def banner(ports: Ports, data_dir: Path, password: str) -> str:
@@ -279,6 +358,7 @@ Hệ thống báo cáo công tác Dân vận chính quyền — thị xã Hồng
   reminders:      http://127.0.0.1:{ports.reminders}/docs
   consolidation:  http://127.0.0.1:{ports.consolidation}/docs
   NATS JetStream: nats://127.0.0.1:{ports.nats} (monitor http://127.0.0.1:{ports.nats_monitor})
+  Khóa NATS (nkeys):       {data_dir / "nats-auth"} (operator.nk: python -m shared.dlq)
   Thư đã gửi (mail sink): {data_dir / "mail"}
   Nhật ký (logs):          {data_dir / "logs"}
 

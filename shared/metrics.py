@@ -30,6 +30,10 @@ class HttpMetrics:
         self.latency.labels(self.service, route, method).observe(seconds)
 
 
+# The outcomes of handling one delivery (shared/messaging/consumer.py).
+EVENT_OUTCOMES = ("processed", "duplicate", "retried", "dead_lettered")
+
+
 class MessagingMetrics:
     """Outbox backlog and events processed, retried and dead-lettered."""
 
@@ -84,6 +88,14 @@ class MessagingMetrics:
             series.labels(service).set(0)
         self.outbox_published.labels(service)
         self.outbox_errors.labels(service)
+
+    def declare_subscription(self, subject: str) -> None:
+        """Start a consumed subject's counters at 0. A labelled counter otherwise appears
+        with its first increment, and Prometheus's increase() never counts that first step:
+        the first dead letter after a start would not fire DanvanDeadLettersIncreasing."""
+        self.dead_letters.labels(self.service, subject)
+        for outcome in EVENT_OUTCOMES:
+            self.events.labels(self.service, subject, outcome)
 
     def event(self, subject: str, outcome: str) -> None:
         """Count one handled event."""

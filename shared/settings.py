@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_PLACEHOLDER = "changeme"
@@ -15,12 +15,18 @@ class ServiceSettings(BaseSettings):
     """Common settings; each service subclasses it and sets `service_name`."""
 
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+    # Whether the service connects to NATS (and so needs NATS credentials in production).
+    uses_nats: ClassVar[bool] = True
 
     service_name: str = "service"
     env: Literal["development", "test", "production"] = Field("development", alias="DANVAN_ENV")
     data_dir: Path = Field(Path(".data"), alias="DANVAN_DATA_DIR")
     database_url: str | None = Field(None, alias="DATABASE_URL")
     nats_url: str = Field("nats://127.0.0.1:14222", alias="NATS_URL")
+    # The service's NATS credentials: its nkey seed (`SU…`), as a value (compose, Kubernetes
+    # Secret) or a file (`make run` writes them under the data folder, mode 0600).
+    nats_nkey_seed: SecretStr | None = Field(None, alias="DANVAN_NATS_NKEY_SEED")
+    nats_nkey_seed_file: Path | None = Field(None, alias="DANVAN_NATS_NKEY_SEED_FILE")
     http_host: str = Field("127.0.0.1", alias="DANVAN_HTTP_HOST")
     http_port: int = Field(8000, alias="DANVAN_HTTP_PORT")
     log_level: str = Field("INFO", alias="DANVAN_LOG_LEVEL")
@@ -42,6 +48,20 @@ class ServiceSettings(BaseSettings):
     def _no_placeholder_database_in_production(self) -> ServiceSettings:
         if self.env == "production" and not self.database_url:
             raise ValueError("DATABASE_URL must be set in production")
+        return self
+
+    @model_validator(mode="after")
+    def _nats_credentials_in_production(self) -> ServiceSettings:
+        if self.env == "production" and self.uses_nats:
+            if self.nats_nkey_seed is None and self.nats_nkey_seed_file is None:
+                raise ValueError(
+                    "DANVAN_NATS_NKEY_SEED (or DANVAN_NATS_NKEY_SEED_FILE) must be set in "
+                    "production: the NATS servers refuse clients without credentials"
+                )
+            if self.nats_nkey_seed is not None:
+                refuse_placeholder(
+                    self.env, "DANVAN_NATS_NKEY_SEED", self.nats_nkey_seed.get_secret_value()
+                )
         return self
 
     @property

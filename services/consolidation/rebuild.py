@@ -31,6 +31,7 @@ from shared.messaging.consumer import Subscription
 from shared.messaging.inbox import claim_event
 from shared.messaging.provision import ConsumerSpec, provision
 from shared.migrations import upgrade_to_head
+from shared.natsauth import OPERATOR, connect_options
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,13 @@ async def rebuild(
 ) -> RebuildReport:
     """Replace the projections with a replay of every consumed stream."""
     engine = create_engine(settings.resolved_database_url)
+    # As the NATS operator (its seed in DANVAN_NATS_NKEY_SEED[_FILE]): the consolidation
+    # user may read its streams only through its durable consumers.
     connection = await nats.connect(
-        settings.nats_url.split(","), name=f"{settings.service_name}-rebuild", connect_timeout=5
+        settings.nats_url.split(","),
+        name=f"{settings.service_name}-rebuild",
+        connect_timeout=5,
+        **connect_options(settings, user=OPERATOR),
     )
     try:
         await upgrade_to_head(engine, MIGRATIONS)

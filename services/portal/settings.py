@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field, model_validator
 
 from shared.settings import DEVELOPMENT_PLACEHOLDER, ServiceSettings, refuse_placeholder
@@ -9,6 +11,9 @@ from shared.settings import DEVELOPMENT_PLACEHOLDER, ServiceSettings, refuse_pla
 
 class PortalSettings(ServiceSettings):
     """The web portal: no database, only the backends' URLs and a session secret."""
+
+    # The portal talks to the other services over HTTP only; it has no NATS user.
+    uses_nats: ClassVar[bool] = False
 
     service_name: str = "portal"
     http_port: int = Field(8000, alias="DANVAN_HTTP_PORT")

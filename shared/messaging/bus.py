@@ -22,6 +22,7 @@ from shared.messaging.consumer import DeliveryPolicy, EventProcessor, Subscripti
 from shared.messaging.provision import ConsumerSpec, provision
 from shared.messaging.relay import OutboxRelay
 from shared.metrics import MessagingMetrics
+from shared.natsauth import broker_options, inbox_prefix, provision_scope
 from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,12 @@ class EventBus:
             max_reconnect_attempts=-1,
             reconnect_time_wait=1,
             connect_timeout=2,
+            # A node that hangs (no TCP reset) is given up after three unanswered pings, and
+            # the client moves to another node: 15 s instead of nats-py's default 4 minutes.
+            ping_interval=5,
+            max_outstanding_pings=3,
+            # The service's own NATS user (nkey) and the inbox prefix its permissions allow.
+            **broker_options(settings),
             middlewares=[
                 NatsPrometheusMiddleware(registry=registry, app_name=settings.service_name)
             ],
@@ -113,6 +120,7 @@ class EventBus:
         if spec in self.consumers:
             raise ValueError(f"{subscription.subject} is already subscribed")
         self.consumers.append(spec)
+        self._metrics.declare_subscription(subscription.subject)
         processor = EventProcessor(
             spec,
             subscription,
@@ -128,6 +136,8 @@ class EventBus:
             stream=JStream(spec.stream.name, declare=False),
             durable=spec.durable,
             pull_sub=PullSub(batch_size=settings.consumer_batch_size, timeout=1.0),
+            # FastStream names pull inboxes itself: keep them under the service's prefix.
+            inbox_prefix=f"{inbox_prefix(settings.service_name)}.".encode(),
             ack_policy=AckPolicy.NACK_ON_ERROR,
             title=f"{settings.service_name}:{subscription.subject}",
             description=(subscription.handler.__doc__ or "").strip() or None,
@@ -192,11 +202,14 @@ class EventBus:
             with attempt:
                 await self.broker.connect()
                 js = self.broker.connection.jetstream()
+                streams, owned = provision_scope(self._settings.service_name, self.consumers)
                 await provision(
                     js,
                     replicas=self._settings.stream_replicas,
                     duplicate_window=self._settings.duplicate_window_seconds,
                     consumers=self.consumers,
+                    streams=streams,
+                    owned=owned,
                 )
                 await self.broker.start()
         self._started.set()

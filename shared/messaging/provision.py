@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,13 +68,21 @@ async def provision(
     replicas: int = 1,
     duplicate_window: float = 86_400,
     consumers: Sequence[ConsumerSpec] = (),
+    streams: Sequence[StreamSpec] = ALL_STREAMS,
+    owned: Collection[StreamSpec] | None = None,
 ) -> None:
-    """Create or update every stream, then this caller's consumers; safe to call repeatedly."""
-    for spec in ALL_STREAMS:
+    """Create or update the streams, then this caller's consumers; safe to call repeatedly.
+
+    A stream outside `owned` (None: all of them) is only created when missing: its owner
+    keeps its configuration, and NATS permissions let nobody else change it."""
+    for spec in streams:
         config = stream_config(spec, replicas=replicas, duplicate_window=duplicate_window)
         try:
             await js.add_stream(config)
         except BadRequestError:
+            if owned is not None and spec not in owned:
+                log.debug("stream %s exists with its owner's configuration", spec.name)
+                continue
             # Exists with another config (e.g. an older duplicate window): bring it in line.
             await js.update_stream(config)
     for consumer in consumers:

@@ -12,6 +12,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from shared.natsauth import NATS_SERVICES, public_key_of
 from tests.e2e.system import System
 from tests.support.reports import full_report
 
@@ -111,6 +112,24 @@ def test_ward_report_reaches_consolidation_as_late_submission(system: System):
     for code in ("ton_tai_han_che", "phuong_huong"):
         assert texts[code]["18115"] == sent[code]
     assert sent["vuong_mac"][0] in json.dumps(summary["difficulties"], ensure_ascii=False)
+
+
+def test_each_service_works_through_nats_as_its_own_user(system: System):
+    """After the submission above went registry -> intake -> consolidation and reminders,
+    every service is connected with its own nkey and the server refused nothing."""
+    keys = {
+        user: public_key_of((system.data_dir / "nats-auth" / f"{user}.nk").read_text())
+        for user in NATS_SERVICES
+    }
+    for user in NATS_SERVICES:
+        mode = (system.data_dir / "nats-auth" / f"{user}.nk").stat().st_mode & 0o777
+        assert mode == 0o600, (user, oct(mode))
+    monitor = f"http://127.0.0.1:{system.ports.nats_monitor}/connz?auth=1"
+    connections = httpx.get(monitor, timeout=5).json()["connections"]
+    users = {c["name"]: c["authorized_user"] for c in connections if c.get("name") in keys}
+    assert users == keys
+    log = (system.data_dir / "logs" / "nats.log").read_text(encoding="utf-8")
+    assert "Violation" not in log
 
 
 def test_bad_input_gets_a_clear_error_and_changes_nothing(system: System):

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
+
+from shared.natsauth import AUTHORIZATION_CONF, KeyPair, server_environment
 
 
 def free_port() -> int:
@@ -39,34 +43,44 @@ def wait_for_port(port: int, timeout: float = 10.0) -> None:
 
 
 class NatsServer:
-    """One nats-server process that can be killed and restarted on the same port and store."""
+    """One nats-server process that can be killed and restarted on the same port and store.
 
-    def __init__(self, store_dir: Path, port: int | None = None) -> None:
+    With `keys`, it runs the project's authorization.conf (deploy/nats/) with those users'
+    public keys, as every shipped configuration does; without, it accepts any client."""
+
+    def __init__(
+        self, store_dir: Path, port: int | None = None, keys: Mapping[str, KeyPair] | None = None
+    ) -> None:
         self.store_dir = store_dir
         self.port = port or free_port()
+        self.monitor_port = free_port() if keys is not None else None
+        self.keys = keys
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
 
+    @property
+    def log_path(self) -> Path:
+        return self.store_dir / "server.log"
+
     def start(self) -> None:
         self.store_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.store_dir / "server.log", "ab")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [
-                str(nats_server_binary()),
-                "-a",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "-js",
-                "-sd",
-                str(self.store_dir),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        argv = [str(nats_server_binary()), "-a", "127.0.0.1", "-p", str(self.port)]
+        env = dict(os.environ)
+        if self.keys is not None:
+            shutil.copyfile(AUTHORIZATION_CONF, self.store_dir / "authorization.conf")
+            config = self.store_dir / "nats.conf"
+            config.write_text(
+                f"http: 127.0.0.1:{self.monitor_port}\ninclude ./authorization.conf\n",
+                encoding="utf-8",
+            )
+            argv += ["-c", str(config)]
+            env.update(server_environment(self.keys))
+        argv += ["-js", "-sd", str(self.store_dir)]
+        log = open(self.log_path, "ab")  # noqa: SIM115
+        self.process = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         wait_for_port(self.port)
 

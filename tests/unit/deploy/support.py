@@ -14,6 +14,7 @@ import yaml
 from pydantic import AliasChoices
 
 from shared.settings import ServiceSettings
+from shared.topology.compose import env_values, load_compose, read_env_file
 
 REPO = Path(__file__).resolve().parents[3]
 DEPLOY = REPO / "deploy"
@@ -59,7 +60,8 @@ HISTOGRAMS = frozenset({"danvan_http_request_duration_seconds"})
 # Series that come from Prometheus itself and from prometheus-nats-exporter.
 INFRA_METRICS: dict[str, frozenset[str]] = {
     "up": frozenset(),
-    "gnatsd_healthz_status_value": frozenset({"server_id", "value"}),
+    # 0 while the node answers "ok" (prometheus-nats-exporter's healthz collector).
+    "gnatsd_healthz_status": frozenset({"server_id", "value"}),
     "gnatsd_varz_connections": frozenset({"server_id"}),
     "gnatsd_varz_slow_consumers": frozenset({"server_id"}),
 }
@@ -109,58 +111,15 @@ def load_yaml_all(path: Path) -> list[Any]:
         return [doc for doc in yaml.safe_load_all(f) if doc is not None]
 
 
-_VARIABLE = re.compile(r"\$\{(\w+)(?:(:?[-?])([^}]*))?\}")
-
-
 def env_example() -> dict[str, str]:
     """The variables of deploy/compose.env.example, enclosing quotes removed."""
-    values: dict[str, str] = {}
-    for line in (DEPLOY / "compose.env.example").read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            key, _, value = line.partition("=")
-            value = value.strip()
-            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-                value = value[1:-1]
-            values[key.strip()] = value
-    return values
-
-
-def interpolate(text: str, env: dict[str, str]) -> str:
-    """Substitute ${VAR}, ${VAR:-default} and ${VAR:?error} the way Compose does."""
-
-    def substitute(match: re.Match[str]) -> str:
-        name, operator, argument = match.group(1), match.group(2), match.group(3)
-        value = env.get(name)
-        if operator and operator.endswith("?") and not value:
-            raise KeyError(f"{name} is required: {argument}")
-        if operator and operator.endswith("-") and not value:
-            return argument
-        return value or ""
-
-    return _VARIABLE.sub(substitute, text)
-
-
-def _interpolate_values(node: Any, env: dict[str, str]) -> Any:
-    if isinstance(node, str):
-        return interpolate(node, env)
-    if isinstance(node, list):
-        return [_interpolate_values(item, env) for item in node]
-    if isinstance(node, dict):
-        return {key: _interpolate_values(value, env) for key, value in node.items()}
-    return node
+    return env_values(read_env_file(DEPLOY / "compose.env.example"))
 
 
 def compose(env: dict[str, str] | None = None) -> dict[str, Any]:
-    """docker-compose.yml as Compose sees it with the example env file.
-
-    Like Compose, the YAML is parsed first and the variables are substituted in its string
-    values afterwards, so a value such as '[2027]' stays a string.
-    """
-    text = (REPO / "docker-compose.yml").read_text(encoding="utf-8")
-    data: dict[str, Any] = _interpolate_values(
-        yaml.safe_load(text), env_example() if env is None else env
-    )
-    return data
+    """docker-compose.yml as Compose sees it with the example env file (shared with
+    `make run-cluster`, which renders the services' environments from it)."""
+    return load_compose(env_example() if env is None else env)
 
 
 def k8s_objects() -> Iterator[tuple[Path, dict[str, Any]]]:

@@ -121,7 +121,8 @@ def test_nats_nodes_share_one_config_with_their_own_name_and_store(
     for node in NATS_NODES:
         service = services[node]
         assert _env(service)["NATS_SERVER_NAME"] == node
-        assert "./deploy/nats/nats.conf:/etc/nats/nats.conf:ro" in service["volumes"]
+        # The folder: nats.conf and the authorization.conf it includes.
+        assert "./deploy/nats:/etc/nats:ro" in service["volumes"]
         assert service["command"] == ["--config", "/etc/nats/nats.conf"]
         assert "healthcheck" in service
         stores |= {v for v in service["volumes"] if v.endswith(":/data")}

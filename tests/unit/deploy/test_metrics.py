@@ -62,3 +62,27 @@ def test_the_catalogue_has_the_labels_the_code_uses(name: str) -> None:
     kind, labels = DECLARED[name]
     assert APP_METRICS[name] == labels
     assert (name in HISTOGRAMS) == (kind == "histogram")
+
+
+def test_each_consumed_subject_s_counters_are_exported_at_zero_from_the_start() -> None:
+    """increase() ignores a counter's first appearance: a dead-letter counter that appeared
+    only with the first dead letter would never fire DanvanDeadLettersIncreasing."""
+    from shared.natsauth import built_buses
+
+    def samples(metric: Any) -> dict[tuple[tuple[str, str], ...], float]:
+        return {
+            tuple(sorted(sample.labels.items())): sample.value
+            for family in metric.collect()
+            for sample in family.samples
+            if sample.name.endswith("_total")
+        }
+
+    with built_buses() as buses:
+        for service, bus in buses.items():
+            dead = samples(bus._metrics.dead_letters)
+            events = samples(bus._metrics.events)
+            for consumer in bus.consumers:
+                key = (("service", service), ("subject", consumer.subject))
+                assert dead[key] == 0.0, key
+                for outcome in ("processed", "retried", "dead_lettered", "duplicate"):
+                    assert events[(("outcome", outcome), *key)] == 0.0, (outcome, key)

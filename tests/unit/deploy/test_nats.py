@@ -11,9 +11,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from shared.natsauth import USERS, new_key_pair, server_environment
 from tests.unit.deploy.support import DEPLOY, K8S, compose, load_yaml
 
-NATS_CONFS = sorted((DEPLOY / "nats").glob("*.conf"))
+# The server configs (authorization.conf is included by them; test_nats_auth.py checks it).
+NATS_CONFS = sorted(p for p in (DEPLOY / "nats").glob("*.conf") if p.name != "authorization.conf")
 NATS_SERVER = Path(sys.executable).parent / "nats-server"
 
 
@@ -62,9 +64,10 @@ def test_compose_nats_config_routes_to_every_node(path: Path) -> None:
 @pytest.mark.parametrize("path", NATS_CONFS, ids=lambda p: p.name)
 def test_nats_server_accepts_the_config_for_each_node(path: Path, node: str) -> None:
     # `-t` parses and checks the configuration (unknown fields, bad durations) and exits.
+    keys = {user: new_key_pair() for user in USERS}
     result = subprocess.run(
         [str(NATS_SERVER), "-c", str(path), "-t"],
-        env={"NATS_SERVER_NAME": node},
+        env={"NATS_SERVER_NAME": node, **server_environment(keys)},
         capture_output=True,
         text=True,
         timeout=30,

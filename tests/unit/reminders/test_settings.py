@@ -3,11 +3,13 @@ import subprocess
 import sys
 from datetime import date, time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
 from services.reminders.settings import RemindersSettings
+from shared.natsauth import new_key_pair
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -53,10 +55,14 @@ def test_a_policy_that_cannot_work_is_refused_at_start() -> None:
 
 
 def test_production_refuses_the_placeholder_webhook_secret() -> None:
+    nats: dict[str, Any] = {"nats_nkey_seed": new_key_pair().seed}
     with pytest.raises(ValidationError, match="DANVAN_REMINDERS_WEBHOOK_SECRET"):
-        RemindersSettings(env="production", database_url="postgresql://db/reminders")
+        RemindersSettings(env="production", database_url="postgresql://db/reminders", **nats)
     RemindersSettings(
-        env="production", database_url="postgresql://db/reminders", webhook_secret="s3cret-value"
+        env="production",
+        database_url="postgresql://db/reminders",
+        webhook_secret="s3cret-value",
+        **nats,
     )
 
 

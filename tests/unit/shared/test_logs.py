@@ -6,6 +6,7 @@ import json
 import logging
 
 from shared import logs
+from shared.natsauth import new_key_pair
 from shared.settings import ServiceSettings
 
 
@@ -39,6 +40,7 @@ def test_text_lines_name_the_ids_only_when_there_are_some():
 
 
 def test_production_logs_json_and_development_text_unless_told():
-    assert ServiceSettings(env="production", database_url="sqlite://").log_json
+    seed = new_key_pair().seed
+    assert ServiceSettings(env="production", database_url="sqlite://", nats_nkey_seed=seed).log_json
     assert not ServiceSettings(env="development").log_json
     assert ServiceSettings(env="development", log_format="json").log_json
