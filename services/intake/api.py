@@ -1,36 +1,40 @@
-"""Intake HTTP API: reports, their versions and review, difficulties, forms."""
+"""Intake HTTP API: reports, their versions and review, attachments, difficulties, forms.
+
+Each route translates HTTP into one use case (`services.intake.usecases`) and its result into
+the answer of `shared.contracts.api.intake`; permissions, rules and data access are there.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, File, Header, Query, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
 
-from services.intake import handlers
+from services.intake import usecases
 from services.intake.context import ContextDep
-from services.intake.domain import (
-    ANSWER_MAX,
-    REVIEW_REASON_MAX,
-    check_in_scope,
-    clean_reason,
-)
-from services.intake.views import audit_view, version_view
 from shared.auth import Principal, PrincipalDep
+from shared.contracts.api.intake import (
+    AnswerRequest,
+    AttachmentInfo,
+    AuditEntry,
+    DifficultyThread,
+    PeriodForm,
+    ReportAccepted,
+    ReportDetail,
+    ReportSummary,
+    ReportVersionView,
+    ReviewRequest,
+)
 from shared.contracts.intake import ReportStatus
-from shared.forms import load_form
+from shared.forms import FormDefinition
 from shared.idempotency import Answer
 
 router = APIRouter()
 
 
 async def _caller(principal: PrincipalDep, context: ContextDep) -> Principal:
-    """The verified caller; a unit outside this instance's scope is sent elsewhere."""
-    settings = context.settings
-    if principal.role == "unit" and principal.unit_code:
-        check_in_scope(principal.unit_code, settings.unit_scope, settings.scope_hint_url)
-    return principal
+    return usecases.admit(context, principal)
 
 
 CallerDep = Annotated[Principal, Depends(_caller)]
@@ -42,43 +46,27 @@ ReportBody = Annotated[
         description=(
             'Periodic: {period_id, sections: {"1": {narrative, indicators}}, ton_tai_han_che, '
             "phuong_huong, de_xuat_kien_nghi, vuong_mac: [...]}; ad-hoc: {period_id, noi_dung, "
-            "vuong_mac}."
+            "vuong_mac}. Checked against the period's form (422 validation_failed lists every "
+            "problem)."
         )
     ),
 ]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
 Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
+# Bounded so a fuzzer's 2**63 is a 422, not a database overflow.
+Offset = Annotated[int, Query(ge=0, le=1_000_000_000)]
 
 
-class ReviewRequest(BaseModel):
-    """A reviewer's decision on the report's current version."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    decision: Literal["accepted", "returned"]
-    reason: str = Field("", max_length=REVIEW_REASON_MAX * 2)
-    version: int | None = Field(None, ge=1)
-
-
-class AnswerRequest(BaseModel):
-    """Phòng Nội vụ's answer to a difficulty."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    answer: str = Field(max_length=ANSWER_MAX * 2)
-
-
-def _answer(answer: Answer) -> JSONResponse:
+def _sent(answer: Answer) -> JSONResponse:
     return answer.response({"Location": f"/v1/reports/{answer.body['report_id']}"})
 
 
-@router.post("/v1/reports", status_code=201, tags=["báo cáo"])
+@router.post("/v1/reports", status_code=201, response_model=ReportAccepted, tags=["báo cáo"])
 async def submit_report(
     body: ReportBody, caller: CallerDep, context: ContextDep, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     """Submit the unit's report for a period (unit from the token); 201 with a receipt."""
-    return _answer(await handlers.submit_report(context, caller, body, idempotency_key))
+    return _sent(await usecases.submit_report(context, caller, body, idempotency_key))
 
 
 @router.get("/v1/reports", tags=["báo cáo"])
@@ -90,9 +78,9 @@ async def list_reports(
     status: ReportStatus | None = None,
     limit: Limit = 200,
     offset: Offset = 0,
-) -> list[dict[str, Any]]:
+) -> list[ReportSummary]:
     """Reports by period, unit and state; a unit sees only its own."""
-    return await handlers.list_reports(
+    return await usecases.list_reports(
         context,
         caller,
         period_id=period_id,
@@ -104,12 +92,12 @@ async def list_reports(
 
 
 @router.get("/v1/reports/{report_id}", tags=["báo cáo"])
-async def read_report(report_id: str, caller: CallerDep, context: ContextDep) -> dict[str, Any]:
+async def read_report(report_id: str, caller: CallerDep, context: ContextDep) -> ReportDetail:
     """One report with its current version's content, warnings and last review."""
-    return await handlers.read_report(context, caller, report_id)
+    return await usecases.read_report(context, caller, report_id)
 
 
-@router.put("/v1/reports/{report_id}", tags=["báo cáo"])
+@router.put("/v1/reports/{report_id}", response_model=ReportAccepted, tags=["báo cáo"])
 async def amend_report(
     report_id: str,
     body: ReportBody,
@@ -118,51 +106,35 @@ async def amend_report(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Send a full new version of the unit's report (also after a return or withdrawal)."""
-    return _answer(await handlers.amend_report(context, caller, report_id, body, idempotency_key))
+    return _sent(await usecases.amend_report(context, caller, report_id, body, idempotency_key))
 
 
 @router.get("/v1/reports/{report_id}/versions", tags=["báo cáo"])
 async def report_versions(
     report_id: str, caller: CallerDep, context: ContextDep
-) -> list[dict[str, Any]]:
+) -> list[ReportVersionView]:
     """Every version of a report, oldest first, each with its full content."""
-    return [version_view(r) for r in await handlers.report_versions(context, caller, report_id)]
+    return await usecases.report_versions(context, caller, report_id)
 
 
 @router.get("/v1/reports/{report_id}/audit", tags=["báo cáo"])
-async def report_audit(
-    report_id: str, caller: CallerDep, context: ContextDep
-) -> list[dict[str, Any]]:
+async def report_audit(report_id: str, caller: CallerDep, context: ContextDep) -> list[AuditEntry]:
     """Who did what to the report, and when."""
-    return [audit_view(r) for r in await handlers.report_audit(context, caller, report_id)]
+    return await usecases.report_audit(context, caller, report_id)
 
 
 @router.post("/v1/reports/{report_id}/withdraw", tags=["báo cáo"])
-async def withdraw_report(report_id: str, caller: CallerDep, context: ContextDep) -> dict[str, Any]:
+async def withdraw_report(report_id: str, caller: CallerDep, context: ContextDep) -> ReportSummary:
     """The unit withdraws its report (a new version can be sent while the period is open)."""
-    return await handlers.withdraw_report(context, caller, report_id)
+    return await usecases.withdraw_report(context, caller, report_id)
 
 
 @router.post("/v1/reports/{report_id}/review", tags=["xét duyệt"])
 async def review_report(
     report_id: str, review: ReviewRequest, caller: CallerDep, context: ContextDep
-) -> dict[str, Any]:
+) -> ReportSummary:
     """Phòng Nội vụ accepts the report or returns it with a required reason."""
-    reason = clean_reason(
-        review.reason,
-        label="Lý do trả lại",
-        code="reason_required",
-        required=review.decision == "returned",
-        max_length=REVIEW_REASON_MAX,
-    )
-    return await handlers.review_report(
-        context,
-        caller,
-        report_id,
-        decision=review.decision,
-        reason=reason,
-        expected_version=review.version,
-    )
+    return await usecases.review_report(context, caller, report_id, review)
 
 
 @router.post("/v1/reports/{report_id}/attachments", status_code=201, tags=["đính kèm"])
@@ -171,14 +143,13 @@ async def add_attachment(
     file: Annotated[UploadFile, File(description="PDF, DOCX, JPEG hoặc PNG, tối đa 10 MB")],
     caller: CallerDep,
     context: ContextDep,
-) -> dict[str, Any]:
+) -> AttachmentInfo:
     """Attach the signed scan to the report's current version (type checked from content)."""
-    data = await file.read()
-    return await handlers.add_attachment(
+    return await usecases.add_attachment(
         context,
         caller,
         report_id,
-        data=data,
+        data=await file.read(),
         filename=file.filename,
         declared_type=file.content_type,
     )
@@ -187,22 +158,40 @@ async def add_attachment(
 @router.get("/v1/reports/{report_id}/attachments", tags=["đính kèm"])
 async def list_attachments(
     report_id: str, caller: CallerDep, context: ContextDep
-) -> list[dict[str, Any]]:
+) -> list[AttachmentInfo]:
     """The report's attachments with size and SHA-256."""
-    return await handlers.list_attachments(context, caller, report_id)
+    return await usecases.list_attachments(context, caller, report_id)
 
 
-@router.get("/v1/reports/{report_id}/attachments/{attachment_id}", tags=["đính kèm"])
+@router.get(
+    "/v1/reports/{report_id}/attachments/{attachment_id}",
+    tags=["đính kèm"],
+    response_class=FileResponse,
+    responses={
+        200: {
+            "description": "The file as uploaded; header X-Content-SHA256.",
+            "content": {
+                media: {"schema": {"type": "string", "format": "binary"}}
+                for media in (
+                    "application/pdf",
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                    "image/jpeg",
+                    "image/png",
+                )
+            },
+        }
+    },
+)
 async def download_attachment(
     report_id: str, attachment_id: str, caller: CallerDep, context: ContextDep
 ) -> FileResponse:
     """Download an attachment (the unit itself and Phòng Nội vụ only)."""
-    row, path = await handlers.attachment_file(context, caller, report_id, attachment_id)
+    found = await usecases.attachment_file(context, caller, report_id, attachment_id)
     return FileResponse(
-        path,
-        media_type=row.media_type,
-        filename=row.filename,
-        headers={"X-Content-SHA256": row.sha256, "X-Content-Type-Options": "nosniff"},
+        found.path,
+        media_type=found.media_type,
+        filename=found.filename,
+        headers={"X-Content-SHA256": found.sha256, "X-Content-Type-Options": "nosniff"},
     )
 
 
@@ -216,9 +205,9 @@ async def list_difficulties(
     answered: bool | None = None,
     limit: Limit = 200,
     offset: Offset = 0,
-) -> list[dict[str, Any]]:
+) -> list[DifficultyThread]:
     """Difficulties (vướng mắc) with their answers; a unit sees its own."""
-    return await handlers.list_difficulties(
+    return await usecases.list_difficulties(
         context,
         caller,
         period_id=period_id,
@@ -233,28 +222,20 @@ async def list_difficulties(
 @router.post("/v1/difficulties/{difficulty_id}/answer", tags=["vướng mắc"])
 async def answer_difficulty(
     difficulty_id: str, body: AnswerRequest, caller: CallerDep, context: ContextDep
-) -> dict[str, Any]:
+) -> DifficultyThread:
     """Phòng Nội vụ answers a difficulty; the unit sees the answer."""
-    answer = clean_reason(
-        body.answer,
-        label="Nội dung trả lời",
-        code="answer_required",
-        required=True,
-        max_length=ANSWER_MAX,
-    )
-    return await handlers.answer_difficulty(context, caller, difficulty_id, answer)
+    return await usecases.answer_difficulty(context, caller, difficulty_id, body)
 
 
 @router.get("/v1/forms/{form_id}/{version}", tags=["biểu mẫu"])
-async def read_form(form_id: str, version: str) -> dict[str, Any]:
+async def read_form(form_id: str, version: str) -> FormDefinition:
     """A form definition: sections, indicators, labels, types, rules and applicability."""
-    form: dict[str, Any] = load_form(form_id, version).model_dump(mode="json")
-    return form
+    return usecases.form_definition(form_id, version)
 
 
 @router.get("/v1/periods/{period_id}/form", tags=["biểu mẫu"])
 async def period_form(
     period_id: str, caller: CallerDep, context: ContextDep, unit_code: str | None = None
-) -> dict[str, Any]:
+) -> PeriodForm:
     """The form the calling unit fills for the period (readers may name a unit)."""
-    return await handlers.unit_form(context, caller, period_id, unit_code)
+    return await usecases.unit_form(context, caller, period_id, unit_code)

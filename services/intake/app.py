@@ -60,7 +60,7 @@ def create_app(
         clock=clock,
         sessions=database.sessions,
         metrics=IntakeMetrics(runtime.registry),
-        store=AttachmentStore(settings.resolved_attachments_dir),
+        files=AttachmentStore(settings.resolved_attachments_dir),
     )
     return runtime.create_app(
         title="Tiếp nhận báo cáo (intake)",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from shared.contracts.api.intake import Receipt
 from shared.contracts.intake import ReportStatus
 from shared.contracts.registry import ExpectedUnit
 from shared.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
@@ -20,8 +21,6 @@ from shared.formatting import vn_datetime
 from shared.forms import TextRejected, ValidationResult, clean_text
 
 Decision = Literal["accepted", "returned"]
-REVIEW_REASON_MAX = 5000
-ANSWER_MAX = 20000
 
 
 @dataclass(frozen=True)
@@ -119,6 +118,11 @@ def period_not_found(period_id: str) -> NotFound:
 def report_not_found(report_id: str) -> NotFound:
     """The error for a report that does not exist or the caller may not see."""
     return NotFound(f"Không tìm thấy báo cáo «{report_id}».", code="report_not_found")
+
+
+def difficulty_not_found(difficulty_id: str) -> NotFound:
+    """The error for a difficulty that does not exist or the caller may not see."""
+    return NotFound(f"Không tìm thấy vướng mắc «{difficulty_id}».", code="difficulty_not_found")
 
 
 def check_period_open(period: Period) -> None:
@@ -267,26 +271,26 @@ def receipt(
     submitted_at: datetime,
     on_time: bool,
     content_sha256: str,
-) -> dict[str, Any]:
+) -> Receipt:
     """What the unit keeps as proof of submission."""
     timeliness = "đúng hạn" if on_time else "gửi muộn"
-    return {
-        "report_id": report_id,
-        "period_id": period.period_id,
-        "period_title": period.title,
-        "unit_code": unit.code,
-        "unit_name": unit.name,
-        "version": version,
-        "form_id": period.form_id,
-        "form_version": period.form_version,
-        "submitted_at": submitted_at.isoformat(),
-        "on_time": on_time,
-        "content_sha256": content_sha256,
-        "text": (
+    return Receipt(
+        report_id=report_id,
+        period_id=period.period_id,
+        period_title=period.title,
+        unit_code=unit.code,
+        unit_name=unit.name,
+        version=version,
+        form_id=period.form_id,
+        form_version=period.form_version,
+        submitted_at=submitted_at,
+        on_time=on_time,
+        content_sha256=content_sha256,
+        text=(
             f"Đã nhận báo cáo {period.title} của {unit.name} (phiên bản {version}) "
             f"lúc {vn_datetime(submitted_at)}, {timeliness}."
         ),
-    }
+    )
 
 
 def content_body(body: Mapping[str, Any]) -> dict[str, Any]:

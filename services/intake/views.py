@@ -1,31 +1,36 @@
-"""The JSON shapes intake answers with, built from table rows."""
+"""Intake's answers (`shared.contracts.api.intake`) and event payloads, built from table rows."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from shared.contracts.api.intake import (
+    AttachmentInfo,
+    AuditEntry,
+    ContentIssue,
+    DifficultyThread,
+    ReportDetail,
+    ReportSummary,
+    ReportVersionView,
+    Review,
+)
 from shared.contracts.intake import Difficulty, ReportIssue
 
 
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def review_view(row: Any) -> dict[str, Any] | None:
+def review_view(row: Any) -> Review | None:
     """The latest review decision of a report, shown to the unit too."""
     if row.review_decision is None:
         return None
-    return {
-        "decision": row.review_decision,
-        "reason": row.review_reason or "",
-        "version": row.review_version,
-        "reviewed_by": row.reviewed_by,
-        "reviewed_at": _iso(row.reviewed_at),
-    }
+    return Review(
+        decision=row.review_decision,
+        reason=row.review_reason or "",
+        version=row.review_version,
+        reviewed_by=row.reviewed_by,
+        reviewed_at=row.reviewed_at,
+    )
 
 
-def report_summary(row: Any) -> dict[str, Any]:
-    """A report without its content (for listings)."""
+def _summary_fields(row: Any) -> dict[str, Any]:
     return {
         "report_id": row.report_id,
         "period_id": row.period_id,
@@ -35,35 +40,44 @@ def report_summary(row: Any) -> dict[str, Any]:
         "version": row.version,
         "form_id": row.form_id,
         "form_version": row.form_version,
-        "first_submitted_at": _iso(row.first_submitted_at),
-        "submitted_at": _iso(row.submitted_at),
+        "first_submitted_at": row.first_submitted_at,
+        "submitted_at": row.submitted_at,
         "on_time": row.on_time,
         "review": review_view(row),
-        "withdrawn_at": _iso(row.withdrawn_at),
+        "withdrawn_at": row.withdrawn_at,
     }
 
 
-def version_view(row: Any) -> dict[str, Any]:
+def report_summary(row: Any) -> ReportSummary:
+    """A report without its content (for listings)."""
+    return ReportSummary(**_summary_fields(row))
+
+
+def issues(stored: list[dict[str, Any]]) -> list[ContentIssue]:
+    """Stored issues (warnings) as the answers carry them."""
+    return [ContentIssue.model_validate(issue) for issue in stored]
+
+
+def version_view(row: Any) -> ReportVersionView:
     """One stored version with its full content."""
-    return {
-        "version": row.version,
-        "submitted_at": _iso(row.submitted_at),
-        "submitted_by": row.submitted_by,
-        "content": row.content,
-        "content_sha256": row.content_sha256,
-        "warnings": row.warnings,
-    }
+    return ReportVersionView(
+        version=row.version,
+        submitted_at=row.submitted_at,
+        submitted_by=row.submitted_by,
+        content=row.content,
+        content_sha256=row.content_sha256,
+        warnings=issues(row.warnings),
+    )
 
 
-def report_view(row: Any, version: Any) -> dict[str, Any]:
+def report_view(row: Any, version: Any) -> ReportDetail:
     """A report with the content of its current version."""
-    current = version_view(version)
-    return {
-        **report_summary(row),
-        "content": current["content"],
-        "content_sha256": current["content_sha256"],
-        "warnings": current["warnings"],
-    }
+    return ReportDetail(
+        **_summary_fields(row),
+        content=version.content,
+        content_sha256=version.content_sha256,
+        warnings=issues(version.warnings),
+    )
 
 
 def difficulty_contract(row: Any) -> Difficulty:
@@ -81,13 +95,13 @@ def difficulty_contract(row: Any) -> Difficulty:
     )
 
 
-def difficulty_view(row: Any) -> dict[str, Any]:
+def difficulty_view(row: Any) -> DifficultyThread:
     """A difficulty thread: the unit's text and Phòng Nội vụ's answer."""
-    return {
-        **difficulty_contract(row).model_dump(mode="json"),
-        "raised_in_version": row.raised_in_version,
-        "answered": row.answered_at is not None,
-    }
+    return DifficultyThread(
+        **difficulty_contract(row).model_dump(),
+        raised_in_version=row.raised_in_version,
+        answered=row.answered_at is not None,
+    )
 
 
 def warning_contracts(warnings: list[dict[str, Any]]) -> tuple[ReportIssue, ...]:
@@ -95,30 +109,30 @@ def warning_contracts(warnings: list[dict[str, Any]]) -> tuple[ReportIssue, ...]
     return tuple(ReportIssue.model_validate(w) for w in warnings)
 
 
-def audit_view(row: Any) -> dict[str, Any]:
+def audit_view(row: Any) -> AuditEntry:
     """One audit line."""
-    return {
-        "at": _iso(row.at),
-        "actor": row.actor,
-        "role": row.role,
-        "action": row.action,
-        "report_id": row.report_id,
-        "difficulty_id": row.difficulty_id,
-        "details": row.details,
-    }
+    return AuditEntry(
+        at=row.at,
+        actor=row.actor,
+        role=row.role,
+        action=row.action,
+        report_id=row.report_id,
+        difficulty_id=row.difficulty_id,
+        details=row.details,
+    )
 
 
-def attachment_view(row: Any) -> dict[str, Any]:
+def attachment_view(row: Any) -> AttachmentInfo:
     """An attachment's metadata (the bytes come from its download link)."""
-    return {
-        "attachment_id": row.attachment_id,
-        "report_id": row.report_id,
-        "version": row.version,
-        "filename": row.filename,
-        "media_type": row.media_type,
-        "size": row.size,
-        "sha256": row.sha256,
-        "uploaded_by": row.uploaded_by,
-        "uploaded_at": _iso(row.uploaded_at),
-        "download": f"/v1/reports/{row.report_id}/attachments/{row.attachment_id}",
-    }
+    return AttachmentInfo(
+        attachment_id=row.attachment_id,
+        report_id=row.report_id,
+        version=row.version,
+        filename=row.filename,
+        media_type=row.media_type,
+        size=row.size,
+        sha256=row.sha256,
+        uploaded_by=row.uploaded_by,
+        uploaded_at=row.uploaded_at,
+        download=f"/v1/reports/{row.report_id}/attachments/{row.attachment_id}",
+    )

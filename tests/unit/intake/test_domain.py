@@ -166,11 +166,11 @@ def test_the_receipt_names_unit_period_version_time_and_timeliness():
         on_time=False,
         content_sha256="ab" * 32,
     )
-    assert answer["text"] == (
+    assert answer.text == (
         "Đã nhận báo cáo 6 tháng đầu năm 2023 của UBND phường Bắc Hồng (phiên bản 2) "
         "lúc 09:30 05/06/2023, gửi muộn."
     )
-    assert answer["version"] == 2 and answer["content_sha256"] == "ab" * 32
+    assert answer.version == 2 and answer.content_sha256 == "ab" * 32
 
 
 def test_validation_failures_list_every_issue_and_warning_in_one_body():

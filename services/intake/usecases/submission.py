@@ -7,11 +7,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.intake import db
+from services.intake import store
 from services.intake.context import IntakeContext
 from services.intake.domain import (
     Period,
@@ -30,14 +29,14 @@ from services.intake.domain import (
     text_digest,
     version_changed,
 )
-from services.intake.handlers.common import PRODUCER, period_of, visible_report
+from services.intake.usecases.common import PRODUCER, period_of, submitting_unit, visible_report
 from services.intake.views import difficulty_contract, warning_contracts
 from shared.auth import Principal
+from shared.contracts.api.intake import ContentIssue, ReportAccepted
 from shared.contracts.intake import DifficultyRaised, ReportSubmitted, ReportVersion
 from shared.contracts.registry import ExpectedUnit
 from shared.forms import ValidationResult, content_sha256, load_form, validate_report
-from shared.idempotency import Answer, IdempotentRequest, remember, replay
-from shared.messaging.outbox import add_event
+from shared.idempotency import Answer, IdempotentRequest
 
 log = logging.getLogger(__name__)
 
@@ -77,16 +76,15 @@ async def _store_version(
 ) -> list[str]:
     """The version row, its ReportSubmitted event, new difficulties and the audit line."""
     warnings = [w.model_dump(mode="json") for w in result.warnings]
-    await session.execute(
-        insert(db.report_versions).values(
-            report_id=report.report_id,
-            version=report.version,
-            content=result.content,
-            content_sha256=digest,
-            warnings=warnings,
-            submitted_at=now,
-            submitted_by=principal.username,
-        )
+    await store.insert_version(
+        session,
+        report_id=report.report_id,
+        version=report.version,
+        content=result.content,
+        content_sha256=digest,
+        warnings=warnings,
+        submitted_at=now,
+        submitted_by=principal.username,
     )
     payload = ReportVersion(
         report_id=report.report_id,
@@ -103,33 +101,30 @@ async def _store_version(
         content_sha256=digest,
         warnings=warning_contracts(warnings),
     )
-    await add_event(
-        session, db.outbox, ReportSubmitted.new(payload, producer=PRODUCER, occurred_at=now)
-    )
-    raised = await db.raised_digests(session, report.report_id)
+    await store.publish(session, ReportSubmitted.new(payload, producer=PRODUCER, occurred_at=now))
+    raised = await store.raised_digests(session, report.report_id)
     entries: list[str] = result.content.get("vuong_mac") or []
     fresh = new_difficulties(entries, raised)
     thread_ids: list[str] = []
     for text in fresh:
         difficulty_id = str(uuid.uuid4())
         thread_ids.append(difficulty_id)
-        await session.execute(
-            insert(db.difficulties).values(
-                difficulty_id=difficulty_id,
-                report_id=report.report_id,
-                period_id=report.period_id,
-                unit_code=report.unit_code,
-                text=text,
-                text_sha256=text_digest(text),
-                raised_at=now,
-                raised_in_version=report.version,
-                position=entries.index(text),
-            )
+        await store.insert_difficulty(
+            session,
+            difficulty_id=difficulty_id,
+            report_id=report.report_id,
+            period_id=report.period_id,
+            unit_code=report.unit_code,
+            text=text,
+            text_sha256=text_digest(text),
+            raised_at=now,
+            raised_in_version=report.version,
+            position=entries.index(text),
         )
-        row = await db.find_difficulty_row(session, difficulty_id)
+        row = await store.find_difficulty_row(session, difficulty_id)
         event = DifficultyRaised.new(difficulty_contract(row), producer=PRODUCER, occurred_at=now)
-        await add_event(session, db.outbox, event)
-    await db.record_audit(
+        await store.publish(session, event)
+    await store.record_audit(
         session,
         at=now,
         actor=principal.username,
@@ -141,24 +136,24 @@ async def _store_version(
     return thread_ids
 
 
-def _accepted_body(
+def _accepted(
     report: Report,
     period: Period,
     unit: ExpectedUnit,
     result: ValidationResult,
     digest: str,
     submitted_at: datetime,
-) -> dict[str, Any]:
-    return {
-        "report_id": report.report_id,
-        "version": report.version,
-        "status": "submitted",
-        "submitted_at": submitted_at.isoformat(),
-        "first_submitted_at": report.first_submitted_at.isoformat(),
-        "on_time": report.on_time,
-        "period_id": report.period_id,
-        "unit_code": report.unit_code,
-        "receipt": receipt(
+) -> ReportAccepted:
+    return ReportAccepted(
+        report_id=report.report_id,
+        version=report.version,
+        status="submitted",
+        submitted_at=submitted_at,
+        first_submitted_at=report.first_submitted_at,
+        on_time=report.on_time,
+        period_id=report.period_id,
+        unit_code=report.unit_code,
+        receipt=receipt(
             period=period,
             unit=unit,
             report_id=report.report_id,
@@ -167,28 +162,32 @@ def _accepted_body(
             on_time=report.on_time,
             content_sha256=digest,
         ),
-        "content_sha256": digest,
-        "warnings": [w.model_dump(mode="json") for w in result.warnings],
-    }
+        content_sha256=digest,
+        warnings=[ContentIssue.model_validate(w.model_dump()) for w in result.warnings],
+    )
+
+
+def _answer(status: int, accepted: ReportAccepted) -> Answer:
+    return Answer(status, accepted.model_dump(mode="json"))
 
 
 async def submit_report(
     context: IntakeContext, principal: Principal, body: dict[str, Any], idempotency_key: str | None
 ) -> Answer:
     """A unit's first report for a period; a retry with the same key gets the first answer."""
-    unit_code = principal.require_unit()
+    unit_code = submitting_unit(principal)
     keyed = IdempotentRequest.of(
         idempotency_key, caller=f"unit:{unit_code}", method="POST", path="/v1/reports", body=body
     )
-    async with context.sessions() as session:
-        if keyed and (earlier := await replay(session, db.idempotency_keys, keyed)):
+    async with store.reading(context.sessions) as session:
+        if earlier := await store.replayed(session, keyed):
             return earlier
         period_id = _period_id(body)
-        period = await db.find_period(session, period_id)
+        period = await store.find_period(session, period_id)
         if period is None:
             raise period_not_found(period_id)
         unit = check_can_submit(period, unit_code)
-        existing = await db.find_report_for(session, period_id, unit_code)
+        existing = await store.find_report_for(session, period_id, unit_code)
         if existing is not None:
             raise report_exists(existing.report_id)
     result = _validate(context, period, unit, body)
@@ -203,27 +202,12 @@ async def submit_report(
         on_time=is_on_time(now, period.due_at),
     )
     digest = content_sha256(result.content)
-    answer = Answer(201, _accepted_body(report, period, unit, result, digest, now))
+    answer = _answer(201, _accepted(report, period, unit, result, digest, now))
     try:
-        async with context.sessions() as session, session.begin():
-            if keyed:
-                # Written first: a concurrent twin blocks here and then fails on the key.
-                await remember(session, db.idempotency_keys, keyed, answer, now)
-            await session.execute(
-                insert(db.reports).values(
-                    report_id=report.report_id,
-                    period_id=report.period_id,
-                    unit_code=unit_code,
-                    unit_name=unit.name,
-                    status=report.status,
-                    version=report.version,
-                    form_id=period.form_id,
-                    form_version=period.form_version,
-                    first_submitted_at=now,
-                    on_time=report.on_time,
-                    submitted_at=now,
-                )
-            )
+        async with store.transaction(context.sessions) as session:
+            # Written first: a concurrent twin blocks here and then fails on the key.
+            await store.remember_answer(session, keyed, answer, now)
+            await store.insert_report(session, report, unit_name=unit.name, period=period, now=now)
             await _store_version(
                 session,
                 report=report,
@@ -236,10 +220,10 @@ async def submit_report(
             )
     except IntegrityError:
         # Another request (another replica, or the same retry) got there first.
-        async with context.sessions() as session:
-            if keyed and (earlier := await replay(session, db.idempotency_keys, keyed)):
+        async with store.reading(context.sessions) as session:
+            if earlier := await store.replayed(session, keyed):
                 return earlier
-            existing = await db.find_report_for(session, period.period_id, unit_code)
+            existing = await store.find_report_for(session, period.period_id, unit_code)
         if existing is not None:
             context.metrics.submissions_refused.labels("report_exists").inc()
             raise report_exists(existing.report_id) from None
@@ -263,16 +247,16 @@ async def amend_report(
     idempotency_key: str | None,
 ) -> Answer:
     """A full new version of the unit's report; the first submission's timeliness stays."""
-    unit_code = principal.require_unit()
+    unit_code = submitting_unit(principal)
     path = f"/v1/reports/{report_id}"
     keyed = IdempotentRequest.of(
         idempotency_key, caller=f"unit:{unit_code}", method="PUT", path=path, body=body
     )
-    async with context.sessions() as session:
+    async with store.reading(context.sessions) as session:
         row = await visible_report(session, principal, report_id)
-        if keyed and (earlier := await replay(session, db.idempotency_keys, keyed)):
+        if earlier := await store.replayed(session, keyed):
             return earlier
-        report = db.report_from_row(row)
+        report = store.report_from_row(row)
         if "period_id" in body and body["period_id"] != report.period_id:
             message = f"Báo cáo này thuộc kỳ «{report.period_id}», không thể chuyển sang kỳ khác."
             raise field_problem("period_id", "period_mismatch", "Kỳ báo cáo", message)
@@ -283,12 +267,11 @@ async def amend_report(
     now = context.clock.now()
     new = Report(**{**report.__dict__, "version": report.version + 1, "status": "submitted"})
     digest = content_sha256(result.content)
-    answer = Answer(200, _accepted_body(new, period, unit, result, digest, now))
+    answer = _answer(200, _accepted(new, period, unit, result, digest, now))
     try:
-        async with context.sessions() as session, session.begin():
-            if keyed:
-                await remember(session, db.idempotency_keys, keyed, answer, now)
-            changed = await db.advance_report(
+        async with store.transaction(context.sessions) as session:
+            await store.remember_answer(session, keyed, answer, now)
+            changed = await store.advance_report(
                 session,
                 report,
                 {
@@ -312,8 +295,8 @@ async def amend_report(
                 action="report_amended",
             )
     except IntegrityError:
-        async with context.sessions() as session:
-            if keyed and (earlier := await replay(session, db.idempotency_keys, keyed)):
+        async with store.reading(context.sessions) as session:
+            if earlier := await store.replayed(session, keyed):
                 return earlier
         raise version_changed(None) from None
     context.metrics.reports_amended.labels(period.period_id).inc()

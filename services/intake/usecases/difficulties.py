@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import update
-
-from services.intake import db
+from services.intake import store
 from services.intake.context import IntakeContext
-from services.intake.handlers.common import PRODUCER, listing_unit
+from services.intake.domain import clean_reason, difficulty_not_found
+from services.intake.usecases.common import PRODUCER, listing_unit
 from services.intake.views import difficulty_contract, difficulty_view
 from shared.auth import Permission, Principal
+from shared.contracts.api.intake import ANSWER_MAX, AnswerRequest, DifficultyThread
 from shared.contracts.intake import DifficultyAnswered
-from shared.errors import NotFound
-from shared.messaging.outbox import add_event
 
 
 async def list_difficulties(
@@ -26,11 +22,11 @@ async def list_difficulties(
     answered: bool | None,
     limit: int,
     offset: int,
-) -> list[dict[str, Any]]:
+) -> list[DifficultyThread]:
     """Difficulty threads: a unit sees its own, readers see all."""
     unit_code = listing_unit(principal, unit_code)
-    async with context.sessions() as session:
-        rows = await db.list_difficulty_rows(
+    async with store.reading(context.sessions) as session:
+        rows = await store.list_difficulty_rows(
             session,
             period_id=period_id,
             unit_code=unit_code,
@@ -43,26 +39,29 @@ async def list_difficulties(
 
 
 async def answer_difficulty(
-    context: IntakeContext, principal: Principal, difficulty_id: str, answer: str
-) -> dict[str, Any]:
+    context: IntakeContext, principal: Principal, difficulty_id: str, request: AnswerRequest
+) -> DifficultyThread:
     """Phòng Nội vụ answers (or corrects its answer to) a unit's difficulty."""
+    answer = clean_reason(
+        request.answer,
+        label="Nội dung trả lời",
+        code="answer_required",
+        required=True,
+        max_length=ANSWER_MAX,
+    )
     principal.require(Permission.REVIEW)
     now = context.clock.now()
-    async with context.sessions() as session, session.begin():
-        row = await db.find_difficulty_row(session, difficulty_id)
+    async with store.transaction(context.sessions) as session:
+        row = await store.find_difficulty_row(session, difficulty_id)
         if row is None:
-            raise NotFound(
-                f"Không tìm thấy vướng mắc «{difficulty_id}».", code="difficulty_not_found"
-            )
-        await session.execute(
-            update(db.difficulties)
-            .where(db.difficulties.c.difficulty_id == difficulty_id)
-            .values(answer=answer, answered_by=principal.username, answered_at=now)
+            raise difficulty_not_found(difficulty_id)
+        await store.answer_difficulty(
+            session, difficulty_id, answer=answer, answered_by=principal.username, at=now
         )
-        row = await db.find_difficulty_row(session, difficulty_id)
+        row = await store.find_difficulty_row(session, difficulty_id)
         event = DifficultyAnswered.new(difficulty_contract(row), producer=PRODUCER, occurred_at=now)
-        await add_event(session, db.outbox, event)
-        await db.record_audit(
+        await store.publish(session, event)
+        await store.record_audit(
             session,
             at=now,
             actor=principal.username,

@@ -1,0 +1,249 @@
+"""Intake's HTTP contract: the bodies clients send and the answers intake gives.
+
+The JSON is the one intake has always answered: instants of reports, versions, reviews,
+attachments and the audit trail are written by `datetime.isoformat()` ("…+00:00"), those of
+difficulty threads as pydantic writes them ("…Z"); both read back as aware datetimes.
+
+Report bodies (`POST /v1/reports`, `PUT /v1/reports/{id}`, drafts) are not a model here: they
+are validated against the period's form (`shared.forms.validate_report`), which answers every
+problem at once in the `validation_failed` format, so their shape is the form's.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import ConfigDict, Field, PlainSerializer, WithJsonSchema
+
+from shared.contracts.api import RequestModel, ResponseModel
+from shared.contracts.intake import ReportStatus
+from shared.contracts.registry import UnitKind
+from shared.forms import FormDefinition
+
+__all__ = [
+    "ANSWER_MAX",
+    "REVIEW_REASON_MAX",
+    "AnswerRequest",
+    "AttachmentInfo",
+    "AuditEntry",
+    "ContentIssue",
+    "DifficultyThread",
+    "FormUnit",
+    "Instant",
+    "PeriodForm",
+    "PeriodInfo",
+    "Receipt",
+    "ReportAccepted",
+    "ReportDetail",
+    "ReportSummary",
+    "ReportVersionView",
+    "Review",
+    "ReviewRequest",
+]
+
+REVIEW_REASON_MAX = 5000
+ANSWER_MAX = 20000
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat()
+
+
+Instant = Annotated[
+    datetime,
+    PlainSerializer(_iso, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+"""An aware instant written as `isoformat()` ("2023-06-05T02:30:00+00:00")."""
+
+
+# --- requests -------------------------------------------------------------------------
+
+
+class ReviewRequest(RequestModel):
+    """A reviewer's decision on the report's current version; `version` refuses the decision
+    if the unit sent a newer one meanwhile."""
+
+    model_config = ConfigDict(strict=True)
+
+    decision: Literal["accepted", "returned"]
+    reason: str = Field("", max_length=REVIEW_REASON_MAX * 2)
+    version: int | None = Field(None, ge=1)
+
+
+class AnswerRequest(RequestModel):
+    """Phòng Nội vụ's answer to a difficulty."""
+
+    model_config = ConfigDict(strict=True)
+
+    answer: str = Field(max_length=ANSWER_MAX * 2)
+
+
+# --- answers --------------------------------------------------------------------------
+
+
+class ContentIssue(ResponseModel):
+    """A problem in a report body: an error blocks sending, a warning is kept with it."""
+
+    path: str
+    code: str
+    field: str
+    label: str
+    message: str
+    severity: Literal["error", "warning"] = "warning"
+
+
+class Receipt(ResponseModel):
+    """What the unit keeps as proof of sending."""
+
+    report_id: str
+    period_id: str
+    period_title: str
+    unit_code: str
+    unit_name: str
+    version: int
+    form_id: str
+    form_version: str
+    submitted_at: Instant
+    on_time: bool
+    content_sha256: str
+    text: str
+
+
+class ReportAccepted(ResponseModel):
+    """The answer to a sent version (201 for the first, 200 for a new version)."""
+
+    report_id: str
+    version: int
+    status: ReportStatus
+    submitted_at: Instant
+    first_submitted_at: Instant
+    on_time: bool
+    period_id: str
+    unit_code: str
+    receipt: Receipt
+    content_sha256: str
+    warnings: list[ContentIssue]
+
+
+class Review(ResponseModel):
+    """The latest review decision of a report, shown to the unit too."""
+
+    decision: Literal["accepted", "returned"]
+    reason: str
+    version: int | None
+    reviewed_by: str | None
+    reviewed_at: Instant | None
+
+
+class ReportSummary(ResponseModel):
+    """A report without its content (listings)."""
+
+    report_id: str
+    period_id: str
+    unit_code: str
+    unit_name: str
+    status: ReportStatus
+    version: int
+    form_id: str
+    form_version: str
+    first_submitted_at: Instant
+    submitted_at: Instant
+    on_time: bool
+    review: Review | None
+    withdrawn_at: Instant | None
+
+
+class ReportDetail(ReportSummary):
+    """A report with the content of its current version."""
+
+    content: dict[str, Any]
+    content_sha256: str
+    warnings: list[ContentIssue]
+
+
+class ReportVersionView(ResponseModel):
+    """One stored version with its full content."""
+
+    version: int
+    submitted_at: Instant
+    submitted_by: str
+    content: dict[str, Any]
+    content_sha256: str
+    warnings: list[ContentIssue]
+
+
+class AuditEntry(ResponseModel):
+    """One line of a report's audit trail."""
+
+    at: Instant
+    actor: str
+    role: str
+    action: str
+    report_id: str | None
+    difficulty_id: str | None
+    details: dict[str, Any]
+
+
+class AttachmentInfo(ResponseModel):
+    """An attachment's metadata; the bytes come from `download`."""
+
+    attachment_id: str
+    report_id: str
+    version: int
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+    uploaded_by: str
+    uploaded_at: Instant
+    download: str
+
+
+class DifficultyThread(ResponseModel):
+    """A difficulty (vướng mắc) thread: the unit's text and Phòng Nội vụ's answer."""
+
+    difficulty_id: str
+    report_id: str | None
+    period_id: str
+    unit_code: str
+    text: str
+    raised_at: datetime
+    answer: str
+    answered_by: str
+    answered_at: datetime | None
+    raised_in_version: int | None
+    answered: bool
+
+
+class PeriodInfo(ResponseModel):
+    """The period a form is filled for."""
+
+    period_id: str
+    kind: str
+    title: str
+    status: str
+    due_at: Instant
+    due_text: str
+    window_start: date | None
+    window_end: date | None
+    content: str
+
+
+class FormUnit(ResponseModel):
+    """The unit a form is cut for, as the registry resolved it for the period."""
+
+    code: str
+    name: str
+    kind: UnitKind
+    tags: list[str]
+    display_order: int
+
+
+class PeriodForm(ResponseModel):
+    """The form a unit fills for a period, without the parts that do not apply to it."""
+
+    period: PeriodInfo
+    unit: FormUnit | None
+    form: FormDefinition
