@@ -19,6 +19,7 @@ from shared.contracts.api.intake import (
     AttachmentInfo,
     AuditEntry,
     DifficultyThread,
+    LeaderChange,
     PeriodForm,
     ReportAccepted,
     ReportDetail,
@@ -225,6 +226,15 @@ async def answer_difficulty(
 ) -> DifficultyThread:
     """Phòng Nội vụ answers a difficulty; the unit sees the answer."""
     return await usecases.answer_difficulty(context, caller, difficulty_id, body)
+
+
+@router.get("/v1/leader-changes", tags=["xét duyệt"])
+async def leader_changes(
+    caller: CallerDep, context: ContextDep, period_id: str | None = None
+) -> list[LeaderChange]:
+    """Units whose current report says their leader in charge (plan II.5) is no longer the
+    one the registry holds, with both names, for Phòng Nội vụ to update the registry."""
+    return await usecases.leader_changes(context, caller, period_id)
 
 
 @router.get("/v1/forms/{form_id}/{version}", tags=["biểu mẫu"])

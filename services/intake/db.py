@@ -40,6 +40,8 @@ units = Table(
     Column("valid_from", Date, nullable=False),
     Column("valid_to", Date, nullable=True),
     Column("version", Integer, nullable=False),
+    # The leader in charge (plan II.5) as the registry holds it: {full_name, title, ...}.
+    Column("leader", JSON, nullable=True),
 )
 
 periods = Table(
@@ -93,6 +95,11 @@ report_versions = Table(
     Column("warnings", JSON, nullable=False),
     Column("submitted_at", UtcDateTime(), nullable=False),
     Column("submitted_by", String(64), nullable=False),
+    # The leader check (plan II.5) of forms that have one: the leader the registry held when
+    # the version was sent ({full_name, title} or null), and whether the unit reported a
+    # change (null: the form has no leader check).
+    Column("leader_on_record", JSON, nullable=True),
+    Column("leader_changed", Boolean, nullable=True),
 )
 
 # The first answers to keyed submissions (shared.idempotency).

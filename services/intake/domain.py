@@ -14,11 +14,11 @@ from datetime import datetime
 from typing import Any, Literal
 
 from shared.contracts.api.intake import Receipt
-from shared.contracts.intake import ReportStatus
-from shared.contracts.registry import ExpectedUnit
+from shared.contracts.intake import LeaderCheckAnswer, ReportStatus
+from shared.contracts.registry import ExpectedUnit, Leader
 from shared.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
 from shared.formatting import vn_datetime
-from shared.forms import TextRejected, ValidationResult, clean_text
+from shared.forms import FormDefinition, TextRejected, ValidationResult, clean_text
 
 Decision = Literal["accepted", "returned"]
 
@@ -296,3 +296,39 @@ def receipt(
 def content_body(body: Mapping[str, Any]) -> dict[str, Any]:
     """The report body without the envelope key ``period_id``."""
     return {key: value for key, value in body.items() if key != "period_id"}
+
+
+def leader_answer(form: FormDefinition, content: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The unit's answer to the form's leader check (plan II.5) in canonical content, if the
+    form has one and the unit answered."""
+    section = form.leader_section
+    if section is None or section.leader_check is None:
+        return None
+    sections = content.get("sections")
+    part = sections.get(section.key) if isinstance(sections, Mapping) else None
+    answer = part.get(section.leader_check.code) if isinstance(part, Mapping) else None
+    return answer if isinstance(answer, dict) else None
+
+
+def leader_snapshot(leader: Leader | None) -> Leader | None:
+    """The leader as a version keeps it: name and title (contacts stay in the registry)."""
+    if leader is None:
+        return None
+    return Leader(full_name=leader.full_name, title=leader.title)
+
+
+def leader_check_answer(
+    on_record: Leader | None, answer: Mapping[str, Any] | None
+) -> LeaderCheckAnswer | None:
+    """A version's answer to the leader check, with the leader it was checked against."""
+    if answer is None:
+        return None
+    confirmed = bool(answer.get("confirmed"))
+    reported = (
+        None
+        if confirmed
+        else Leader(full_name=str(answer.get("full_name") or ""), title=answer.get("title") or "")
+    )
+    return LeaderCheckAnswer(
+        on_record=leader_snapshot(on_record), confirmed=confirmed, reported=reported
+    )

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.intake import db
 from services.intake.domain import Period, Report
 from shared.contracts.envelope import Envelope
-from shared.contracts.registry import ExpectedUnit, PeriodState, UnitState
+from shared.contracts.registry import ExpectedUnit, Leader, PeriodState, UnitState
 from shared.db import upsert_newer
 from shared.idempotency import Answer, IdempotentRequest, remember, replay
 from shared.messaging.outbox import add_event
@@ -59,8 +59,21 @@ async def upsert_unit(session: AsyncSession, unit: UnitState) -> None:
             "valid_from": unit.valid_from,
             "valid_to": unit.valid_to,
             "version": unit.version,
+            "leader": unit.leader.model_dump(mode="json") if unit.leader else None,
         },
     )
+
+
+async def unit_leader(session: AsyncSession, unit_code: str) -> Leader | None:
+    """The leader in charge the registry holds for the unit now (its latest record)."""
+    query = (
+        select(db.units.c.leader)
+        .where(db.units.c.code == unit_code)
+        .order_by(db.units.c.valid_from.desc(), db.units.c.version.desc())
+        .limit(1)
+    )
+    stored = (await session.execute(query)).scalar()
+    return Leader.model_validate(stored) if stored else None
 
 
 async def upsert_period(session: AsyncSession, period: PeriodState) -> None:
@@ -209,8 +222,11 @@ async def insert_version(
     warnings: list[dict[str, Any]],
     submitted_at: datetime,
     submitted_by: str,
+    leader_on_record: Leader | None = None,
+    leader_changed: bool | None = None,
 ) -> None:
-    """One sent version of a report, with its canonical content."""
+    """One sent version of a report, with its canonical content and, for forms with a leader
+    check, the leader it was checked against and whether the unit reported a change."""
     await session.execute(
         insert(db.report_versions).values(
             report_id=report_id,
@@ -220,6 +236,8 @@ async def insert_version(
             warnings=warnings,
             submitted_at=submitted_at,
             submitted_by=submitted_by,
+            leader_on_record=leader_on_record.model_dump(mode="json") if leader_on_record else None,
+            leader_changed=leader_changed,
         )
     )
 
@@ -239,6 +257,31 @@ async def version_rows(session: AsyncSession, report_id: str) -> list[Any]:
         .where(db.report_versions.c.report_id == report_id)
         .order_by(db.report_versions.c.version)
     )
+    return list((await session.execute(query)).all())
+
+
+async def leader_change_rows(session: AsyncSession, period_id: str | None) -> list[Any]:
+    """Reports (not withdrawn) whose current version reports a change of leader, with that
+    version's content and the leader it was checked against, in unit order of sending."""
+    reports, versions = db.reports, db.report_versions
+    query = (
+        select(
+            reports,
+            versions.c.content,
+            versions.c.leader_on_record,
+            versions.c.leader_changed,
+            versions.c.submitted_at.label("version_submitted_at"),
+        )
+        .join(
+            versions,
+            (versions.c.report_id == reports.c.report_id)
+            & (versions.c.version == reports.c.version),
+        )
+        .where(versions.c.leader_changed.is_(True), reports.c.status != "withdrawn")
+        .order_by(versions.c.submitted_at, reports.c.report_id)
+    )
+    if period_id:
+        query = query.where(reports.c.period_id == period_id)
     return list((await session.execute(query)).all())
 
 

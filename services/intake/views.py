@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.intake.domain import leader_answer
 from shared.contracts.api.intake import (
     AttachmentInfo,
     AuditEntry,
     ContentIssue,
     DifficultyThread,
+    LeaderChange,
+    LeaderCheckView,
+    LeaderInfo,
     ReportDetail,
     ReportSummary,
     ReportVersionView,
     Review,
 )
 from shared.contracts.intake import Difficulty, ReportIssue
+from shared.contracts.registry import Leader
+from shared.forms import FormDefinition
 
 
 def review_view(row: Any) -> Review | None:
@@ -58,7 +64,31 @@ def issues(stored: list[dict[str, Any]]) -> list[ContentIssue]:
     return [ContentIssue.model_validate(issue) for issue in stored]
 
 
-def version_view(row: Any) -> ReportVersionView:
+def leader_info(leader: Leader | dict[str, Any] | None) -> LeaderInfo | None:
+    """A leader's name and title as the answers show them (contacts stay in the registry)."""
+    if leader is None:
+        return None
+    known = leader if isinstance(leader, Leader) else Leader.model_validate(leader)
+    return LeaderInfo(full_name=known.full_name, title=known.title)
+
+
+def leader_check_view(form: FormDefinition, version: Any) -> LeaderCheckView | None:
+    """How a version answered the leader check (None for forms without one)."""
+    answer = leader_answer(form, version.content)
+    if version.leader_changed is None or answer is None:
+        return None
+    confirmed = bool(answer.get("confirmed"))
+    return LeaderCheckView(
+        on_record=leader_info(version.leader_on_record),
+        confirmed=confirmed,
+        changed=not confirmed,
+        reported=None
+        if confirmed
+        else LeaderInfo(full_name=answer.get("full_name") or "", title=answer.get("title") or ""),
+    )
+
+
+def version_view(row: Any, form: FormDefinition) -> ReportVersionView:
     """One stored version with its full content."""
     return ReportVersionView(
         version=row.version,
@@ -67,16 +97,36 @@ def version_view(row: Any) -> ReportVersionView:
         content=row.content,
         content_sha256=row.content_sha256,
         warnings=issues(row.warnings),
+        leader_check=leader_check_view(form, row),
     )
 
 
-def report_view(row: Any, version: Any) -> ReportDetail:
+def report_view(row: Any, version: Any, form: FormDefinition) -> ReportDetail:
     """A report with the content of its current version."""
     return ReportDetail(
         **_summary_fields(row),
         content=version.content,
         content_sha256=version.content_sha256,
         warnings=issues(version.warnings),
+        leader_check=leader_check_view(form, version),
+    )
+
+
+def leader_change_view(row: Any, form: FormDefinition) -> LeaderChange | None:
+    """A report whose current version reports a change of leader."""
+    check = leader_check_view(form, row)
+    if check is None or check.reported is None:
+        return None
+    return LeaderChange(
+        report_id=row.report_id,
+        period_id=row.period_id,
+        unit_code=row.unit_code,
+        unit_name=row.unit_name,
+        version=row.version,
+        status=row.status,
+        submitted_at=row.version_submitted_at,
+        on_record=check.on_record,
+        reported=check.reported,
     )
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any, ClassVar, Literal
 
 from shared.contracts.envelope import Contract, Envelope
+from shared.contracts.registry import Leader
 
 REPORT_SUBMITTED = "danvan.intake.report.submitted.v1"
 REPORT_WITHDRAWN = "danvan.intake.report.withdrawn.v1"
@@ -26,8 +27,19 @@ class ReportIssue(Contract):
     message: str
 
 
+class LeaderCheckAnswer(Contract):
+    """Plan II.5 as a version answered it (forms with a leader check, 2023.2 on): the leader
+    the registry held for the unit when the version was sent (intake's projection; name and
+    title only), and whether the unit confirmed it or reported who is in charge now."""
+
+    on_record: Leader | None = None
+    confirmed: bool
+    reported: Leader | None = None
+
+
 class ReportVersion(Contract):
-    """One version of a unit's report, with its full content."""
+    """One version of a unit's report, with its full content; `leader_check` is set when the
+    form has one (a reported change of leader reaches Phòng Nội vụ here and in `content`)."""
 
     report_id: str
     period_id: str
@@ -42,6 +54,7 @@ class ReportVersion(Contract):
     content: dict[str, Any]
     content_sha256: str
     warnings: tuple[ReportIssue, ...] = ()
+    leader_check: LeaderCheckAnswer | None = None
 
 
 class ReportWithdrawal(Contract):

@@ -14,6 +14,7 @@ from services.intake.usecases.difficulties import answer_difficulty, list_diffic
 from services.intake.usecases.projection import on_period_changed, on_unit_changed
 from services.intake.usecases.reading import (
     form_definition,
+    leader_changes,
     list_reports,
     read_report,
     report_audit,
@@ -31,6 +32,7 @@ __all__ = [
     "answer_difficulty",
     "attachment_file",
     "form_definition",
+    "leader_changes",
     "list_attachments",
     "list_difficulties",
     "list_reports",

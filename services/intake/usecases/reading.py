@@ -6,11 +6,19 @@ from services.intake import store
 from services.intake.context import IntakeContext
 from services.intake.domain import expected_unit, period_not_found
 from services.intake.usecases.common import listing_unit, visible_report
-from services.intake.views import audit_view, report_summary, report_view, version_view
+from services.intake.views import (
+    audit_view,
+    leader_change_view,
+    leader_info,
+    report_summary,
+    report_view,
+    version_view,
+)
 from shared.auth import Permission, Principal
 from shared.contracts.api.intake import (
     AuditEntry,
     FormUnit,
+    LeaderChange,
     PeriodForm,
     PeriodInfo,
     ReportDetail,
@@ -26,7 +34,7 @@ async def read_report(context: IntakeContext, principal: Principal, report_id: s
     async with store.reading(context.sessions) as session:
         row = await visible_report(session, principal, report_id)
         version = await store.find_version_row(session, report_id, row.version)
-    return report_view(row, version)
+    return report_view(row, version, load_form(row.form_id, row.form_version))
 
 
 async def report_versions(
@@ -34,9 +42,10 @@ async def report_versions(
 ) -> list[ReportVersionView]:
     """Every version, oldest first, each with its full content."""
     async with store.reading(context.sessions) as session:
-        await visible_report(session, principal, report_id)
+        report = await visible_report(session, principal, report_id)
         rows = await store.version_rows(session, report_id)
-    return [version_view(row) for row in rows]
+    form = load_form(report.form_id, report.form_version)
+    return [version_view(row, form) for row in rows]
 
 
 async def report_audit(
@@ -73,6 +82,18 @@ async def list_reports(
     return [report_summary(row) for row in rows]
 
 
+async def leader_changes(
+    context: IntakeContext, principal: Principal, period_id: str | None
+) -> list[LeaderChange]:
+    """Phòng Nội vụ's list of units whose current report reports a new leader in charge
+    (plan II.5), to bring into the registry."""
+    principal.require(Permission.READ_REPORTS)
+    async with store.reading(context.sessions) as session:
+        rows = await store.leader_change_rows(session, period_id)
+    changes = (leader_change_view(row, load_form(row.form_id, row.form_version)) for row in rows)
+    return [change for change in changes if change is not None]
+
+
 def form_definition(form_id: str, version: str) -> FormDefinition:
     """A form definition as released (404 `form_not_found` for an unknown one)."""
     return load_form(form_id, version)
@@ -88,6 +109,7 @@ async def unit_form(
         principal.require(Permission.READ_REPORTS)
     async with store.reading(context.sessions) as session:
         row = await store.find_period_row(session, period_id)
+        leader = await store.unit_leader(session, unit_code) if unit_code else None
     if row is None:
         raise period_not_found(period_id)
     period = store.period_from_row(row)
@@ -96,7 +118,7 @@ async def unit_form(
     if unit_code:
         unit = expected_unit(period, unit_code)
         form = form_for_unit(form, unit.kind, set(unit.tags))
-        unit_view = FormUnit.model_validate(unit.model_dump())
+        unit_view = FormUnit(**unit.model_dump(), leader=leader_info(leader))
     return PeriodForm(
         period=PeriodInfo(
             period_id=period.period_id,

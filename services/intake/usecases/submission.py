@@ -22,6 +22,8 @@ from services.intake.domain import (
     expected_unit,
     field_problem,
     is_on_time,
+    leader_answer,
+    leader_check_answer,
     new_difficulties,
     period_not_found,
     receipt,
@@ -34,7 +36,7 @@ from services.intake.views import difficulty_contract, warning_contracts
 from shared.auth import Principal
 from shared.contracts.api.intake import ContentIssue, ReportAccepted
 from shared.contracts.intake import DifficultyRaised, ReportSubmitted, ReportVersion
-from shared.contracts.registry import ExpectedUnit
+from shared.contracts.registry import ExpectedUnit, Leader
 from shared.forms import ValidationResult, content_sha256, load_form, validate_report
 from shared.idempotency import Answer, IdempotentRequest
 
@@ -51,12 +53,26 @@ def _period_id(body: dict[str, Any]) -> str:
     return period_id.strip()
 
 
+def check_content(
+    period: Period, unit: ExpectedUnit, leader: Leader | None, body: dict[str, Any]
+) -> ValidationResult:
+    """A report body checked against the period's form for this unit (kind, tags, and the
+    leader the registry holds for it); every problem at once, nothing refused."""
+    form = load_form(period.form_id, period.form_version)
+    return validate_report(
+        form, unit.kind, set(unit.tags), content_body(body), leader_on_record=leader is not None
+    )
+
+
 def _validate(
-    context: IntakeContext, period: Period, unit: ExpectedUnit, body: dict[str, Any]
+    context: IntakeContext,
+    period: Period,
+    unit: ExpectedUnit,
+    leader: Leader | None,
+    body: dict[str, Any],
 ) -> ValidationResult:
     """The canonical content, or every problem at once as a 422."""
-    form = load_form(period.form_id, period.form_version)
-    result = validate_report(form, unit.kind, set(unit.tags), content_body(body))
+    result = check_content(period, unit, leader, body)
     if not result.ok:
         context.metrics.submissions_refused.labels("validation_failed").inc()
         raise ReportInvalid.from_result(result)
@@ -73,9 +89,12 @@ async def _store_version(
     principal: Principal,
     now: datetime,
     action: str,
+    leader: Leader | None,
 ) -> list[str]:
     """The version row, its ReportSubmitted event, new difficulties and the audit line."""
     warnings = [w.model_dump(mode="json") for w in result.warnings]
+    form = load_form(period.form_id, period.form_version)
+    check = leader_check_answer(leader, leader_answer(form, result.content))
     await store.insert_version(
         session,
         report_id=report.report_id,
@@ -85,6 +104,8 @@ async def _store_version(
         warnings=warnings,
         submitted_at=now,
         submitted_by=principal.username,
+        leader_on_record=check.on_record if check else None,
+        leader_changed=None if check is None else not check.confirmed,
     )
     payload = ReportVersion(
         report_id=report.report_id,
@@ -100,6 +121,7 @@ async def _store_version(
         content=result.content,
         content_sha256=digest,
         warnings=warning_contracts(warnings),
+        leader_check=check,
     )
     await store.publish(session, ReportSubmitted.new(payload, producer=PRODUCER, occurred_at=now))
     raised = await store.raised_digests(session, report.report_id)
@@ -190,7 +212,8 @@ async def submit_report(
         existing = await store.find_report_for(session, period_id, unit_code)
         if existing is not None:
             raise report_exists(existing.report_id)
-    result = _validate(context, period, unit, body)
+        leader = await store.unit_leader(session, unit_code)
+    result = _validate(context, period, unit, leader, body)
     now = context.clock.now()
     report = Report(
         report_id=str(uuid.uuid4()),
@@ -217,6 +240,7 @@ async def submit_report(
                 principal=principal,
                 now=now,
                 action="report_submitted",
+                leader=leader,
             )
     except IntegrityError:
         # Another request (another replica, or the same retry) got there first.
@@ -263,7 +287,8 @@ async def amend_report(
         period = await period_of(session, report)
         check_can_amend(report, period)
         unit = expected_unit(period, unit_code)
-    result = _validate(context, period, unit, body)
+        leader = await store.unit_leader(session, unit_code)
+    result = _validate(context, period, unit, leader, body)
     now = context.clock.now()
     new = Report(**{**report.__dict__, "version": report.version + 1, "status": "submitted"})
     digest = content_sha256(result.content)
@@ -293,6 +318,7 @@ async def amend_report(
                 principal=principal,
                 now=now,
                 action="report_amended",
+                leader=leader,
             )
     except IntegrityError:
         async with store.reading(context.sessions) as session:

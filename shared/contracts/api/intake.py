@@ -31,6 +31,9 @@ __all__ = [
     "DifficultyThread",
     "FormUnit",
     "Instant",
+    "LeaderChange",
+    "LeaderCheckView",
+    "LeaderInfo",
     "PeriodForm",
     "PeriodInfo",
     "Receipt",
@@ -137,6 +140,38 @@ class Review(ResponseModel):
     reviewed_at: Instant | None
 
 
+class LeaderInfo(ResponseModel):
+    """A leader in charge of mass-mobilisation work (plan II.5): name and title."""
+
+    full_name: str
+    title: str = ""
+
+
+class LeaderCheckView(ResponseModel):
+    """Plan II.5 as a version answered it: the leader the registry held when it was sent, and
+    whether the unit confirmed it (`changed` false) or reported who is in charge now."""
+
+    on_record: LeaderInfo | None
+    confirmed: bool
+    changed: bool
+    reported: LeaderInfo | None
+
+
+class LeaderChange(ResponseModel):
+    """A unit's report whose current version reports a change of its leader in charge, for
+    Phòng Nội vụ to bring into the registry."""
+
+    report_id: str
+    period_id: str
+    unit_code: str
+    unit_name: str
+    version: int
+    status: ReportStatus
+    submitted_at: Instant
+    on_record: LeaderInfo | None
+    reported: LeaderInfo
+
+
 class ReportSummary(ResponseModel):
     """A report without its content (listings)."""
 
@@ -156,11 +191,13 @@ class ReportSummary(ResponseModel):
 
 
 class ReportDetail(ReportSummary):
-    """A report with the content of its current version."""
+    """A report with the content of its current version; `leader_check` for forms that have
+    one (null for 2023.1 reports)."""
 
     content: dict[str, Any]
     content_sha256: str
     warnings: list[ContentIssue]
+    leader_check: LeaderCheckView | None = None
 
 
 class ReportVersionView(ResponseModel):
@@ -172,6 +209,7 @@ class ReportVersionView(ResponseModel):
     content: dict[str, Any]
     content_sha256: str
     warnings: list[ContentIssue]
+    leader_check: LeaderCheckView | None = None
 
 
 class AuditEntry(ResponseModel):
@@ -239,6 +277,8 @@ class FormUnit(ResponseModel):
     kind: UnitKind
     tags: list[str]
     display_order: int
+    leader: LeaderInfo | None = None
+    """The leader the registry holds for the unit (plan II.5; the form asks to confirm it)."""
 
 
 class PeriodForm(ResponseModel):
