@@ -19,6 +19,7 @@ from shared.contracts.api.intake import (
     AttachmentInfo,
     AuditEntry,
     DifficultyThread,
+    Draft,
     LeaderChange,
     PeriodForm,
     ReportAccepted,
@@ -226,6 +227,39 @@ async def answer_difficulty(
 ) -> DifficultyThread:
     """Phòng Nội vụ answers a difficulty; the unit sees the answer."""
     return await usecases.answer_difficulty(context, caller, difficulty_id, body)
+
+
+DraftBody = Annotated[
+    dict[str, Any],
+    Body(
+        description=(
+            "Whatever the unit has written so far, in the shape of a report body (period_id "
+            "optional); saved as it is, problems and all."
+        )
+    ),
+]
+
+
+@router.put("/v1/periods/{period_id}/draft", tags=["bản nháp"])
+async def save_draft(
+    period_id: str, body: DraftBody, caller: CallerDep, context: ContextDep
+) -> Draft:
+    """Save the unit's draft for the period (never refused for its content); the answer lists
+    the problems sending it would meet now."""
+    return await usecases.save_draft(context, caller, period_id, body)
+
+
+@router.get("/v1/periods/{period_id}/draft", tags=["bản nháp"])
+async def read_draft(period_id: str, caller: CallerDep, context: ContextDep) -> Draft:
+    """The unit's own draft for the period, with its problems."""
+    return await usecases.read_draft(context, caller, period_id)
+
+
+@router.post("/v1/periods/{period_id}/draft/prefill", tags=["bản nháp"])
+async def prefill_draft(period_id: str, caller: CallerDep, context: ContextDep) -> Draft:
+    """Fill the draft's empty narratives from the unit's most recent earlier periodic report
+    (for an annual report, that year's six-month report); figures stay empty."""
+    return await usecases.prefill_draft(context, caller, period_id)
 
 
 @router.get("/v1/leader-changes", tags=["xét duyệt"])

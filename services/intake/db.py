@@ -59,6 +59,8 @@ periods = Table(
     Column("content", Text, nullable=False),
     Column("expected_units", JSON, nullable=False),
     Column("version", Integer, nullable=False),
+    # The reporting year (null for periods projected before revision 0005: read from due_at).
+    Column("year", Integer, nullable=True),
 )
 
 reports = Table(
@@ -100,6 +102,22 @@ report_versions = Table(
     # change (null: the form has no leader check).
     Column("leader_on_record", JSON, nullable=True),
     Column("leader_changed", Boolean, nullable=True),
+)
+
+# A unit's draft of its report for a period: the body as last saved (problems and all), never
+# an event; sending a version of the report removes it.
+drafts = Table(
+    "drafts",
+    metadata,
+    Column("period_id", String(32), primary_key=True),
+    Column("unit_code", String(32), primary_key=True),
+    Column("content", JSON, nullable=False),
+    Column("saved_at", UtcDateTime(), nullable=False),
+    Column("saved_by", String(64), nullable=False),
+    Column("revision", Integer, nullable=False),
+    # Where the last head start came from: {report_id, period_id, period_title, version,
+    # form_version, filled}.
+    Column("prefilled_from", JSON, nullable=True),
 )
 
 # The first answers to keyed submissions (shared.idempotency).

@@ -18,9 +18,17 @@ from shared.contracts.intake import LeaderCheckAnswer, ReportStatus
 from shared.contracts.registry import ExpectedUnit, Leader
 from shared.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
 from shared.formatting import vn_datetime
-from shared.forms import FormDefinition, TextRejected, ValidationResult, clean_text
+from shared.forms import (
+    FormDefinition,
+    TextRejected,
+    ValidationResult,
+    clean_text,
+    load_form,
+    validate_report,
+)
 
 Decision = Literal["accepted", "returned"]
+PERIODIC_KINDS = frozenset({"six_month", "annual"})
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,12 @@ class Period:
     status: str
     expected_units: tuple[ExpectedUnit, ...]
     version: int
+    year: int | None = None
+
+    @property
+    def periodic(self) -> bool:
+        """A 6-month or annual report of the regime (not an ad-hoc request)."""
+        return self.kind in PERIODIC_KINDS
 
     def expected(self, unit_code: str) -> ExpectedUnit | None:
         """The unit's entry among the units expected to report, if it is one."""
@@ -331,4 +345,16 @@ def leader_check_answer(
     )
     return LeaderCheckAnswer(
         on_record=leader_snapshot(on_record), confirmed=confirmed, reported=reported
+    )
+
+
+def check_content(
+    period: Period, unit: ExpectedUnit, leader: Leader | None, body: Mapping[str, Any]
+) -> ValidationResult:
+    """A report body (with or without `period_id`) checked against the period's form for this
+    unit: its kind and tags as the registry resolved them, and whether the registry holds a
+    leader for it (plan II.5). Every problem at once; nothing is refused here."""
+    form = load_form(period.form_id, period.form_version)
+    return validate_report(
+        form, unit.kind, set(unit.tags), content_body(body), leader_on_record=leader is not None
     )

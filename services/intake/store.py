@@ -12,14 +12,14 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.intake import db
 from services.intake.domain import Period, Report
 from shared.contracts.envelope import Envelope
 from shared.contracts.registry import ExpectedUnit, Leader, PeriodState, UnitState
-from shared.db import upsert_newer
+from shared.db import dialect_insert, upsert_newer
 from shared.idempotency import Answer, IdempotentRequest, remember, replay
 from shared.messaging.outbox import add_event
 
@@ -95,6 +95,7 @@ async def upsert_period(session: AsyncSession, period: PeriodState) -> None:
             "content": period.content,
             "expected_units": [u.model_dump(mode="json") for u in period.expected_units],
             "version": period.version,
+            "year": period.year,
         },
     )
 
@@ -111,6 +112,7 @@ def period_from_row(row: Any) -> Period:
         status=row.status,
         expected_units=tuple(ExpectedUnit.model_validate(u) for u in row.expected_units or ()),
         version=row.version,
+        year=row.year,
     )
 
 
@@ -283,6 +285,84 @@ async def leader_change_rows(session: AsyncSession, period_id: str | None) -> li
     if period_id:
         query = query.where(reports.c.period_id == period_id)
     return list((await session.execute(query)).all())
+
+
+async def earlier_periodic_reports(
+    session: AsyncSession, unit_code: str, before: datetime
+) -> list[Any]:
+    """The unit's reports (not withdrawn) for 6-month and annual periods due before `before`,
+    with their period's kind, year, title and deadline; latest deadline first."""
+    reports, periods = db.reports, db.periods
+    query = (
+        select(
+            reports,
+            periods.c.kind.label("period_kind"),
+            periods.c.year.label("period_year"),
+            periods.c.title.label("period_title"),
+            periods.c.due_at.label("period_due_at"),
+        )
+        .join(periods, periods.c.period_id == reports.c.period_id)
+        .where(
+            reports.c.unit_code == unit_code,
+            reports.c.status != "withdrawn",
+            periods.c.kind.in_(("six_month", "annual")),
+            periods.c.due_at < before,
+        )
+        .order_by(periods.c.due_at.desc())
+    )
+    return list((await session.execute(query)).all())
+
+
+# --- drafts ----------------------------------------------------------------------------------
+
+
+async def find_draft_row(session: AsyncSession, period_id: str, unit_code: str) -> Any:
+    """The unit's draft for the period, or None."""
+    table = db.drafts
+    query = select(table).where(table.c.period_id == period_id, table.c.unit_code == unit_code)
+    return (await session.execute(query)).first()
+
+
+async def save_draft(
+    session: AsyncSession,
+    *,
+    period_id: str,
+    unit_code: str,
+    content: dict[str, Any],
+    saved_at: datetime,
+    saved_by: str,
+    prefilled_from: dict[str, Any] | None,
+) -> None:
+    """Write the unit's draft (the last save wins; `revision` counts the saves)."""
+    table = db.drafts
+    statement = dialect_insert(session, table).values(
+        period_id=period_id,
+        unit_code=unit_code,
+        content=content,
+        saved_at=saved_at,
+        saved_by=saved_by,
+        revision=1,
+        prefilled_from=prefilled_from,
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.period_id, table.c.unit_code],
+        set_={
+            "content": statement.excluded.content,
+            "saved_at": statement.excluded.saved_at,
+            "saved_by": statement.excluded.saved_by,
+            "prefilled_from": statement.excluded.prefilled_from,
+            "revision": table.c.revision + 1,
+        },
+    )
+    await session.execute(statement)
+
+
+async def delete_draft(session: AsyncSession, period_id: str, unit_code: str) -> None:
+    """Remove the unit's draft (a version of the report was sent)."""
+    table = db.drafts
+    await session.execute(
+        delete(table).where(table.c.period_id == period_id, table.c.unit_code == unit_code)
+    )
 
 
 # --- difficulties --------------------------------------------------------------------------

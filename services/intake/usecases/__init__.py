@@ -11,6 +11,7 @@ from services.intake.usecases.attachments import (
 )
 from services.intake.usecases.common import admit, listing_unit
 from services.intake.usecases.difficulties import answer_difficulty, list_difficulties
+from services.intake.usecases.drafts import prefill_draft, read_draft, save_draft
 from services.intake.usecases.projection import on_period_changed, on_unit_changed
 from services.intake.usecases.reading import (
     form_definition,
@@ -39,10 +40,13 @@ __all__ = [
     "listing_unit",
     "on_period_changed",
     "on_unit_changed",
+    "prefill_draft",
+    "read_draft",
     "read_report",
     "report_audit",
     "report_versions",
     "review_report",
+    "save_draft",
     "submit_report",
     "unit_form",
     "withdraw_report",

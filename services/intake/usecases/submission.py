@@ -18,7 +18,7 @@ from services.intake.domain import (
     ReportInvalid,
     check_can_amend,
     check_can_submit,
-    content_body,
+    check_content,
     expected_unit,
     field_problem,
     is_on_time,
@@ -37,7 +37,7 @@ from shared.auth import Principal
 from shared.contracts.api.intake import ContentIssue, ReportAccepted
 from shared.contracts.intake import DifficultyRaised, ReportSubmitted, ReportVersion
 from shared.contracts.registry import ExpectedUnit, Leader
-from shared.forms import ValidationResult, content_sha256, load_form, validate_report
+from shared.forms import ValidationResult, content_sha256, load_form
 from shared.idempotency import Answer, IdempotentRequest
 
 log = logging.getLogger(__name__)
@@ -51,17 +51,6 @@ def _period_id(body: dict[str, Any]) -> str:
         message = "Mã kỳ báo cáo phải là một chuỗi, ví dụ “2023-H1”."
         raise field_problem("period_id", "wrong_type", "Kỳ báo cáo", message)
     return period_id.strip()
-
-
-def check_content(
-    period: Period, unit: ExpectedUnit, leader: Leader | None, body: dict[str, Any]
-) -> ValidationResult:
-    """A report body checked against the period's form for this unit (kind, tags, and the
-    leader the registry holds for it); every problem at once, nothing refused."""
-    form = load_form(period.form_id, period.form_version)
-    return validate_report(
-        form, unit.kind, set(unit.tags), content_body(body), leader_on_record=leader is not None
-    )
 
 
 def _validate(
@@ -231,6 +220,7 @@ async def submit_report(
             # Written first: a concurrent twin blocks here and then fails on the key.
             await store.remember_answer(session, keyed, answer, now)
             await store.insert_report(session, report, unit_name=unit.name, period=period, now=now)
+            await store.delete_draft(session, period.period_id, unit_code)
             await _store_version(
                 session,
                 report=report,
@@ -309,6 +299,7 @@ async def amend_report(
             )
             if not changed:
                 raise version_changed(None)
+            await store.delete_draft(session, period.period_id, unit_code)
             await _store_version(
                 session,
                 report=new,

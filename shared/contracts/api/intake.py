@@ -29,6 +29,8 @@ __all__ = [
     "AuditEntry",
     "ContentIssue",
     "DifficultyThread",
+    "Draft",
+    "DraftSource",
     "FormUnit",
     "Instant",
     "LeaderChange",
@@ -253,6 +255,40 @@ class DifficultyThread(ResponseModel):
     answered_at: datetime | None
     raised_in_version: int | None
     answered: bool
+
+
+class DraftSource(ResponseModel):
+    """The earlier report a draft's head start came from, and what it filled."""
+
+    report_id: str
+    period_id: str
+    period_title: str
+    version: int
+    form_version: str
+    filled: list[str]
+    """The paths filled, e.g. "sections.1.narrative", "phuong_huong" (empty places only)."""
+
+
+class Draft(ResponseModel):
+    """A unit's draft of its report for a period: the body as last saved, problems and all.
+
+    A draft is not a report: nobody but the unit sees it, it counts nowhere and raises no
+    vướng mắc; sending a version of the report (`POST /v1/reports`, `PUT /v1/reports/{id}`)
+    removes it. `issues` would block sending as it stands, `warnings` would not; `ready`
+    means no issue. `report_id` is the unit's report for the period when one was sent (the
+    draft is then the next version)."""
+
+    period_id: str
+    unit_code: str
+    content: dict[str, Any]
+    saved_at: Instant
+    saved_by: str
+    revision: int
+    prefilled_from: DraftSource | None
+    issues: list[ContentIssue]
+    warnings: list[ContentIssue]
+    ready: bool
+    report_id: str | None
 
 
 class PeriodInfo(ResponseModel):
