@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, File, Header, Query, UploadFile
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 
 from services.intake import usecases
+from services.intake.attachments import DOCX, JPEG, PDF, PNG
 from services.intake.context import ContextDep
 from shared.auth import Principal, PrincipalDep
 from shared.contracts.api.intake import (
@@ -139,6 +140,33 @@ async def review_report(
     return await usecases.review_report(context, caller, report_id, review)
 
 
+@router.get(
+    "/v1/reports/{report_id}/document.docx",
+    tags=["báo cáo"],
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The unit's report, to print, sign, scan and attach.",
+            "content": {DOCX: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+async def report_document(
+    report_id: str,
+    caller: CallerDep,
+    context: ContextDep,
+    version: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+) -> Response:
+    """The unit's report (current version, or `?version=N`) in the Nghị định 30 layout,
+    issued in the unit's name with its leader's signature block."""
+    found = await usecases.report_document(context, caller, report_id, version)
+    return Response(
+        found.data,
+        media_type=found.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{found.filename}"'},
+    )
+
+
 @router.post("/v1/reports/{report_id}/attachments", status_code=201, tags=["đính kèm"])
 async def add_attachment(
     report_id: str,
@@ -174,12 +202,7 @@ async def list_attachments(
             "description": "The file as uploaded; header X-Content-SHA256.",
             "content": {
                 media: {"schema": {"type": "string", "format": "binary"}}
-                for media in (
-                    "application/pdf",
-                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                    "image/jpeg",
-                    "image/png",
-                )
+                for media in (PDF, DOCX, JPEG, PNG)
             },
         }
     },

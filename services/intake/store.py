@@ -64,16 +64,21 @@ async def upsert_unit(session: AsyncSession, unit: UnitState) -> None:
     )
 
 
-async def unit_leader(session: AsyncSession, unit_code: str) -> Leader | None:
-    """The leader in charge the registry holds for the unit now (its latest record)."""
+async def latest_unit_row(session: AsyncSession, unit_code: str) -> Any:
+    """The unit's latest record (the one valid from the latest date), or None."""
     query = (
-        select(db.units.c.leader)
+        select(db.units)
         .where(db.units.c.code == unit_code)
         .order_by(db.units.c.valid_from.desc(), db.units.c.version.desc())
         .limit(1)
     )
-    stored = (await session.execute(query)).scalar()
-    return Leader.model_validate(stored) if stored else None
+    return (await session.execute(query)).first()
+
+
+async def unit_leader(session: AsyncSession, unit_code: str) -> Leader | None:
+    """The leader in charge the registry holds for the unit now (its latest record)."""
+    row = await latest_unit_row(session, unit_code)
+    return Leader.model_validate(row.leader) if row is not None and row.leader else None
 
 
 async def upsert_period(session: AsyncSession, period: PeriodState) -> None:

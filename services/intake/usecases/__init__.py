@@ -11,6 +11,7 @@ from services.intake.usecases.attachments import (
 )
 from services.intake.usecases.common import admit, listing_unit
 from services.intake.usecases.difficulties import answer_difficulty, list_difficulties
+from services.intake.usecases.documents import DocumentFile, report_document
 from services.intake.usecases.drafts import prefill_draft, read_draft, save_draft
 from services.intake.usecases.projection import on_period_changed, on_unit_changed
 from services.intake.usecases.reading import (
@@ -26,6 +27,7 @@ from services.intake.usecases.review import review_report, withdraw_report
 from services.intake.usecases.submission import amend_report, submit_report
 
 __all__ = [
+    "DocumentFile",
     "StoredFile",
     "add_attachment",
     "admit",
@@ -44,6 +46,7 @@ __all__ = [
     "read_draft",
     "read_report",
     "report_audit",
+    "report_document",
     "report_versions",
     "review_report",
     "save_draft",
