@@ -19,9 +19,11 @@ from shared.contracts.api.intake import (
     AnswerRequest,
     AttachmentInfo,
     AuditEntry,
+    DifficultyRequest,
     DifficultyThread,
     Draft,
     LeaderChange,
+    MessageRequest,
     PeriodForm,
     ReportAccepted,
     ReportDetail,
@@ -62,6 +64,10 @@ Offset = Annotated[int, Query(ge=0, le=1_000_000_000)]
 
 def _sent(answer: Answer) -> JSONResponse:
     return answer.response({"Location": f"/v1/reports/{answer.body['report_id']}"})
+
+
+def _thread(answer: Answer) -> JSONResponse:
+    return answer.response({"Location": f"/v1/difficulties/{answer.body['difficulty_id']}"})
 
 
 @router.post("/v1/reports", status_code=201, response_model=ReportAccepted, tags=["báo cáo"])
@@ -228,10 +234,14 @@ async def list_difficulties(
     unit_code: str | None = None,
     report_id: str | None = None,
     answered: bool | None = None,
+    waiting: Annotated[
+        bool | None,
+        Query(alias="open", description="true: waiting for Phòng Nội vụ (the unit wrote last)"),
+    ] = None,
     limit: Limit = 200,
     offset: Offset = 0,
 ) -> list[DifficultyThread]:
-    """Difficulties (vướng mắc) with their answers; a unit sees its own."""
+    """Difficulty threads with their messages, answers and age; a unit sees its own."""
     return await usecases.list_difficulties(
         context,
         caller,
@@ -239,9 +249,51 @@ async def list_difficulties(
         unit_code=unit_code,
         report_id=report_id,
         answered=answered,
+        waiting=waiting,
         limit=limit,
         offset=offset,
     )
+
+
+@router.post(
+    "/v1/difficulties", status_code=201, response_model=DifficultyThread, tags=["vướng mắc"]
+)
+async def raise_difficulty(
+    body: DifficultyRequest,
+    caller: CallerDep,
+    context: ContextDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """A unit raises a difficulty at any time, outside any report; Phòng Nội vụ answers."""
+    answer = await usecases.raise_difficulty(context, caller, body, idempotency_key)
+    return _thread(answer)
+
+
+@router.get("/v1/difficulties/{difficulty_id}", tags=["vướng mắc"])
+async def read_difficulty(
+    difficulty_id: str, caller: CallerDep, context: ContextDep
+) -> DifficultyThread:
+    """One thread with every message (a unit: its own)."""
+    return await usecases.read_difficulty(context, caller, difficulty_id)
+
+
+@router.post(
+    "/v1/difficulties/{difficulty_id}/messages",
+    status_code=201,
+    response_model=DifficultyThread,
+    tags=["vướng mắc"],
+)
+async def post_message(
+    difficulty_id: str,
+    body: MessageRequest,
+    caller: CallerDep,
+    context: ContextDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """A follow-up on a thread: the unit asks again, or Phòng Nội vụ answers (the unit is
+    told by mail)."""
+    answer = await usecases.post_message(context, caller, difficulty_id, body, idempotency_key)
+    return _thread(answer)
 
 
 @router.post("/v1/difficulties/{difficulty_id}/answer", tags=["vướng mắc"])

@@ -16,6 +16,7 @@ from shared.auth import KeySource
 from shared.clock import Clock, SystemClock
 from shared.contracts.intake import (
     DifficultyAnswered,
+    DifficultyFollowedUp,
     DifficultyRaised,
     ReportReviewed,
     ReportSubmitted,
@@ -33,6 +34,7 @@ PUBLISHED_EVENTS = (
     ReportReviewed,
     DifficultyRaised,
     DifficultyAnswered,
+    DifficultyFollowedUp,
 )
 
 

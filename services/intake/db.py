@@ -134,13 +134,36 @@ difficulties = Table(
     # Texts can exceed an index entry's size; their digest keeps one thread per entry.
     Column("text_sha256", String(64), nullable=False),
     Column("raised_at", UtcDateTime(), nullable=False),
-    Column("raised_in_version", Integer, nullable=False),
+    # The version whose vướng mắc raised it; null for one raised outside any report.
+    Column("raised_in_version", Integer, nullable=True),
     # The entry's place in the version's list, so threads read in the order written.
     Column("position", Integer, nullable=False),
+    # Phòng Nội vụ's latest answer (its messages are in difficulty_messages).
     Column("answer", Text, nullable=True),
     Column("answered_by", String(64), nullable=True),
     Column("answered_at", UtcDateTime(), nullable=True),
+    # Since when the thread waits for Phòng Nội vụ (the unit wrote last); null once answered.
+    Column("open_since", UtcDateTime(), nullable=True),
     UniqueConstraint("report_id", "text_sha256", name="uq_difficulties_report_text"),
+)
+Index("ix_difficulties_open_since", difficulties.c.open_since)
+
+# The follow-up messages of a thread after its opening text: the unit's further questions
+# ("unit") and Phòng Nội vụ's answers ("office"), in the order posted.
+difficulty_messages = Table(
+    "difficulty_messages",
+    metadata,
+    Column("id", _BIG_ID, primary_key=True, autoincrement=True),
+    Column("message_id", String(36), nullable=False, unique=True),
+    Column("difficulty_id", String(36), ForeignKey("difficulties.difficulty_id"), nullable=False),
+    Column("side", String(10), nullable=False),
+    Column("author", String(64), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("posted_at", UtcDateTime(), nullable=False),
+)
+Index(
+    "ix_difficulty_messages_thread", difficulty_messages.c.difficulty_id, difficulty_messages.c.id
 )
 
 audit_log = Table(

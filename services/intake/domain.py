@@ -358,3 +358,22 @@ def check_content(
     return validate_report(
         form, unit.kind, set(unit.tags), content_body(body), leader_on_record=leader is not None
     )
+
+
+def filing_period(periods: Iterable[Period], unit_code: str, now: datetime) -> Period | None:
+    """Where a difficulty raised without a period is filed: among the periods that expect the
+    unit, the open one due next (a 6-month or annual report before an ad-hoc request), else
+    the open one due last, else the one due last."""
+    mine = [p for p in periods if p.expected(unit_code) is not None]
+    ahead = [p for p in mine if p.status == "open" and p.due_at > now]
+    if ahead:
+        return min(ahead, key=lambda p: (not p.periodic, p.due_at))
+    still_open = [p for p in mine if p.status == "open"]
+    return max(still_open or mine, key=lambda p: p.due_at, default=None)
+
+
+def waited_days(since: datetime | None, now: datetime) -> int | None:
+    """Whole days a thread has waited for Phòng Nội vụ (None when it does not wait)."""
+    if since is None:
+        return None
+    return max(0, (now - since).days)

@@ -127,6 +127,12 @@ async def find_period_row(session: AsyncSession, period_id: str) -> Any:
     return (await session.execute(query)).first()
 
 
+async def all_periods(session: AsyncSession) -> list[Period]:
+    """Every period intake knows (a few a year)."""
+    rows = (await session.execute(select(db.periods).order_by(db.periods.c.due_at))).all()
+    return [period_from_row(row) for row in rows]
+
+
 async def find_period(session: AsyncSession, period_id: str) -> Period | None:
     """The period as projected, or None when intake has not heard of it."""
     row = await find_period_row(session, period_id)
@@ -393,12 +399,40 @@ async def find_difficulty_row(session: AsyncSession, difficulty_id: str) -> Any:
 async def answer_difficulty(
     session: AsyncSession, difficulty_id: str, *, answer: str, answered_by: str, at: datetime
 ) -> None:
-    """Record Phòng Nội vụ's (latest) answer on the thread."""
+    """Record Phòng Nội vụ's (latest) answer on the thread, which then waits for nobody."""
     await session.execute(
         update(db.difficulties)
         .where(db.difficulties.c.difficulty_id == difficulty_id)
-        .values(answer=answer, answered_by=answered_by, answered_at=at)
+        .values(answer=answer, answered_by=answered_by, answered_at=at, open_since=None)
     )
+
+
+async def reopen_difficulty(session: AsyncSession, difficulty_id: str, at: datetime) -> None:
+    """The unit wrote again: the thread waits for Phòng Nội vụ (since its earlier wait, if
+    it was already waiting)."""
+    table = db.difficulties
+    await session.execute(
+        update(table)
+        .where(table.c.difficulty_id == difficulty_id, table.c.open_since.is_(None))
+        .values(open_since=at)
+    )
+
+
+async def insert_message(session: AsyncSession, **values: Any) -> None:
+    """One follow-up message on a thread."""
+    await session.execute(insert(db.difficulty_messages).values(**values))
+
+
+async def thread_messages(session: AsyncSession, difficulty_ids: list[str]) -> dict[str, list[Any]]:
+    """The follow-up messages of these threads, each thread's in the order posted."""
+    found: dict[str, list[Any]] = {d: [] for d in difficulty_ids}
+    if not difficulty_ids:
+        return found
+    table = db.difficulty_messages
+    query = select(table).where(table.c.difficulty_id.in_(difficulty_ids)).order_by(table.c.id)
+    for row in (await session.execute(query)).all():
+        found[row.difficulty_id].append(row)
+    return found
 
 
 async def list_difficulty_rows(
@@ -408,10 +442,11 @@ async def list_difficulty_rows(
     unit_code: str | None,
     report_id: str | None,
     answered: bool | None,
+    waiting: bool | None = None,
     limit: int,
     offset: int,
 ) -> list[Any]:
-    """Difficulties matching the filters, oldest first."""
+    """Difficulties matching the filters, oldest first; `waiting`: for Phòng Nội vụ."""
     table = db.difficulties
     query = select(table)
     if period_id:
@@ -424,6 +459,10 @@ async def list_difficulty_rows(
         query = query.where(table.c.answered_at.is_not(None))
     elif answered is False:
         query = query.where(table.c.answered_at.is_(None))
+    if waiting is True:
+        query = query.where(table.c.open_since.is_not(None))
+    elif waiting is False:
+        query = query.where(table.c.open_since.is_(None))
     query = query.order_by(
         table.c.raised_at, table.c.report_id, table.c.raised_in_version, table.c.position
     )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from services.intake.domain import leader_answer
+from services.intake.domain import leader_answer, waited_days
 from shared.contracts.api.intake import (
     AttachmentInfo,
     AuditEntry,
@@ -17,8 +18,9 @@ from shared.contracts.api.intake import (
     ReportSummary,
     ReportVersionView,
     Review,
+    ThreadMessage,
 )
-from shared.contracts.intake import Difficulty, ReportIssue
+from shared.contracts.intake import Difficulty, DifficultyMessage, ReportIssue
 from shared.contracts.registry import Leader
 from shared.forms import FormDefinition
 
@@ -145,12 +147,50 @@ def difficulty_contract(row: Any) -> Difficulty:
     )
 
 
-def difficulty_view(row: Any) -> DifficultyThread:
-    """A difficulty thread: the unit's text and Phòng Nội vụ's answer."""
+def message_contract(row: Any, message: Any) -> DifficultyMessage:
+    """A unit's follow-up as its event payload."""
+    return DifficultyMessage(
+        difficulty_id=row.difficulty_id,
+        report_id=row.report_id,
+        period_id=row.period_id,
+        unit_code=row.unit_code,
+        message_id=message.message_id,
+        author=message.author,
+        text=message.text,
+        posted_at=message.posted_at,
+    )
+
+
+def difficulty_view(row: Any, messages: list[Any], now: datetime) -> DifficultyThread:
+    """A difficulty thread: the unit's text, Phòng Nội vụ's latest answer, every message
+    (the opening text first) and how long it has waited for Phòng Nội vụ."""
+    opening = ThreadMessage(
+        message_id=row.difficulty_id,
+        side="unit",
+        author=row.unit_code,
+        text=row.text,
+        posted_at=row.raised_at,
+    )
     return DifficultyThread(
         **difficulty_contract(row).model_dump(),
         raised_in_version=row.raised_in_version,
         answered=row.answered_at is not None,
+        open=row.open_since is not None,
+        open_since=row.open_since,
+        age_days=waited_days(row.open_since, now),
+        messages=[
+            opening,
+            *(
+                ThreadMessage(
+                    message_id=m.message_id,
+                    side=m.side,
+                    author=m.author,
+                    text=m.text,
+                    posted_at=m.posted_at,
+                )
+                for m in messages
+            ),
+        ],
     )
 
 

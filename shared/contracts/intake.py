@@ -13,6 +13,7 @@ REPORT_WITHDRAWN = "danvan.intake.report.withdrawn.v1"
 REPORT_REVIEWED = "danvan.intake.report.reviewed.v1"
 DIFFICULTY_RAISED = "danvan.intake.difficulty.raised.v1"
 DIFFICULTY_ANSWERED = "danvan.intake.difficulty.answered.v1"
+DIFFICULTY_FOLLOWED_UP = "danvan.intake.difficulty.followed_up.v1"
 
 ReportStatus = Literal["submitted", "returned", "accepted", "withdrawn"]
 
@@ -81,7 +82,8 @@ class ReportReview(Contract):
 
 
 class Difficulty(Contract):
-    """A difficulty (vướng mắc) raised by a unit, with the answer once given."""
+    """A difficulty (vướng mắc) raised by a unit, in a report (`report_id`) or on its own
+    (`report_id` null, filed under a period all the same), with the latest answer once given."""
 
     difficulty_id: str
     report_id: str | None
@@ -92,6 +94,21 @@ class Difficulty(Contract):
     answer: str = ""
     answered_by: str = ""
     answered_at: datetime | None = None
+
+
+class DifficultyMessage(Contract):
+    """A unit's follow-up on its difficulty thread (the thread waits for Phòng Nội vụ again).
+
+    Phòng Nội vụ's messages on a thread are answers and travel as `DifficultyAnswered`."""
+
+    difficulty_id: str
+    report_id: str | None
+    period_id: str
+    unit_code: str
+    message_id: str
+    author: str
+    text: str
+    posted_at: datetime
 
 
 class ReportSubmitted(Envelope[ReportVersion]):
@@ -119,6 +136,13 @@ class DifficultyRaised(Envelope[Difficulty]):
 
 
 class DifficultyAnswered(Envelope[Difficulty]):
-    """Phòng Nội vụ answered a difficulty."""
+    """Phòng Nội vụ answered a difficulty (each answer on the thread: `answer` is the latest;
+    the unit is told by mail)."""
 
     subject: ClassVar[str] = DIFFICULTY_ANSWERED
+
+
+class DifficultyFollowedUp(Envelope[DifficultyMessage]):
+    """A unit wrote again on its difficulty thread."""
+
+    subject: ClassVar[str] = DIFFICULTY_FOLLOWED_UP

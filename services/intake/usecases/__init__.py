@@ -10,7 +10,13 @@ from services.intake.usecases.attachments import (
     list_attachments,
 )
 from services.intake.usecases.common import admit, listing_unit
-from services.intake.usecases.difficulties import answer_difficulty, list_difficulties
+from services.intake.usecases.difficulties import (
+    answer_difficulty,
+    list_difficulties,
+    post_message,
+    raise_difficulty,
+    read_difficulty,
+)
 from services.intake.usecases.documents import DocumentFile, report_document
 from services.intake.usecases.drafts import prefill_draft, read_draft, save_draft
 from services.intake.usecases.projection import on_period_changed, on_unit_changed
@@ -42,7 +48,10 @@ __all__ = [
     "listing_unit",
     "on_period_changed",
     "on_unit_changed",
+    "post_message",
     "prefill_draft",
+    "raise_difficulty",
+    "read_difficulty",
     "read_draft",
     "read_report",
     "report_audit",

@@ -131,6 +131,7 @@ async def _store_version(
             raised_at=now,
             raised_in_version=report.version,
             position=entries.index(text),
+            open_since=now,
         )
         row = await store.find_difficulty_row(session, difficulty_id)
         event = DifficultyRaised.new(difficulty_contract(row), producer=PRODUCER, occurred_at=now)

@@ -23,11 +23,13 @@ from shared.forms import FormDefinition
 
 __all__ = [
     "ANSWER_MAX",
+    "DIFFICULTY_TEXT_MAX",
     "REVIEW_REASON_MAX",
     "AnswerRequest",
     "AttachmentInfo",
     "AuditEntry",
     "ContentIssue",
+    "DifficultyRequest",
     "DifficultyThread",
     "Draft",
     "DraftSource",
@@ -36,6 +38,7 @@ __all__ = [
     "LeaderChange",
     "LeaderCheckView",
     "LeaderInfo",
+    "MessageRequest",
     "PeriodForm",
     "PeriodInfo",
     "Receipt",
@@ -45,10 +48,12 @@ __all__ = [
     "ReportVersionView",
     "Review",
     "ReviewRequest",
+    "ThreadMessage",
 ]
 
 REVIEW_REASON_MAX = 5000
 ANSWER_MAX = 20000
+DIFFICULTY_TEXT_MAX = 5000
 
 
 def _iso(value: datetime) -> str:
@@ -83,6 +88,24 @@ class AnswerRequest(RequestModel):
     model_config = ConfigDict(strict=True)
 
     answer: str = Field(max_length=ANSWER_MAX * 2)
+
+
+class DifficultyRequest(RequestModel):
+    """A unit raises a difficulty outside any report; without `period_id` it is filed under
+    the unit's current period."""
+
+    model_config = ConfigDict(strict=True)
+
+    period_id: str | None = Field(None, min_length=1, max_length=32)
+    text: str = Field(max_length=DIFFICULTY_TEXT_MAX * 2)
+
+
+class MessageRequest(RequestModel):
+    """A follow-up on a difficulty thread: the unit asks again, Phòng Nội vụ answers."""
+
+    model_config = ConfigDict(strict=True)
+
+    text: str = Field(max_length=ANSWER_MAX * 2)
 
 
 # --- answers --------------------------------------------------------------------------
@@ -241,8 +264,21 @@ class AttachmentInfo(ResponseModel):
     download: str
 
 
+class ThreadMessage(ResponseModel):
+    """One message of a difficulty thread; the opening text is the first (its id is the
+    thread's)."""
+
+    message_id: str
+    side: Literal["unit", "office"]
+    author: str
+    text: str
+    posted_at: datetime
+
+
 class DifficultyThread(ResponseModel):
-    """A difficulty (vướng mắc) thread: the unit's text and Phòng Nội vụ's answer."""
+    """A difficulty (vướng mắc) thread: the unit's text, Phòng Nội vụ's latest answer, and the
+    whole exchange. `open` means it waits for Phòng Nội vụ (the unit wrote last), since
+    `open_since`, for `age_days` whole days."""
 
     difficulty_id: str
     report_id: str | None
@@ -255,6 +291,10 @@ class DifficultyThread(ResponseModel):
     answered_at: datetime | None
     raised_in_version: int | None
     answered: bool
+    open: bool = False
+    open_since: datetime | None = None
+    age_days: int | None = None
+    messages: list[ThreadMessage] = Field(default_factory=list)
 
 
 class DraftSource(ResponseModel):
