@@ -12,12 +12,13 @@ from typing import Any, TypeVar
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import logs
+from shared.contracts.api import ResponseModel
 from shared.errors import DomainError, PayloadTooLarge
 from shared.metrics import HttpMetrics
 
@@ -145,15 +146,28 @@ def _vietnamese_validation_message(problem: dict[str, Any]) -> str:
     return f"Trường «{field}» không hợp lệ."
 
 
+class Health(ResponseModel):
+    """`/healthz`: the process answers."""
+
+    status: str
+
+
+class Readiness(ResponseModel):
+    """`/readyz`: "ready" when every check says "ok" (else 503 "not_ready")."""
+
+    status: str
+    checks: dict[str, str]
+
+
 def _ops_router(registry: CollectorRegistry, readiness: dict[str, ReadinessCheck]) -> APIRouter:
     router = APIRouter(tags=["vận hành"])
 
     @router.get("/healthz")
-    async def healthz() -> dict[str, str]:
+    async def healthz() -> Health:
         """Liveness: the process answers."""
-        return {"status": "ok"}
+        return Health(status="ok")
 
-    @router.get("/readyz")
+    @router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
     async def readyz() -> JSONResponse:
         """Readiness: the database and NATS are reachable."""
         checks: dict[str, str] = {}
@@ -169,7 +183,7 @@ def _ops_router(registry: CollectorRegistry, readiness: dict[str, ReadinessCheck
             status_code=200 if ready else 503,
         )
 
-    @router.get("/metrics")
+    @router.get("/metrics", response_class=PlainTextResponse)
     async def metrics() -> Response:
         """Prometheus metrics."""
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,36 +1,45 @@
-"""Intake HTTP API: reports, their versions and review, difficulties, forms."""
+"""Intake HTTP API: reports, their versions and review, attachments, difficulties, forms.
+
+Each route translates HTTP into one use case (`services.intake.usecases`) and its result into
+the answer of `shared.contracts.api.intake`; permissions, rules and data access are there.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, File, Header, Query, UploadFile
-from fastapi.responses import FileResponse, JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi.responses import FileResponse, JSONResponse, Response
 
-from services.intake import handlers
+from services.intake import usecases
+from services.intake.attachments import DOCX, JPEG, PDF, PNG
 from services.intake.context import ContextDep
-from services.intake.domain import (
-    ANSWER_MAX,
-    REVIEW_REASON_MAX,
-    check_in_scope,
-    clean_reason,
-)
-from services.intake.views import audit_view, version_view
 from shared.auth import Principal, PrincipalDep
+from shared.contracts.api.intake import (
+    AnswerRequest,
+    AttachmentInfo,
+    AuditEntry,
+    DifficultyRequest,
+    DifficultyThread,
+    Draft,
+    LeaderChange,
+    MessageRequest,
+    PeriodForm,
+    ReportAccepted,
+    ReportDetail,
+    ReportSummary,
+    ReportVersionView,
+    ReviewRequest,
+)
 from shared.contracts.intake import ReportStatus
-from shared.forms import load_form
+from shared.forms import FormDefinition
 from shared.idempotency import Answer
 
 router = APIRouter()
 
 
 async def _caller(principal: PrincipalDep, context: ContextDep) -> Principal:
-    """The verified caller; a unit outside this instance's scope is sent elsewhere."""
-    settings = context.settings
-    if principal.role == "unit" and principal.unit_code:
-        check_in_scope(principal.unit_code, settings.unit_scope, settings.scope_hint_url)
-    return principal
+    return usecases.admit(context, principal)
 
 
 CallerDep = Annotated[Principal, Depends(_caller)]
@@ -42,43 +51,31 @@ ReportBody = Annotated[
         description=(
             'Periodic: {period_id, sections: {"1": {narrative, indicators}}, ton_tai_han_che, '
             "phuong_huong, de_xuat_kien_nghi, vuong_mac: [...]}; ad-hoc: {period_id, noi_dung, "
-            "vuong_mac}."
+            "vuong_mac}. Checked against the period's form (422 validation_failed lists every "
+            "problem)."
         )
     ),
 ]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
 Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
+# Bounded so a fuzzer's 2**63 is a 422, not a database overflow.
+Offset = Annotated[int, Query(ge=0, le=1_000_000_000)]
 
 
-class ReviewRequest(BaseModel):
-    """A reviewer's decision on the report's current version."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    decision: Literal["accepted", "returned"]
-    reason: str = Field("", max_length=REVIEW_REASON_MAX * 2)
-    version: int | None = Field(None, ge=1)
-
-
-class AnswerRequest(BaseModel):
-    """Phòng Nội vụ's answer to a difficulty."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    answer: str = Field(max_length=ANSWER_MAX * 2)
-
-
-def _answer(answer: Answer) -> JSONResponse:
+def _sent(answer: Answer) -> JSONResponse:
     return answer.response({"Location": f"/v1/reports/{answer.body['report_id']}"})
 
 
-@router.post("/v1/reports", status_code=201, tags=["báo cáo"])
+def _thread(answer: Answer) -> JSONResponse:
+    return answer.response({"Location": f"/v1/difficulties/{answer.body['difficulty_id']}"})
+
+
+@router.post("/v1/reports", status_code=201, response_model=ReportAccepted, tags=["báo cáo"])
 async def submit_report(
     body: ReportBody, caller: CallerDep, context: ContextDep, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     """Submit the unit's report for a period (unit from the token); 201 with a receipt."""
-    return _answer(await handlers.submit_report(context, caller, body, idempotency_key))
+    return _sent(await usecases.submit_report(context, caller, body, idempotency_key))
 
 
 @router.get("/v1/reports", tags=["báo cáo"])
@@ -90,9 +87,9 @@ async def list_reports(
     status: ReportStatus | None = None,
     limit: Limit = 200,
     offset: Offset = 0,
-) -> list[dict[str, Any]]:
+) -> list[ReportSummary]:
     """Reports by period, unit and state; a unit sees only its own."""
-    return await handlers.list_reports(
+    return await usecases.list_reports(
         context,
         caller,
         period_id=period_id,
@@ -104,12 +101,12 @@ async def list_reports(
 
 
 @router.get("/v1/reports/{report_id}", tags=["báo cáo"])
-async def read_report(report_id: str, caller: CallerDep, context: ContextDep) -> dict[str, Any]:
+async def read_report(report_id: str, caller: CallerDep, context: ContextDep) -> ReportDetail:
     """One report with its current version's content, warnings and last review."""
-    return await handlers.read_report(context, caller, report_id)
+    return await usecases.read_report(context, caller, report_id)
 
 
-@router.put("/v1/reports/{report_id}", tags=["báo cáo"])
+@router.put("/v1/reports/{report_id}", response_model=ReportAccepted, tags=["báo cáo"])
 async def amend_report(
     report_id: str,
     body: ReportBody,
@@ -118,50 +115,61 @@ async def amend_report(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Send a full new version of the unit's report (also after a return or withdrawal)."""
-    return _answer(await handlers.amend_report(context, caller, report_id, body, idempotency_key))
+    return _sent(await usecases.amend_report(context, caller, report_id, body, idempotency_key))
 
 
 @router.get("/v1/reports/{report_id}/versions", tags=["báo cáo"])
 async def report_versions(
     report_id: str, caller: CallerDep, context: ContextDep
-) -> list[dict[str, Any]]:
+) -> list[ReportVersionView]:
     """Every version of a report, oldest first, each with its full content."""
-    return [version_view(r) for r in await handlers.report_versions(context, caller, report_id)]
+    return await usecases.report_versions(context, caller, report_id)
 
 
 @router.get("/v1/reports/{report_id}/audit", tags=["báo cáo"])
-async def report_audit(
-    report_id: str, caller: CallerDep, context: ContextDep
-) -> list[dict[str, Any]]:
+async def report_audit(report_id: str, caller: CallerDep, context: ContextDep) -> list[AuditEntry]:
     """Who did what to the report, and when."""
-    return [audit_view(r) for r in await handlers.report_audit(context, caller, report_id)]
+    return await usecases.report_audit(context, caller, report_id)
 
 
 @router.post("/v1/reports/{report_id}/withdraw", tags=["báo cáo"])
-async def withdraw_report(report_id: str, caller: CallerDep, context: ContextDep) -> dict[str, Any]:
+async def withdraw_report(report_id: str, caller: CallerDep, context: ContextDep) -> ReportSummary:
     """The unit withdraws its report (a new version can be sent while the period is open)."""
-    return await handlers.withdraw_report(context, caller, report_id)
+    return await usecases.withdraw_report(context, caller, report_id)
 
 
 @router.post("/v1/reports/{report_id}/review", tags=["xét duyệt"])
 async def review_report(
     report_id: str, review: ReviewRequest, caller: CallerDep, context: ContextDep
-) -> dict[str, Any]:
+) -> ReportSummary:
     """Phòng Nội vụ accepts the report or returns it with a required reason."""
-    reason = clean_reason(
-        review.reason,
-        label="Lý do trả lại",
-        code="reason_required",
-        required=review.decision == "returned",
-        max_length=REVIEW_REASON_MAX,
-    )
-    return await handlers.review_report(
-        context,
-        caller,
-        report_id,
-        decision=review.decision,
-        reason=reason,
-        expected_version=review.version,
+    return await usecases.review_report(context, caller, report_id, review)
+
+
+@router.get(
+    "/v1/reports/{report_id}/document.docx",
+    tags=["báo cáo"],
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The unit's report, to print, sign, scan and attach.",
+            "content": {DOCX: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+async def report_document(
+    report_id: str,
+    caller: CallerDep,
+    context: ContextDep,
+    version: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+) -> Response:
+    """The unit's report (current version, or `?version=N`) in the Nghị định 30 layout,
+    issued in the unit's name with its leader's signature block."""
+    found = await usecases.report_document(context, caller, report_id, version)
+    return Response(
+        found.data,
+        media_type=found.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{found.filename}"'},
     )
 
 
@@ -171,14 +179,13 @@ async def add_attachment(
     file: Annotated[UploadFile, File(description="PDF, DOCX, JPEG hoặc PNG, tối đa 10 MB")],
     caller: CallerDep,
     context: ContextDep,
-) -> dict[str, Any]:
+) -> AttachmentInfo:
     """Attach the signed scan to the report's current version (type checked from content)."""
-    data = await file.read()
-    return await handlers.add_attachment(
+    return await usecases.add_attachment(
         context,
         caller,
         report_id,
-        data=data,
+        data=await file.read(),
         filename=file.filename,
         declared_type=file.content_type,
     )
@@ -187,22 +194,35 @@ async def add_attachment(
 @router.get("/v1/reports/{report_id}/attachments", tags=["đính kèm"])
 async def list_attachments(
     report_id: str, caller: CallerDep, context: ContextDep
-) -> list[dict[str, Any]]:
+) -> list[AttachmentInfo]:
     """The report's attachments with size and SHA-256."""
-    return await handlers.list_attachments(context, caller, report_id)
+    return await usecases.list_attachments(context, caller, report_id)
 
 
-@router.get("/v1/reports/{report_id}/attachments/{attachment_id}", tags=["đính kèm"])
+@router.get(
+    "/v1/reports/{report_id}/attachments/{attachment_id}",
+    tags=["đính kèm"],
+    response_class=FileResponse,
+    responses={
+        200: {
+            "description": "The file as uploaded; header X-Content-SHA256.",
+            "content": {
+                media: {"schema": {"type": "string", "format": "binary"}}
+                for media in (PDF, DOCX, JPEG, PNG)
+            },
+        }
+    },
+)
 async def download_attachment(
     report_id: str, attachment_id: str, caller: CallerDep, context: ContextDep
 ) -> FileResponse:
     """Download an attachment (the unit itself and Phòng Nội vụ only)."""
-    row, path = await handlers.attachment_file(context, caller, report_id, attachment_id)
+    found = await usecases.attachment_file(context, caller, report_id, attachment_id)
     return FileResponse(
-        path,
-        media_type=row.media_type,
-        filename=row.filename,
-        headers={"X-Content-SHA256": row.sha256, "X-Content-Type-Options": "nosniff"},
+        found.path,
+        media_type=found.media_type,
+        filename=found.filename,
+        headers={"X-Content-SHA256": found.sha256, "X-Content-Type-Options": "nosniff"},
     )
 
 
@@ -214,47 +234,127 @@ async def list_difficulties(
     unit_code: str | None = None,
     report_id: str | None = None,
     answered: bool | None = None,
+    waiting: Annotated[
+        bool | None,
+        Query(alias="open", description="true: waiting for Phòng Nội vụ (the unit wrote last)"),
+    ] = None,
     limit: Limit = 200,
     offset: Offset = 0,
-) -> list[dict[str, Any]]:
-    """Difficulties (vướng mắc) with their answers; a unit sees its own."""
-    return await handlers.list_difficulties(
+) -> list[DifficultyThread]:
+    """Difficulty threads with their messages, answers and age; a unit sees its own."""
+    return await usecases.list_difficulties(
         context,
         caller,
         period_id=period_id,
         unit_code=unit_code,
         report_id=report_id,
         answered=answered,
+        waiting=waiting,
         limit=limit,
         offset=offset,
     )
 
 
+@router.post(
+    "/v1/difficulties", status_code=201, response_model=DifficultyThread, tags=["vướng mắc"]
+)
+async def raise_difficulty(
+    body: DifficultyRequest,
+    caller: CallerDep,
+    context: ContextDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """A unit raises a difficulty at any time, outside any report; Phòng Nội vụ answers."""
+    answer = await usecases.raise_difficulty(context, caller, body, idempotency_key)
+    return _thread(answer)
+
+
+@router.get("/v1/difficulties/{difficulty_id}", tags=["vướng mắc"])
+async def read_difficulty(
+    difficulty_id: str, caller: CallerDep, context: ContextDep
+) -> DifficultyThread:
+    """One thread with every message (a unit: its own)."""
+    return await usecases.read_difficulty(context, caller, difficulty_id)
+
+
+@router.post(
+    "/v1/difficulties/{difficulty_id}/messages",
+    status_code=201,
+    response_model=DifficultyThread,
+    tags=["vướng mắc"],
+)
+async def post_message(
+    difficulty_id: str,
+    body: MessageRequest,
+    caller: CallerDep,
+    context: ContextDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """A follow-up on a thread: the unit asks again, or Phòng Nội vụ answers (the unit is
+    told by mail)."""
+    answer = await usecases.post_message(context, caller, difficulty_id, body, idempotency_key)
+    return _thread(answer)
+
+
 @router.post("/v1/difficulties/{difficulty_id}/answer", tags=["vướng mắc"])
 async def answer_difficulty(
     difficulty_id: str, body: AnswerRequest, caller: CallerDep, context: ContextDep
-) -> dict[str, Any]:
+) -> DifficultyThread:
     """Phòng Nội vụ answers a difficulty; the unit sees the answer."""
-    answer = clean_reason(
-        body.answer,
-        label="Nội dung trả lời",
-        code="answer_required",
-        required=True,
-        max_length=ANSWER_MAX,
-    )
-    return await handlers.answer_difficulty(context, caller, difficulty_id, answer)
+    return await usecases.answer_difficulty(context, caller, difficulty_id, body)
+
+
+DraftBody = Annotated[
+    dict[str, Any],
+    Body(
+        description=(
+            "Whatever the unit has written so far, in the shape of a report body (period_id "
+            "optional); saved as it is, problems and all."
+        )
+    ),
+]
+
+
+@router.put("/v1/periods/{period_id}/draft", tags=["bản nháp"])
+async def save_draft(
+    period_id: str, body: DraftBody, caller: CallerDep, context: ContextDep
+) -> Draft:
+    """Save the unit's draft for the period (never refused for its content); the answer lists
+    the problems sending it would meet now."""
+    return await usecases.save_draft(context, caller, period_id, body)
+
+
+@router.get("/v1/periods/{period_id}/draft", tags=["bản nháp"])
+async def read_draft(period_id: str, caller: CallerDep, context: ContextDep) -> Draft:
+    """The unit's own draft for the period, with its problems."""
+    return await usecases.read_draft(context, caller, period_id)
+
+
+@router.post("/v1/periods/{period_id}/draft/prefill", tags=["bản nháp"])
+async def prefill_draft(period_id: str, caller: CallerDep, context: ContextDep) -> Draft:
+    """Fill the draft's empty narratives from the unit's most recent earlier periodic report
+    (for an annual report, that year's six-month report); figures stay empty."""
+    return await usecases.prefill_draft(context, caller, period_id)
+
+
+@router.get("/v1/leader-changes", tags=["xét duyệt"])
+async def leader_changes(
+    caller: CallerDep, context: ContextDep, period_id: str | None = None
+) -> list[LeaderChange]:
+    """Units whose current report says their leader in charge (plan II.5) is no longer the
+    one the registry holds, with both names, for Phòng Nội vụ to update the registry."""
+    return await usecases.leader_changes(context, caller, period_id)
 
 
 @router.get("/v1/forms/{form_id}/{version}", tags=["biểu mẫu"])
-async def read_form(form_id: str, version: str) -> dict[str, Any]:
+async def read_form(form_id: str, version: str) -> FormDefinition:
     """A form definition: sections, indicators, labels, types, rules and applicability."""
-    form: dict[str, Any] = load_form(form_id, version).model_dump(mode="json")
-    return form
+    return usecases.form_definition(form_id, version)
 
 
 @router.get("/v1/periods/{period_id}/form", tags=["biểu mẫu"])
 async def period_form(
     period_id: str, caller: CallerDep, context: ContextDep, unit_code: str | None = None
-) -> dict[str, Any]:
+) -> PeriodForm:
     """The form the calling unit fills for the period (readers may name a unit)."""
-    return await handlers.unit_form(context, caller, period_id, unit_code)
+    return await usecases.unit_form(context, caller, period_id, unit_code)

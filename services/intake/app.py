@@ -16,6 +16,7 @@ from shared.auth import KeySource
 from shared.clock import Clock, SystemClock
 from shared.contracts.intake import (
     DifficultyAnswered,
+    DifficultyFollowedUp,
     DifficultyRaised,
     ReportReviewed,
     ReportSubmitted,
@@ -33,6 +34,7 @@ PUBLISHED_EVENTS = (
     ReportReviewed,
     DifficultyRaised,
     DifficultyAnswered,
+    DifficultyFollowedUp,
 )
 
 
@@ -60,7 +62,7 @@ def create_app(
         clock=clock,
         sessions=database.sessions,
         metrics=IntakeMetrics(runtime.registry),
-        store=AttachmentStore(settings.resolved_attachments_dir),
+        files=AttachmentStore(settings.resolved_attachments_dir),
     )
     return runtime.create_app(
         title="Tiếp nhận báo cáo (intake)",

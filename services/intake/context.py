@@ -17,13 +17,14 @@ from shared.http import context_dependency
 
 @dataclass(frozen=True)
 class IntakeContext:
-    """Settings, clock, database sessions, metrics and the attachment store."""
+    """Settings, clock, database sessions (opened only by `store.py`), metrics and the folder
+    of attachment files."""
 
     settings: IntakeSettings
     clock: Clock
     sessions: async_sessionmaker[AsyncSession]
     metrics: IntakeMetrics
-    store: AttachmentStore
+    files: AttachmentStore
 
 
 ContextDep = Annotated[IntakeContext, Depends(context_dependency(IntakeContext))]

@@ -13,15 +13,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from shared.contracts.intake import ReportStatus
-from shared.contracts.registry import ExpectedUnit
+from shared.contracts.api.intake import Receipt
+from shared.contracts.intake import LeaderCheckAnswer, ReportStatus
+from shared.contracts.registry import ExpectedUnit, Leader
 from shared.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
 from shared.formatting import vn_datetime
-from shared.forms import TextRejected, ValidationResult, clean_text
+from shared.forms import (
+    FormDefinition,
+    TextRejected,
+    ValidationResult,
+    clean_text,
+    load_form,
+    validate_report,
+)
 
 Decision = Literal["accepted", "returned"]
-REVIEW_REASON_MAX = 5000
-ANSWER_MAX = 20000
+PERIODIC_KINDS = frozenset({"six_month", "annual"})
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,12 @@ class Period:
     status: str
     expected_units: tuple[ExpectedUnit, ...]
     version: int
+    year: int | None = None
+
+    @property
+    def periodic(self) -> bool:
+        """A 6-month or annual report of the regime (not an ad-hoc request)."""
+        return self.kind in PERIODIC_KINDS
 
     def expected(self, unit_code: str) -> ExpectedUnit | None:
         """The unit's entry among the units expected to report, if it is one."""
@@ -119,6 +132,11 @@ def period_not_found(period_id: str) -> NotFound:
 def report_not_found(report_id: str) -> NotFound:
     """The error for a report that does not exist or the caller may not see."""
     return NotFound(f"Không tìm thấy báo cáo «{report_id}».", code="report_not_found")
+
+
+def difficulty_not_found(difficulty_id: str) -> NotFound:
+    """The error for a difficulty that does not exist or the caller may not see."""
+    return NotFound(f"Không tìm thấy vướng mắc «{difficulty_id}».", code="difficulty_not_found")
 
 
 def check_period_open(period: Period) -> None:
@@ -267,28 +285,95 @@ def receipt(
     submitted_at: datetime,
     on_time: bool,
     content_sha256: str,
-) -> dict[str, Any]:
+) -> Receipt:
     """What the unit keeps as proof of submission."""
     timeliness = "đúng hạn" if on_time else "gửi muộn"
-    return {
-        "report_id": report_id,
-        "period_id": period.period_id,
-        "period_title": period.title,
-        "unit_code": unit.code,
-        "unit_name": unit.name,
-        "version": version,
-        "form_id": period.form_id,
-        "form_version": period.form_version,
-        "submitted_at": submitted_at.isoformat(),
-        "on_time": on_time,
-        "content_sha256": content_sha256,
-        "text": (
+    return Receipt(
+        report_id=report_id,
+        period_id=period.period_id,
+        period_title=period.title,
+        unit_code=unit.code,
+        unit_name=unit.name,
+        version=version,
+        form_id=period.form_id,
+        form_version=period.form_version,
+        submitted_at=submitted_at,
+        on_time=on_time,
+        content_sha256=content_sha256,
+        text=(
             f"Đã nhận báo cáo {period.title} của {unit.name} (phiên bản {version}) "
             f"lúc {vn_datetime(submitted_at)}, {timeliness}."
         ),
-    }
+    )
 
 
 def content_body(body: Mapping[str, Any]) -> dict[str, Any]:
     """The report body without the envelope key ``period_id``."""
     return {key: value for key, value in body.items() if key != "period_id"}
+
+
+def leader_answer(form: FormDefinition, content: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The unit's answer to the form's leader check (plan II.5) in canonical content, if the
+    form has one and the unit answered."""
+    section = form.leader_section
+    if section is None or section.leader_check is None:
+        return None
+    sections = content.get("sections")
+    part = sections.get(section.key) if isinstance(sections, Mapping) else None
+    answer = part.get(section.leader_check.code) if isinstance(part, Mapping) else None
+    return answer if isinstance(answer, dict) else None
+
+
+def leader_snapshot(leader: Leader | None) -> Leader | None:
+    """The leader as a version keeps it: name and title (contacts stay in the registry)."""
+    if leader is None:
+        return None
+    return Leader(full_name=leader.full_name, title=leader.title)
+
+
+def leader_check_answer(
+    on_record: Leader | None, answer: Mapping[str, Any] | None
+) -> LeaderCheckAnswer | None:
+    """A version's answer to the leader check, with the leader it was checked against."""
+    if answer is None:
+        return None
+    confirmed = bool(answer.get("confirmed"))
+    reported = (
+        None
+        if confirmed
+        else Leader(full_name=str(answer.get("full_name") or ""), title=answer.get("title") or "")
+    )
+    return LeaderCheckAnswer(
+        on_record=leader_snapshot(on_record), confirmed=confirmed, reported=reported
+    )
+
+
+def check_content(
+    period: Period, unit: ExpectedUnit, leader: Leader | None, body: Mapping[str, Any]
+) -> ValidationResult:
+    """A report body (with or without `period_id`) checked against the period's form for this
+    unit: its kind and tags as the registry resolved them, and whether the registry holds a
+    leader for it (plan II.5). Every problem at once; nothing is refused here."""
+    form = load_form(period.form_id, period.form_version)
+    return validate_report(
+        form, unit.kind, set(unit.tags), content_body(body), leader_on_record=leader is not None
+    )
+
+
+def filing_period(periods: Iterable[Period], unit_code: str, now: datetime) -> Period | None:
+    """Where a difficulty raised without a period is filed: among the periods that expect the
+    unit, the open one due next (a 6-month or annual report before an ad-hoc request), else
+    the open one due last, else the one due last."""
+    mine = [p for p in periods if p.expected(unit_code) is not None]
+    ahead = [p for p in mine if p.status == "open" and p.due_at > now]
+    if ahead:
+        return min(ahead, key=lambda p: (not p.periodic, p.due_at))
+    still_open = [p for p in mine if p.status == "open"]
+    return max(still_open or mine, key=lambda p: p.due_at, default=None)
+
+
+def waited_days(since: datetime | None, now: datetime) -> int | None:
+    """Whole days a thread has waited for Phòng Nội vụ (None when it does not wait)."""
+    if since is None:
+        return None
+    return max(0, (now - since).days)

@@ -27,6 +27,10 @@ class IntakeSettings(ServiceSettings):
     # The whole request may carry an attachment; JSON bodies keep the usual, smaller limit.
     max_body_bytes: int = Field(10 * MIB + 256 * 1024, alias="DANVAN_INTAKE_MAX_BODY_BYTES")
     max_json_bytes: int = Field(MIB, alias="DANVAN_MAX_BODY_BYTES", ge=1024)
+    # The unit's own report (.docx): sent to the town (qua Phòng Nội vụ), a department issues
+    # it under the town's name; the place in the date line of the town's departments.
+    town_short: str = Field("UBND thị xã Hồng Lĩnh", alias="DANVAN_INTAKE_TOWN_SHORT", min_length=1)
+    document_place: str = Field("Hồng Lĩnh", alias="DANVAN_DOCUMENT_PLACE", min_length=1)
 
     @field_validator("unit_scope", mode="before")
     @classmethod

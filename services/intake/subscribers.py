@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from services.intake import handlers
+from services.intake import usecases
 from shared.contracts.registry import PeriodChanged, UnitChanged
 from shared.messaging.consumer import Subscription
 
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
-    Subscription(contract=UnitChanged, handler=handlers.on_unit_changed),
-    Subscription(contract=PeriodChanged, handler=handlers.on_period_changed),
+    Subscription(contract=UnitChanged, handler=usecases.on_unit_changed),
+    Subscription(contract=PeriodChanged, handler=usecases.on_period_changed),
 )

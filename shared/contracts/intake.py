@@ -6,12 +6,14 @@ from datetime import datetime
 from typing import Any, ClassVar, Literal
 
 from shared.contracts.envelope import Contract, Envelope
+from shared.contracts.registry import Leader
 
 REPORT_SUBMITTED = "danvan.intake.report.submitted.v1"
 REPORT_WITHDRAWN = "danvan.intake.report.withdrawn.v1"
 REPORT_REVIEWED = "danvan.intake.report.reviewed.v1"
 DIFFICULTY_RAISED = "danvan.intake.difficulty.raised.v1"
 DIFFICULTY_ANSWERED = "danvan.intake.difficulty.answered.v1"
+DIFFICULTY_FOLLOWED_UP = "danvan.intake.difficulty.followed_up.v1"
 
 ReportStatus = Literal["submitted", "returned", "accepted", "withdrawn"]
 
@@ -26,8 +28,19 @@ class ReportIssue(Contract):
     message: str
 
 
+class LeaderCheckAnswer(Contract):
+    """Plan II.5 as a version answered it (forms with a leader check, 2023.2 on): the leader
+    the registry held for the unit when the version was sent (intake's projection; name and
+    title only), and whether the unit confirmed it or reported who is in charge now."""
+
+    on_record: Leader | None = None
+    confirmed: bool
+    reported: Leader | None = None
+
+
 class ReportVersion(Contract):
-    """One version of a unit's report, with its full content."""
+    """One version of a unit's report, with its full content; `leader_check` is set when the
+    form has one (a reported change of leader reaches Phòng Nội vụ here and in `content`)."""
 
     report_id: str
     period_id: str
@@ -42,6 +55,7 @@ class ReportVersion(Contract):
     content: dict[str, Any]
     content_sha256: str
     warnings: tuple[ReportIssue, ...] = ()
+    leader_check: LeaderCheckAnswer | None = None
 
 
 class ReportWithdrawal(Contract):
@@ -68,7 +82,8 @@ class ReportReview(Contract):
 
 
 class Difficulty(Contract):
-    """A difficulty (vướng mắc) raised by a unit, with the answer once given."""
+    """A difficulty (vướng mắc) raised by a unit, in a report (`report_id`) or on its own
+    (`report_id` null, filed under a period all the same), with the latest answer once given."""
 
     difficulty_id: str
     report_id: str | None
@@ -79,6 +94,21 @@ class Difficulty(Contract):
     answer: str = ""
     answered_by: str = ""
     answered_at: datetime | None = None
+
+
+class DifficultyMessage(Contract):
+    """A unit's follow-up on its difficulty thread (the thread waits for Phòng Nội vụ again).
+
+    Phòng Nội vụ's messages on a thread are answers and travel as `DifficultyAnswered`."""
+
+    difficulty_id: str
+    report_id: str | None
+    period_id: str
+    unit_code: str
+    message_id: str
+    author: str
+    text: str
+    posted_at: datetime
 
 
 class ReportSubmitted(Envelope[ReportVersion]):
@@ -106,6 +136,13 @@ class DifficultyRaised(Envelope[Difficulty]):
 
 
 class DifficultyAnswered(Envelope[Difficulty]):
-    """Phòng Nội vụ answered a difficulty."""
+    """Phòng Nội vụ answered a difficulty (each answer on the thread: `answer` is the latest;
+    the unit is told by mail)."""
 
     subject: ClassVar[str] = DIFFICULTY_ANSWERED
+
+
+class DifficultyFollowedUp(Envelope[DifficultyMessage]):
+    """A unit wrote again on its difficulty thread."""
+
+    subject: ClassVar[str] = DIFFICULTY_FOLLOWED_UP

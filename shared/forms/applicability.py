@@ -22,7 +22,8 @@ def check_unit_kind(unit_kind: str) -> None:
 
 
 def form_for_unit(form: FormDefinition, unit_kind: str, unit_tags: Set[str]) -> FormDefinition:
-    """The form without the sections and indicators that do not apply to this unit."""
+    """The form without the sections and indicators that do not apply to this unit, its
+    leader check worded for the unit's kind."""
     check_unit_kind(unit_kind)
     sections = tuple(
         section.model_copy(
@@ -31,7 +32,12 @@ def form_for_unit(form: FormDefinition, unit_kind: str, unit_tags: Set[str]) -> 
                     ind
                     for ind in section.indicators
                     if ind.applies_to.includes(unit_kind, unit_tags)
-                )
+                ),
+                # The leader check reads in the plan's words for this kind of unit.
+                "leader_check": section.leader_check
+                and section.leader_check.model_copy(
+                    update={"label": section.leader_check.label_for(unit_kind), "wording": ()}
+                ),
             }
         )
         for section in form.sections

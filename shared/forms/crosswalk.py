@@ -55,7 +55,8 @@ def _same(*codes: str) -> dict[str, str]:
 
 # dvcq-dinh-ky 2023.1 → 2023.2: three sections are new (3 kỷ luật, kỷ cương; 5 dân chủ ở
 # cơ sở; 6 tín ngưỡng, tôn giáo), the others move down; every 2023.1 indicator keeps its
-# code and meaning. Section 10 of 2023.2 also covers the People's criticism (II.7), so the
+# code and meaning but co_lanh_dao_phu_trach (II.5's yes/no, replaced by the leader check).
+# Section 10 of 2023.2 also covers the People's criticism (II.7), so the
 # 2023.1 narrative of section 7 is part of it.
 DVCQ_DINH_KY_2023_1_TO_2023_2 = Crosswalk(
     form_id="dvcq-dinh-ky",
@@ -92,8 +93,8 @@ DVCQ_DINH_KY_2023_1_TO_2023_2 = Crosswalk(
         "ho_so_tthc_dung_han",
         "ho_so_tthc_qua_han",
         "ho_so_truc_tuyen",
-        # II.5
-        "co_lanh_dao_phu_trach",
+        # II.5 (2023.1's self-declared co_lanh_dao_phu_trach has no counterpart: 2023.2
+        # checks the leader against the registry instead, `LeaderCheck`)
         "can_bo_dan_van_boi_duong",
         # II.6
         "quy_che_phoi_hop",

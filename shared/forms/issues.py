@@ -27,6 +27,7 @@ class IssueCode(StrEnum):
     CONTROL_CHARACTER = "control_character"
     INVALID_CHARACTER = "invalid_character"
     RULE_VIOLATION = "rule_violation"
+    LEADER_NOT_ON_RECORD = "leader_not_on_record"
 
 
 class Issue(BaseModel):
@@ -55,12 +56,15 @@ class ValidationResult(BaseModel):
     ``ok``. Periodic: ``{"sections": {"1": {"narrative": str | None, "indicators":
     {code: value}}}, "ton_tai_han_che": ..., "phuong_huong": ..., "de_xuat_kien_nghi":
     str | None, "vuong_mac": [str, ...]}`` with every applicable section and indicator
-    present. An indicator not reported (absent or null) is ``None``, never 0. Counts are
-    ``int``, yes/no answers ``bool``, decimals a string quantised to the indicator's
-    places ("12.5", "3.0") so the content is exact and plain JSON. Text is NFC, trimmed,
-    with LF line breaks; an empty optional text is ``None``, empty ``vuong_mac`` is ``[]``.
-    Ad-hoc: ``{"noi_dung": str, "vuong_mac": [str, ...]}``. Values that failed
-    validation are ``None`` (or left out of ``vuong_mac``).
+    present; the section holding the leader check (plan II.5) also has its answer under the
+    check's code: ``{"confirmed": bool, "full_name": str | None, "title": str | None}``
+    (names only when not confirmed), ``None`` when not answered. An indicator not reported
+    (absent or null) is ``None``, never 0. Counts are ``int``, yes/no answers ``bool``,
+    decimals a string quantised to the indicator's places ("12.5", "3.0") so the content
+    is exact and plain JSON. Text is NFC, trimmed, with LF line breaks; an empty optional
+    text is ``None``, empty ``vuong_mac`` is ``[]``. Ad-hoc: ``{"noi_dung": str,
+    "vuong_mac": [str, ...]}``. Values that failed validation are ``None`` (or left out of
+    ``vuong_mac``).
     """
 
     model_config = ConfigDict(frozen=True)

@@ -102,14 +102,46 @@ class TextField(_Frozen):
         return self
 
 
+class LeaderWording(_Frozen):
+    """How the leader check reads for some unit kinds (the plan words it by kind)."""
+
+    kinds: tuple[UnitKind, ...] = Field(min_length=1)
+    label: Label
+
+
+class LeaderCheck(_Frozen):
+    """Plan II.5: the leader in charge of mass-mobilisation work, checked against the registry.
+
+    The form shows the leader the registry holds for the unit and asks only to confirm it or
+    to report who it is now. In a report body the answer sits in the section under ``code``:
+    ``{"confirmed": true}`` or ``{"confirmed": false, "full_name": "…", "title": "…"}``.
+    ``label`` is the question; ``wording`` gives the plan's words for some unit kinds
+    (`form_for_unit` keeps only the unit's own).
+    """
+
+    code: FieldCode
+    label: Label
+    wording: tuple[LeaderWording, ...] = ()
+    required: bool = True
+    max_length: PositiveInt = 200
+    full_name_label: Label = "Họ và tên lãnh đạo phụ trách"
+    title_label: Label = "Chức vụ của lãnh đạo phụ trách"
+
+    def label_for(self, unit_kind: str) -> str:
+        """The question as a unit of this kind reads it."""
+        return next((w.label for w in self.wording if unit_kind in w.kinds), self.label)
+
+
 class Section(_Frozen):
-    """One task area of the plan: a narrative "Kết quả thực hiện" and its indicators."""
+    """One task area of the plan: a narrative "Kết quả thực hiện", its indicators and, for
+    plan II.5, the leader check."""
 
     number: PositiveInt
     title: Label
     plan_ref: str | None = None
     narrative: TextField
     indicators: tuple[Indicator, ...] = ()
+    leader_check: LeaderCheck | None = None
     applies_to: Applicability = Applicability()
 
     @property
@@ -204,6 +236,10 @@ class FormDefinition(_Frozen):
         if self.kind == "ad_hoc" and self.sections:
             raise ValueError("an ad-hoc form has no sections")
         codes = [ind.code for ind in self.indicators] + [f.code for f in self.text_fields]
+        checks = [s.leader_check.code for s in self.sections if s.leader_check is not None]
+        if len(checks) > 1:
+            raise ValueError("a form has at most one leader check")
+        codes += checks
         if len(codes) != len(set(codes)):
             raise ValueError("field codes must be unique across the form")
         if RESERVED_CODES & set(codes):
@@ -219,6 +255,11 @@ class FormDefinition(_Frozen):
             if rule.target not in rule.inputs:
                 raise ValueError(f"rule {rule.id} reports on a field it does not read")
         return self
+
+    @property
+    def leader_section(self) -> Section | None:
+        """The section holding the leader check (plan II.5), if the form has one."""
+        return next((s for s in self.sections if s.leader_check is not None), None)
 
     @property
     def indicators(self) -> tuple[Indicator, ...]:

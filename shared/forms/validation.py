@@ -22,6 +22,7 @@ from shared.forms.model import (
     CARRIED_OVER_NOTE,
     FormDefinition,
     Indicator,
+    LeaderCheck,
     Section,
     Severity,
     SumLeRule,
@@ -34,8 +35,9 @@ from shared.forms.wording import EXPECTED, where_in
 class _Validator:
     """Walks one body, building the canonical content and the list of issues."""
 
-    def __init__(self, form: FormDefinition) -> None:
+    def __init__(self, form: FormDefinition, leader_on_record: bool | None = None) -> None:
         self.form = form
+        self.leader_on_record = leader_on_record
         self.errors: list[Issue] = []
         self.warnings: list[Issue] = []
 
@@ -201,15 +203,21 @@ class _Validator:
             "indicators": {ind.code: None for ind in section.indicators},
         }
         message = f"{where}nội dung của mục phải là {EXPECTED['section']}."
+        check = section.leader_check
+        if check is not None:
+            content[check.code] = None
         body = self.mapping(raw, path, section.key, section.title, message)
         if body is None:
             return content
+        allowed = {"narrative", "indicators", *((check.code,) if check else ())}
         for key in body:
-            if key not in ("narrative", "indicators"):
+            if key not in allowed:
                 self.unknown(f"{path}.", key, where)
         content["narrative"] = self.text(
             section.narrative, body.get("narrative"), f"{path}.narrative", section
         )
+        if check is not None:
+            content[check.code] = self.leader(check, body.get(check.code), section)
         message = f"{where}các chỉ số phải là {EXPECTED['indicators']}."
         raw_indicators = self.mapping(
             body.get("indicators"), f"{path}.indicators", "indicators", "Các chỉ số", message
@@ -229,6 +237,53 @@ class _Validator:
             )
             content["indicators"][ind.code] = value
         return content
+
+    def leader(self, check: LeaderCheck, raw: Any, section: Section) -> dict[str, Any] | None:
+        """The unit's answer to the leader check: confirmed, or who the leader is now."""
+        path, where, label = f"sections.{section.key}.{check.code}", where_in(section), check.label
+
+        def problem(at: str, code: IssueCode, text: str, name: str = label) -> None:
+            self.issue(at, code, check.code, name, f"{where}{text}")
+
+        if raw is None:
+            if check.required:
+                problem(path, IssueCode.REQUIRED, f"{label}: chưa xác nhận hoặc báo thay đổi.")
+            return None
+        if not isinstance(raw, Mapping):
+            problem(path, IssueCode.WRONG_TYPE, f"{label}: phải là {EXPECTED['leader']}.")
+            return None
+        for key in raw:
+            if key not in ("confirmed", "full_name", "title"):
+                self.unknown(f"{path}.", key, where)
+        confirmed = raw.get("confirmed")
+        if confirmed is None:
+            if check.required:
+                problem(path, IssueCode.REQUIRED, f"{label}: chưa xác nhận hoặc báo thay đổi.")
+            return None
+        if not isinstance(confirmed, bool):
+            text = f"{label}: phần xác nhận phải là {EXPECTED['yes_no']}."
+            problem(f"{path}.confirmed", IssueCode.WRONG_TYPE, text)
+            return None
+        if confirmed:
+            if self.leader_on_record is False:
+                text = (
+                    f"{label}: danh mục đơn vị chưa có lãnh đạo phụ trách của đơn vị nên chưa "
+                    "thể xác nhận; đề nghị ghi họ và tên, chức vụ của lãnh đạo phụ trách."
+                )
+                problem(f"{path}.confirmed", IssueCode.LEADER_NOT_ON_RECORD, text)
+                return None
+            return {"confirmed": True, "full_name": None, "title": None}
+        answer: dict[str, Any] = {"confirmed": False}
+        for key, name in (("full_name", check.full_name_label), ("title", check.title_label)):
+            field = TextField(
+                code=check.code, label=name, required=True, max_length=check.max_length
+            )
+            value = self.clean(field, raw.get(key), f"{path}.{key}", where, name)
+            if not value and (raw.get(key) is None or value == ""):
+                text = f"{name} chưa được nhập (đơn vị báo thay đổi lãnh đạo phụ trách)."
+                problem(f"{path}.{key}", IssueCode.REQUIRED, text, name)
+            answer[key] = value or None
+        return answer
 
     def rule(self, rule: SumLeRule, figures: Mapping[str, Decimal], form: FormDefinition) -> None:
         """Check one cross-field rule whose inputs were all reported."""
@@ -299,13 +354,22 @@ def _body(v: _Validator, body: Any) -> Mapping[Any, Any]:
 
 
 def validate_periodic(
-    form: FormDefinition, unit_kind: str, unit_tags: Set[str], body: Mapping[str, Any]
+    form: FormDefinition,
+    unit_kind: str,
+    unit_tags: Set[str],
+    body: Mapping[str, Any],
+    *,
+    leader_on_record: bool | None = None,
 ) -> ValidationResult:
-    """Validate a periodic report of a unit of this kind and tags against the form."""
+    """Validate a periodic report of a unit of this kind and tags against the form.
+
+    `leader_on_record` says whether the registry holds a leader for the unit (plan II.5): a
+    unit the registry holds none for cannot confirm one. None (unknown) checks nothing more.
+    """
     if form.kind != "periodic":
         raise ValueError(f"{form.form_id} is not a periodic form")
     unit_form = form_for_unit(form, unit_kind, unit_tags)
-    v = _Validator(form)
+    v = _Validator(form, leader_on_record)
     data = _body(v, body)
     allowed = {"sections", *(field.code for field in form.text_fields)}
     for key in data:
@@ -351,9 +415,16 @@ def validate_ad_hoc(form: FormDefinition, body: Mapping[str, Any]) -> Validation
 
 
 def validate_report(
-    form: FormDefinition, unit_kind: str, unit_tags: Set[str], body: Mapping[str, Any]
+    form: FormDefinition,
+    unit_kind: str,
+    unit_tags: Set[str],
+    body: Mapping[str, Any],
+    *,
+    leader_on_record: bool | None = None,
 ) -> ValidationResult:
     """Validate a report body against its form, periodic or ad-hoc."""
     if form.kind == "periodic":
-        return validate_periodic(form, unit_kind, unit_tags, body)
+        return validate_periodic(
+            form, unit_kind, unit_tags, body, leader_on_record=leader_on_record
+        )
     return validate_ad_hoc(form, body)

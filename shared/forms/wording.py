@@ -16,6 +16,7 @@ EXPECTED = {
     "list": "một danh sách các đoạn văn bản",
     "section": "một mục gồm phần kết quả thực hiện và các chỉ số",
     "indicators": "một bảng chỉ số dạng mã: giá trị",
+    "leader": "một câu trả lời xác nhận hoặc báo thay đổi lãnh đạo phụ trách",
 }
 
 

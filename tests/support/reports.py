@@ -36,6 +36,16 @@ FIGURES: dict[str, int | float] = {
 }
 
 
+# The answer to the leader check (plan II.5, form 2023.2 on) when a test does not give one: a
+# change, which needs no leader in the registry (the demo seed holds none).
+LEADER_CHANGE: dict[str, Any] = {
+    "confirmed": False,
+    "full_name": "Nguyễn Văn An",
+    "title": "Chủ tịch Ủy ban nhân dân",
+}
+LEADER_CONFIRMED: dict[str, Any] = {"confirmed": True}
+
+
 def full_report(
     period_id: str,
     *,
@@ -43,9 +53,11 @@ def full_report(
     tags: tuple[str, ...] = (),
     revision: int = 0,
     form_version: str | None = None,
+    leader: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A valid periodic report for a unit of this kind, on the period's form version: every
-    section it must fill has a narrative, the FIGURES it is asked for are filled in."""
+    section it must fill has a narrative, the FIGURES it is asked for are filled in, and the
+    leader check (if the form has one) is answered with `leader` (LEADER_CHANGE unless told)."""
     form = load_form(PERIODIC_FORM_ID, form_version or periodic_form_version(period_id))
     unit_form = form_for_unit(form, kind, set(tags))
     sections: dict[str, dict[str, Any]] = {}
@@ -59,6 +71,9 @@ def full_report(
             if ind.code in FIGURES
         }
         sections[section.key] = {"narrative": narrative, "indicators": figures}
+        if section.leader_check is not None:
+            answer = LEADER_CHANGE if leader is None else leader
+            sections[section.key][section.leader_check.code] = dict(answer)
     return {
         "period_id": period_id,
         "sections": sections,

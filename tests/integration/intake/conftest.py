@@ -132,6 +132,8 @@ class Stack:
             intake_db.report_versions,
             intake_db.idempotency_keys,
             intake_db.difficulties,
+            intake_db.difficulty_messages,
+            intake_db.drafts,
             intake_db.audit_log,
             intake_db.outbox,
         )

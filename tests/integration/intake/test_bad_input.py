@@ -140,3 +140,11 @@ async def test_a_second_submission_is_409_pointing_to_the_first(stack):
         stack, 409, "report_exists", json=ward_body(), headers=stack.unit("18124")
     )
     assert error["details"]["report_id"] == first.json()["report_id"]
+
+
+async def test_listing_bounds_are_422_not_a_database_error(stack):
+    for path in ("/v1/reports", "/v1/difficulties"):
+        for query in ("offset=9223372036854775808", "offset=-1", "limit=0", "limit=1001"):
+            answer = await stack.http.get(f"{path}?{query}", headers=stack.reviewer())
+            assert answer.status_code == 422, (path, query, answer.text)
+            assert answer.json()["error"]["code"] == "invalid_request"

@@ -103,6 +103,8 @@ def body(
         }
         text = (narratives or {}).get(section.key, narrative)
         sections[section.key] = {"narrative": text, "indicators": indicators}
+        if section.leader_check is not None:  # plan II.5 from 2023.2 on: confirmed
+            sections[section.key][section.leader_check.code] = {"confirmed": True}
     out: dict[str, Any] = {
         "sections": sections,
         "ton_tai_han_che": ton_tai,

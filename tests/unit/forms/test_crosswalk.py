@@ -60,9 +60,12 @@ def test_a_crosswalk_names_only_parts_that_exist_and_mean_the_same(walk: Crosswa
         assert new_ind.applies_to == old_ind.applies_to
 
 
-def test_2023_2_keeps_every_2023_1_figure_and_narrative() -> None:
+def test_2023_2_keeps_every_2023_1_figure_but_ii_5s_yes_no_and_every_narrative() -> None:
     walk = crosswalk(OLD, NEW)
-    assert sorted(walk.indicators.values()) == sorted(i.code for i in OLD.indicators)
+    # II.5's self-declared yes/no became the leader check against the registry.
+    kept = sorted(i.code for i in OLD.indicators if i.code != "co_lanh_dao_phu_trach")
+    assert sorted(walk.indicators.values()) == kept
+    assert NEW.indicator("co_lanh_dao_phu_trach") is None
     assert sorted(walk.sections.values()) == sorted(s.key for s in OLD.sections)
     # The three new task areas have no counterpart in 2023.1.
     new_only = {s.key for s in NEW.sections} - set(walk.sections)
@@ -85,7 +88,10 @@ def test_a_2023_1_report_reads_in_the_2023_2_shape() -> None:
 def test_the_crosswalk_reads_back_the_other_way() -> None:
     there = translate_content(copy.deepcopy(WARD_BODY), OLD, NEW)
     back = translate_content(there, NEW, OLD)
-    assert back["sections"] == WARD_BODY["sections"]
+    # Everything comes back but II.5's yes/no, which 2023.2 does not ask.
+    expected = copy.deepcopy(WARD_BODY["sections"])
+    del expected["5"]["indicators"]["co_lanh_dao_phu_trach"]
+    assert back["sections"] == expected
     assert crosswalk(NEW, OLD).sections["4"] == "7"
 
 

@@ -95,6 +95,10 @@ def test_each_new_task_area_asks_for_figures_in_the_plans_terms(form: FormDefini
 def test_every_2023_1_indicator_keeps_its_code_label_and_type(form: FormDefinition) -> None:
     old = load_form("dvcq-dinh-ky", "2023.1")
     for indicator in old.indicators:
+        if indicator.code == "co_lanh_dao_phu_trach":
+            # II.5's self-declared yes/no is replaced by the leader check (below).
+            assert form.indicator(indicator.code) is None
+            continue
         kept = form.indicator(indicator.code)
         assert kept is not None, indicator.code
         assert (kept.label, kept.type, kept.applies_to) == (
@@ -187,10 +191,98 @@ def test_a_department_may_not_send_the_wards_sections(form: FormDefinition) -> N
     ]
 
 
+def test_ii_5_asks_to_confirm_the_registrys_leader_in_the_plans_words(
+    form: FormDefinition,
+) -> None:
+    section = form.section("8")
+    assert section is not None and section.plan_ref == "II.5"
+    assert section.leader_check is not None and form.leader_section == section
+    ward = form_for_unit(form, "commune", NO_TAGS).section("8")
+    department = form_for_unit(form, "department", NO_TAGS).section("8")
+    assert ward and ward.leader_check and department and department.leader_check
+    assert ward.leader_check.label == (
+        "Chủ tịch Ủy ban nhân dân trực tiếp phụ trách công tác dân vận của chính quyền"
+    )
+    assert department.leader_check.label == (
+        "01 đồng chí lãnh đạo phụ trách công tác dân vận của chính quyền"
+    )
+    assert ward.leader_check.wording == () and ward.leader_check.code == "lanh_dao_phu_trach"
+
+
+def _leader(form: FormDefinition, answer: Any, **options: Any) -> Any:
+    body = report("2023-Y", form_version="2023.2")
+    if answer is None:
+        del body["sections"]["8"]["lanh_dao_phu_trach"]
+    else:
+        body["sections"]["8"]["lanh_dao_phu_trach"] = answer
+    return validate_periodic(form, "ward", NO_TAGS, body, **options)
+
+
+def test_a_confirmed_or_changed_leader_is_kept_in_canonical_form(form: FormDefinition) -> None:
+    confirmed = _leader(form, {"confirmed": True, "full_name": "bỏ qua"}, leader_on_record=True)
+    assert confirmed.ok, confirmed.errors
+    assert confirmed.content["sections"]["8"]["lanh_dao_phu_trach"] == {
+        "confirmed": True,
+        "full_name": None,
+        "title": None,
+    }
+    changed = _leader(
+        form, {"confirmed": False, "full_name": " Trần Thị Bình ", "title": "Chủ tịch"}
+    )
+    assert changed.ok, changed.errors
+    assert changed.content["sections"]["8"]["lanh_dao_phu_trach"] == {
+        "confirmed": False,
+        "full_name": "Trần Thị Bình",
+        "title": "Chủ tịch",
+    }
+
+
+@pytest.mark.parametrize(
+    ("answer", "options", "expected"),
+    [
+        (None, {}, [("sections.8.lanh_dao_phu_trach", "required")]),
+        ({}, {}, [("sections.8.lanh_dao_phu_trach", "required")]),
+        ("có", {}, [("sections.8.lanh_dao_phu_trach", "wrong_type")]),
+        ({"confirmed": "yes"}, {}, [("sections.8.lanh_dao_phu_trach.confirmed", "wrong_type")]),
+        (
+            {"confirmed": True},
+            {"leader_on_record": False},
+            [("sections.8.lanh_dao_phu_trach.confirmed", "leader_not_on_record")],
+        ),
+        (
+            {"confirmed": False, "full_name": "  "},
+            {},
+            [
+                ("sections.8.lanh_dao_phu_trach.full_name", "required"),
+                ("sections.8.lanh_dao_phu_trach.title", "required"),
+            ],
+        ),
+        (
+            {"confirmed": False, "full_name": "A\x00", "title": "x" * 201, "ngay": 1},
+            {},
+            [
+                ("sections.8.lanh_dao_phu_trach.full_name", "control_character"),
+                ("sections.8.lanh_dao_phu_trach.ngay", "unknown_field"),
+                ("sections.8.lanh_dao_phu_trach.title", "too_long"),
+            ],
+        ),
+    ],
+)
+def test_an_unanswered_or_malformed_leader_check_is_an_error_with_its_label(
+    form: FormDefinition, answer: Any, options: dict[str, Any], expected: list[tuple[str, str]]
+) -> None:
+    result = _leader(form, answer, **options)
+    assert sorted((i.path, i.code) for i in result.errors) == expected
+    for issue in result.errors:
+        assert issue.message.startswith("Mục 8. Kiện toàn tổ chức phụ trách công tác dân vận: ")
+        assert "lanh_dao_phu_trach" not in issue.message and "confirmed" not in issue.message
+
+
 # A released version never changes: reports sent on it are read with it for ever. Change
 # a form by adding a version (and its crosswalk), never by editing one that periods use.
 RELEASED = {
     ("dvcq-dinh-ky", "2023.1"): "adb0495d7655107e66cd3022b2abc3b37fd524f7cb637832b8aea93721491768",
+    ("dvcq-dinh-ky", "2023.2"): "b6cb6ed988a22fb65ac3afafd40fc460c1c7cc3562cdaf06e963782982f83304",
     ("dvcq-dot-xuat", "2023.1"): "b24ad77585b21df1bf8bd6f6cc87e266eaa6fa4fcda1867917638ba52d49bca1",
 }
 

@@ -18,11 +18,13 @@ from services.intake.domain import (
     check_in_scope,
     clean_reason,
     field_problem,
+    filing_period,
     is_on_time,
     new_difficulties,
     receipt,
     status_after_review,
     text_digest,
+    waited_days,
 )
 from shared.clock import VN_TZ, local_midnight
 from shared.contracts.registry import ExpectedUnit
@@ -166,11 +168,11 @@ def test_the_receipt_names_unit_period_version_time_and_timeliness():
         on_time=False,
         content_sha256="ab" * 32,
     )
-    assert answer["text"] == (
+    assert answer.text == (
         "Đã nhận báo cáo 6 tháng đầu năm 2023 của UBND phường Bắc Hồng (phiên bản 2) "
         "lúc 09:30 05/06/2023, gửi muộn."
     )
-    assert answer["version"] == 2 and answer["content_sha256"] == "ab" * 32
+    assert answer.version == 2 and answer.content_sha256 == "ab" * 32
 
 
 def test_validation_failures_list_every_issue_and_warning_in_one_body():
@@ -194,3 +196,39 @@ def test_validation_failures_list_every_issue_and_warning_in_one_body():
     assert len(body["issues"]) == 2 and body["warnings"][0]["code"] == "rule_violation"
     single = field_problem("period_id", "required", "Kỳ báo cáo", "Chưa chọn kỳ báo cáo.")
     assert single.body()["error"]["issues"][0]["path"] == "period_id"
+
+
+def _filed(period_id: str, kind: str, due: datetime, status: str = "open") -> Period:
+    return Period(
+        period_id=period_id,
+        kind=kind,
+        title=period_id,
+        form_id="dvcq-dinh-ky",
+        form_version="2023.2",
+        due_at=due,
+        status=status,
+        expected_units=(WARD,),
+        version=1,
+    )
+
+
+def test_a_difficulty_without_a_period_is_filed_under_the_units_next_one():
+    now = datetime(2023, 7, 1, tzinfo=VN_TZ)
+    h1 = _filed("2023-H1", "six_month", local_midnight(datetime(2023, 6, 10).date()))
+    year = _filed("2023-Y", "annual", local_midnight(datetime(2023, 11, 25).date()))
+    ad_hoc = _filed("2023-DX01", "ad_hoc", local_midnight(datetime(2023, 7, 15).date()))
+    other = Period(**{**year.__dict__, "period_id": "x", "expected_units": ()})
+    assert filing_period([h1, ad_hoc, year, other], "18115", now) == year
+    assert filing_period([h1, ad_hoc], "18115", now) == ad_hoc
+    # Every deadline passed: the open one due last, else the last one at all.
+    assert filing_period([h1], "18115", now) == h1
+    closed = Period(**{**h1.__dict__, "status": "closed"})
+    assert filing_period([closed], "18115", now) == closed
+    assert filing_period([other], "18115", now) is None
+
+
+def test_a_thread_waits_whole_days():
+    since = datetime(2023, 7, 1, 9, tzinfo=VN_TZ)
+    assert waited_days(since, since + timedelta(days=2, hours=23)) == 2
+    assert waited_days(since, since - timedelta(hours=1)) == 0
+    assert waited_days(None, since) is None

@@ -17,6 +17,7 @@ PUBLISHED = {
         intake.REPORT_REVIEWED,
         intake.DIFFICULTY_RAISED,
         intake.DIFFICULTY_ANSWERED,
+        intake.DIFFICULTY_FOLLOWED_UP,
     },
     "reminders": {reminders.REMINDER_SENT, reminders.REMINDER_FAILED},
     "consolidation": {consolidation.CONSOLIDATION_UPDATED},

@@ -7,11 +7,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.intake import db
+from services.intake import store
 from services.intake.context import IntakeContext
 from services.intake.domain import (
     Period,
@@ -19,10 +18,12 @@ from services.intake.domain import (
     ReportInvalid,
     check_can_amend,
     check_can_submit,
-    content_body,
+    check_content,
     expected_unit,
     field_problem,
     is_on_time,
+    leader_answer,
+    leader_check_answer,
     new_difficulties,
     period_not_found,
     receipt,
@@ -30,14 +31,14 @@ from services.intake.domain import (
     text_digest,
     version_changed,
 )
-from services.intake.handlers.common import PRODUCER, period_of, visible_report
+from services.intake.usecases.common import PRODUCER, period_of, submitting_unit, visible_report
 from services.intake.views import difficulty_contract, warning_contracts
 from shared.auth import Principal
+from shared.contracts.api.intake import ContentIssue, ReportAccepted
 from shared.contracts.intake import DifficultyRaised, ReportSubmitted, ReportVersion
-from shared.contracts.registry import ExpectedUnit
-from shared.forms import ValidationResult, content_sha256, load_form, validate_report
-from shared.idempotency import Answer, IdempotentRequest, remember, replay
-from shared.messaging.outbox import add_event
+from shared.contracts.registry import ExpectedUnit, Leader
+from shared.forms import ValidationResult, content_sha256, load_form
+from shared.idempotency import Answer, IdempotentRequest
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +54,14 @@ def _period_id(body: dict[str, Any]) -> str:
 
 
 def _validate(
-    context: IntakeContext, period: Period, unit: ExpectedUnit, body: dict[str, Any]
+    context: IntakeContext,
+    period: Period,
+    unit: ExpectedUnit,
+    leader: Leader | None,
+    body: dict[str, Any],
 ) -> ValidationResult:
     """The canonical content, or every problem at once as a 422."""
-    form = load_form(period.form_id, period.form_version)
-    result = validate_report(form, unit.kind, set(unit.tags), content_body(body))
+    result = check_content(period, unit, leader, body)
     if not result.ok:
         context.metrics.submissions_refused.labels("validation_failed").inc()
         raise ReportInvalid.from_result(result)
@@ -74,19 +78,23 @@ async def _store_version(
     principal: Principal,
     now: datetime,
     action: str,
+    leader: Leader | None,
 ) -> list[str]:
     """The version row, its ReportSubmitted event, new difficulties and the audit line."""
     warnings = [w.model_dump(mode="json") for w in result.warnings]
-    await session.execute(
-        insert(db.report_versions).values(
-            report_id=report.report_id,
-            version=report.version,
-            content=result.content,
-            content_sha256=digest,
-            warnings=warnings,
-            submitted_at=now,
-            submitted_by=principal.username,
-        )
+    form = load_form(period.form_id, period.form_version)
+    check = leader_check_answer(leader, leader_answer(form, result.content))
+    await store.insert_version(
+        session,
+        report_id=report.report_id,
+        version=report.version,
+        content=result.content,
+        content_sha256=digest,
+        warnings=warnings,
+        submitted_at=now,
+        submitted_by=principal.username,
+        leader_on_record=check.on_record if check else None,
+        leader_changed=None if check is None else not check.confirmed,
     )
     payload = ReportVersion(
         report_id=report.report_id,
@@ -102,34 +110,33 @@ async def _store_version(
         content=result.content,
         content_sha256=digest,
         warnings=warning_contracts(warnings),
+        leader_check=check,
     )
-    await add_event(
-        session, db.outbox, ReportSubmitted.new(payload, producer=PRODUCER, occurred_at=now)
-    )
-    raised = await db.raised_digests(session, report.report_id)
+    await store.publish(session, ReportSubmitted.new(payload, producer=PRODUCER, occurred_at=now))
+    raised = await store.raised_digests(session, report.report_id)
     entries: list[str] = result.content.get("vuong_mac") or []
     fresh = new_difficulties(entries, raised)
     thread_ids: list[str] = []
     for text in fresh:
         difficulty_id = str(uuid.uuid4())
         thread_ids.append(difficulty_id)
-        await session.execute(
-            insert(db.difficulties).values(
-                difficulty_id=difficulty_id,
-                report_id=report.report_id,
-                period_id=report.period_id,
-                unit_code=report.unit_code,
-                text=text,
-                text_sha256=text_digest(text),
-                raised_at=now,
-                raised_in_version=report.version,
-                position=entries.index(text),
-            )
+        await store.insert_difficulty(
+            session,
+            difficulty_id=difficulty_id,
+            report_id=report.report_id,
+            period_id=report.period_id,
+            unit_code=report.unit_code,
+            text=text,
+            text_sha256=text_digest(text),
+            raised_at=now,
+            raised_in_version=report.version,
+            position=entries.index(text),
+            open_since=now,
         )
-        row = await db.find_difficulty_row(session, difficulty_id)
+        row = await store.find_difficulty_row(session, difficulty_id)
         event = DifficultyRaised.new(difficulty_contract(row), producer=PRODUCER, occurred_at=now)
-        await add_event(session, db.outbox, event)
-    await db.record_audit(
+        await store.publish(session, event)
+    await store.record_audit(
         session,
         at=now,
         actor=principal.username,
@@ -141,24 +148,24 @@ async def _store_version(
     return thread_ids
 
 
-def _accepted_body(
+def _accepted(
     report: Report,
     period: Period,
     unit: ExpectedUnit,
     result: ValidationResult,
     digest: str,
     submitted_at: datetime,
-) -> dict[str, Any]:
-    return {
-        "report_id": report.report_id,
-        "version": report.version,
-        "status": "submitted",
-        "submitted_at": submitted_at.isoformat(),
-        "first_submitted_at": report.first_submitted_at.isoformat(),
-        "on_time": report.on_time,
-        "period_id": report.period_id,
-        "unit_code": report.unit_code,
-        "receipt": receipt(
+) -> ReportAccepted:
+    return ReportAccepted(
+        report_id=report.report_id,
+        version=report.version,
+        status="submitted",
+        submitted_at=submitted_at,
+        first_submitted_at=report.first_submitted_at,
+        on_time=report.on_time,
+        period_id=report.period_id,
+        unit_code=report.unit_code,
+        receipt=receipt(
             period=period,
             unit=unit,
             report_id=report.report_id,
@@ -167,31 +174,36 @@ def _accepted_body(
             on_time=report.on_time,
             content_sha256=digest,
         ),
-        "content_sha256": digest,
-        "warnings": [w.model_dump(mode="json") for w in result.warnings],
-    }
+        content_sha256=digest,
+        warnings=[ContentIssue.model_validate(w.model_dump()) for w in result.warnings],
+    )
+
+
+def _answer(status: int, accepted: ReportAccepted) -> Answer:
+    return Answer(status, accepted.model_dump(mode="json"))
 
 
 async def submit_report(
     context: IntakeContext, principal: Principal, body: dict[str, Any], idempotency_key: str | None
 ) -> Answer:
     """A unit's first report for a period; a retry with the same key gets the first answer."""
-    unit_code = principal.require_unit()
+    unit_code = submitting_unit(principal)
     keyed = IdempotentRequest.of(
         idempotency_key, caller=f"unit:{unit_code}", method="POST", path="/v1/reports", body=body
     )
-    async with context.sessions() as session:
-        if keyed and (earlier := await replay(session, db.idempotency_keys, keyed)):
+    async with store.reading(context.sessions) as session:
+        if earlier := await store.replayed(session, keyed):
             return earlier
         period_id = _period_id(body)
-        period = await db.find_period(session, period_id)
+        period = await store.find_period(session, period_id)
         if period is None:
             raise period_not_found(period_id)
         unit = check_can_submit(period, unit_code)
-        existing = await db.find_report_for(session, period_id, unit_code)
+        existing = await store.find_report_for(session, period_id, unit_code)
         if existing is not None:
             raise report_exists(existing.report_id)
-    result = _validate(context, period, unit, body)
+        leader = await store.unit_leader(session, unit_code)
+    result = _validate(context, period, unit, leader, body)
     now = context.clock.now()
     report = Report(
         report_id=str(uuid.uuid4()),
@@ -203,27 +215,13 @@ async def submit_report(
         on_time=is_on_time(now, period.due_at),
     )
     digest = content_sha256(result.content)
-    answer = Answer(201, _accepted_body(report, period, unit, result, digest, now))
+    answer = _answer(201, _accepted(report, period, unit, result, digest, now))
     try:
-        async with context.sessions() as session, session.begin():
-            if keyed:
-                # Written first: a concurrent twin blocks here and then fails on the key.
-                await remember(session, db.idempotency_keys, keyed, answer, now)
-            await session.execute(
-                insert(db.reports).values(
-                    report_id=report.report_id,
-                    period_id=report.period_id,
-                    unit_code=unit_code,
-                    unit_name=unit.name,
-                    status=report.status,
-                    version=report.version,
-                    form_id=period.form_id,
-                    form_version=period.form_version,
-                    first_submitted_at=now,
-                    on_time=report.on_time,
-                    submitted_at=now,
-                )
-            )
+        async with store.transaction(context.sessions) as session:
+            # Written first: a concurrent twin blocks here and then fails on the key.
+            await store.remember_answer(session, keyed, answer, now)
+            await store.insert_report(session, report, unit_name=unit.name, period=period, now=now)
+            await store.delete_draft(session, period.period_id, unit_code)
             await _store_version(
                 session,
                 report=report,
@@ -233,13 +231,14 @@ async def submit_report(
                 principal=principal,
                 now=now,
                 action="report_submitted",
+                leader=leader,
             )
     except IntegrityError:
         # Another request (another replica, or the same retry) got there first.
-        async with context.sessions() as session:
-            if keyed and (earlier := await replay(session, db.idempotency_keys, keyed)):
+        async with store.reading(context.sessions) as session:
+            if earlier := await store.replayed(session, keyed):
                 return earlier
-            existing = await db.find_report_for(session, period.period_id, unit_code)
+            existing = await store.find_report_for(session, period.period_id, unit_code)
         if existing is not None:
             context.metrics.submissions_refused.labels("report_exists").inc()
             raise report_exists(existing.report_id) from None
@@ -263,32 +262,32 @@ async def amend_report(
     idempotency_key: str | None,
 ) -> Answer:
     """A full new version of the unit's report; the first submission's timeliness stays."""
-    unit_code = principal.require_unit()
+    unit_code = submitting_unit(principal)
     path = f"/v1/reports/{report_id}"
     keyed = IdempotentRequest.of(
         idempotency_key, caller=f"unit:{unit_code}", method="PUT", path=path, body=body
     )
-    async with context.sessions() as session:
+    async with store.reading(context.sessions) as session:
         row = await visible_report(session, principal, report_id)
-        if keyed and (earlier := await replay(session, db.idempotency_keys, keyed)):
+        if earlier := await store.replayed(session, keyed):
             return earlier
-        report = db.report_from_row(row)
+        report = store.report_from_row(row)
         if "period_id" in body and body["period_id"] != report.period_id:
             message = f"Báo cáo này thuộc kỳ «{report.period_id}», không thể chuyển sang kỳ khác."
             raise field_problem("period_id", "period_mismatch", "Kỳ báo cáo", message)
         period = await period_of(session, report)
         check_can_amend(report, period)
         unit = expected_unit(period, unit_code)
-    result = _validate(context, period, unit, body)
+        leader = await store.unit_leader(session, unit_code)
+    result = _validate(context, period, unit, leader, body)
     now = context.clock.now()
     new = Report(**{**report.__dict__, "version": report.version + 1, "status": "submitted"})
     digest = content_sha256(result.content)
-    answer = Answer(200, _accepted_body(new, period, unit, result, digest, now))
+    answer = _answer(200, _accepted(new, period, unit, result, digest, now))
     try:
-        async with context.sessions() as session, session.begin():
-            if keyed:
-                await remember(session, db.idempotency_keys, keyed, answer, now)
-            changed = await db.advance_report(
+        async with store.transaction(context.sessions) as session:
+            await store.remember_answer(session, keyed, answer, now)
+            changed = await store.advance_report(
                 session,
                 report,
                 {
@@ -301,6 +300,7 @@ async def amend_report(
             )
             if not changed:
                 raise version_changed(None)
+            await store.delete_draft(session, period.period_id, unit_code)
             await _store_version(
                 session,
                 report=new,
@@ -310,10 +310,11 @@ async def amend_report(
                 principal=principal,
                 now=now,
                 action="report_amended",
+                leader=leader,
             )
     except IntegrityError:
-        async with context.sessions() as session:
-            if keyed and (earlier := await replay(session, db.idempotency_keys, keyed)):
+        async with store.reading(context.sessions) as session:
+            if earlier := await store.replayed(session, keyed):
                 return earlier
         raise version_changed(None) from None
     context.metrics.reports_amended.labels(period.period_id).inc()

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from services.intake import db
+from services.intake import store
 from services.intake.context import IntakeContext
 from services.intake.domain import (
     Decision,
     check_can_review,
     check_can_withdraw,
+    clean_reason,
     status_after_review,
     version_changed,
 )
-from services.intake.handlers.common import PRODUCER, period_of, visible_report
+from services.intake.usecases.common import PRODUCER, period_of, submitting_unit, visible_report
 from services.intake.views import report_summary
 from shared.auth import Permission, Principal
+from shared.contracts.api.intake import REVIEW_REASON_MAX, ReportSummary, ReviewRequest
 from shared.contracts.intake import (
     ReportReview,
     ReportReviewed,
@@ -23,21 +23,20 @@ from shared.contracts.intake import (
     ReportWithdrawal,
     ReportWithdrawn,
 )
-from shared.messaging.outbox import add_event
 
 
 async def withdraw_report(
     context: IntakeContext, principal: Principal, report_id: str
-) -> dict[str, Any]:
+) -> ReportSummary:
     """The unit takes its report back; it no longer counts until a new version is sent."""
-    principal.require_unit()
-    async with context.sessions() as session:
-        report = db.report_from_row(await visible_report(session, principal, report_id))
+    submitting_unit(principal)
+    async with store.reading(context.sessions) as session:
+        report = store.report_from_row(await visible_report(session, principal, report_id))
         period = await period_of(session, report)
         check_can_withdraw(report, period)
     now = context.clock.now()
-    async with context.sessions() as session, session.begin():
-        if not await db.advance_report(
+    async with store.transaction(context.sessions) as session:
+        if not await store.advance_report(
             session, report, {"status": "withdrawn", "withdrawn_at": now}
         ):
             raise version_changed(None)
@@ -48,10 +47,10 @@ async def withdraw_report(
             version=report.version,
             withdrawn_at=now,
         )
-        await add_event(
-            session, db.outbox, ReportWithdrawn.new(payload, producer=PRODUCER, occurred_at=now)
+        await store.publish(
+            session, ReportWithdrawn.new(payload, producer=PRODUCER, occurred_at=now)
         )
-        await db.record_audit(
+        await store.record_audit(
             session,
             at=now,
             actor=principal.username,
@@ -60,29 +59,31 @@ async def withdraw_report(
             report_id=report.report_id,
             details={"version": report.version},
         )
-        row = await db.find_report_row(session, report_id)
+        row = await store.find_report_row(session, report_id)
     return report_summary(row)
 
 
 async def review_report(
-    context: IntakeContext,
-    principal: Principal,
-    report_id: str,
-    *,
-    decision: Decision,
-    reason: str,
-    expected_version: int | None,
-) -> dict[str, Any]:
+    context: IntakeContext, principal: Principal, report_id: str, request: ReviewRequest
+) -> ReportSummary:
     """Phòng Nội vụ accepts the current version, or returns it with a reason."""
+    decision: Decision = request.decision
+    reason = clean_reason(
+        request.reason,
+        label="Lý do trả lại",
+        code="reason_required",
+        required=decision == "returned",
+        max_length=REVIEW_REASON_MAX,
+    )
     principal.require(Permission.REVIEW)
-    async with context.sessions() as session:
-        report = db.report_from_row(await visible_report(session, principal, report_id))
+    async with store.reading(context.sessions) as session:
+        report = store.report_from_row(await visible_report(session, principal, report_id))
         period = await period_of(session, report)
-        check_can_review(report, period, decision, expected_version)
+        check_can_review(report, period, decision, request.version)
     now = context.clock.now()
     status: ReportStatus = status_after_review(decision)
-    async with context.sessions() as session, session.begin():
-        changed = await db.advance_report(
+    async with store.transaction(context.sessions) as session:
+        changed = await store.advance_report(
             session,
             report,
             {
@@ -106,10 +107,10 @@ async def review_report(
             reviewed_by=principal.username,
             reviewed_at=now,
         )
-        await add_event(
-            session, db.outbox, ReportReviewed.new(payload, producer=PRODUCER, occurred_at=now)
+        await store.publish(
+            session, ReportReviewed.new(payload, producer=PRODUCER, occurred_at=now)
         )
-        await db.record_audit(
+        await store.record_audit(
             session,
             at=now,
             actor=principal.username,
@@ -118,5 +119,5 @@ async def review_report(
             report_id=report.report_id,
             details={"version": report.version, "reason": reason},
         )
-        row = await db.find_report_row(session, report_id)
+        row = await store.find_report_row(session, report_id)
     return report_summary(row)

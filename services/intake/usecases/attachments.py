@@ -4,21 +4,30 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import insert
-
-from services.intake import db
+from services.intake import store
 from services.intake.attachments import check_file
 from services.intake.context import IntakeContext
 from services.intake.domain import check_can_attach
-from services.intake.handlers.common import period_of, visible_report
+from services.intake.usecases.common import period_of, submitting_unit, visible_report
 from services.intake.views import attachment_view
 from shared.auth import Permission, Principal
+from shared.contracts.api.intake import AttachmentInfo
 from shared.errors import DomainError, Forbidden, NotFound
 
 MAX_PER_REPORT = 20
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file to send back: where its bytes are and what to call it."""
+
+    path: Path
+    media_type: str
+    filename: str
+    sha256: str
 
 
 async def add_attachment(
@@ -29,44 +38,44 @@ async def add_attachment(
     data: bytes,
     filename: str | None,
     declared_type: str | None,
-) -> dict[str, Any]:
+) -> AttachmentInfo:
     """Store a PDF, DOCX, JPEG or PNG with its checksum against the report's current version."""
-    principal.require_unit()
+    submitting_unit(principal)
     checked = check_file(
         data,
         filename=filename,
         declared_type=declared_type,
         max_bytes=context.settings.max_attachment_bytes,
     )
-    async with context.sessions() as session:
-        report = db.report_from_row(await visible_report(session, principal, report_id))
+    async with store.reading(context.sessions) as session:
+        report = store.report_from_row(await visible_report(session, principal, report_id))
         check_can_attach(report, await period_of(session, report))
-        if len(await db.attachment_rows(session, report_id)) >= MAX_PER_REPORT:
+        if len(await store.attachment_rows(session, report_id)) >= MAX_PER_REPORT:
             raise Forbidden(
                 f"Mỗi báo cáo có tối đa {MAX_PER_REPORT} tệp đính kèm.", code="too_many_attachments"
             )
     attachment_id = str(uuid.uuid4())
-    key = context.store.key(report_id, attachment_id, checked.suffix)
+    key = context.files.key(report_id, attachment_id, checked.suffix)
     digest = hashlib.sha256(data).hexdigest()
     now = context.clock.now()
-    await context.store.save(key, data)
+    # The bytes are written (and synced) before the transaction opens, so no disk wait holds it.
+    await context.files.save(key, data)
     try:
-        async with context.sessions() as session, session.begin():
-            await session.execute(
-                insert(db.attachments).values(
-                    attachment_id=attachment_id,
-                    report_id=report_id,
-                    version=report.version,
-                    filename=checked.filename,
-                    media_type=checked.media_type,
-                    size=len(data),
-                    sha256=digest,
-                    storage_key=key,
-                    uploaded_by=principal.username,
-                    uploaded_at=now,
-                )
+        async with store.transaction(context.sessions) as session:
+            await store.insert_attachment(
+                session,
+                attachment_id=attachment_id,
+                report_id=report_id,
+                version=report.version,
+                filename=checked.filename,
+                media_type=checked.media_type,
+                size=len(data),
+                sha256=digest,
+                storage_key=key,
+                uploaded_by=principal.username,
+                uploaded_at=now,
             )
-            await db.record_audit(
+            await store.record_audit(
                 session,
                 at=now,
                 actor=principal.username,
@@ -75,34 +84,35 @@ async def add_attachment(
                 report_id=report_id,
                 details={"attachment_id": attachment_id, "sha256": digest, "size": len(data)},
             )
-            row = await db.find_attachment_row(session, attachment_id)
+            row = await store.find_attachment_row(session, attachment_id)
     except BaseException:
-        await context.store.delete(key)
+        await context.files.delete(key)
         raise
     return attachment_view(row)
 
 
 async def list_attachments(
     context: IntakeContext, principal: Principal, report_id: str
-) -> list[dict[str, Any]]:
+) -> list[AttachmentInfo]:
     """Metadata of a report's attachments."""
-    async with context.sessions() as session:
+    async with store.reading(context.sessions) as session:
         await visible_report(session, principal, report_id)
-        return [attachment_view(row) for row in await db.attachment_rows(session, report_id)]
+        rows = await store.attachment_rows(session, report_id)
+    return [attachment_view(row) for row in rows]
 
 
 async def attachment_file(
     context: IntakeContext, principal: Principal, report_id: str, attachment_id: str
-) -> tuple[Any, Path]:
-    """The attachment's row and file; only its unit and reviewers may download it."""
+) -> StoredFile:
+    """The attachment's file; only its unit and reviewers may download it."""
     if not principal.may(Permission.READ_ATTACHMENTS):
         raise Forbidden("Chỉ đơn vị gửi báo cáo và Phòng Nội vụ được tải tệp đính kèm.")
-    async with context.sessions() as session:
+    async with store.reading(context.sessions) as session:
         await visible_report(session, principal, report_id)
-        row = await db.find_attachment_row(session, attachment_id)
+        row = await store.find_attachment_row(session, attachment_id)
     if row is None or row.report_id != report_id:
         raise NotFound("Không tìm thấy tệp đính kèm.", code="attachment_not_found")
-    path = context.store.path(row.storage_key)
+    path = context.files.path(row.storage_key)
     if not path.is_file():
         # The row exists but the shared folder lost the file: an operator must look.
         raise DomainError(
@@ -110,4 +120,6 @@ async def attachment_file(
             code="attachment_missing",
             status=500,
         )
-    return row, path
+    return StoredFile(
+        path=path, media_type=row.media_type, filename=row.filename, sha256=row.sha256
+    )
