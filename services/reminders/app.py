@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
-from services.reminders import api, db, subscribers
+from services.reminders import api, db, projections, subscribers
 from services.reminders.channels import (
     Channel,
     EmailChannel,
@@ -22,9 +22,9 @@ from services.reminders.dispatch import DeliveryOptions, Dispatcher
 from services.reminders.domain import TemplateRenderer
 from services.reminders.letter import LetterConfig
 from services.reminders.metrics import RemindersMetrics
-from services.reminders.notices import NOTICES_QUEUED
-from services.reminders.scheduler import LocalLock, PostgresAdvisoryLock, Scheduler, SchedulerLock
+from services.reminders.scheduler import Scheduler
 from services.reminders.settings import RemindersSettings
+from services.reminders.store import RemindersStore
 from shared.auth import KeySource
 from shared.clock import Clock, SystemClock
 from shared.contracts.reminders import ReminderFailed, ReminderSent
@@ -55,10 +55,11 @@ def create_app(
         publishes=[ReminderSent, ReminderFailed],
         key_source=key_source,
     )
+    store = RemindersStore(database)
     metrics = RemindersMetrics(runtime.registry)
     http_client = httpx.AsyncClient(follow_redirects=False)
     dispatcher = Dispatcher(
-        sessions=database.sessions,
+        store=store,
         policy=policy,
         renderer=TemplateRenderer(settings.template_dir, policy=policy),
         channels=channels if channels is not None else default_channels(settings, http_client),
@@ -77,13 +78,10 @@ def create_app(
         clock=clock,
         metrics=metrics,
     )
-    lock: SchedulerLock = (
-        PostgresAdvisoryLock(database.engine) if database.is_postgres else LocalLock()
-    )
     scheduler = Scheduler(
-        sessions=database.sessions,
+        store=store,
         dispatcher=dispatcher,
-        lock=lock,
+        lock=store.scheduler_lock(),
         policy=policy,
         clock=clock,
         metrics=metrics,
@@ -93,11 +91,11 @@ def create_app(
     )
     runtime.subscribe(*subscribers.subscriptions(clock, policy))
     # Any replica may send a notice at once: the dedupe key claim keeps it to one sending.
-    runtime.after_commit(NOTICES_QUEUED, dispatcher.notices_queued)
+    runtime.after_commit(projections.NOTICES_QUEUED, dispatcher.notices_queued)
     context = RemindersContext(
         settings=settings,
         clock=clock,
-        sessions=database.sessions,
+        store=store,
         policy=policy,
         metrics=metrics,
         dispatcher=dispatcher,

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from services.reminders.domain import PeriodView, ReminderPolicy
+from services.reminders.domain.plan import MissingUnit
 from services.reminders.domain.timing import deadline_day, nth_working_day_after
-from services.reminders.projection import MissingUnit
 from shared.documents import DocumentSpec, Issuer, Paragraph, Signature, Table
 from shared.formatting import vn_date
 

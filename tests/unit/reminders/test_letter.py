@@ -4,8 +4,8 @@ from datetime import date
 from docx import Document
 
 from services.reminders.domain import ReminderPolicy
+from services.reminders.domain.plan import MissingUnit
 from services.reminders.letter import LetterConfig, urging_letter
-from services.reminders.projection import MissingUnit
 from shared.documents import build_docx
 
 from .clock import h1_2023
