@@ -1,4 +1,5 @@
-"""Reminders HTTP API: who has not reported, urge now, the delivery log, the urging letter.
+"""Reminders HTTP API: who has not reported, urge now, the delivery log, the planned
+schedule, the urging letter.
 
 Each route hands its request to one use case (`usecases.py`) and answers with its result.
 """
@@ -55,6 +56,18 @@ async def reminder_log(
     return await usecases.delivery_log(
         context, principal, period_id, unit_code=unit_code, limit=limit
     )
+
+
+@router.get("/v1/periods/{period_id}/schedule", response_model=list[api.ScheduledReminder])
+async def schedule(
+    period_id: str,
+    principal: PrincipalDep,
+    context: ContextDep,
+    days: Annotated[int, Query(ge=1, le=366)] = 31,
+) -> list[api.ScheduledReminder]:
+    """The reminders planned for the next `days` days (lịch đôn đốc): per unit that has not
+    reported, the rule, when and over which channel; what was already sent is left out."""
+    return await usecases.planned_schedule(context, principal, period_id, days=days)
 
 
 @router.get("/v1/periods/{period_id}/urging-letter.docx", response_class=Response, responses=_DOCX)

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +30,7 @@ from services.reminders.channels import (
     deliver_with_retries,
 )
 from services.reminders.domain import (
+    Audience,
     MessageContext,
     NoticeContext,
     PlannedReminder,
@@ -149,13 +150,7 @@ class Dispatcher:
                     ),
                 )
                 await store.set_message(session, reminder_id, message.subject, message.body)
-                targets = delivery_targets(
-                    planned.audience,
-                    unit.leader,
-                    unit.contacts,
-                    reviewer_emails=self._options.reviewer_emails,
-                    gateway=self._options.gateway,
-                )
+                targets = self.targets(planned.audience, unit)
                 pending, finished = await self._add_deliveries(
                     session, reminder_id, planned, targets, now=now, lease_until=lease_until
                 )
@@ -163,6 +158,17 @@ class Dispatcher:
             return Claim(False)
         self._count_finished(planned.dedupe_key, finished)
         return Claim(True, tuple(pending))
+
+    def targets(self, audience: Audience | Literal["notice"], unit: KnownUnit) -> list[Target]:
+        """Where a reminder (or a notice) to this unit goes: an escalation also reaches the
+        reviewers, a notice only the unit."""
+        return delivery_targets(
+            "unit" if audience == "notice" else audience,
+            unit.leader,
+            unit.contacts,
+            reviewer_emails=self._options.reviewer_emails if audience == "escalation" else (),
+            gateway=self._options.gateway,
+        )
 
     async def _add_deliveries(
         self,
@@ -274,9 +280,7 @@ class Dispatcher:
                     ),
                 )
                 await store.set_message(session, reminder_id, message.subject, message.body)
-                targets = delivery_targets(
-                    "unit", unit.leader, unit.contacts, gateway=self._options.gateway
-                )
+                targets = self.targets("notice", unit)
                 pending, finished = await self._add_deliveries(
                     session, reminder_id, planned, targets, now=now, lease_until=lease_until
                 )

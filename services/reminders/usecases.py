@@ -6,6 +6,7 @@ reminders, sending notices) are the dispatcher's (`dispatch.py`), started by the
 - `missing_units`: who has not reported in a period, with why and whether they are reachable;
 - `urge_now`: urge the missing (or listed) units now; delivery runs after the answer;
 - `delivery_log`: what was sent to whom, over which channel, with what outcome;
+- `planned_schedule`: the reminders the scheduler will send in the coming days, per unit;
 - `urging_letter`: the công văn đôn đốc (.docx) listing the units still missing.
 """
 
@@ -16,11 +17,18 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from services.reminders import store
 from services.reminders.context import RemindersContext
-from services.reminders.domain import PlannedReminder, dedupe_key, manual_rule_id, rule_family
+from services.reminders.domain import (
+    PlannedReminder,
+    dedupe_key,
+    manual_rule_id,
+    rule_family,
+    upcoming_reminders,
+)
 from services.reminders.domain.plan import missing_units as plan_missing_units
 from services.reminders.letter import urging_letter as letter_spec
 from shared.auth import Permission, Principal
@@ -184,6 +192,45 @@ def shown_recipient(channel: str, recipient: str) -> str:
         parts = urlsplit(recipient)
         return f"{parts.scheme}://{parts.netloc}{parts.path}"
     return recipient
+
+
+async def planned_schedule(
+    context: RemindersContext, principal: Principal, period_id: str, *, days: int
+) -> list[api.ScheduledReminder]:
+    """The reminders the scheduler will send in the next `days` days to the units that have
+    not reported, one entry per unit, rule and channel, in sending order (the same pure
+    schedule the scheduler runs; what was already sent is left out)."""
+    principal.require(Permission.READ_REPORTS)
+    now = context.clock.now()
+    async with context.store.reading() as session:
+        row = await store.period_row(session, period_id)
+        plan = await store.load_plan(session, row)
+    entries: list[tuple[datetime, int, api.ScheduledReminder]] = []
+    for position, unit in enumerate(plan.missing()):
+        known = plan.units.get(unit.code)
+        if known is None:
+            continue  # the scheduler waits for the registry's unit event, so does the plan
+        state = plan.states[unit.code]
+        until = now + timedelta(days=days)
+        for upcoming in upcoming_reminders(
+            context.policy, plan.period, state, now, until, plan.sent
+        ):
+            reminder = upcoming.reminder
+            targets = context.dispatcher.targets(reminder.audience, known)
+            for channel in dict.fromkeys(t.channel for t in targets):
+                entry = api.ScheduledReminder(
+                    unit_code=unit.code,
+                    unit_name=unit.name,
+                    rule=rule_family(reminder.rule_id),
+                    rule_id=reminder.rule_id,
+                    audience=reminder.audience,
+                    at=upcoming.at,
+                    at_local=vn_datetime(upcoming.at, context.policy.zone),
+                    channel=channel,
+                )
+                entries.append((upcoming.at, position, entry))
+    entries.sort(key=lambda e: (e[0], e[1]))
+    return [entry for _, _, entry in entries]
 
 
 async def urging_letter(

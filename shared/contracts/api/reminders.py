@@ -93,3 +93,20 @@ class DeliveryEntry(ResponseModel):
     attempts: int
     subject: str | None
     dedupe_key: str
+
+
+class ScheduledReminder(ResponseModel):
+    """A reminder the scheduler will send if the unit does not report, over one channel.
+
+    Computed by the scheduler's own rules (`services/reminders/domain/schedule.py`): what
+    was already sent and the units that have reported are not listed; a reminder due now
+    and not yet sent is listed at the next moment a pass may send it."""
+
+    unit_code: str
+    unit_name: str
+    rule: str = Field(description="The rule's family: opened, before, due_day, overdue, …")
+    rule_id: str
+    audience: Audience = Field(description="`escalation` goes to the leader and reviewers.")
+    at: Instant
+    at_local: str = Field(description="`at` as HH:MM dd/mm/yyyy, local time.")
+    channel: Channel = Field(description="`none`: nobody can be reached, it will be logged so.")
