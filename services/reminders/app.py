@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
@@ -32,7 +33,10 @@ from shared.db import Database
 from shared.messaging.bus import EventBus
 from shared.service import ServiceRuntime
 
+log = logging.getLogger(__name__)
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+PLAN_NUMBER_BLANK = "…"
 
 
 def create_app(
@@ -104,6 +108,12 @@ def create_app(
     )
 
     async def startup() -> None:
+        if PLAN_NUMBER_BLANK in settings.plan_reference:
+            log.warning(
+                "DANVAN_PLAN_REFERENCE still has the plan's blanks (%s): the urging letter "
+                "cites it as it is until the number and date are filled in",
+                settings.plan_reference,
+            )
         if settings.scheduler_enabled:
             scheduler.start()
 
@@ -173,4 +183,6 @@ def letter_config(settings: RemindersSettings) -> LetterConfig:
         copies=settings.letter_copies,
         grace_working_days=settings.letter_grace_working_days,
         portal_url=settings.portal_url,
+        plan_reference=settings.plan_reference,
+        drafting_unit=settings.letter_drafting_unit,
     )

@@ -76,7 +76,7 @@ async def period_changed(session: AsyncSession, event: PeriodChanged, now: datet
         "due_at": period.due_at,
         "status": period.status,
         "expected_units": [
-            {"code": u.code, "name": u.name, "display_order": u.display_order}
+            {"code": u.code, "name": u.name, "display_order": u.display_order, "kind": u.kind}
             for u in period.expected_units
         ],
         "opened_at": opened_at,

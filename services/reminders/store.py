@@ -20,7 +20,7 @@ import zlib
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Row, exists, func, insert, select, text, update
@@ -36,7 +36,6 @@ from services.reminders.domain import (
     UnitState,
 )
 from services.reminders.domain.plan import ExpectedUnit, KnownUnit, PeriodPlan, reminder_title
-from shared.clock import VN_TZ
 from shared.contracts.envelope import Envelope
 from shared.contracts.registry import Contacts, Leader
 from shared.db import Database, dialect_insert, upsert_newer
@@ -181,18 +180,14 @@ def period_view(row: Row[Any]) -> PeriodView:
     status = {"open": PeriodStatus.OPEN, "closed": PeriodStatus.CLOSED}.get(
         row.status, PeriodStatus.DRAFT
     )
-    due_at: datetime = row.due_at
-    opened_at: datetime = row.opened_at or row.updated_at
-    # A period without a data window (an ad-hoc request) covers up to its deadline.
-    last_day = (due_at.astimezone(VN_TZ) - timedelta(microseconds=1)).date()
     return PeriodView(
         period_id=row.period_id,
         title=reminder_title(row.title),
-        due_at=due_at,
+        due_at=row.due_at,
         status=status,
-        data_window_start=row.window_start or min(opened_at.astimezone(VN_TZ).date(), last_day),
-        data_window_end=row.window_end or last_day,
-        opened_at=opened_at,
+        data_window_start=row.window_start,
+        data_window_end=row.window_end,
+        opened_at=row.opened_at or row.updated_at,
         content=row.content or None,
     )
 

@@ -30,6 +30,7 @@ from services.reminders.domain import (
     upcoming_reminders,
 )
 from services.reminders.domain.plan import missing_units as plan_missing_units
+from services.reminders.letter import late_list
 from services.reminders.letter import urging_letter as letter_spec
 from shared.auth import Permission, Principal
 from shared.contracts.api import reminders as api
@@ -242,7 +243,8 @@ async def urging_letter(
     async with context.store.reading() as session:
         row = await store.period_row(session, period_id)
         plan = await store.load_plan(session, row)
-    units = plan_missing_units(plan)
+    # The office that drafts the letter is neither listed nor counted.
+    units, expected = late_list(plan_missing_units(plan), plan.expected, context.letter)
     if not units:
         raise Conflict(
             "Tất cả đơn vị đã gửi báo cáo, không cần công văn đôn đốc.", code="nothing_to_urge"
@@ -251,7 +253,7 @@ async def urging_letter(
     spec = letter_spec(
         plan.period,
         units,
-        expected=len(plan.expected),
+        expected=expected,
         today=context.clock.now().astimezone(policy.zone).date(),
         policy=policy,
         config=context.letter,

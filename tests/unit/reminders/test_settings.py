@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from services.reminders.app import create_app
 from services.reminders.settings import RemindersSettings
 
 REPO = Path(__file__).resolve().parents[3]
@@ -52,11 +53,61 @@ def test_a_policy_that_cannot_work_is_refused_at_start() -> None:
         RemindersSettings(send_time=time(22, 0))
 
 
+PUBLIC_PORTAL = "https://baocao.honglinh.gov.vn"
+
+
 def test_production_refuses_the_placeholder_webhook_secret() -> None:
     with pytest.raises(ValidationError, match="DANVAN_REMINDERS_WEBHOOK_SECRET"):
-        RemindersSettings(env="production", database_url="postgresql://db/reminders")
+        RemindersSettings(
+            env="production", database_url="postgresql://db/reminders", portal_url=PUBLIC_PORTAL
+        )
     RemindersSettings(
+        env="production",
+        database_url="postgresql://db/reminders",
+        webhook_secret="s3cret-value",
+        portal_url=PUBLIC_PORTAL,
+    )
+
+
+@pytest.mark.parametrize(
+    "portal",
+    [
+        "http://127.0.0.1:8000",  # the embedded default
+        "http://127.0.1.1",
+        "http://localhost",
+        "https://LOCALHOST./cong",
+        "http://portal.localhost:8000",
+        "http://[::1]:8000",
+        "http://0.0.0.0",
+    ],
+)
+def test_production_refuses_a_loopback_portal_address(portal: str) -> None:
+    with pytest.raises(ValidationError, match="DANVAN_PORTAL_BASE_URL trỏ tới máy cục bộ"):
+        RemindersSettings(
+            env="production",
+            database_url="postgresql://db/reminders",
+            webhook_secret="s3cret-value",
+            portal_url=portal,
+        )
+    # Development and tests keep the embedded default.
+    assert RemindersSettings(env="development", portal_url=portal).portal_url == portal
+
+
+def test_a_public_portal_address_is_accepted_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DANVAN_PORTAL_BASE_URL", "http://10.0.0.5")  # an intranet address
+    settings = RemindersSettings(
         env="production", database_url="postgresql://db/reminders", webhook_secret="s3cret-value"
+    )
+    assert settings.portal_url == "http://10.0.0.5"
+
+
+def test_one_plan_reference_setting_for_the_letter(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert "…/KH-UBND ngày … tháng 02 năm 2023" in RemindersSettings().plan_reference
+    reference = "Kế hoạch số 25/KH-UBND ngày 15 tháng 02 năm 2023 của UBND thị xã"
+    monkeypatch.setenv("DANVAN_PLAN_REFERENCE", reference)
+    assert RemindersSettings().plan_reference == reference
+    assert create_app(RemindersSettings(env="test")).state.context.letter.plan_reference == (
+        reference
     )
 
 
