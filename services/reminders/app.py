@@ -26,6 +26,11 @@ from services.reminders.metrics import RemindersMetrics
 from services.reminders.scheduler import Scheduler
 from services.reminders.settings import RemindersSettings
 from services.reminders.store import RemindersStore
+from services.reminders.webhook_addresses import (
+    Resolver,
+    WebhookAddressPolicy,
+    system_resolver,
+)
 from shared.auth import KeySource
 from shared.clock import Clock, SystemClock
 from shared.contracts.reminders import ReminderFailed, ReminderSent
@@ -45,11 +50,15 @@ def create_app(
     clock: Clock | None = None,
     key_source: KeySource | None = None,
     channels: Mapping[str, Channel] | None = None,
+    resolver: Resolver = system_resolver,
 ) -> FastAPI:
-    """Build the reminders app; nothing connects or sends until it starts."""
+    """Build the reminders app; nothing connects or sends until it starts.
+
+    `resolver` resolves units' webhook host names (tests give a fixed one)."""
     settings = settings or RemindersSettings()
     clock = clock or SystemClock()
     policy = settings.policy()
+    webhooks = settings.webhook_addresses()
     database = Database(settings.resolved_database_url)
     runtime = ServiceRuntime(
         settings,
@@ -66,7 +75,11 @@ def create_app(
         store=store,
         policy=policy,
         renderer=TemplateRenderer(settings.template_dir, policy=policy),
-        channels=channels if channels is not None else default_channels(settings, http_client),
+        channels=(
+            channels
+            if channels is not None
+            else default_channels(settings, http_client, webhooks=webhooks, resolver=resolver)
+        ),
         options=DeliveryOptions(
             portal_url=settings.portal_url,
             reviewer_emails=settings.reviewer_emails,
@@ -78,6 +91,7 @@ def create_app(
             ),
             concurrency=settings.delivery_concurrency,
             lease_seconds=settings.delivery_lease_seconds,
+            webhooks=webhooks,
         ),
         clock=clock,
         metrics=metrics,
@@ -93,7 +107,7 @@ def create_app(
         freshness=partial(projections_current, runtime.bus),
         freshness_wait_seconds=settings.events_wait_seconds,
     )
-    runtime.subscribe(*subscribers.subscriptions(clock, policy))
+    runtime.subscribe(*subscribers.subscriptions(clock, policy, webhooks))
     # Any replica may send a notice at once: the dedupe key claim keeps it to one sending.
     runtime.after_commit(projections.NOTICES_QUEUED, dispatcher.notices_queued)
     context = RemindersContext(
@@ -145,7 +159,13 @@ async def projections_current(bus: EventBus) -> bool:
     return True
 
 
-def default_channels(settings: RemindersSettings, client: httpx.AsyncClient) -> dict[str, Channel]:
+def default_channels(
+    settings: RemindersSettings,
+    client: httpx.AsyncClient,
+    *,
+    webhooks: WebhookAddressPolicy | None = None,
+    resolver: Resolver = system_resolver,
+) -> dict[str, Channel]:
     """E-mail (unless disabled) and webhooks, configured from the settings."""
     channels: dict[str, Channel] = {
         "webhook": WebhookChannel(
@@ -153,6 +173,8 @@ def default_channels(settings: RemindersSettings, client: httpx.AsyncClient) -> 
             secret=settings.webhook_secret,
             gateway_url=settings.webhook_gateway_url,
             timeout_seconds=settings.webhook_timeout_seconds,
+            addresses=webhooks or settings.webhook_addresses(),
+            resolver=resolver,
         )
     }
     if settings.smtp_enabled:

@@ -43,6 +43,7 @@ from services.reminders.domain.plan import KnownUnit, PeriodPlan, reminder_title
 from services.reminders.metrics import RemindersMetrics
 from services.reminders.recipients import NO_CONTACT, REASONS, Target, delivery_targets
 from services.reminders.store import RemindersStore
+from services.reminders.webhook_addresses import WebhookAddressPolicy
 from shared.clock import Clock
 from shared.contracts.registry import Contacts
 from shared.contracts.reminders import ReminderDelivery, ReminderFailed, ReminderSent
@@ -62,6 +63,7 @@ class DeliveryOptions:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     concurrency: int = 8
     lease_seconds: float = 900.0
+    webhooks: WebhookAddressPolicy = field(default_factory=WebhookAddressPolicy)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +170,7 @@ class Dispatcher:
             unit.contacts,
             reviewer_emails=self._options.reviewer_emails if audience == "escalation" else (),
             gateway=self._options.gateway,
+            webhooks=self._options.webhooks,
         )
 
     async def _add_deliveries(
@@ -198,7 +201,7 @@ class Dispatcher:
                 )
                 continue
             outcome = "undeliverable" if target.problem == NO_CONTACT else "failed"
-            reason = REASONS.get(target.problem, target.problem)
+            reason = target.reason or REASONS.get(target.problem, target.problem)
             await store.add_finished_delivery(
                 session,
                 reminder_id,

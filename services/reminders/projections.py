@@ -13,6 +13,7 @@ dispatcher sends it once that transaction has committed.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reminders import store
 from services.reminders.domain import ReminderPolicy, accepted_notice, answered_notice
+from services.reminders.webhook_addresses import WebhookAddressPolicy
 from shared.contracts.intake import (
     DifficultyAnswered,
     ReportReviewed,
@@ -30,6 +32,8 @@ from shared.contracts.intake import (
 from shared.contracts.registry import PeriodChanged, UnitChanged
 from shared.db import notify_on_commit
 
+log = logging.getLogger(__name__)
+
 NOTICES_QUEUED = "reminders_notices_queued"
 """The after-commit topic of a transaction that queued a notice: the dispatcher sends it."""
 
@@ -38,9 +42,20 @@ STAGE_REVIEWED = 1
 STAGE_WITHDRAWN = 2
 
 
-async def unit_changed(session: AsyncSession, event: UnitChanged) -> None:
-    """Keep the unit's name, leader and contacts (newest version wins)."""
+async def unit_changed(
+    session: AsyncSession, event: UnitChanged, *, webhooks: WebhookAddressPolicy | None = None
+) -> None:
+    """Keep the unit's name, leader and contacts (newest version wins).
+
+    A webhook written with an address `webhooks` refuses is kept as the registry says (the
+    registry is its source) and logged now; each reminder records the refusal with its
+    reason in the delivery log instead of calling it. No name is resolved here: nothing
+    waits for the network inside the event's transaction."""
     unit = event.payload
+    url = unit.contacts.webhook_url
+    refused = webhooks.literal_refusal(url) if webhooks is not None and url else None
+    if refused is not None:
+        log.warning("unit %s: its webhook will not be called: %s", unit.code, refused.reason)
     values: dict[str, Any] = {
         "code": unit.code,
         "name": unit.name,

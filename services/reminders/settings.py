@@ -13,6 +13,7 @@ from pydantic import AliasChoices, Field, ValidationInfo, field_validator, model
 
 from services.reminders.domain import ReminderPolicy, ReminderPolicyError
 from services.reminders.letter import DEFAULT_DRAFTING_UNIT, DEFAULT_PLAN_REFERENCE
+from services.reminders.webhook_addresses import WebhookAddressPolicy, parse_networks
 from shared.settings import DEVELOPMENT_PLACEHOLDER, ServiceSettings, refuse_placeholder
 from shared.working_calendar import DEFAULT_COUNTRY, CalendarError, WorkingCalendar
 
@@ -88,6 +89,11 @@ class RemindersSettings(ServiceSettings):
     webhook_secret: str = Field(DEVELOPMENT_PLACEHOLDER, alias="DANVAN_REMINDERS_WEBHOOK_SECRET")
     webhook_gateway_url: str = Field("", alias="DANVAN_REMINDERS_WEBHOOK_GATEWAY_URL")
     webhook_timeout_seconds: float = Field(10.0, alias="DANVAN_REMINDERS_WEBHOOK_TIMEOUT_SECONDS")
+    # Units' webhooks reach only public addresses, and these networks (JSON list of
+    # addresses or CIDR ranges, e.g. ["10.20.0.0/16"]); see webhook_addresses.py.
+    webhook_allowed_networks: tuple[str, ...] = Field(
+        (), alias="DANVAN_REMINDERS_WEBHOOK_ALLOWED_NETWORKS"
+    )
 
     letter_authority: str = Field("Ủy ban nhân dân", alias="DANVAN_LETTER_AUTHORITY")
     letter_issuer: str = Field("Thị xã Hồng Lĩnh", alias="DANVAN_LETTER_ISSUER")
@@ -143,6 +149,13 @@ class RemindersSettings(ServiceSettings):
                 ) from None
         return tuple(days)
 
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _networks(cls, entries: tuple[str, ...]) -> tuple[str, ...]:
+        """Each entry an IP address or network, refused with the entry named."""
+        parse_networks(entries)
+        return entries
+
     @model_validator(mode="after")
     def _valid_policy_and_secrets(self) -> RemindersSettings:
         self.policy()
@@ -169,6 +182,10 @@ class RemindersSettings(ServiceSettings):
             skip_weekends=self.skip_weekends,
             calendar=self.calendar(),
         )
+
+    def webhook_addresses(self) -> WebhookAddressPolicy:
+        """Which addresses units' webhooks may reach."""
+        return WebhookAddressPolicy(parse_networks(self.webhook_allowed_networks))
 
     def calendar(self) -> WorkingCalendar:
         """The working calendar these settings describe (raises on a contradiction)."""

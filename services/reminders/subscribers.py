@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reminders import projections
 from services.reminders.domain import ReminderPolicy
+from services.reminders.webhook_addresses import WebhookAddressPolicy
 from shared.clock import Clock
 from shared.contracts.intake import (
     DifficultyAnswered,
@@ -18,9 +19,15 @@ from shared.contracts.registry import PeriodChanged, UnitChanged
 from shared.messaging.consumer import Subscription
 
 
-def subscriptions(clock: Clock, policy: ReminderPolicy) -> list[Subscription]:
+def subscriptions(
+    clock: Clock, policy: ReminderPolicy, webhooks: WebhookAddressPolicy
+) -> list[Subscription]:
     """Projection events, plus answers and acceptances queued as notices (sent once the
     event's transaction has committed: `projections.NOTICES_QUEUED`)."""
+
+    async def on_unit_changed(session: AsyncSession, event: UnitChanged) -> None:
+        """Keep the unit's leader and contacts; say so when its webhook will be refused."""
+        await projections.unit_changed(session, event, webhooks=webhooks)
 
     async def on_period_changed(session: AsyncSession, event: PeriodChanged) -> None:
         """Keep the period, its deadline and expected units, and when it opened."""
@@ -36,7 +43,7 @@ def subscriptions(clock: Clock, policy: ReminderPolicy) -> list[Subscription]:
         await projections.queue_answer_notice(session, event, policy, clock.now())
 
     return [
-        Subscription(contract=UnitChanged, handler=projections.unit_changed),
+        Subscription(contract=UnitChanged, handler=on_unit_changed),
         Subscription(contract=PeriodChanged, handler=on_period_changed),
         Subscription(contract=ReportSubmitted, handler=projections.report_submitted),
         Subscription(contract=ReportWithdrawn, handler=projections.report_withdrawn),
