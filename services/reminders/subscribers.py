@@ -26,7 +26,7 @@ def subscriptions(
     event's transaction has committed: `projections.NOTICES_QUEUED`)."""
 
     async def on_unit_changed(session: AsyncSession, event: UnitChanged) -> None:
-        """Keep the unit's leader and contacts; say so when its webhook will be refused."""
+        """Keep the unit's name, leader and contacts (newest wins); log a refused webhook."""
         await projections.unit_changed(session, event, webhooks=webhooks)
 
     async def on_period_changed(session: AsyncSession, event: PeriodChanged) -> None:
