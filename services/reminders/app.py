@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
-from services.reminders import api, db, subscribers
+from services.reminders import api, db, projections, subscribers
 from services.reminders.channels import (
     Channel,
     EmailChannel,
@@ -22,9 +23,14 @@ from services.reminders.dispatch import DeliveryOptions, Dispatcher
 from services.reminders.domain import TemplateRenderer
 from services.reminders.letter import LetterConfig
 from services.reminders.metrics import RemindersMetrics
-from services.reminders.notices import NOTICES_QUEUED
-from services.reminders.scheduler import LocalLock, PostgresAdvisoryLock, Scheduler, SchedulerLock
+from services.reminders.scheduler import Scheduler
 from services.reminders.settings import RemindersSettings
+from services.reminders.store import RemindersStore
+from services.reminders.webhook_addresses import (
+    Resolver,
+    WebhookAddressPolicy,
+    system_resolver,
+)
 from shared.auth import KeySource
 from shared.clock import Clock, SystemClock
 from shared.contracts.reminders import ReminderFailed, ReminderSent
@@ -32,7 +38,10 @@ from shared.db import Database
 from shared.messaging.bus import EventBus
 from shared.service import ServiceRuntime
 
+log = logging.getLogger(__name__)
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+PLAN_NUMBER_BLANK = "…"
 
 
 def create_app(
@@ -41,11 +50,15 @@ def create_app(
     clock: Clock | None = None,
     key_source: KeySource | None = None,
     channels: Mapping[str, Channel] | None = None,
+    resolver: Resolver = system_resolver,
 ) -> FastAPI:
-    """Build the reminders app; nothing connects or sends until it starts."""
+    """Build the reminders app; nothing connects or sends until it starts.
+
+    `resolver` resolves units' webhook host names (tests give a fixed one)."""
     settings = settings or RemindersSettings()
     clock = clock or SystemClock()
     policy = settings.policy()
+    webhooks = settings.webhook_addresses()
     database = Database(settings.resolved_database_url)
     runtime = ServiceRuntime(
         settings,
@@ -55,13 +68,18 @@ def create_app(
         publishes=[ReminderSent, ReminderFailed],
         key_source=key_source,
     )
+    store = RemindersStore(database)
     metrics = RemindersMetrics(runtime.registry)
     http_client = httpx.AsyncClient(follow_redirects=False)
     dispatcher = Dispatcher(
-        sessions=database.sessions,
+        store=store,
         policy=policy,
         renderer=TemplateRenderer(settings.template_dir, policy=policy),
-        channels=channels if channels is not None else default_channels(settings, http_client),
+        channels=(
+            channels
+            if channels is not None
+            else default_channels(settings, http_client, webhooks=webhooks, resolver=resolver)
+        ),
         options=DeliveryOptions(
             portal_url=settings.portal_url,
             reviewer_emails=settings.reviewer_emails,
@@ -73,17 +91,15 @@ def create_app(
             ),
             concurrency=settings.delivery_concurrency,
             lease_seconds=settings.delivery_lease_seconds,
+            webhooks=webhooks,
         ),
         clock=clock,
         metrics=metrics,
     )
-    lock: SchedulerLock = (
-        PostgresAdvisoryLock(database.engine) if database.is_postgres else LocalLock()
-    )
     scheduler = Scheduler(
-        sessions=database.sessions,
+        store=store,
         dispatcher=dispatcher,
-        lock=lock,
+        lock=store.scheduler_lock(),
         policy=policy,
         clock=clock,
         metrics=metrics,
@@ -91,13 +107,13 @@ def create_app(
         freshness=partial(projections_current, runtime.bus),
         freshness_wait_seconds=settings.events_wait_seconds,
     )
-    runtime.subscribe(*subscribers.subscriptions(clock, policy))
+    runtime.subscribe(*subscribers.subscriptions(clock, policy, webhooks))
     # Any replica may send a notice at once: the dedupe key claim keeps it to one sending.
-    runtime.after_commit(NOTICES_QUEUED, dispatcher.notices_queued)
+    runtime.after_commit(projections.NOTICES_QUEUED, dispatcher.notices_queued)
     context = RemindersContext(
         settings=settings,
         clock=clock,
-        sessions=database.sessions,
+        store=store,
         policy=policy,
         metrics=metrics,
         dispatcher=dispatcher,
@@ -106,6 +122,12 @@ def create_app(
     )
 
     async def startup() -> None:
+        if PLAN_NUMBER_BLANK in settings.plan_reference:
+            log.warning(
+                "DANVAN_PLAN_REFERENCE still has the plan's blanks (%s): the urging letter "
+                "cites it as it is until the number and date are filled in",
+                settings.plan_reference,
+            )
         if settings.scheduler_enabled:
             scheduler.start()
 
@@ -137,7 +159,13 @@ async def projections_current(bus: EventBus) -> bool:
     return True
 
 
-def default_channels(settings: RemindersSettings, client: httpx.AsyncClient) -> dict[str, Channel]:
+def default_channels(
+    settings: RemindersSettings,
+    client: httpx.AsyncClient,
+    *,
+    webhooks: WebhookAddressPolicy | None = None,
+    resolver: Resolver = system_resolver,
+) -> dict[str, Channel]:
     """E-mail (unless disabled) and webhooks, configured from the settings."""
     channels: dict[str, Channel] = {
         "webhook": WebhookChannel(
@@ -145,6 +173,8 @@ def default_channels(settings: RemindersSettings, client: httpx.AsyncClient) -> 
             secret=settings.webhook_secret,
             gateway_url=settings.webhook_gateway_url,
             timeout_seconds=settings.webhook_timeout_seconds,
+            addresses=webhooks or settings.webhook_addresses(),
+            resolver=resolver,
         )
     }
     if settings.smtp_enabled:
@@ -175,4 +205,6 @@ def letter_config(settings: RemindersSettings) -> LetterConfig:
         copies=settings.letter_copies,
         grace_working_days=settings.letter_grace_working_days,
         portal_url=settings.portal_url,
+        plan_reference=settings.plan_reference,
+        drafting_unit=settings.letter_drafting_unit,
     )

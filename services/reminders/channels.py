@@ -27,6 +27,13 @@ import httpx
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
 from services.reminders.recipients import is_webhook_url
+from services.reminders.webhook_addresses import (
+    PinnedTarget,
+    Resolver,
+    WebhookAddressError,
+    WebhookAddressPolicy,
+    system_resolver,
+)
 from shared.backoff import Backoff
 
 log = logging.getLogger(__name__)
@@ -201,16 +208,28 @@ class WebhookChannel:
         secret: str,
         gateway_url: str = "",
         timeout_seconds: float = 10.0,
+        addresses: WebhookAddressPolicy | None = None,
+        resolver: Resolver = system_resolver,
     ) -> None:
         self._client = client
         self._secret = secret
         self._gateway_url = gateway_url
         self._timeout = timeout_seconds
+        self._addresses = addresses or WebhookAddressPolicy()
+        self._resolver = resolver
 
     async def send(self, message: OutgoingMessage) -> None:
-        """POST the reminder; any 2xx answer is a delivery."""
+        """POST the reminder; any 2xx answer is a delivery.
+
+        A unit's own webhook is resolved and checked first (`webhook_addresses`), and the
+        request goes to the checked address; the town's gateway is configuration."""
+        pinned: PinnedTarget | None = None
         if is_webhook_url(message.recipient):
             url, phone = message.recipient, None
+            try:
+                pinned = await self._addresses.pin(url, self._resolver)
+            except WebhookAddressError as exc:
+                raise DeliveryError(exc.code, exc.reason, transient=exc.transient) from exc
         elif self._gateway_url:
             url, phone = self._gateway_url, message.recipient
         else:
@@ -244,9 +263,23 @@ class WebhookChannel:
                 f"{message.dedupe_key}|{message.recipient}".encode()
             ).hexdigest(),
         }
+        target = httpx.URL(url)
+        extensions: dict[str, str] = {}
+        if pinned is not None:
+            # Connect to the address that was checked, not to whatever the name resolves to
+            # by the time the connection opens; the name still goes in Host and in TLS.
+            headers["Host"] = target.netloc.decode("ascii")
+            headers["Connection"] = "close"  # no pooled connection is shared between hosts
+            if target.scheme == "https":
+                extensions["sni_hostname"] = target.raw_host.decode("ascii")
+            target = target.copy_with(host=str(pinned.address))
         try:
             response = await self._client.post(
-                url, content=body, headers=headers, timeout=self._timeout
+                target,
+                content=body,
+                headers=headers,
+                timeout=self._timeout,
+                extensions=extensions,
             )
         except httpx.TimeoutException as exc:
             raise DeliveryError(

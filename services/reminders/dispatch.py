@@ -3,7 +3,8 @@
 A claim is one short transaction that writes the reminder's unique dedupe key first, then
 re-reads the unit's state and drops the claim if the reminder is no longer due (the unit
 reported meanwhile, the period closed). Sending happens after the commit, outside any
-transaction; each outcome is written with its event in a transaction of its own.
+transaction: nothing waits for an SMTP server or a webhook while a transaction is open. Each
+outcome is written with its event in a transaction of its own.
 
 Notices (an answer, an accepted report) are claimed the same way from their queue, but are
 never dropped because the unit has reported or the period closed: they are news, not urging.
@@ -13,16 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import Row
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reminders import deliveries, notices, projection
+from services.reminders import store
 from services.reminders.channels import (
     Channel,
     Outcome,
@@ -31,23 +30,27 @@ from services.reminders.channels import (
     deliver_with_retries,
 )
 from services.reminders.domain import (
+    Audience,
     MessageContext,
     NoticeContext,
     PlannedReminder,
     ReminderPolicy,
     TemplateRenderer,
-    dedupe_key,
     defer_to_sending_window,
     due_reminders,
-    manual_rule_id,
 )
+from services.reminders.domain.plan import KnownUnit, PeriodPlan, reminder_title
 from services.reminders.metrics import RemindersMetrics
-from services.reminders.recipients import delivery_targets
+from services.reminders.recipients import NO_CONTACT, REASONS, Target, delivery_targets
+from services.reminders.store import RemindersStore
+from services.reminders.webhook_addresses import WebhookAddressPolicy
 from shared.clock import Clock
 from shared.contracts.registry import Contacts
-from shared.errors import Conflict, Unprocessable
+from shared.contracts.reminders import ReminderDelivery, ReminderFailed, ReminderSent
 
 log = logging.getLogger(__name__)
+
+PRODUCER = "reminders"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,7 @@ class DeliveryOptions:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     concurrency: int = 8
     lease_seconds: float = 900.0
+    webhooks: WebhookAddressPolicy = field(default_factory=WebhookAddressPolicy)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,12 +75,11 @@ class Claim:
 
 
 @dataclass(frozen=True, slots=True)
-class UrgeResult:
-    """What an "urge now" request did per unit."""
+class _Finished:
+    """A delivery that reached its final outcome at once, for metrics after the commit."""
 
-    request_id: str
-    queued: tuple[str, ...]
-    skipped: tuple[tuple[str, str], ...]
+    channel: str
+    outcome: str
 
 
 class _NoLongerDue(Exception):
@@ -87,11 +90,10 @@ class _NotYet(Exception):
     """Raised inside a notice's claim transaction to leave the notice queued."""
 
 
-def _unknown_unit(unit_code: str, period: Row[Any] | None) -> projection.KnownUnit:
+def _unknown_unit(unit_code: str, period: Any) -> KnownUnit:
     """A unit no registry event described: no contact, so its notice is recorded undeliverable."""
-    expected = period.expected_units if period is not None else None
-    names = {str(u["code"]): str(u["name"]) for u in expected or ()}
-    return projection.KnownUnit(unit_code, names.get(unit_code, unit_code), None, Contacts())
+    names = {u.code: u.name for u in store.expected_units(period)}
+    return KnownUnit(unit_code, names.get(unit_code, unit_code), None, Contacts())
 
 
 class Dispatcher:
@@ -100,7 +102,7 @@ class Dispatcher:
     def __init__(
         self,
         *,
-        sessions: async_sessionmaker[AsyncSession],
+        store: RemindersStore,
         policy: ReminderPolicy,
         renderer: TemplateRenderer,
         channels: Mapping[str, Channel],
@@ -108,7 +110,7 @@ class Dispatcher:
         clock: Clock,
         metrics: RemindersMetrics,
     ) -> None:
-        self._sessions = sessions
+        self._store = store
         self._policy = policy
         self._renderer = renderer
         self._channels = dict(channels)
@@ -125,14 +127,14 @@ class Dispatcher:
         now = self._clock.now()
         lease_until = datetime.now(UTC) + timedelta(seconds=self._options.lease_seconds)
         try:
-            async with self._sessions() as session, session.begin():
-                reminder_id = await deliveries.claim_reminder(
+            async with self._store.transaction() as session:
+                reminder_id = await store.claim_reminder(
                     session, planned, trigger=trigger, requested_by=requested_by, now=now
                 )
                 if reminder_id is None:
                     return Claim(False)
-                row = await projection.period_row(session, planned.period_id)
-                plan = await projection.load_plan(session, row, only=[planned.unit_code])
+                row = await store.period_row(session, planned.period_id)
+                plan = await store.load_plan(session, row, only=[planned.unit_code])
                 unit = self._recipient_unit(plan, planned, trigger)
                 if unit is None or not self._still_due(plan, planned, trigger, now):
                     raise _NoLongerDue
@@ -149,15 +151,9 @@ class Dispatcher:
                         returned_reason=state.returned.reason if state.returned else None,
                     ),
                 )
-                await deliveries.set_message(session, reminder_id, message.subject, message.body)
-                targets = delivery_targets(
-                    planned.audience,
-                    unit.leader,
-                    unit.contacts,
-                    reviewer_emails=self._options.reviewer_emails,
-                    gateway=self._options.gateway,
-                )
-                pending, finished = await deliveries.add_deliveries(
+                await store.set_message(session, reminder_id, message.subject, message.body)
+                targets = self.targets(planned.audience, unit)
+                pending, finished = await self._add_deliveries(
                     session, reminder_id, planned, targets, now=now, lease_until=lease_until
                 )
         except _NoLongerDue:
@@ -165,7 +161,77 @@ class Dispatcher:
         self._count_finished(planned.dedupe_key, finished)
         return Claim(True, tuple(pending))
 
-    def _count_finished(self, key: str, finished: Sequence[deliveries.Finished]) -> None:
+    def targets(self, audience: Audience | Literal["notice"], unit: KnownUnit) -> list[Target]:
+        """Where a reminder (or a notice) to this unit goes: an escalation also reaches the
+        reviewers, a notice only the unit."""
+        return delivery_targets(
+            "unit" if audience == "notice" else audience,
+            unit.leader,
+            unit.contacts,
+            reviewer_emails=self._options.reviewer_emails if audience == "escalation" else (),
+            gateway=self._options.gateway,
+            webhooks=self._options.webhooks,
+        )
+
+    async def _add_deliveries(
+        self,
+        session: AsyncSession,
+        reminder_id: int,
+        planned: PlannedReminder,
+        targets: Sequence[Target],
+        *,
+        now: datetime,
+        lease_until: datetime,
+    ) -> tuple[list[int], list[_Finished]]:
+        """One row per target: pending ones to send, and unusable ones recorded (and
+        published) at once."""
+        pending: list[int] = []
+        finished: list[_Finished] = []
+        for target in targets:
+            if target.problem is None:
+                pending.append(
+                    await store.add_pending_delivery(
+                        session,
+                        reminder_id,
+                        channel=target.channel,
+                        recipient=target.recipient,
+                        now=now,
+                        lease_until=lease_until,
+                    )
+                )
+                continue
+            outcome = "undeliverable" if target.problem == NO_CONTACT else "failed"
+            reason = target.reason or REASONS.get(target.problem, target.problem)
+            await store.add_finished_delivery(
+                session,
+                reminder_id,
+                channel=target.channel,
+                recipient=target.recipient,
+                outcome=outcome,
+                reason=reason,
+                reason_code=target.problem,
+                now=now,
+            )
+            delivery = ReminderDelivery(
+                period_id=planned.period_id,
+                unit_code=planned.unit_code,
+                rule_id=planned.rule_id,
+                channel=target.channel,
+                recipient=target.recipient,
+                outcome=outcome,
+                reason=reason,
+                at=now,
+                dedupe_key=planned.dedupe_key,
+                audience=planned.audience,
+                reason_code=target.problem,
+            )
+            await store.add_event(
+                session, ReminderFailed.new(delivery, producer=PRODUCER, occurred_at=now)
+            )
+            finished.append(_Finished(target.channel, outcome))
+        return pending, finished
+
+    def _count_finished(self, key: str, finished: Sequence[_Finished]) -> None:
         for done in finished:
             self._metrics.delivered(done.channel, done.outcome)
             log.warning("reminder %s not delivered over %s: %s", key, done.channel, done.outcome)
@@ -182,8 +248,8 @@ class Dispatcher:
             return Claim(False)  # quiet hours: it waits for the end of the quiet spell
         lease_until = datetime.now(UTC) + timedelta(seconds=self._options.lease_seconds)
         try:
-            async with self._sessions() as session, session.begin():
-                row = await notices.take_notice(session, notice_id, now)
+            async with self._store.transaction() as session:
+                row = await store.take_notice(session, notice_id, now)
                 if row is None:
                     return Claim(False)
                 planned = PlannedReminder(
@@ -194,13 +260,13 @@ class Dispatcher:
                     period_id=row.period_id,
                     unit_code=row.unit_code,
                 )
-                reminder_id = await deliveries.claim_reminder(
+                reminder_id = await store.claim_reminder(
                     session, planned, trigger="event", requested_by=None, now=now
                 )
                 if reminder_id is None:
                     return Claim(False)
-                period = await projection.find_period_row(session, row.period_id)
-                known = (await projection.known_units(session, [row.unit_code])).get(row.unit_code)
+                period = await store.find_period_row(session, row.period_id)
+                known = (await store.known_units(session, [row.unit_code])).get(row.unit_code)
                 if known is None and not projections_settled:
                     raise _NotYet
                 unit = known or _unknown_unit(row.unit_code, period)
@@ -208,7 +274,7 @@ class Dispatcher:
                 message = self._renderer.render_notice(
                     row.rule_id,
                     NoticeContext(
-                        period_title=projection.reminder_title(title),
+                        period_title=reminder_title(title),
                         unit_code=unit.code,
                         unit_name=unit.name,
                         portal_url=self._options.portal_url,
@@ -216,11 +282,9 @@ class Dispatcher:
                         details=row.details or {},
                     ),
                 )
-                await deliveries.set_message(session, reminder_id, message.subject, message.body)
-                targets = delivery_targets(
-                    "unit", unit.leader, unit.contacts, gateway=self._options.gateway
-                )
-                pending, finished = await deliveries.add_deliveries(
+                await store.set_message(session, reminder_id, message.subject, message.body)
+                targets = self.targets("notice", unit)
+                pending, finished = await self._add_deliveries(
                     session, reminder_id, planned, targets, now=now, lease_until=lease_until
                 )
         except _NotYet:
@@ -233,8 +297,8 @@ class Dispatcher:
         now = self._clock.now()
         if defer_to_sending_window(self._policy, now) > now:
             return []
-        async with self._sessions() as session:
-            due = await notices.due_notice_ids(session, now)
+        async with self._store.reading() as session:
+            due = await store.due_notice_ids(session, now)
         pending: list[int] = []
         for notice_id in due:
             try:
@@ -258,17 +322,17 @@ class Dispatcher:
         self.spawn(self.send_due_notices())
 
     def _recipient_unit(
-        self, plan: projection.PeriodPlan, planned: PlannedReminder, trigger: str
-    ) -> projection.KnownUnit | None:
+        self, plan: PeriodPlan, planned: PlannedReminder, trigger: str
+    ) -> KnownUnit | None:
         unit = plan.units.get(planned.unit_code)
         if unit is not None or trigger == "schedule":
             # The schedule waits for the registry's unit event rather than guessing.
             return unit
         name = {u.code: u.name for u in plan.expected}.get(planned.unit_code, planned.unit_code)
-        return projection.KnownUnit(planned.unit_code, name, None, Contacts())
+        return KnownUnit(planned.unit_code, name, None, Contacts())
 
     def _still_due(
-        self, plan: projection.PeriodPlan, planned: PlannedReminder, trigger: str, now: datetime
+        self, plan: PeriodPlan, planned: PlannedReminder, trigger: str, now: datetime
     ) -> bool:
         state = plan.states.get(planned.unit_code)
         if state is None or state.reported or plan.period.status != "open":
@@ -289,10 +353,11 @@ class Dispatcher:
             log.exception("recording delivery %s failed", delivery_id)
 
     async def _deliver(self, delivery_id: int) -> None:
-        async with self._sessions() as session:
-            job = await deliveries.load_delivery(session, delivery_id)
+        async with self._store.reading() as session:
+            job = await store.load_delivery(session, delivery_id)
         if job is None:
             return
+        # No transaction is open while the channel talks to the SMTP server or the webhook.
         channel = self._channels.get(job.channel)
         if channel is None:
             outcome = Outcome(
@@ -311,8 +376,36 @@ class Dispatcher:
                 sent_at=self._clock.now(),
             )
             outcome = await deliver_with_retries(channel, message, self._options.retry)
-        async with self._sessions() as session, session.begin():
-            recorded = await deliveries.record_outcome(session, job, outcome, now=self._clock.now())
+        now = self._clock.now()
+        async with self._store.transaction() as session:
+            recorded = await store.finish_delivery(
+                session,
+                job.id,
+                outcome=outcome.outcome,
+                reason=outcome.reason,
+                reason_code=outcome.reason_code,
+                attempts=outcome.attempts,
+                now=now,
+            )
+            if recorded:
+                delivery = ReminderDelivery(
+                    period_id=job.period_id,
+                    unit_code=job.unit_code,
+                    rule_id=job.rule_id,
+                    channel=job.channel,
+                    recipient=job.recipient,
+                    outcome=outcome.outcome,
+                    reason=outcome.reason,
+                    at=now,
+                    dedupe_key=job.dedupe_key,
+                    audience=job.audience,
+                    attempts=outcome.attempts,
+                    reason_code=outcome.reason_code,
+                )
+                contract = ReminderSent if outcome.outcome == "sent" else ReminderFailed
+                await store.add_event(
+                    session, contract.new(delivery, producer=PRODUCER, occurred_at=now)
+                )
         if recorded:
             self._metrics.delivered(job.channel, outcome.outcome)
             log.info(
@@ -331,72 +424,17 @@ class Dispatcher:
     async def resume_orphans(self) -> list[int]:
         """Take over deliveries left pending by a process that died while sending."""
         wall_now = datetime.now(UTC)
-        async with self._sessions() as session:
-            orphans = await deliveries.orphaned_deliveries(session, wall_now)
+        async with self._store.reading() as session:
+            orphans = await store.orphaned_deliveries(session, wall_now)
         taken = []
         lease_until = wall_now + timedelta(seconds=self._options.lease_seconds)
         for orphan in orphans:
-            async with self._sessions() as session, session.begin():
-                if await deliveries.take_over(session, orphan.id, orphan.leased_until, lease_until):
+            async with self._store.transaction() as session:
+                if await store.take_over(session, orphan.id, orphan.leased_until, lease_until):
                     taken.append(int(orphan.id))
         if taken:
             log.warning("resuming %d delivery(ies) left pending by a stopped process", len(taken))
         return taken
-
-    async def urge(
-        self,
-        period_id: str,
-        unit_codes: Sequence[str] | None,
-        *,
-        requested_by: str,
-        request_id: str | None = None,
-    ) -> UrgeResult:
-        """Urge the missing units (or the listed ones) now; deliveries run in the background."""
-        request_id = request_id or uuid.uuid4().hex
-        async with self._sessions() as session:
-            row = await projection.period_row(session, period_id)
-            plan = await projection.load_plan(session, row)
-        if plan.period.status != "open":
-            raise Conflict(
-                f"Kỳ báo cáo «{period_id}» không còn mở, không đôn đốc được.",
-                code="period_not_open",
-            )
-        if unit_codes is None:
-            chosen = plan.missing()
-        else:
-            expected = {u.code: u for u in plan.expected}
-            unknown = sorted({c for c in unit_codes if c not in expected})
-            if unknown:
-                raise Unprocessable(
-                    "Có đơn vị không thuộc diện báo cáo của kỳ này: " + ", ".join(unknown),
-                    code="unit_not_expected",
-                    details={"units": unknown},
-                )
-            chosen = [expected[c] for c in dict.fromkeys(unit_codes)]
-        rule_id = manual_rule_id(request_id)
-        queued: list[str] = []
-        skipped: list[tuple[str, str]] = []
-        pending: list[int] = []
-        for unit in chosen:
-            if plan.states[unit.code].reported:
-                skipped.append((unit.code, "already_reported"))
-                continue
-            planned = PlannedReminder(
-                rule_id=rule_id,
-                scheduled_at=self._clock.now(),
-                dedupe_key=dedupe_key(period_id, unit.code, rule_id),
-                audience="unit",
-                period_id=period_id,
-                unit_code=unit.code,
-            )
-            claim = await self.claim(planned, trigger="manual", requested_by=requested_by)
-            if not claim.claimed:
-                skipped.append((unit.code, "already_requested"))
-                continue
-            queued.append(unit.code)
-            pending.extend(claim.pending)
-        self.spawn(self.deliver_all(pending))
-        return UrgeResult(request_id, tuple(queued), tuple(skipped))
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
         """Run deliveries after the request returns; kept so shutdown can wait for them."""

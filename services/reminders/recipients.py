@@ -14,6 +14,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from services.reminders.domain import Audience
+from services.reminders.webhook_addresses import WebhookAddressPolicy
 from shared.contracts.registry import Contacts, Leader
 
 ChannelName = Literal["email", "webhook", "none"]
@@ -37,11 +38,13 @@ REASONS = {
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """One recipient on one channel; `problem` is a reason code when it cannot be used."""
+    """One recipient on one channel; `problem` is a reason code when it cannot be used, and
+    `reason` its words when they say more than the code's (`REASONS`)."""
 
     channel: ChannelName
     recipient: str
     problem: str | None = None
+    reason: str | None = None
 
 
 def is_valid_email(address: str) -> bool:
@@ -62,28 +65,39 @@ def delivery_targets(
     *,
     reviewer_emails: Sequence[str] = (),
     gateway: bool = False,
+    webhooks: WebhookAddressPolicy | None = None,
 ) -> list[Target]:
-    """Every target of one reminder; a single `none` target when nobody can be reached."""
+    """Every target of one reminder; a single `none` target when nobody can be reached.
+
+    A webhook written with an address `webhooks` refuses (a private or loopback IP) is a
+    target with its problem, recorded without any attempt; host names are checked when
+    the webhook is sent."""
     leader_emails = [leader.email] if leader is not None and leader.email else []
     leader_phones = [leader.phone] if leader is not None and leader.phone else []
     if audience == "escalation":
         emails = [*leader_emails, *reviewer_emails]
-        webhooks: list[str] = []
+        webhook_urls: list[str] = []
         phones = leader_phones
     else:
         emails = [*leader_emails, *contacts.emails]
-        webhooks = [contacts.webhook_url] if contacts.webhook_url else []
+        webhook_urls = [contacts.webhook_url] if contacts.webhook_url else []
         phones = [*leader_phones, *([contacts.phone] if contacts.phone else [])]
     targets = [
         Target("email", e, None if is_valid_email(e) else INVALID_ADDRESS) for e in _unique(emails)
     ]
-    targets += [
-        Target("webhook", url, None if is_webhook_url(url) else INVALID_URL)
-        for url in _unique(webhooks)
-    ]
+    targets += [_webhook_target(url, webhooks) for url in _unique(webhook_urls)]
     if gateway:
         targets += [Target("webhook", p) for p in _unique(phones) if _PHONE.fullmatch(p)]
     return targets or [Target("none", "", NO_CONTACT)]
+
+
+def _webhook_target(url: str, webhooks: WebhookAddressPolicy | None) -> Target:
+    if not is_webhook_url(url):
+        return Target("webhook", url, INVALID_URL)
+    refused = webhooks.literal_refusal(url) if webhooks is not None else None
+    if refused is not None:
+        return Target("webhook", url, refused.code, refused.reason)
+    return Target("webhook", url)
 
 
 def _unique(values: Iterable[str]) -> list[str]:

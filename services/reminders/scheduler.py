@@ -17,15 +17,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
-
-from services.reminders import notices, projection
+from services.reminders import store
 from services.reminders.dispatch import Dispatcher
 from services.reminders.domain import (
     PeriodView,
@@ -36,95 +31,16 @@ from services.reminders.domain import (
     next_wakeup,
 )
 from services.reminders.metrics import RemindersMetrics
+from services.reminders.store import RemindersStore, SchedulerLock
 from shared.clock import Clock
 
 log = logging.getLogger(__name__)
 
-LOCK_KEY = zlib.crc32(b"danvan.reminders.scheduler") & 0x7FFFFFFF
 _MIN_SLEEP_SECONDS = 0.05
 _WAITING_RETRY_SECONDS = 2.0
 _FRESHNESS_POLL_SECONDS = 0.1
 
 Freshness = Callable[[], Awaitable[bool]]
-
-
-class SchedulerLock(Protocol):
-    """Leadership: only the holder sends scheduled reminders."""
-
-    async def acquire(self) -> bool: ...
-
-    async def release(self) -> None: ...
-
-
-class LocalLock:
-    """SQLite: one process owns the database file, so it is always the scheduler."""
-
-    async def acquire(self) -> bool:
-        """Always granted."""
-        return True
-
-    async def release(self) -> None:
-        """Nothing to release."""
-
-
-class PostgresAdvisoryLock:
-    """A session-level advisory lock on a connection kept open while this instance leads.
-
-    If the connection dies the server drops the lock and another replica takes over; the
-    lost holder notices on its next pass and becomes a standby.
-    """
-
-    def __init__(self, engine: AsyncEngine, key: int = LOCK_KEY) -> None:
-        self._engine = engine
-        self._key = key
-        self._connection: AsyncConnection | None = None
-
-    async def acquire(self) -> bool:
-        """True while this instance holds the lock (checked, or taken if free)."""
-        if self._connection is not None:
-            try:
-                await self._connection.execute(text("SELECT 1"))
-                await self._connection.commit()
-                return True
-            except Exception:
-                log.warning("scheduler lock connection lost; standing by", exc_info=True)
-                await self._discard()
-        connection = await self._engine.connect()
-        try:
-            held = (
-                await connection.execute(
-                    text("SELECT pg_try_advisory_lock(:key)"), {"key": self._key}
-                )
-            ).scalar()
-            await connection.commit()
-        except Exception:
-            await connection.invalidate()
-            raise
-        if held:
-            self._connection = connection
-            log.info("this instance is now the active reminder scheduler")
-            return True
-        await connection.close()
-        return False
-
-    async def release(self) -> None:
-        """Give the lock up so a standby can take over at once."""
-        connection, self._connection = self._connection, None
-        if connection is None:
-            return
-        try:
-            await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self._key})
-            await connection.commit()
-            await connection.close()
-        except Exception:
-            # A pooled connection must never keep the lock: drop it for good.
-            await connection.invalidate()
-
-    async def _discard(self) -> None:
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            with contextlib.suppress(Exception):
-                await connection.invalidate()
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +62,7 @@ class Scheduler:
     def __init__(
         self,
         *,
-        sessions: async_sessionmaker[AsyncSession],
+        store: RemindersStore,
         dispatcher: Dispatcher,
         lock: SchedulerLock,
         policy: ReminderPolicy,
@@ -156,7 +72,7 @@ class Scheduler:
         freshness: Freshness | None = None,
         freshness_wait_seconds: float = 10.0,
     ) -> None:
-        self._sessions = sessions
+        self._store = store
         self._dispatcher = dispatcher
         self._lock = lock
         self._policy = policy
@@ -190,11 +106,8 @@ class Scheduler:
             return PassResult(active=True, waiting_for_events=True)
         resumed = await self._dispatcher.resume_orphans()
         now = self._clock.now()
-        async with self._sessions() as session:
-            plans = [
-                await projection.load_plan(session, row)
-                for row in await projection.open_period_rows(session)
-            ]
+        async with self._store.reading() as session:
+            plans = await store.open_plans(session)
         pending = list(resumed)
         try:
             notice_deliveries = await self._dispatcher.claim_due_notices()
@@ -250,12 +163,9 @@ class Scheduler:
         window = defer_to_sending_window(self._policy, now)
         if window > now:
             return max(_MIN_SLEEP_SECONDS, min(self._tick, (window - now).total_seconds()))
-        async with self._sessions() as session:
-            plans = [
-                await projection.load_plan(session, row)
-                for row in await projection.open_period_rows(session)
-            ]
-            notice_at = await notices.next_notice_at(session, now)
+        async with self._store.reading() as session:
+            plans = await store.open_plans(session)
+            notice_at = await store.next_notice_at(session, now)
         periods: list[PeriodView] = [p.period for p in plans]
         returns: list[tuple[PeriodView, ReturnedForRevision]] = [
             (plan.period, state.returned)

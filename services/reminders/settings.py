@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from datetime import date, time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, ValidationInfo, field_validator, model_validator
 
 from services.reminders.domain import ReminderPolicy, ReminderPolicyError
+from services.reminders.letter import DEFAULT_DRAFTING_UNIT, DEFAULT_PLAN_REFERENCE
+from services.reminders.webhook_addresses import WebhookAddressPolicy, parse_networks
 from shared.settings import DEVELOPMENT_PLACEHOLDER, ServiceSettings, refuse_placeholder
 from shared.working_calendar import DEFAULT_COUNTRY, CalendarError, WorkingCalendar
+
+
+def is_loopback_url(url: str) -> bool:
+    """Whether a URL points at this machine: localhost, 127.0.0.0/8, ::1 (or 0.0.0.0)."""
+    host = (urlsplit(url.strip()).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
 
 _CALENDAR_VARIABLES = {
     "holidays": "DANVAN_REMINDERS_HOLIDAYS",
@@ -72,6 +89,11 @@ class RemindersSettings(ServiceSettings):
     webhook_secret: str = Field(DEVELOPMENT_PLACEHOLDER, alias="DANVAN_REMINDERS_WEBHOOK_SECRET")
     webhook_gateway_url: str = Field("", alias="DANVAN_REMINDERS_WEBHOOK_GATEWAY_URL")
     webhook_timeout_seconds: float = Field(10.0, alias="DANVAN_REMINDERS_WEBHOOK_TIMEOUT_SECONDS")
+    # Units' webhooks reach only public addresses, and these networks (JSON list of
+    # addresses or CIDR ranges, e.g. ["10.20.0.0/16"]); see webhook_addresses.py.
+    webhook_allowed_networks: tuple[str, ...] = Field(
+        (), alias="DANVAN_REMINDERS_WEBHOOK_ALLOWED_NETWORKS"
+    )
 
     letter_authority: str = Field("Ủy ban nhân dân", alias="DANVAN_LETTER_AUTHORITY")
     letter_issuer: str = Field("Thị xã Hồng Lĩnh", alias="DANVAN_LETTER_ISSUER")
@@ -84,6 +106,19 @@ class RemindersSettings(ServiceSettings):
         ("Như trên", "Chủ tịch, các PCT UBND thị xã (b/c)"), alias="DANVAN_LETTER_COPIES"
     )
     letter_grace_working_days: int = Field(3, alias="DANVAN_LETTER_GRACE_WORKING_DAYS", ge=1)
+    # The office that drafts the letter (Phòng Nội vụ): never listed among the late units.
+    letter_drafting_unit: str = Field(DEFAULT_DRAFTING_UNIT, alias="DANVAN_LETTER_DRAFTING_UNIT")
+    # The plan the letter cites by number and date, one setting for the whole deployment
+    # (consolidation's town report cites the same plan; its older name is accepted too). The
+    # seed leaves the number blank, so the default keeps "…" until a deployment fills it.
+    plan_reference: str = Field(
+        DEFAULT_PLAN_REFERENCE,
+        validation_alias=AliasChoices(
+            "DANVAN_PLAN_REFERENCE", "DANVAN_DOCUMENT_PLAN_REFERENCE", "plan_reference"
+        ),
+        min_length=1,
+        max_length=500,
+    )
 
     @field_validator("holidays", "make_up_days", mode="before")
     @classmethod
@@ -114,11 +149,25 @@ class RemindersSettings(ServiceSettings):
                 ) from None
         return tuple(days)
 
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _networks(cls, entries: tuple[str, ...]) -> tuple[str, ...]:
+        """Each entry an IP address or network, refused with the entry named."""
+        parse_networks(entries)
+        return entries
+
     @model_validator(mode="after")
     def _valid_policy_and_secrets(self) -> RemindersSettings:
         self.policy()
         # Units' webhook addresses come from the registry, so any deployment may sign.
         refuse_placeholder(self.env, "DANVAN_REMINDERS_WEBHOOK_SECRET", self.webhook_secret)
+        if self.env == "production" and is_loopback_url(self.portal_url):
+            # Every e-mail and the urging letter send clerks to this address.
+            raise ValueError(
+                "DANVAN_PORTAL_BASE_URL trỏ tới máy cục bộ "
+                f"({self.portal_url}); ở môi trường production phải là địa chỉ Cổng báo cáo "
+                "mà các đơn vị truy cập được, ví dụ https://baocao.honglinh.gov.vn"
+            )
         return self
 
     def policy(self) -> ReminderPolicy:
@@ -133,6 +182,10 @@ class RemindersSettings(ServiceSettings):
             skip_weekends=self.skip_weekends,
             calendar=self.calendar(),
         )
+
+    def webhook_addresses(self) -> WebhookAddressPolicy:
+        """Which addresses units' webhooks may reach."""
+        return WebhookAddressPolicy(parse_networks(self.webhook_allowed_networks))
 
     def calendar(self) -> WorkingCalendar:
         """The working calendar these settings describe (raises on a contradiction)."""

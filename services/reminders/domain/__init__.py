@@ -28,6 +28,7 @@ from services.reminders.domain.schedule import (
     RULE_ESCALATION,
     RULE_OPENED,
     ScheduledRule,
+    UpcomingReminder,
     before_rule_id,
     dedupe_key,
     due_reminders,
@@ -37,6 +38,7 @@ from services.reminders.domain.schedule import (
     reminder_schedule,
     returned_rule_id,
     rule_family,
+    upcoming_reminders,
 )
 from services.reminders.domain.templating import (
     DEFAULT_TEMPLATE_DIR,
@@ -72,6 +74,7 @@ __all__ = [
     "ScheduledRule",
     "TemplateRenderer",
     "UnitState",
+    "UpcomingReminder",
     "accepted_notice",
     "accepted_rule_id",
     "answered_notice",
@@ -87,4 +90,5 @@ __all__ = [
     "reminder_schedule",
     "returned_rule_id",
     "rule_family",
+    "upcoming_reminders",
 ]

@@ -147,14 +147,16 @@ class ReminderPolicy:
 
 @dataclass(frozen=True, slots=True)
 class PeriodView:
-    """What the reminders service knows about one reporting period."""
+    """What the reminders service knows about one reporting period.
+
+    The data window is the registry's; an ad-hoc request usually has none (both None)."""
 
     period_id: str
     title: str
     due_at: datetime
     status: PeriodStatus
-    data_window_start: date
-    data_window_end: date
+    data_window_start: date | None
+    data_window_end: date | None
     opened_at: datetime
     content: str | None = None
 

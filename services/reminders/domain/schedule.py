@@ -249,6 +249,74 @@ def due_reminders(
     return [p for p in planned if p.dedupe_key not in already_sent]
 
 
+@dataclass(frozen=True, slots=True)
+class UpcomingReminder:
+    """A reminder the scheduler will send, and when: `at` is the reminder's own time, or
+    for one already due and not yet sent, the next moment a pass may send it."""
+
+    at: datetime
+    reminder: PlannedReminder
+
+
+def upcoming_reminders(
+    policy: ReminderPolicy,
+    period: PeriodView,
+    unit_state: UnitState,
+    now: datetime,
+    until: datetime,
+    already_sent: Set[str],
+) -> list[UpcomingReminder]:
+    """What the scheduler will send to one unit from `now` to `until` if nothing changes (the
+    unit does not report, the deadline stays), in sending order.
+
+    The same rules as `due_reminders`: first what is due now and not yet sent (the next pass
+    sends it, at once or when the quiet spell ends), then every rule of the unit's track
+    after `now` and after a return for revision, the `returned` reminder when it waits out
+    quiet hours, and the `escalation`. A pass at each of these instants sends exactly them.
+    Nothing for a reported unit or a period that is not open.
+    """
+    require_aware(now, "now")
+    require_aware(until, "until")
+    if period.status is not PeriodStatus.OPEN or unit_state.reported:
+        return []
+    next_pass = defer_to_sending_window(policy, now)
+    upcoming = [
+        UpcomingReminder(next_pass, planned)
+        for planned in due_reminders(policy, period, unit_state, now, already_sent)
+    ]
+    returned = unit_state.returned
+    cutoff = _returned_at(policy, returned) if returned is not None else None
+    later: list[ScheduledRule] = []
+    for rule in _regular_rules(policy, period):
+        if rule.at > until:
+            break
+        if rule.at > now and (cutoff is None or rule.at > cutoff):
+            later.append(rule)
+    if returned is not None and cutoff is not None and now < cutoff <= until:
+        later.append(ScheduledRule(returned_rule_id(returned.event_id), cutoff))
+    escalation = _escalation_at(policy, period, returned)
+    if now < escalation <= until:
+        later.append(ScheduledRule(RULE_ESCALATION, escalation, "escalation"))
+    taken = set(already_sent) | {u.reminder.dedupe_key for u in upcoming}
+    # At the same instant, in the order a pass sends them: the unit's track, a return, the
+    # escalation (a stable sort keeps the order they were listed in).
+    for rule in sorted(later, key=lambda r: r.at):
+        key = dedupe_key(period.period_id, unit_state.unit_code, rule.rule_id)
+        if key in taken:
+            continue
+        taken.add(key)
+        planned = PlannedReminder(
+            rule_id=rule.rule_id,
+            scheduled_at=rule.at,
+            dedupe_key=key,
+            audience=rule.audience,
+            period_id=period.period_id,
+            unit_code=unit_state.unit_code,
+        )
+        upcoming.append(UpcomingReminder(to_local(policy, rule.at), planned))
+    return upcoming
+
+
 def next_wakeup(
     policy: ReminderPolicy,
     periods: Iterable[PeriodView],

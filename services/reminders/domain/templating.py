@@ -10,10 +10,15 @@ Variables every template gets:
 period_title, unit_code, unit_name, portal_url, content ("" when none),
 deadline ("10/06/2023"), deadline_text ("trước ngày 10/06/2023", or "trước 17:00 ngày
 10/06/2023" when due_at is not a local midnight), last_day ("09/06/2023", the last day a
-report is on time), data_window_start, data_window_end, today (dd/mm/yyyy at `as_of`),
+report is on time), data_window (the phrase every text uses, `shared.formatting.
+data_window_phrase`: "số liệu từ ngày 15/12/2022 đến ngày 14/06/2023, trong đó số liệu từ ngày
+10/06/2023 đến hết kỳ là số liệu ước thực hiện" when the window ends after the last day on time;
+"" when the period has none), data_window_start, data_window_end ("" when none), today
+(dd/mm/yyyy at `as_of`),
 days_left, days_overdue (whole local days, never negative), working_days_overdue (working
 days after the last day, by the working calendar), rule_id.
-Only in the `returned` family: reason.
+Only in the `returned` family: reason. The filter `sentence` upper-cases the first letter
+(`{{ data_window | sentence }}`).
 
 Notices get period_title, unit_code, unit_name, portal_url, rule_id, today, and:
 `answered`: question (as the unit wrote it), answer, answered_by (the role, "Phòng Nội vụ",
@@ -25,7 +30,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +47,7 @@ from services.reminders.domain.models import (
 from services.reminders.domain.notices import notice_variables
 from services.reminders.domain.schedule import rule_family
 from services.reminders.domain.timing import deadline_day
-from shared.formatting import vn_date, vn_deadline
+from shared.formatting import data_window_phrase, vn_date, vn_deadline
 
 TEMPLATE_FAMILIES = (
     "opened",
@@ -86,6 +91,15 @@ def _nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+def _day(day: date | None) -> str:
+    return vn_date(day) if day is not None else ""
+
+
+def sentence(text: str) -> str:
+    """The `sentence` filter: the text with its first letter upper-cased (the rest kept)."""
+    return text[:1].upper() + text[1:]
+
+
 class TemplateRenderer:
     """Loads the reminder templates once and renders planned reminders with them."""
 
@@ -102,6 +116,7 @@ class TemplateRenderer:
             lstrip_blocks=True,
             keep_trailing_newline=False,
         )
+        self._env.filters["sentence"] = sentence
         self._templates: dict[str, jinja2.Template] = {}
         for family in TEMPLATE_FAMILIES:
             for part in ("subject", "body"):
@@ -168,8 +183,11 @@ class TemplateRenderer:
             "deadline": vn_date(period.due_at, policy.zone),
             "deadline_text": vn_deadline(period.due_at, policy.zone),
             "last_day": vn_date(last_day),
-            "data_window_start": vn_date(period.data_window_start),
-            "data_window_end": vn_date(period.data_window_end),
+            "data_window": data_window_phrase(
+                period.data_window_start, period.data_window_end, period.due_at, policy.zone
+            ),
+            "data_window_start": _day(period.data_window_start),
+            "data_window_end": _day(period.data_window_end),
             "today": vn_date(today),
             "days_left": max(0, (last_day - today).days),
             "days_overdue": max(0, (today - last_day).days),

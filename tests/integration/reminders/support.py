@@ -300,10 +300,16 @@ def reminders_settings(
 
 @asynccontextmanager
 async def reminders(
-    settings: RemindersSettings, clock: ManualClock, mint: Any
+    settings: RemindersSettings, clock: ManualClock, mint: Any, *, resolver: Any = None
 ) -> AsyncIterator[Reminders]:
-    """A reminders instance over real HTTP, ready (NATS connected, subscribers running)."""
-    app = create_app(settings, clock=clock, key_source=mint.key_source())
+    """A reminders instance over real HTTP, ready (NATS connected, subscribers running);
+    `resolver` answers for webhook host names instead of the system's."""
+    app = create_app(
+        settings,
+        clock=clock,
+        key_source=mint.key_source(),
+        **({"resolver": resolver} if resolver is not None else {}),
+    )
     async with serve_app(app) as base, httpx.AsyncClient(base_url=base, timeout=30) as http:
 
         async def ready() -> bool:

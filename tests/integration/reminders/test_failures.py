@@ -78,7 +78,13 @@ async def test_smtp_and_webhook_failures_are_retried_recorded_and_do_not_block_o
         registry(nats_server.url, await databases.url("registry")) as registry_http,
         jetstream(nats_server.url) as js,
         reminders(
-            reminders_settings(await databases.url("reminders"), nats_server.url, smtp_port),
+            reminders_settings(
+                await databases.url("reminders"),
+                nats_server.url,
+                smtp_port,
+                # The test's webhook receiver listens on 127.0.0.1: allowed for this test.
+                webhook_allowed_networks=("127.0.0.1/32",),
+            ),
             clock,
             mint,
         ) as service,

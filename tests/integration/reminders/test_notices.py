@@ -250,7 +250,7 @@ async def test_an_answer_given_in_quiet_hours_is_mailed_when_they_end(nats_serve
         await handled(service, DIFFICULTY_ANSWERED, 1)
 
         async def queued() -> list[Any]:
-            async with service.app.state.context.sessions() as session:
+            async with service.app.state.context.store.reading() as session:
                 table = db.notifications
                 rows = await session.execute(select(table.c.status, table.c.not_before))
                 return list(rows)

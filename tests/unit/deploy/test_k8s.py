@@ -160,8 +160,9 @@ def test_reminders_replicas_roll_without_a_gap() -> None:
     assert reminders["spec"]["replicas"] >= 2
     assert reminders["spec"]["strategy"]["type"] == "RollingUpdate"
     assert reminders["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
-    scheduler = (REPO / "services" / "reminders" / "scheduler.py").read_text(encoding="utf-8")
-    assert "pg_try_advisory_lock" in scheduler
+    # The scheduler's lock lives with the rest of the reminders' data access.
+    lock = (REPO / "services" / "reminders" / "store.py").read_text(encoding="utf-8")
+    assert "pg_try_advisory_lock" in lock
 
 
 def test_ingress_backends_exist() -> None:

@@ -6,17 +6,17 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.reminders import db
-from shared.db import create_engine, make_session_factory
+from services.reminders.store import RemindersStore
+from shared.db import Database
 
 
 @pytest.fixture
-async def sessions(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """Sessions on a fresh SQLite database with the reminders tables."""
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'reminders.db'}")
-    async with engine.begin() as connection:
+async def store(tmp_path: Path) -> AsyncIterator[RemindersStore]:
+    """The reminders store on a fresh SQLite database with the reminders tables."""
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'reminders.db'}")
+    async with database.engine.begin() as connection:
         await connection.run_sync(db.metadata.create_all)
-    yield make_session_factory(engine)
-    await engine.dispose()
+    yield RemindersStore(database)
+    await database.dispose()

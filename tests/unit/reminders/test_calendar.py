@@ -12,8 +12,8 @@ from services.reminders.domain import (
     UnitState,
     reminder_schedule,
 )
+from services.reminders.domain.plan import MissingUnit
 from services.reminders.letter import LetterConfig, urging_letter
-from services.reminders.projection import MissingUnit
 from shared.documents import Paragraph
 from shared.working_calendar import WorkingCalendar
 

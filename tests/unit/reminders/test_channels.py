@@ -158,9 +158,20 @@ async def test_smtp_server_that_never_answers_times_out() -> None:
     assert (outcome.outcome, outcome.reason_code) == ("failed", "smtp_timeout")
 
 
+# What the test's names resolve to: a public address (no connection is made, the transport
+# is a mock), so the address check lets them through.
+PUBLIC = "93.184.216.34"
+
+
+async def public_resolver(host: str, port: int) -> list[str]:
+    return [PUBLIC]
+
+
 def webhook(handler: Any, secret: str = "bi-mat") -> WebhookChannel:
     client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    return WebhookChannel(client, secret=secret, gateway_url="https://sms.test/send")
+    return WebhookChannel(
+        client, secret=secret, gateway_url="https://sms.test/send", resolver=public_resolver
+    )
 
 
 async def test_webhook_body_is_signed_with_hmac_sha256_over_timestamp_and_body() -> None:
@@ -182,7 +193,10 @@ async def test_webhook_body_is_signed_with_hmac_sha256_over_timestamp_and_body()
     assert request.headers[SIGNATURE_HEADER] == sign_webhook("bi-mat", timestamp, request.content)
     payload = json.loads(request.content)
     assert payload["dedupe_key"] == "2023-H1/18115/before_3d" and payload["phone"] is None
-    assert str(request.url) == "https://zalo.test/hook?token=x"
+    # Sent to the address that was checked, with the webhook's own name for Host and TLS.
+    assert str(request.url) == f"https://{PUBLIC}/hook?token=x"
+    assert request.headers["Host"] == "zalo.test"
+    assert request.extensions["sni_hostname"] == "zalo.test"
 
 
 async def test_phone_recipient_goes_to_the_gateway() -> None:

@@ -6,13 +6,14 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.reminders import db, handlers, projection
+from services.reminders import db, projections
 from services.reminders.channels import OutgoingMessage
 from services.reminders.dispatch import DeliveryOptions, Dispatcher
 from services.reminders.domain import ReminderPolicy, TemplateRenderer, due_reminders
+from services.reminders.domain.plan import PeriodPlan
 from services.reminders.metrics import RemindersMetrics
+from services.reminders.store import RemindersStore, load_plan, period_row
 from shared.clock import ManualClock
 
 from .clock import WEEKDAYS_ONLY, vn
@@ -30,10 +31,10 @@ class Recording:
 
 
 def dispatcher(
-    sessions: async_sessionmaker[AsyncSession], clock: ManualClock, channel: Any, **options: Any
+    store: RemindersStore, clock: ManualClock, channel: Any, **options: Any
 ) -> Dispatcher:
     return Dispatcher(
-        sessions=sessions,
+        store=store,
         policy=ReminderPolicy(calendar=WEEKDAYS_ONLY),
         renderer=TemplateRenderer(),
         channels={"email": channel},
@@ -43,24 +44,24 @@ def dispatcher(
     )
 
 
-async def opened_period(sessions: async_sessionmaker[AsyncSession]) -> projection.PeriodPlan:
-    async with sessions() as session, session.begin():
-        await handlers.apply_period_changed(session, period(1), vn(2023, 5, 2, 9))
-        await handlers.on_unit_changed(session, unit(1, "lanhdao@bachong.test"))
-    async with sessions() as session:
-        return await projection.load_plan(session, await projection.period_row(session, "2023-H1"))
+async def opened_period(store: RemindersStore) -> PeriodPlan:
+    async with store.transaction() as session:
+        await projections.period_changed(session, period(1), vn(2023, 5, 2, 9))
+        await projections.unit_changed(session, unit(1, "lanhdao@bachong.test"))
+    async with store.reading() as session:
+        return await load_plan(session, await period_row(session, "2023-H1"))
 
 
-async def reminder_count(sessions: async_sessionmaker[AsyncSession]) -> int:
-    async with sessions() as session:
+async def reminder_count(store: RemindersStore) -> int:
+    async with store.reading() as session:
         count = (await session.execute(select(func.count()).select_from(db.reminders))).scalar()
         return int(count or 0)
 
 
-async def test_a_reminder_is_claimed_once_and_delivered_once(sessions) -> None:
+async def test_a_reminder_is_claimed_once_and_delivered_once(store) -> None:
     clock = ManualClock(vn(2023, 5, 2, 9))
     channel = Recording()
-    plan = await opened_period(sessions)
+    plan = await opened_period(store)
     [planned] = due_reminders(
         ReminderPolicy(calendar=WEEKDAYS_ONLY),
         plan.period,
@@ -68,7 +69,7 @@ async def test_a_reminder_is_claimed_once_and_delivered_once(sessions) -> None:
         clock.now(),
         set(),
     )
-    first, second = dispatcher(sessions, clock, channel), dispatcher(sessions, clock, channel)
+    first, second = dispatcher(store, clock, channel), dispatcher(store, clock, channel)
 
     claims = [
         await first.claim(planned, trigger="schedule"),
@@ -81,9 +82,9 @@ async def test_a_reminder_is_claimed_once_and_delivered_once(sessions) -> None:
     assert channel.sent == [("2023-H1/18115/opened", "lanhdao@bachong.test")]
 
 
-async def test_claim_is_dropped_when_the_unit_reported_after_the_plan_was_read(sessions) -> None:
+async def test_claim_is_dropped_when_the_unit_reported_after_the_plan_was_read(store) -> None:
     clock = ManualClock(vn(2023, 5, 2, 9))
-    plan = await opened_period(sessions)
+    plan = await opened_period(store)
     [planned] = due_reminders(
         ReminderPolicy(calendar=WEEKDAYS_ONLY),
         plan.period,
@@ -91,19 +92,19 @@ async def test_claim_is_dropped_when_the_unit_reported_after_the_plan_was_read(s
         clock.now(),
         set(),
     )
-    async with sessions() as session, session.begin():
-        await handlers.on_report_submitted(session, report(1, vn(2023, 5, 2, 8)))
+    async with store.transaction() as session:
+        await projections.report_submitted(session, report(1, vn(2023, 5, 2, 8)))
 
-    claim = await dispatcher(sessions, clock, Recording()).claim(planned, trigger="schedule")
+    claim = await dispatcher(store, clock, Recording()).claim(planned, trigger="schedule")
 
     assert not claim.claimed
-    assert await reminder_count(sessions) == 0  # rolled back: a later rule can still be sent
+    assert await reminder_count(store) == 0  # rolled back: a later rule can still be sent
 
 
-async def test_delivery_left_pending_by_a_crashed_process_is_resumed_exactly_once(sessions) -> None:
+async def test_delivery_left_pending_by_a_crashed_process_is_resumed_exactly_once(store) -> None:
     clock = ManualClock(vn(2023, 5, 2, 9))
     channel = Recording()
-    plan = await opened_period(sessions)
+    plan = await opened_period(store)
     [planned] = due_reminders(
         ReminderPolicy(calendar=WEEKDAYS_ONLY),
         plan.period,
@@ -111,11 +112,11 @@ async def test_delivery_left_pending_by_a_crashed_process_is_resumed_exactly_onc
         clock.now(),
         set(),
     )
-    crashed = dispatcher(sessions, clock, channel, lease_seconds=0.001)
+    crashed = dispatcher(store, clock, channel, lease_seconds=0.001)
     claim = await crashed.claim(planned, trigger="schedule")
     assert claim.pending and channel.sent == []  # claimed, then the process died
 
-    survivor = dispatcher(sessions, clock, channel)
+    survivor = dispatcher(store, clock, channel)
     resumed = await survivor.resume_orphans()
     await survivor.deliver_all(resumed)
 
@@ -124,9 +125,9 @@ async def test_delivery_left_pending_by_a_crashed_process_is_resumed_exactly_onc
     assert await survivor.resume_orphans() == []
 
 
-async def test_lease_that_has_not_expired_is_left_to_its_owner(sessions) -> None:
+async def test_lease_that_has_not_expired_is_left_to_its_owner(store) -> None:
     clock = ManualClock(vn(2023, 5, 2, 9))
-    plan = await opened_period(sessions)
+    plan = await opened_period(store)
     [planned] = due_reminders(
         ReminderPolicy(calendar=WEEKDAYS_ONLY),
         plan.period,
@@ -134,6 +135,6 @@ async def test_lease_that_has_not_expired_is_left_to_its_owner(sessions) -> None
         clock.now(),
         set(),
     )
-    await dispatcher(sessions, clock, Recording()).claim(planned, trigger="schedule")
+    await dispatcher(store, clock, Recording()).claim(planned, trigger="schedule")
 
-    assert await dispatcher(sessions, clock, Recording()).resume_orphans() == []
+    assert await dispatcher(store, clock, Recording()).resume_orphans() == []

@@ -7,9 +7,8 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.reminders import db, handlers, notices, projection
+from services.reminders import db, projections
 from services.reminders.dispatch import DeliveryOptions, Dispatcher
 from services.reminders.domain import (
     NoticeContext,
@@ -22,7 +21,14 @@ from services.reminders.domain import (
     rule_family,
 )
 from services.reminders.metrics import RemindersMetrics
-from services.reminders.scheduler import LocalLock, Scheduler
+from services.reminders.scheduler import Scheduler
+from services.reminders.store import (
+    LocalLock,
+    RemindersStore,
+    load_plan,
+    next_notice_at,
+    period_row,
+)
 from shared.clock import ManualClock
 
 from .clock import WEEKDAYS_ONLY, vn
@@ -153,11 +159,9 @@ def test_accepted_message_names_the_version_and_the_local_time() -> None:
     assert "đã được Phòng Nội vụ chấp nhận lúc 14:30 02/06/2023" in message.body
 
 
-def dispatcher(
-    sessions: async_sessionmaker[AsyncSession], clock: ManualClock, channel: Recording
-) -> Dispatcher:
+def dispatcher(store: RemindersStore, clock: ManualClock, channel: Recording) -> Dispatcher:
     return Dispatcher(
-        sessions=sessions,
+        store=store,
         policy=POLICY,
         renderer=TemplateRenderer(),
         channels={"email": channel},
@@ -167,64 +171,62 @@ def dispatcher(
     )
 
 
-async def known_period(sessions: async_sessionmaker[AsyncSession], email: str = "") -> None:
-    async with sessions() as session, session.begin():
-        await handlers.apply_period_changed(session, period(1), vn(2023, 5, 2, 9))
+async def known_period(store: RemindersStore, email: str = "") -> None:
+    async with store.transaction() as session:
+        await projections.period_changed(session, period(1), vn(2023, 5, 2, 9))
         if email:
-            await handlers.on_unit_changed(session, unit(1, email))
+            await projections.unit_changed(session, unit(1, email))
 
 
-async def queue_answer(
-    sessions: async_sessionmaker[AsyncSession], text: str, at: Any, now: Any
-) -> bool:
-    async with sessions() as session, session.begin():
-        return await handlers.queue_answer_notice(session, answered(text, at), POLICY, now)
+async def queue_answer(store: RemindersStore, text: str, at: Any, now: Any) -> bool:
+    async with store.transaction() as session:
+        return await projections.queue_answer_notice(session, answered(text, at), POLICY, now)
 
 
-async def notice_states(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[str, str]]:
+async def notice_states(store: RemindersStore) -> list[tuple[str, str]]:
     table = db.notifications
-    async with sessions() as session:
+    async with store.reading() as session:
         rows = await session.execute(select(table.c.rule_id, table.c.status).order_by(table.c.id))
         return [(r.rule_id, r.status) for r in rows]
 
 
 async def test_a_redelivered_answer_queues_nothing_and_a_newer_one_supersedes_the_waiting_one(
-    sessions,
+    store,
 ) -> None:
     night = vn(2023, 5, 4, 22)
-    assert await queue_answer(sessions, "Bản đầu", vn(2023, 5, 4, 21, 30), night)
-    assert not await queue_answer(sessions, "Bản đầu", vn(2023, 5, 4, 21, 30), night)
-    assert await queue_answer(sessions, "Bản sửa", vn(2023, 5, 4, 21, 45), night)
+    assert await queue_answer(store, "Bản đầu", vn(2023, 5, 4, 21, 30), night)
+    assert not await queue_answer(store, "Bản đầu", vn(2023, 5, 4, 21, 30), night)
+    assert await queue_answer(store, "Bản sửa", vn(2023, 5, 4, 21, 45), night)
     # The first answer's event arriving again after the correction changes nothing.
-    assert not await queue_answer(sessions, "Bản đầu", vn(2023, 5, 4, 21, 30), night)
+    assert not await queue_answer(store, "Bản đầu", vn(2023, 5, 4, 21, 30), night)
 
     first = answered_rule_id("d1", vn(2023, 5, 4, 21, 30))
     second = answered_rule_id("d1", vn(2023, 5, 4, 21, 45))
-    assert await notice_states(sessions) == [(first, "superseded"), (second, "pending")]
+    assert await notice_states(store) == [(first, "superseded"), (second, "pending")]
 
 
-async def test_an_older_answer_arriving_after_a_newer_one_is_dropped(sessions) -> None:
+async def test_an_older_answer_arriving_after_a_newer_one_is_dropped(store) -> None:
     now = vn(2023, 5, 4, 15)
-    assert await queue_answer(sessions, "Bản sửa", vn(2023, 5, 4, 11), now)
-    assert not await queue_answer(sessions, "Bản đầu", vn(2023, 5, 4, 10), now)
+    assert await queue_answer(store, "Bản sửa", vn(2023, 5, 4, 11), now)
+    assert not await queue_answer(store, "Bản đầu", vn(2023, 5, 4, 10), now)
 
-    assert [s for _, s in await notice_states(sessions)] == ["pending"]
+    assert [s for _, s in await notice_states(store)] == ["pending"]
 
 
-async def test_accepted_notice_reaches_a_unit_that_has_reported_and_only_once(sessions) -> None:
+async def test_accepted_notice_reaches_a_unit_that_has_reported_and_only_once(store) -> None:
     clock = ManualClock(vn(2023, 6, 2, 9))
     channel = Recording()
-    await known_period(sessions, "lanhdao@bachong.test")
-    async with sessions() as session, session.begin():
-        await handlers.on_report_submitted(session, report(1, vn(2023, 6, 1, 9)))
-        await handlers.on_report_reviewed(session, review(1, vn(2023, 6, 2, 8), "accepted"))
-        assert await handlers.queue_acceptance_notice(
+    await known_period(store, "lanhdao@bachong.test")
+    async with store.transaction() as session:
+        await projections.report_submitted(session, report(1, vn(2023, 6, 1, 9)))
+        await projections.report_reviewed(session, review(1, vn(2023, 6, 2, 8), "accepted"))
+        assert await projections.queue_acceptance_notice(
             session, review(1, vn(2023, 6, 2, 8), "accepted"), POLICY, clock.now()
         )
-        assert not await handlers.queue_acceptance_notice(
+        assert not await projections.queue_acceptance_notice(
             session, review(1, vn(2023, 6, 2, 8), "returned"), POLICY, clock.now()
         )
-    first, second = dispatcher(sessions, clock, channel), dispatcher(sessions, clock, channel)
+    first, second = dispatcher(store, clock, channel), dispatcher(store, clock, channel)
 
     await first.deliver_all(await first.claim_due_notices())
     await second.deliver_all(await second.claim_due_notices())
@@ -232,12 +234,12 @@ async def test_accepted_notice_reaches_a_unit_that_has_reported_and_only_once(se
     assert channel.sent == [("2023-H1/18115/accepted:r1:v1", "lanhdao@bachong.test")]
 
 
-async def test_quiet_hours_keep_a_notice_queued_until_the_morning(sessions) -> None:
+async def test_quiet_hours_keep_a_notice_queued_until_the_morning(store) -> None:
     clock = ManualClock(vn(2023, 5, 4, 22))
     channel = Recording()
-    await known_period(sessions, "lanhdao@bachong.test")
-    await queue_answer(sessions, "Được", vn(2023, 5, 4, 21, 50), clock.now())
-    sender = dispatcher(sessions, clock, channel)
+    await known_period(store, "lanhdao@bachong.test")
+    await queue_answer(store, "Được", vn(2023, 5, 4, 21, 50), clock.now())
+    sender = dispatcher(store, clock, channel)
 
     clock.set(vn(2023, 5, 5, 6, 59))
     assert await sender.claim_due_notices() == []
@@ -249,29 +251,29 @@ async def test_quiet_hours_keep_a_notice_queued_until_the_morning(sessions) -> N
     ]
 
 
-async def test_unit_not_yet_known_waits_until_the_projections_are_settled(sessions) -> None:
+async def test_unit_not_yet_known_waits_until_the_projections_are_settled(store) -> None:
     clock = ManualClock(vn(2023, 5, 4, 10))
-    await known_period(sessions)  # no UnitChanged for 18115 yet
-    await queue_answer(sessions, "Được", vn(2023, 5, 4, 10), clock.now())
-    sender = dispatcher(sessions, clock, Recording())
+    await known_period(store)  # no UnitChanged for 18115 yet
+    await queue_answer(store, "Được", vn(2023, 5, 4, 10), clock.now())
+    sender = dispatcher(store, clock, Recording())
 
     assert await sender.claim_due_notices(projections_settled=False) == []
-    assert [s for _, s in await notice_states(sessions)] == ["pending"]
+    assert [s for _, s in await notice_states(store)] == ["pending"]
 
     assert await sender.claim_due_notices() == []  # settled: recorded, nothing to send
-    async with sessions() as session:
+    async with store.reading() as session:
         rows = (await session.execute(select(db.deliveries.c.status))).scalars().all()
     assert rows == ["undeliverable"]
 
 
-async def test_notices_are_not_rules_of_the_schedule(sessions) -> None:
+async def test_notices_are_not_rules_of_the_schedule(store) -> None:
     clock = ManualClock(vn(2023, 5, 2, 9))
     channel = Recording()
-    await known_period(sessions, "lanhdao@bachong.test")
-    await queue_answer(sessions, "Được", vn(2023, 5, 2, 8, 30), clock.now())
-    sender = dispatcher(sessions, clock, channel)
+    await known_period(store, "lanhdao@bachong.test")
+    await queue_answer(store, "Được", vn(2023, 5, 2, 8, 30), clock.now())
+    sender = dispatcher(store, clock, channel)
     scheduler = Scheduler(
-        sessions=sessions,
+        store=store,
         dispatcher=sender,
         lock=LocalLock(),
         policy=POLICY,
@@ -289,18 +291,18 @@ async def test_notices_are_not_rules_of_the_schedule(sessions) -> None:
         "opened",
     ]
     # A sent notice does not stand in for the unit's next reminder.
-    async with sessions() as session:
-        plan = await projection.load_plan(session, await projection.period_row(session, "2023-H1"))
+    async with store.reading() as session:
+        plan = await load_plan(session, await period_row(session, "2023-H1"))
     later = vn(2023, 6, 2, 8)
     [due] = due_reminders(POLICY, plan.period, plan.states["18115"], later, plan.sent)
     assert due.rule_id == "before_7d"
 
 
-async def test_next_pass_wakes_for_a_notice_waiting_out_quiet_hours(sessions) -> None:
-    async with sessions() as session, session.begin():
-        await handlers.queue_answer_notice(
+async def test_next_pass_wakes_for_a_notice_waiting_out_quiet_hours(store) -> None:
+    async with store.transaction() as session:
+        await projections.queue_answer_notice(
             session, answered("Được", vn(2023, 5, 4, 22)), POLICY, vn(2023, 5, 4, 22)
         )
-    async with sessions() as session:
-        assert await notices.next_notice_at(session, vn(2023, 5, 4, 22)) == vn(2023, 5, 5, 7)
-        assert await notices.next_notice_at(session, vn(2023, 5, 5, 7)) is None
+    async with store.reading() as session:
+        assert await next_notice_at(session, vn(2023, 5, 4, 22)) == vn(2023, 5, 5, 7)
+        assert await next_notice_at(session, vn(2023, 5, 5, 7)) is None

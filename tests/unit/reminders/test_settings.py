@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from services.reminders.app import create_app
 from services.reminders.settings import RemindersSettings
 from shared.natsauth import new_key_pair
 
@@ -54,15 +55,70 @@ def test_a_policy_that_cannot_work_is_refused_at_start() -> None:
         RemindersSettings(send_time=time(22, 0))
 
 
+PUBLIC_PORTAL = "https://baocao.honglinh.gov.vn"
+
+
 def test_production_refuses_the_placeholder_webhook_secret() -> None:
     nats: dict[str, Any] = {"nats_nkey_seed": new_key_pair().seed}
     with pytest.raises(ValidationError, match="DANVAN_REMINDERS_WEBHOOK_SECRET"):
-        RemindersSettings(env="production", database_url="postgresql://db/reminders", **nats)
+        RemindersSettings(
+            env="production",
+            database_url="postgresql://db/reminders",
+            portal_url=PUBLIC_PORTAL,
+            **nats,
+        )
     RemindersSettings(
         env="production",
         database_url="postgresql://db/reminders",
         webhook_secret="s3cret-value",
+        portal_url=PUBLIC_PORTAL,
         **nats,
+    )
+
+
+@pytest.mark.parametrize(
+    "portal",
+    [
+        "http://127.0.0.1:8000",  # the embedded default
+        "http://127.0.1.1",
+        "http://localhost",
+        "https://LOCALHOST./cong",
+        "http://portal.localhost:8000",
+        "http://[::1]:8000",
+        "http://0.0.0.0",
+    ],
+)
+def test_production_refuses_a_loopback_portal_address(portal: str) -> None:
+    with pytest.raises(ValidationError, match="DANVAN_PORTAL_BASE_URL trỏ tới máy cục bộ"):
+        RemindersSettings(
+            env="production",
+            database_url="postgresql://db/reminders",
+            webhook_secret="s3cret-value",
+            portal_url=portal,
+            nats_nkey_seed=new_key_pair().seed,
+        )
+    # Development and tests keep the embedded default.
+    assert RemindersSettings(env="development", portal_url=portal).portal_url == portal
+
+
+def test_a_public_portal_address_is_accepted_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DANVAN_PORTAL_BASE_URL", "http://10.0.0.5")  # an intranet address
+    settings = RemindersSettings(
+        env="production",
+        database_url="postgresql://db/reminders",
+        webhook_secret="s3cret-value",
+        nats_nkey_seed=new_key_pair().seed,
+    )
+    assert settings.portal_url == "http://10.0.0.5"
+
+
+def test_one_plan_reference_setting_for_the_letter(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert "…/KH-UBND ngày … tháng 02 năm 2023" in RemindersSettings().plan_reference
+    reference = "Kế hoạch số 25/KH-UBND ngày 15 tháng 02 năm 2023 của UBND thị xã"
+    monkeypatch.setenv("DANVAN_PLAN_REFERENCE", reference)
+    assert RemindersSettings().plan_reference == reference
+    assert create_app(RemindersSettings(env="test")).state.context.letter.plan_reference == (
+        reference
     )
 
 

@@ -1,7 +1,7 @@
 import shutil
 import unicodedata
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,7 @@ from services.reminders.domain import (
     TemplateRenderer,
     dedupe_key,
 )
+from shared.formatting import data_window_phrase
 
 from .clock import h1_2023, vn
 
@@ -58,7 +59,7 @@ def renderer() -> TemplateRenderer:
 @pytest.mark.parametrize(
     ("rule_id", "as_of", "expected_in_body"),
     [
-        ("opened", vn(2023, 5, 1, 9), "từ ngày 15/12/2022 đến ngày 14/06/2023"),
+        ("opened", vn(2023, 5, 1, 9), "Số liệu từ ngày 15/12/2022 đến ngày 14/06/2023"),
         ("before_3d", vn(2023, 6, 6, 8), "còn 3 ngày (ngày cuối cùng gửi đúng hạn: 09/06/2023)"),
         ("due_day", vn(2023, 6, 9, 8), "Hôm nay là ngày cuối cùng gửi báo cáo đúng hạn"),
         ("overdue_2", vn(2023, 6, 15, 8), "đã quá hạn 6 ngày"),
@@ -78,6 +79,44 @@ def test_every_family_renders_vietnamese_with_dd_mm_yyyy_deadline_and_link(
     assert "\n" not in message.subject
     assert is_nfc(message.subject) and is_nfc(message.body)
     assert "None" not in message.body
+
+
+@pytest.mark.parametrize("rule_id", ["opened", "before_3d", "manual:dot-1"])
+def test_the_window_reads_as_everywhere_else_and_says_the_late_days_are_estimates(
+    renderer: TemplateRenderer, rule_id: str
+) -> None:
+    # 2023-H1: figures up to 14/06/2023 in a report due before 10/06/2023.
+    message = renderer.render(planned(rule_id, vn(2023, 6, 6, 8)), context(vn(2023, 6, 6, 8)))
+
+    assert (
+        "Số liệu từ ngày 15/12/2022 đến ngày 14/06/2023, trong đó số liệu từ ngày 10/06/2023 "
+        "đến hết kỳ là số liệu ước thực hiện."
+    ) in message.body
+    assert data_window_phrase(date(2022, 12, 15), date(2023, 6, 14), vn(2023, 6, 10)) in (
+        message.body.replace("Số liệu từ", "số liệu từ", 1)
+    )
+    assert "trước ngày 10/06/2023" in message.body
+
+
+def test_a_window_that_ends_before_the_deadline_has_no_estimate_and_none_says_nothing(
+    renderer: TemplateRenderer,
+) -> None:
+    closed_early = replace(
+        context(vn(2023, 6, 6, 8)),
+        period=replace(h1_2023(), data_window_end=date(2023, 6, 9)),
+    )
+    ad_hoc = replace(
+        context(vn(2023, 6, 6, 8)),
+        period=replace(h1_2023(), data_window_start=None, data_window_end=None),
+    )
+
+    early = renderer.render(planned("before_3d", vn(2023, 6, 6, 8)), closed_early).body
+    none = renderer.render(planned("opened", vn(2023, 6, 6, 8)), ad_hoc).body
+
+    assert "Số liệu từ ngày 15/12/2022 đến ngày 09/06/2023.\n" in early
+    assert "ước thực hiện" not in early
+    assert "Số liệu" not in none and "None" not in none
+    assert "Hạn gửi báo cáo: trước ngày 10/06/2023" in none
 
 
 def test_before_subject_counts_days_left(renderer: TemplateRenderer) -> None:

@@ -1,23 +1,28 @@
-"""Reminders projection handlers: units, periods and report states rebuilt from events.
+"""The reminders' projections, kept from events: units, periods and each unit's report state;
+and the notices an event asks for (an answer, an accepted report), queued in its transaction.
 
-Every handler is idempotent and order-independent: a unit or period event applies only when
-its version is newer than the stored one; a report event only when it is a later step of the
-same report (version, then submitted < reviewed < withdrawn) or, for a different report of
-the same unit and period, when it happened later. Notices (an answer, an accepted report)
-are queued under their dedupe key, so a redelivered event queues nothing more.
+Each function runs in the consumer's transaction (the inbox claim and the change commit
+together) and reaches the data through the store. Every update is idempotent and
+order-independent: a unit or period event applies only when its version is newer than the
+stored one; a report event only when it is a later step of the same report (version, then
+submitted < reviewed < withdrawn) or, for a different report of the same unit and period,
+when it happened later. Notices are queued under their dedupe key, so a redelivered event
+queues nothing more; a transaction that queued one is marked `NOTICES_QUEUED`, and the
+dispatcher sends it once that transaction has committed.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reminders import db, notices
+from services.reminders import store
 from services.reminders.domain import ReminderPolicy, accepted_notice, answered_notice
+from services.reminders.webhook_addresses import WebhookAddressPolicy
 from shared.contracts.intake import (
     DifficultyAnswered,
     ReportReviewed,
@@ -25,16 +30,32 @@ from shared.contracts.intake import (
     ReportWithdrawn,
 )
 from shared.contracts.registry import PeriodChanged, UnitChanged
-from shared.db import upsert_newer
+from shared.db import notify_on_commit
+
+log = logging.getLogger(__name__)
+
+NOTICES_QUEUED = "reminders_notices_queued"
+"""The after-commit topic of a transaction that queued a notice: the dispatcher sends it."""
 
 STAGE_SUBMITTED = 0
 STAGE_REVIEWED = 1
 STAGE_WITHDRAWN = 2
 
 
-async def on_unit_changed(session: AsyncSession, event: UnitChanged) -> None:
-    """Keep the unit's name, leader and contacts (newest version wins)."""
+async def unit_changed(
+    session: AsyncSession, event: UnitChanged, *, webhooks: WebhookAddressPolicy | None = None
+) -> None:
+    """Keep the unit's name, leader and contacts (newest version wins).
+
+    A webhook written with an address `webhooks` refuses is kept as the registry says (the
+    registry is its source) and logged now; each reminder records the refusal with its
+    reason in the delivery log instead of calling it. No name is resolved here: nothing
+    waits for the network inside the event's transaction."""
     unit = event.payload
+    url = unit.contacts.webhook_url
+    refused = webhooks.literal_refusal(url) if webhooks is not None and url else None
+    if refused is not None:
+        log.warning("unit %s: its webhook will not be called: %s", unit.code, refused.reason)
     values: dict[str, Any] = {
         "code": unit.code,
         "name": unit.name,
@@ -46,22 +67,16 @@ async def on_unit_changed(session: AsyncSession, event: UnitChanged) -> None:
         "version": unit.version,
         "updated_at": event.occurred_at,
     }
-    await upsert_newer(session, db.units, "unit_id", {"unit_id": unit.unit_id, **values})
+    await store.upsert_unit(session, unit.unit_id, values)
 
 
-async def apply_period_changed(session: AsyncSession, event: PeriodChanged, now: datetime) -> None:
+async def period_changed(session: AsyncSession, event: PeriodChanged, now: datetime) -> None:
     """Keep the period, its deadline and expected units; remember when it was first open."""
     period = event.payload
-    row = (
-        await session.execute(
-            select(db.periods.c.version, db.periods.c.opened_at).where(
-                db.periods.c.period_id == period.period_id
-            )
-        )
-    ).first()
-    if row is not None and period.version <= row.version:
+    stored = await store.period_version(session, period.period_id)
+    if stored is not None and period.version <= stored.version:
         return
-    opened_at = row.opened_at if row is not None else None
+    opened_at = stored.opened_at if stored is not None else None
     if opened_at is None and period.status == "open":
         # The registry's event time, unless our own clock is earlier (a test clock, or
         # a replay of an old event): the opening never lies in this service's future.
@@ -76,19 +91,14 @@ async def apply_period_changed(session: AsyncSession, event: PeriodChanged, now:
         "due_at": period.due_at,
         "status": period.status,
         "expected_units": [
-            {"code": u.code, "name": u.name, "display_order": u.display_order}
+            {"code": u.code, "name": u.name, "display_order": u.display_order, "kind": u.kind}
             for u in period.expected_units
         ],
         "opened_at": opened_at,
         "version": period.version,
         "updated_at": event.occurred_at,
     }
-    if row is None:
-        await session.execute(insert(db.periods).values(period_id=period.period_id, **values))
-    else:
-        await session.execute(
-            update(db.periods).where(db.periods.c.period_id == period.period_id).values(**values)
-        )
+    await store.save_period(session, period.period_id, values, exists_=stored is not None)
 
 
 @dataclass(frozen=True)
@@ -107,7 +117,7 @@ class ReportStep:
     return_reason: str | None = None
 
 
-async def on_report_submitted(session: AsyncSession, event: ReportSubmitted) -> None:
+async def report_submitted(session: AsyncSession, event: ReportSubmitted) -> None:
     """A submitted (or amended) report counts as reported."""
     report = event.payload
     await apply_report_step(
@@ -125,7 +135,7 @@ async def on_report_submitted(session: AsyncSession, event: ReportSubmitted) -> 
     )
 
 
-async def on_report_withdrawn(session: AsyncSession, event: ReportWithdrawn) -> None:
+async def report_withdrawn(session: AsyncSession, event: ReportWithdrawn) -> None:
     """A withdrawn report counts as not reported."""
     report = event.payload
     await apply_report_step(
@@ -143,7 +153,7 @@ async def on_report_withdrawn(session: AsyncSession, event: ReportWithdrawn) -> 
     )
 
 
-async def on_report_reviewed(session: AsyncSession, event: ReportReviewed) -> None:
+async def report_reviewed(session: AsyncSession, event: ReportReviewed) -> None:
     """An accepted report stays reported; a returned one is not, and keeps its reason."""
     review = event.payload
     returned = review.decision == "returned"
@@ -166,10 +176,8 @@ async def on_report_reviewed(session: AsyncSession, event: ReportReviewed) -> No
 
 async def apply_report_step(session: AsyncSession, step: ReportStep) -> None:
     """Store the step when it is later than what is stored."""
-    table = db.unit_reports
-    key = (table.c.period_id == step.period_id) & (table.c.unit_code == step.unit_code)
-    row = (await session.execute(select(table).where(key))).first()
-    if row is not None and not _is_later(step, row):
+    stored = await store.report_step(session, step.period_id, step.unit_code)
+    if stored is not None and not is_later(step, stored):
         return
     values: dict[str, Any] = {
         "report_id": step.report_id,
@@ -186,19 +194,17 @@ async def apply_report_step(session: AsyncSession, step: ReportStep) -> None:
             return_reason=step.return_reason or "",
             returned_at=step.at,
         )
-    if row is None:
-        await session.execute(
-            insert(table).values(period_id=step.period_id, unit_code=step.unit_code, **values)
-        )
-    else:
-        await session.execute(update(table).where(key).values(**values))
+    await store.save_report_step(
+        session, step.period_id, step.unit_code, values, exists_=stored is not None
+    )
 
 
-def _is_later(step: ReportStep, row: Row[Any]) -> bool:
-    if step.report_id == row.report_id:
-        return (step.version, step.stage) > (int(row.report_version), int(row.stage))
-    changed_at: datetime = row.changed_at
-    return step.at > changed_at
+def is_later(step: ReportStep, stored: store.StoredReportStep) -> bool:
+    """Whether a step comes after the stored one: a later step of the same report, or a
+    step of another report of the unit that happened later."""
+    if step.report_id == stored.report_id:
+        return (step.version, step.stage) > (stored.version, stored.stage)
+    return step.at > stored.changed_at
 
 
 async def queue_answer_notice(
@@ -216,9 +222,10 @@ async def queue_answer_notice(
         answered_at=difficulty.answered_at,
         now=now,
     )
-    if notice is None:
+    if notice is None or not await store.queue_notice(session, notice, now):
         return False
-    return await notices.queue_notice(session, notice, now)
+    notify_on_commit(session, NOTICES_QUEUED)
+    return True
 
 
 async def queue_acceptance_notice(
@@ -237,4 +244,7 @@ async def queue_acceptance_notice(
         reviewed_at=review.reviewed_at,
         now=now,
     )
-    return await notices.queue_notice(session, notice, now)
+    if not await store.queue_notice(session, notice, now):
+        return False
+    notify_on_commit(session, NOTICES_QUEUED)
+    return True
