@@ -61,6 +61,9 @@ class RemindersSettings(ServiceSettings):
         "http://127.0.0.1:8000",
         validation_alias=AliasChoices("DANVAN_PORTAL_BASE_URL", "DANVAN_PORTAL_URL", "portal_url"),
     )
+    # Explicit override for trying the production shape on one machine (`make run-cluster`),
+    # where the gateway is on 127.0.0.1: never set in a real deployment.
+    allow_local_portal_url: bool = Field(False, alias="DANVAN_ALLOW_LOCAL_PORTAL_URL")
 
     tick_seconds: float = Field(60.0, alias="DANVAN_REMINDERS_TICK_SECONDS", gt=0)
     scheduler_enabled: bool = Field(True, alias="DANVAN_REMINDERS_SCHEDULER_ENABLED")
@@ -161,7 +164,11 @@ class RemindersSettings(ServiceSettings):
         self.policy()
         # Units' webhook addresses come from the registry, so any deployment may sign.
         refuse_placeholder(self.env, "DANVAN_REMINDERS_WEBHOOK_SECRET", self.webhook_secret)
-        if self.env == "production" and is_loopback_url(self.portal_url):
+        if (
+            self.env == "production"
+            and not self.allow_local_portal_url
+            and is_loopback_url(self.portal_url)
+        ):
             # Every e-mail and the urging letter send clerks to this address.
             raise ValueError(
                 "DANVAN_PORTAL_BASE_URL trỏ tới máy cục bộ "

@@ -370,6 +370,10 @@ class Cluster(Supervisor):
             if service == "registry":
                 # make run's demo mailboxes, so reminders land in the mail sink.
                 service_env["DANVAN_SEED_DEMO_CONTACTS"] = "true"
+            if service == "reminders":
+                # The gateway, hence the portal's address in mails, is on this machine: the
+                # production refusal of a loopback portal address is overridden explicitly.
+                service_env["DANVAN_ALLOW_LOCAL_PORTAL_URL"] = "true"
             services.append(
                 self.add(
                     Child(

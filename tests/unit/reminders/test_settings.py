@@ -99,6 +99,18 @@ def test_production_refuses_a_loopback_portal_address(portal: str) -> None:
         )
     # Development and tests keep the embedded default.
     assert RemindersSettings(env="development", portal_url=portal).portal_url == portal
+    # `make run-cluster` (the production shape on one machine) overrides it explicitly.
+    assert (
+        RemindersSettings(
+            env="production",
+            database_url="postgresql://db/reminders",
+            webhook_secret="s3cret-value",
+            portal_url=portal,
+            nats_nkey_seed=new_key_pair().seed,
+            allow_local_portal_url=True,
+        ).portal_url
+        == portal
+    )
 
 
 def test_a_public_portal_address_is_accepted_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
