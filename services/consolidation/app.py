@@ -6,11 +6,14 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.consolidation import api, db, handlers
+from services.consolidation import api, db
 from services.consolidation.context import ConsolidationContext
 from services.consolidation.metrics import ConsolidationMetrics
+from services.consolidation.projector import Projector
 from services.consolidation.settings import ConsolidationSettings
+from services.consolidation.store import ConsolidationStore
 from services.consolidation.subscribers import subscriptions
+from services.consolidation.usecases.reading import refresh_metrics
 from shared.auth import KeySource
 from shared.clock import Clock, SystemClock
 from shared.contracts.consolidation import ConsolidationUpdated
@@ -39,14 +42,13 @@ def create_app(
         key_source=key_source,
     )
     metrics = ConsolidationMetrics(runtime.registry)
-    runtime.subscribe(*subscriptions(handlers.Projector(clock, metrics)))
+    runtime.subscribe(*subscriptions(Projector(clock, metrics)))
     context = ConsolidationContext(
-        settings=settings, clock=clock, sessions=database.sessions, metrics=metrics
+        settings=settings, clock=clock, store=ConsolidationStore(database.sessions), metrics=metrics
     )
 
     async def startup() -> None:
-        async with database.sessions() as session:
-            await handlers.refresh_metrics(session, metrics)
+        await refresh_metrics(context)
 
     return runtime.create_app(
         title="Tổng hợp báo cáo (consolidation)",

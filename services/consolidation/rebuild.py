@@ -19,9 +19,9 @@ from nats.js import api as js_api
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.consolidation import db
+from services.consolidation import db, store
 from services.consolidation.app import MIGRATIONS
-from services.consolidation.handlers import Projector
+from services.consolidation.projector import Projector
 from services.consolidation.settings import ConsolidationSettings
 from services.consolidation.subscribers import subscriptions
 from shared.clock import Clock, SystemClock
@@ -64,7 +64,7 @@ async def rebuild(
     )
     try:
         await upgrade_to_head(engine, MIGRATIONS)
-        sessions = make_session_factory(engine)
+        projections = store.ConsolidationStore(make_session_factory(engine))
         projector = Projector(clock or SystemClock(), publish=False)
         subs = subscriptions(projector)
         js = connection.jetstream()
@@ -75,8 +75,8 @@ async def rebuild(
             duplicate_window=settings.duplicate_window_seconds,
         )
         report = RebuildReport()
-        async with sessions() as session, session.begin():
-            await db.clear_projections(session)
+        async with projections.transaction() as session:
+            await store.clear_projections(session)
             for stream, stream_subs in _by_stream(subs).items():
                 await _replay(js, session, settings, stream, stream_subs, report, idle_timeout)
         log.info(

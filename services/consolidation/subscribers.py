@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.consolidation.handlers import Projector
+from services.consolidation.projector import Projector
 from shared.contracts.intake import (
     DifficultyAnswered,
     DifficultyRaised,
