@@ -6,13 +6,18 @@ from fastapi import APIRouter, Response
 
 from services.consolidation import views
 from services.consolidation.context import ContextDep
-from services.consolidation.usecases import documents, reading
+from services.consolidation.usecases import documents, draft, reading
 from services.consolidation.usecases.documents import DOCX_TYPE, XLSX_TYPE, Document
 from shared.auth import PrincipalDep
+from shared.contracts.api import ErrorBody
 from shared.contracts.api.consolidation import (
+    Draft,
+    DraftSave,
+    HighlightRequest,
     OwnPeriodCompleteness,
     PeriodCompleteness,
     PeriodSummary,
+    PickedExcerpt,
 )
 
 router = APIRouter(tags=["tổng hợp"])
@@ -63,6 +68,60 @@ async def download_docx(period_id: str, principal: PrincipalDep, context: Contex
 async def download_xlsx(period_id: str, principal: PrincipalDep, context: ContextDep) -> Response:
     """The period's figures per unit with totals, completeness and difficulties."""
     return _download(await documents.consolidated_workbook(context, principal, period_id))
+
+
+@router.get("/v1/periods/{period_id}/draft", response_model=Draft)
+async def read_draft(period_id: str, principal: PrincipalDep, context: ContextDep) -> Draft:
+    """The town report's draft: hand-written parts as saved, the others from the latest
+    reports, and what changed since the last save (leaders read it; Phòng Nội vụ edits)."""
+    return views.draft(await draft.read_draft(context, principal, period_id), context.settings)
+
+
+@router.put(
+    "/v1/periods/{period_id}/draft",
+    response_model=Draft,
+    responses={409: {"model": ErrorBody, "description": "Somebody saved in between"}},
+)
+async def save_draft(
+    period_id: str, body: DraftSave, principal: PrincipalDep, context: ContextDep
+) -> Draft:
+    """Save the draft over the version read; 409 (naming who saved) when it was saved since."""
+    saved = await draft.save_draft(
+        context, principal, period_id, version=body.version, edits=views.edits(body)
+    )
+    return views.draft(saved, context.settings)
+
+
+@router.get("/v1/periods/{period_id}/highlights", response_model=list[PickedExcerpt])
+async def list_highlights(
+    period_id: str, principal: PrincipalDep, context: ContextDep
+) -> list[PickedExcerpt]:
+    """The excerpts of units' reports picked for the town report."""
+    return [views.picked(p) for p in await draft.list_highlights(context, principal, period_id)]
+
+
+@router.post("/v1/periods/{period_id}/highlights", status_code=201, response_model=PickedExcerpt)
+async def mark_highlight(
+    period_id: str, body: HighlightRequest, principal: PrincipalDep, context: ContextDep
+) -> PickedExcerpt:
+    """Pick an excerpt of a unit's current report for the town report."""
+    excerpt = await draft.mark_highlight(
+        context, principal, period_id, unit_code=body.unit_code, field=body.field, text=body.text
+    )
+    return views.picked(excerpt)
+
+
+@router.delete(
+    "/v1/periods/{period_id}/highlights/{highlight_id}",
+    status_code=204,
+    response_class=Response,
+)
+async def unmark_highlight(
+    period_id: str, highlight_id: str, principal: PrincipalDep, context: ContextDep
+) -> Response:
+    """Take an excerpt out of the town report."""
+    await draft.unmark_highlight(context, principal, period_id, highlight_id)
+    return Response(status_code=204)
 
 
 def _download(document: Document) -> Response:

@@ -16,7 +16,7 @@ from services.consolidation.subscribers import subscriptions
 from services.consolidation.usecases.reading import refresh_metrics
 from shared.auth import KeySource
 from shared.clock import Clock, SystemClock
-from shared.contracts.consolidation import ConsolidationUpdated
+from shared.contracts.consolidation import ConsolidationUpdated, DraftSaved, HighlightsChanged
 from shared.db import Database
 from shared.service import ServiceRuntime
 
@@ -38,7 +38,7 @@ def create_app(
         database,
         outbox=db.outbox,
         inbox=db.processed_events,
-        publishes=[ConsolidationUpdated],
+        publishes=[ConsolidationUpdated, DraftSaved, HighlightsChanged],
         key_source=key_source,
     )
     metrics = ConsolidationMetrics(runtime.registry)

@@ -34,6 +34,8 @@ periods = Table(
     Column("due_at", UtcDateTime(), nullable=False),
     Column("status", String(10), nullable=False),
     Column("expected_units", JSON, nullable=False),
+    # Ad-hoc periods: the asking document (RequestBasis), when recorded.
+    Column("basis", JSON, nullable=True),
     Column("version", Integer, nullable=False),
     # Snapshots published so far; the next ConsolidationUpdated carries revision + 1.
     Column("revision", Integer, nullable=False, default=0),
@@ -128,6 +130,43 @@ unit_progress = Table(
     Index("ix_unit_progress_state", "period_id", "state", "registry_order"),
 )
 
+# The draft (dự thảo) of a period's town report as last saved: the parts written by hand, and
+# what was generated at the save. Written by the save use case and by the projector from
+# the DraftSaved events (newer version wins), so a rebuild restores it from the stream.
+drafts = Table(
+    "drafts",
+    metadata,
+    Column("period_id", String(32), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("saved_at", UtcDateTime(), nullable=False),
+    Column("saved_by", String(64), nullable=False),
+    Column("saved_by_name", String(200), nullable=False, default=""),
+    Column("parts", JSON, nullable=False),
+    Column("reports", JSON, nullable=False),
+)
+
+# Who saved which version of a draft when (one row per save).
+draft_saves = Table(
+    "draft_saves",
+    metadata,
+    Column("period_id", String(32), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("saved_at", UtcDateTime(), nullable=False),
+    Column("saved_by", String(64), nullable=False),
+    Column("saved_by_name", String(200), nullable=False, default=""),
+)
+
+# The excerpts of units' reports picked for a period's town report, as one set per period.
+highlights = Table(
+    "highlights",
+    metadata,
+    Column("period_id", String(32), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("highlights", JSON, nullable=False),
+    Column("changed_by", String(64), nullable=False),
+    Column("changed_at", UtcDateTime(), nullable=False),
+)
+
 outbox = outbox_table(metadata)
 processed_events = processed_events_table(metadata)
 
@@ -138,4 +177,7 @@ PROJECTIONS: tuple[Table, ...] = (
     difficulties,
     period_progress,
     unit_progress,
+    drafts,
+    draft_saves,
+    highlights,
 )

@@ -24,7 +24,12 @@ from services.consolidation.domain.events import (
 )
 from services.consolidation.metrics import ConsolidationMetrics
 from shared.clock import Clock
-from shared.contracts.consolidation import CompletenessSnapshot, ConsolidationUpdated
+from shared.contracts.consolidation import (
+    CompletenessSnapshot,
+    ConsolidationUpdated,
+    DraftSaved,
+    HighlightsChanged,
+)
 from shared.contracts.intake import (
     Difficulty,
     DifficultyAnswered,
@@ -119,6 +124,15 @@ class Projector:
     ) -> None:
         """Phòng Nội vụ answered a difficulty."""
         await self._change_difficulty(session, event.payload)
+
+    async def on_draft_saved(self, session: AsyncSession, event: DraftSaved) -> None:
+        """A saved draft of the town report (consolidation's own event): the save already
+        wrote it, so live this changes nothing; a rebuild restores every draft from it."""
+        await store.upsert_draft(session, event.payload)
+
+    async def on_highlights_changed(self, session: AsyncSession, event: HighlightsChanged) -> None:
+        """The excerpts picked for a period's town report (consolidation's own event)."""
+        await store.upsert_highlights(session, event.payload)
 
     async def _change_report(self, session: AsyncSession, event: ReportEvent) -> None:
         progress = await store.lock_progress(session, event.payload.period_id)

@@ -30,7 +30,8 @@ from services.consolidation.domain import (
     Submission,
     Withdrawal,
 )
-from shared.contracts.registry import ExpectedUnit
+from shared.contracts.consolidation import DraftState, HighlightSet
+from shared.contracts.registry import ExpectedUnit, RequestBasis
 from shared.db import dialect_insert, upsert_newer
 
 
@@ -72,6 +73,7 @@ def period_from_row(row: Row[Any]) -> PeriodInfo:
         version=row.version,
         window_start=row.window_start,
         window_end=row.window_end,
+        basis=RequestBasis.model_validate(row.basis) if row.basis else None,
     )
 
 
@@ -89,6 +91,7 @@ def period_values(period: PeriodInfo) -> dict[str, Any]:
         "due_at": period.due_at,
         "status": period.status,
         "expected_units": [u.model_dump(mode="json") for u in period.expected_units],
+        "basis": period.basis.model_dump(mode="json") if period.basis else None,
         "version": period.version,
     }
 
@@ -261,11 +264,14 @@ async def period_reports(
     return [report_from_row(r) for r in rows]
 
 
-async def unit_reports(session: AsyncSession, period_id: str, unit_code: str) -> list[ReportRecord]:
-    """A unit's report records in a period, without content (usually one)."""
+async def unit_reports(
+    session: AsyncSession, period_id: str, unit_code: str, *, with_content: bool = False
+) -> list[ReportRecord]:
+    """A unit's report records in a period, without content unless asked (usually one)."""
+    columns = list(db.reports.c) if with_content else _STATUS_COLUMNS
     rows = (
         await session.execute(
-            select(*_STATUS_COLUMNS)
+            select(*columns)
             .where(db.reports.c.period_id == period_id, db.reports.c.unit_code == unit_code)
             .order_by(db.reports.c.report_id)
         )
@@ -535,3 +541,154 @@ async def stored_completeness(
             ),
         )
     return progress, standings
+
+
+# --- the town report's draft and the picked excerpts --------------------------------------
+
+
+def _draft_values(state: DraftState) -> dict[str, Any]:
+    return {
+        "period_id": state.period_id,
+        "version": state.version,
+        "saved_at": state.saved_at,
+        "saved_by": state.saved_by,
+        "saved_by_name": state.saved_by_name,
+        "parts": [p.model_dump(mode="json") for p in state.parts],
+        "reports": [r.model_dump(mode="json") for r in state.reports],
+    }
+
+
+async def load_draft(session: AsyncSession, period_id: str) -> DraftState | None:
+    """The period's draft as last saved; None until someone saves it."""
+    row = (
+        await session.execute(select(db.drafts).where(db.drafts.c.period_id == period_id))
+    ).first()
+    if row is None:
+        return None
+    return DraftState.model_validate(
+        {
+            "period_id": row.period_id,
+            "version": row.version,
+            "saved_at": row.saved_at,
+            "saved_by": row.saved_by,
+            "saved_by_name": row.saved_by_name,
+            "parts": row.parts,
+            "reports": row.reports,
+        }
+    )
+
+
+async def write_draft(session: AsyncSession, state: DraftState, *, over_version: int) -> bool:
+    """Store a save made over `over_version` (0: the first save), and its history line;
+    False, writing nothing, when the stored draft is no longer at that version (somebody
+    saved in between). Safe between replicas: the check and the write are one statement."""
+    values = _draft_values(state)
+    if over_version == 0:
+        statement = (
+            dialect_insert(session, db.drafts)
+            .values(**values)
+            .on_conflict_do_nothing()
+            .returning(db.drafts.c.period_id)
+        )
+    else:
+        statement = (
+            update(db.drafts)
+            .where(db.drafts.c.period_id == state.period_id, db.drafts.c.version == over_version)
+            .values(**values)
+            .returning(db.drafts.c.period_id)
+        )
+    if (await session.execute(statement)).first() is None:
+        return False
+    await _record_save(session, state)
+    return True
+
+
+async def upsert_draft(session: AsyncSession, state: DraftState) -> bool:
+    """Store a saved draft unless a newer or equal version is held (the projector)."""
+    written = await upsert_newer(session, db.drafts, "period_id", _draft_values(state))
+    await _record_save(session, state)
+    return written
+
+
+async def _record_save(session: AsyncSession, state: DraftState) -> None:
+    await session.execute(
+        dialect_insert(session, db.draft_saves)
+        .values(
+            period_id=state.period_id,
+            version=state.version,
+            saved_at=state.saved_at,
+            saved_by=state.saved_by,
+            saved_by_name=state.saved_by_name,
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+async def draft_saves(session: AsyncSession, period_id: str, *, limit: int) -> list[Row[Any]]:
+    """Who saved which version of the period's draft when, newest first."""
+    rows = await session.execute(
+        select(db.draft_saves)
+        .where(db.draft_saves.c.period_id == period_id)
+        .order_by(db.draft_saves.c.version.desc())
+        .limit(limit)
+    )
+    return list(rows.all())
+
+
+def _highlight_values(picked: HighlightSet) -> dict[str, Any]:
+    return {
+        "period_id": picked.period_id,
+        "version": picked.version,
+        "highlights": [h.model_dump(mode="json") for h in picked.highlights],
+        "changed_by": picked.changed_by,
+        "changed_at": picked.changed_at,
+    }
+
+
+async def load_highlights(session: AsyncSession, period_id: str) -> HighlightSet | None:
+    """The excerpts picked in a period; None until the first is picked."""
+    row = (
+        await session.execute(select(db.highlights).where(db.highlights.c.period_id == period_id))
+    ).first()
+    if row is None:
+        return None
+    return HighlightSet.model_validate(
+        {
+            "period_id": row.period_id,
+            "version": row.version,
+            "highlights": row.highlights,
+            "changed_by": row.changed_by,
+            "changed_at": row.changed_at,
+        }
+    )
+
+
+async def write_highlights(
+    session: AsyncSession, picked: HighlightSet, *, over_version: int
+) -> bool:
+    """Store a change of the picked set made over `over_version` (0: none picked yet);
+    False, writing nothing, when another change came in between."""
+    values = _highlight_values(picked)
+    if over_version == 0:
+        statement = (
+            dialect_insert(session, db.highlights)
+            .values(**values)
+            .on_conflict_do_nothing()
+            .returning(db.highlights.c.period_id)
+        )
+    else:
+        statement = (
+            update(db.highlights)
+            .where(
+                db.highlights.c.period_id == picked.period_id,
+                db.highlights.c.version == over_version,
+            )
+            .values(**values)
+            .returning(db.highlights.c.period_id)
+        )
+    return (await session.execute(statement)).first() is not None
+
+
+async def upsert_highlights(session: AsyncSession, picked: HighlightSet) -> bool:
+    """Store a picked set unless a newer or equal version is held (the projector)."""
+    return await upsert_newer(session, db.highlights, "period_id", _highlight_values(picked))

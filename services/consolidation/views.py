@@ -22,6 +22,9 @@ from services.consolidation.domain import (
     json_number,
     kind_label,
 )
+from services.consolidation.domain.draft import PartEdit, UnitRef
+from services.consolidation.settings import ConsolidationSettings
+from services.consolidation.usecases.draft import DraftReading, PickedExcerpt
 from shared.contracts.api import consolidation as api
 from shared.formatting import data_window_phrase, vn_deadline
 
@@ -140,6 +143,7 @@ def indicator(ind: IndicatorSummary) -> api.IndicatorSummary:
         yes=ind.overall.yes,
         no=ind.overall.no,
         applicable=ind.applicable,
+        expected=ind.expected,
         by_kind={kind: figure(f) for kind, f in ind.by_kind.items()},
         by_unit={code: _value(v) for code, v in ind.values.items()},
         previous=figure(ind.previous) if ind.previous is not None else None,
@@ -166,6 +170,7 @@ def section(s: SectionSummary) -> api.SectionSummary:
         key=s.key,
         title=s.title,
         plan_ref=s.plan_ref,
+        expected=s.expected,
         indicators=[indicator(i) for i in s.indicators],
         narratives=[unit_text(n) for n in s.narratives],
     )
@@ -229,4 +234,92 @@ def summary(s: Summary) -> api.PeriodSummary:
             if s.earlier
             else None
         ),
+    )
+
+
+def _unit_refs(units: tuple[UnitRef, ...]) -> list[api.UnitRef]:
+    return [api.UnitRef(code=u.code, name=u.name) for u in units]
+
+
+def draft(reading: DraftReading, settings: ConsolidationSettings) -> api.Draft:
+    """A period's draft as the reader sees it."""
+    d, saved, changes = reading.draft, reading.draft.saved, reading.draft.changes
+    warnings = []
+    if reading.frame.cites_plan and settings.plan.unfilled:
+        warnings.append(
+            api.DraftWarning(
+                code="plan_reference_unfilled",
+                message=(
+                    "Số, ngày của Kế hoạch được trích dẫn chưa được điền "
+                    f"(«{settings.plan.text}»); đề nghị cấu hình DANVAN_PLAN_REFERENCE."
+                ),
+            )
+        )
+    return api.Draft(
+        period_id=d.period_id,
+        version=d.version,
+        saved_at=saved.saved_at if saved else None,
+        saved_by=saved.saved_by if saved else None,
+        saved_by_name=saved.saved_by_name if saved else None,
+        parts=[
+            api.DraftPart(
+                key=p.key,
+                heading=p.heading,
+                title=p.title,
+                text=p.text,
+                edited=p.edited,
+                changed=p.changed,
+            )
+            for p in d.parts
+        ],
+        recipients=list(settings.recipients),
+        archive=settings.archive,
+        basis=reading.frame.basis,
+        subject=reading.frame.subject,
+        plan_reference_unfilled=settings.plan.unfilled,
+        warnings=warnings,
+        changes=(
+            api.DraftChanges(
+                since_version=changes.since_version,
+                parts=list(changes.parts),
+                outdated_edits=list(changes.outdated_edits),
+                units_added=_unit_refs(changes.added),
+                units_updated=_unit_refs(changes.updated),
+                units_removed=_unit_refs(changes.removed),
+                notice=changes.notice,
+            )
+            if changes is not None
+            else None
+        ),
+        history=[
+            api.DraftSaveEntry(
+                version=h.version,
+                saved_at=h.saved_at,
+                saved_by=h.saved_by,
+                saved_by_name=h.saved_by_name,
+            )
+            for h in reading.history
+        ],
+        editable=reading.editable,
+    )
+
+
+def edits(body: api.DraftSave) -> dict[str, PartEdit]:
+    """A save's parts as the domain takes them."""
+    return {key: PartEdit(text=e.text, reset=e.reset) for key, e in body.parts.items()}
+
+
+def picked(excerpt: PickedExcerpt) -> api.PickedExcerpt:
+    """An excerpt picked for the town report."""
+    h = excerpt.highlight
+    return api.PickedExcerpt(
+        highlight_id=h.highlight_id,
+        unit_code=h.unit_code,
+        unit_name=excerpt.unit_name,
+        field=h.field,
+        field_label=excerpt.field_label,
+        text=h.text,
+        marked_by=h.marked_by,
+        marked_at=h.marked_at,
+        in_report=excerpt.in_report,
     )

@@ -25,7 +25,14 @@ class Figure:
 
 @dataclass(frozen=True)
 class IndicatorSummary:
-    """One indicator across the period: overall, by unit kind, per unit, against last year."""
+    """One indicator across the period: overall, by unit kind, per unit, against last year.
+
+    Only units the indicator applies to count (by unit kind and tag; for a report written on
+    another version of the form, only if that version asked for it): `overall.reported` of
+    them reported it, `applicable` of the reporting units could have, and `expected` of the
+    period's expected units are asked for it. The report's "n/m đơn vị" is
+    `overall.reported`/`expected`.
+    """
 
     section: str
     code: str
@@ -36,6 +43,7 @@ class IndicatorSummary:
     by_kind: dict[str, Figure]
     values: dict[str, Value]
     previous: Figure | None = None
+    expected: int = 0
 
     @property
     def change(self) -> Number | None:
@@ -64,6 +72,8 @@ class SectionSummary:
     plan_ref: str | None
     indicators: tuple[IndicatorSummary, ...]
     narratives: tuple[UnitText, ...]
+    # The expected units the task area applies to (by unit kind and tag).
+    expected: int = 0
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import SerializerFunctionWrapHandler, model_serializer
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
 
-from shared.contracts.api import ResponseModel
+from shared.contracts.api import RequestModel, ResponseModel
 
 ProgressState = Literal["missing", "submitted", "awaiting_revision", "accepted"]
 Amount = int | float
@@ -138,7 +138,8 @@ class IndicatorSummary(ResponseModel):
     reported: int
     yes: int | None = None
     no: int | None = None
-    applicable: int
+    applicable: int  # reporting units the figure applies to
+    expected: int  # expected units the figure applies to: the m of "n/m đơn vị"
     by_kind: dict[str, Figure]
     by_unit: dict[str, FigureValue]
     previous: Figure | None = None
@@ -168,6 +169,7 @@ class SectionSummary(ResponseModel):
     key: str
     title: str
     plan_ref: str | None
+    expected: int  # expected units the task area applies to
     indicators: list[IndicatorSummary]
     narratives: list[UnitText]
 
@@ -240,6 +242,114 @@ class PeriodSummary(ResponseModel):
     difficulties: list[DifficultySummary]
     warnings: list[ReportWarning]
     comparison: PeriodRef | None  # the same period a year earlier, when known
+
+
+class DraftPart(ResponseModel):
+    """A part of the town report's draft: hand-written (`edited`, kept when the figures
+    change) or generated from the latest reports; `changed`: its generated text differs
+    from the one at the last save."""
+
+    key: str
+    heading: str  # the numbered heading it falls under, "I. KẾT QUẢ THỰC HIỆN"; "" for none
+    title: str
+    text: str  # plain paragraphs, one per line
+    edited: bool
+    changed: bool
+
+
+class UnitRef(ResponseModel):
+    """A unit, named."""
+
+    code: str
+    name: str
+
+
+class DraftChanges(ResponseModel):
+    """What changed since the last save (the notice says it in one paragraph)."""
+
+    since_version: int
+    parts: list[str]  # generated parts updated from the latest reports
+    outdated_edits: list[str]  # hand-written parts whose generated text has changed
+    units_added: list[UnitRef]
+    units_updated: list[UnitRef]
+    units_removed: list[UnitRef]
+    notice: str
+
+
+class DraftSaveEntry(ResponseModel):
+    """Who saved which version when."""
+
+    version: int
+    saved_at: datetime
+    saved_by: str
+    saved_by_name: str
+
+
+class DraftWarning(ResponseModel):
+    """Something to fix before the report is sent (e.g. the plan's number not filled in)."""
+
+    code: str
+    message: str
+
+
+class Draft(ResponseModel):
+    """A period's draft (dự thảo) of the town report: `version` 0 and `saved_*` null until
+    the first save. Send `version` back with a save."""
+
+    period_id: str
+    version: int
+    saved_at: datetime | None
+    saved_by: str | None
+    saved_by_name: str | None
+    parts: list[DraftPart]
+    recipients: list[str]  # Nơi nhận, without the archive line
+    archive: str  # "VT, NV": printed "- Lưu: VT, NV."
+    basis: str  # the document the report answers, as cited in the opening ("" for none)
+    subject: str  # after "BÁO CÁO"
+    plan_reference_unfilled: bool  # the deployment's plan citation still holds "…"
+    warnings: list[DraftWarning]
+    changes: DraftChanges | None  # null until the first save
+    history: list[DraftSaveEntry]  # newest first
+    editable: bool  # the caller may save it
+
+
+class DraftPartEdit(RequestModel):
+    """A new text for a part, or `reset: true` to follow the generated text again."""
+
+    text: str | None = Field(None, max_length=120_000)
+    reset: bool = False
+
+
+class DraftSave(RequestModel):
+    """A save: the version read, and the parts changed (only those; a part sent with the
+    text generated now is not an edit)."""
+
+    version: int = Field(ge=0)
+    parts: dict[str, DraftPartEdit] = Field(max_length=100)
+
+
+class HighlightRequest(RequestModel):
+    """Pick an excerpt of a unit's current report for the town report: `field` is a
+    section's key ("1" …) for its narrative, or a text field's code ("ton_tai_han_che" …)."""
+
+    unit_code: str = Field(min_length=1, max_length=32)
+    field: str = Field(min_length=1, max_length=64)
+    text: str = Field(min_length=1, max_length=20_000)
+
+
+class PickedExcerpt(ResponseModel):
+    """An excerpt picked for the town report; `in_report`: still in the unit's current
+    report (only then does the draft use it)."""
+
+    highlight_id: str
+    unit_code: str
+    unit_name: str
+    field: str
+    field_label: str
+    text: str
+    marked_by: str
+    marked_at: datetime
+    in_report: bool
 
 
 def _without_none(data: Any, keys: tuple[str, ...]) -> Any:
