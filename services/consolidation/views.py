@@ -269,6 +269,7 @@ def draft(reading: DraftReading, settings: ConsolidationSettings) -> api.Draft:
                 text=p.text,
                 edited=p.edited,
                 changed=p.changed,
+                digest=p.digest,
             )
             for p in d.parts
         ],
@@ -306,7 +307,7 @@ def draft(reading: DraftReading, settings: ConsolidationSettings) -> api.Draft:
 
 def edits(body: api.DraftSave) -> dict[str, PartEdit]:
     """A save's parts as the domain takes them."""
-    return {key: PartEdit(text=e.text, reset=e.reset) for key, e in body.parts.items()}
+    return {key: PartEdit(text=e.text, reset=e.reset, base=e.base) for key, e in body.parts.items()}
 
 
 def picked(excerpt: PickedExcerpt) -> api.PickedExcerpt:

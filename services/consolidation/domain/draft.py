@@ -17,6 +17,7 @@ sentences of the parts read the same lines, so they cannot disagree. Every figur
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -463,6 +464,12 @@ def _difficulties_part(summary: Summary, heading: str) -> PartSpec:
 # --- reading a draft: the saved edits over a fresh composition -----------------------------
 
 
+def text_digest(text: str) -> str:
+    """A short fingerprint of a part's text as shown, which a save may send back (`base`)
+    to say the reviewer left the part as it was."""
+    return hashlib.sha256(unicodedata.normalize("NFC", text).strip().encode()).hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class DraftPartView:
     """A part as the draft reads now."""
@@ -475,6 +482,11 @@ class DraftPartView:
     # The text generated from the reports differs from the one at the last save.
     changed: bool
     subheading: bool = False
+
+    @property
+    def digest(self) -> str:
+        """The fingerprint of the text shown."""
+        return text_digest(self.text)
 
 
 @dataclass(frozen=True)
@@ -610,10 +622,22 @@ def _notice(
 
 @dataclass(frozen=True)
 class PartEdit:
-    """What a save says of one part: a new text, or back to the generated text."""
+    """What a save says of one part: a new text, or back to the generated text. `base`, the
+    digest of the text the reviewer was shown, lets a client send every part: a text still
+    matching it was not touched and changes nothing."""
 
     text: str | None = None
     reset: bool = False
+    base: str | None = None
+
+    def untouched(self) -> bool:
+        """The text sent is the one shown (per `base`)."""
+        return (
+            self.base is not None
+            and self.text is not None
+            and not self.reset
+            and text_digest(self.text) == self.base
+        )
 
 
 def _checked_text(spec: PartSpec, raw: str) -> str:
@@ -689,6 +713,8 @@ def saved_after(
     for spec in generated.parts:
         edit = edits.get(spec.key)
         was = held.get(spec.key)
+        if edit is not None and edit.untouched():
+            edit = None
         if edit is not None:
             if edit.reset == (edit.text is not None):
                 raise Unprocessable(

@@ -255,6 +255,7 @@ class DraftPart(ResponseModel):
     text: str  # plain paragraphs, one per line
     edited: bool
     changed: bool
+    digest: str  # fingerprint of `text`: send it back as the edit's `base`
 
 
 class UnitRef(ResponseModel):
@@ -314,15 +315,18 @@ class Draft(ResponseModel):
 
 
 class DraftPartEdit(RequestModel):
-    """A new text for a part, or `reset: true` to follow the generated text again."""
+    """A new text for a part, or `reset: true` to follow the generated text again. With
+    `base` (the part's `digest` as read), a text left as it was shown changes nothing, so a
+    client may send every part of its form."""
 
     text: str | None = Field(None, max_length=120_000)
     reset: bool = False
+    base: str | None = Field(None, max_length=64)
 
 
 class DraftSave(RequestModel):
-    """A save: the version read, and the parts changed (only those; a part sent with the
-    text generated now is not an edit)."""
+    """A save: the version read, and the parts changed (a part sent with the text generated
+    now, or with the text it was read with and its `base`, is not an edit)."""
 
     version: int = Field(ge=0)
     parts: dict[str, DraftPartEdit] = Field(max_length=100)

@@ -511,3 +511,23 @@ def test_without_a_basis_an_ad_hoc_report_is_titled_by_its_request() -> None:
         ad_hoc("UBND tỉnh yêu cầu báo cáo tiếp công dân", None).period, PLAN, ISSUER
     )
     assert other.subject_in_prose == "UBND tỉnh yêu cầu báo cáo tiếp công dân"
+
+
+def test_a_client_may_send_every_part_back_with_the_digest_it_was_shown() -> None:
+    events = three_of_twenty()
+    shown = view(draft_of(summary_of(events)), None, summary_of(events).completeness)
+    # Thuận Lộc reports while the reviewer edits only section 2; the form posts every part.
+    after = summary_of([*events, submitted("18130", {"van_ban_ban_hanh": 4})])
+    generated = draft_of(after)
+    posted = {
+        p.key: PartEdit(text="Mục 2 viết tay." if p.key == "muc_2" else p.text, base=p.digest)
+        for p in shown.parts
+    }
+    saved = save(generated, None, posted)
+    parts = {p.key: p for p in saved.parts}
+    assert [k for k, p in parts.items() if p.edited] == ["muc_2"]
+    # Section 1 was shown with the old figures and left alone: it follows the new ones.
+    assert "14 (4/20 đơn vị báo cáo" in parts[section_part("1")].text
+    # Without the digest, the old figures sent back would have become an edit.
+    stale = save(generated, None, {section_part("1"): PartEdit(text=shown.text(section_part("1")))})
+    assert next(p for p in stale.parts if p.key == section_part("1")).edited
