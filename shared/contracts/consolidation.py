@@ -37,14 +37,15 @@ class ConsolidationUpdated(Envelope[CompletenessSnapshot]):
 
 
 class DraftPart(Contract):
-    """One part of the town report's draft as saved: its text, whether a reviewer wrote it
-    by hand (kept when the figures change), and the text generated from the reports at the
-    save (so a later read can say what changed since)."""
+    """One part of the town report's draft as saved: the text a reviewer wrote by hand (kept
+    when the figures change; empty for a part that follows the reports), and a digest of the
+    text generated from the reports at the save, so a later read can say what changed since.
+    Only hand-written text travels, which keeps the event far below the NATS payload limit."""
 
     key: str
-    text: str
     edited: bool
-    generated: str = ""
+    text: str = ""
+    generated_digest: str = ""
 
 
 class CountedReport(Contract):

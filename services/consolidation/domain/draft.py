@@ -3,11 +3,11 @@
 A draft is a list of parts (the opening, one per task area of the period's form, the
 completeness sentence, tồn tại – hạn chế, phương hướng, đề xuất – kiến nghị, the difficulties'
 summary). Each part's text is generated from the figures and the excerpts a reviewer picked
-(`compose`); a reviewer may replace any part's text by hand. What is stored is the last save
-(`DraftState`): the hand-written parts, and what was generated at the save. Reading the
-draft (`view`) puts the hand-written parts over a fresh composition, so the figures and the
-generated parts always follow the latest reports while hand edits stay, and says what
-changed since the save. Saving (`saved_after`) checks the version read, the keys and the
+(`compose`); a reviewer may replace any part's text by hand. What is stored is the last
+save (`DraftState`): the hand-written parts, and a digest of what was generated at the save.
+Reading the draft (`view`) puts the hand-written parts over a fresh composition, so the
+figures and the generated parts always follow the latest reports while hand edits stay, and
+says what changed since the save. Saving (`saved_after`) checks the version read, the keys and the
 texts.
 
 The figures are written once (`figure_lines`): the totals table of the appendix and the
@@ -41,7 +41,11 @@ from shared.forms import FormDefinition, TextRejected, clean_text
 
 ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X")
 PART_MAX = 30_000  # characters in one part of the draft
-EXCERPT_MAX = 5_000  # characters in one picked excerpt
+# Characters written by hand in a whole draft: the saved draft travels as one event, which must
+# stay well below the NATS payload limit (1 MB) whatever the script (3 bytes per character).
+DRAFT_MAX = 150_000
+EXCERPT_MAX = 2_000  # characters in one picked excerpt
+HIGHLIGHTS_MAX = 60  # excerpts picked in one period (the set travels as one event)
 NOT_REPORTED = "Chưa có số liệu"
 OPENING = "mo_dau"
 COMPLETENESS = "tinh_hinh_bao_cao"
@@ -539,7 +543,7 @@ def view(generated: GeneratedDraft, saved: DraftState | None, status: Completene
                 title=spec.title,
                 text=was.text if was is not None and edited else spec.text,
                 edited=edited,
-                changed=was is not None and was.generated != spec.text,
+                changed=was is not None and was.generated_digest != text_digest(spec.text),
                 subheading=spec.subheading,
             )
         )
@@ -729,7 +733,22 @@ def saved_after(
             text, edited = was.text, True
         else:
             text, edited = spec.text, False
-        parts.append(DraftPart(key=spec.key, text=text, edited=edited, generated=spec.text))
+        parts.append(
+            DraftPart(
+                key=spec.key,
+                edited=edited,
+                text=text if edited else "",
+                generated_digest=text_digest(spec.text),
+            )
+        )
+    written = sum(len(p.text) for p in parts)
+    if written > DRAFT_MAX:
+        raise Unprocessable(
+            f"Các mục viết tay của dự thảo dài {vn_number(written)} ký tự, vượt quá "
+            f"{vn_number(DRAFT_MAX)} ký tự cho phép.",
+            code="draft_too_long",
+            details={"length": written, "max_length": DRAFT_MAX},
+        )
     return DraftState(
         period_id=period_id,
         version=current + 1,
@@ -818,6 +837,12 @@ def with_highlight(
     )
     if same is not None and picked is not None:
         return picked
+    if len(held) >= HIGHLIGHTS_MAX:
+        raise Unprocessable(
+            f"Đã chọn {HIGHLIGHTS_MAX} đoạn trích cho kỳ báo cáo này, không chọn thêm được; "
+            "bỏ chọn bớt trước khi chọn đoạn khác.",
+            code="too_many_highlights",
+        )
     return HighlightSet(
         period_id=period_id,
         version=(picked.version if picked is not None else 0) + 1,

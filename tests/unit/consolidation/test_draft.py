@@ -429,6 +429,7 @@ def test_a_part_sent_as_generated_or_reset_follows_the_reports_again() -> None:
     parts = {p.key: p for p in second.parts}
     assert not parts[section_part("1")].edited and not parts[section_part("2")].edited
     assert parts["phuong_huong"].edited and parts["phuong_huong"].text == "B"  # kept, not sent
+    assert parts[section_part("2")].text == ""  # a part that follows the reports carries no text
     assert second.version == 2
 
 
@@ -527,7 +528,45 @@ def test_a_client_may_send_every_part_back_with_the_digest_it_was_shown() -> Non
     parts = {p.key: p for p in saved.parts}
     assert [k for k, p in parts.items() if p.edited] == ["muc_2"]
     # Section 1 was shown with the old figures and left alone: it follows the new ones.
-    assert "14 (4/20 đơn vị báo cáo" in parts[section_part("1")].text
+    read = view(generated, saved, after.completeness)
+    assert "14 (4/20 đơn vị báo cáo" in read.text(section_part("1"))
     # Without the digest, the old figures sent back would have become an edit.
     stale = save(generated, None, {section_part("1"): PartEdit(text=shown.text(section_part("1")))})
     assert next(p for p in stale.parts if p.key == section_part("1")).edited
+
+
+def test_a_saved_draft_carries_only_hand_written_text_within_a_bound() -> None:
+    generated = draft_of(summary_of(three_reports()))
+    saved = save(generated, None, {"muc_1": PartEdit(text="Viết tay.")})
+    assert sum(len(p.text) for p in saved.parts) == len("Viết tay.")
+    assert len(saved.model_dump_json()) < 10_000
+    many = {p.key: PartEdit(text="x" * 29_000) for p in generated.parts[:6]}
+    with pytest.raises(Unprocessable) as refused:
+        save(generated, None, many)
+    assert refused.value.code == "draft_too_long"
+    assert "vượt quá 150.000 ký tự" in refused.value.message
+
+
+def test_a_period_takes_at_most_sixty_excerpts() -> None:
+    held = None
+    for n in range(60):
+        h = Highlight(
+            highlight_id=f"h{n}",
+            unit_code="18115",
+            field="1",
+            text=f"đoạn {n}",
+            marked_by="pnv",
+            marked_at=SAVED_AT,
+        )
+        held = with_highlight(held, h, period_id="2023-H1", by="pnv", at=SAVED_AT)
+    extra = Highlight(
+        highlight_id="x",
+        unit_code="18115",
+        field="1",
+        text="thêm",
+        marked_by="pnv",
+        marked_at=SAVED_AT,
+    )
+    with pytest.raises(Unprocessable) as refused:
+        with_highlight(held, extra, period_id="2023-H1", by="pnv", at=SAVED_AT)
+    assert refused.value.code == "too_many_highlights"
