@@ -60,7 +60,6 @@ FORBIDDEN: tuple[Variant, ...] = (
     Variant("đợt báo cáo|kỳ hạn", "kỳ báo cáo"),
     Variant("bất thường|ngoài kỳ", "đột xuất"),
     Variant("đóng kỳ|đóng sổ", "khóa sổ"),
-    Variant("bản nháp", "dự thảo"),
     Variant("phản biện", "ý kiến phê bình, góp ý (plan II.7)"),
     Variant("thực thi công vụ", "thi hành công vụ (plan II.7)"),
     Variant("Idempotency-Key", "a message a clerk reads never names a header"),
