@@ -2,7 +2,7 @@
 
 PATH is one of `amendment` (PUT /v1/reports/{id} on a running intake, one at a time),
 `consumer` (the generic consumer: one transaction per event with the inbox claim),
-`projector` (consolidation's handlers per report event), `relay` (the outbox relay) and
+`projector` (consolidation's projector per report event), `relay` (the outbox relay) and
 `raw_publish` (nats-py publish_async of the same events, for comparison), and the last two
 again as `relay_default_sync` and `raw_publish_default_sync` on a nats-server without
 `sync_interval: always`; all by default.
@@ -113,7 +113,7 @@ CONSUMER_STEPS: tuple[Rule, ...] = (
     AIOSQLITE_THREAD,
     Rule("parse the event (pydantic model_validate_json)", ("model_validate_json",)),
     Rule("inbox claim (INSERT … ON CONFLICT DO NOTHING)", ("claim_event",)),
-    Rule("the handler", ("Harness._apply", "services/consolidation/handlers.py")),
+    Rule("the handler", ("Harness._apply", "services/consolidation/projector.py")),
     Rule("transaction begin/commit, session open/close", ("sqlalchemy/",)),
     Rule("EventProcessor's own code and the service lock", ("shared/messaging/consumer.py",)),
     Rule("metrics", ("prometheus_client/", "faststream/prometheus", "faststream/middlewares")),
@@ -453,12 +453,12 @@ async def consumer_path(tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def projector_path(tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
-    """Consolidation's handlers applying report events of 20-unit periods, one transaction
+    """Consolidation's projector applying report events of 20-unit periods, one transaction
     each, as bench.consolidation measures them."""
     import random
 
-    from services.consolidation import handlers
     from services.consolidation.app import MIGRATIONS
+    from services.consolidation.projector import Projector
     from services.consolidation.subscribers import subscriptions
     from shared.clock import ManualClock
     from shared.db import create_engine, make_session_factory
@@ -471,7 +471,7 @@ async def projector_path(tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
         sessions = make_session_factory(engine)
         from datetime import UTC, datetime
 
-        projector = handlers.Projector(ManualClock(datetime(2023, 6, 20, tzinfo=UTC)))
+        projector = Projector(ManualClock(datetime(2023, 6, 20, tzinfo=UTC)))
         handle = {s.contract: s.handler for s in subscriptions(projector)}
         units = many_units(20, prefix="U")
         rng = random.Random(20)

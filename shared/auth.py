@@ -35,7 +35,8 @@ class Permission(StrEnum):
     """Read every unit's reports, difficulties, completeness, summaries and the consolidated
     documents; see the units still missing and the urging letter."""
     REVIEW = "review"
-    """Accept or return a report; answer a difficulty."""
+    """Accept or return a report; answer a difficulty; edit the town report's draft and pick
+    the excerpts of units' reports it quotes."""
     MANAGE_PERIODS = "manage_periods"
     """Open ad-hoc requests, create a year's periodic reports, change deadlines, close and
     reopen periods."""

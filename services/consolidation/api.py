@@ -1,98 +1,133 @@
-"""Consolidation HTTP API: completeness, summary and the consolidated documents of a period."""
+"""Consolidation HTTP API: each route calls one use case and answers with its contract model."""
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
 from fastapi import APIRouter, Response
 
-from services.consolidation import handlers
+from services.consolidation import views
 from services.consolidation.context import ContextDep
-from services.consolidation.documents import report_docx, report_xlsx
-from services.consolidation.domain import Completeness
-from shared.auth import Permission, PrincipalDep
-from shared.clock import VN_TZ
+from services.consolidation.usecases import documents, draft, reading
+from services.consolidation.usecases.documents import DOCX_TYPE, XLSX_TYPE, Document
+from shared.auth import PrincipalDep
+from shared.contracts.api import ErrorBody
+from shared.contracts.api.consolidation import (
+    Draft,
+    DraftSave,
+    HighlightRequest,
+    OwnPeriodCompleteness,
+    PeriodCompleteness,
+    PeriodSummary,
+    PickedExcerpt,
+)
 
-router = APIRouter()
-
-DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _unit_view(status: Completeness, unit_code: str | None) -> dict[str, Any]:
-    """What a unit account sees: the period and its own row, nothing about other units."""
-    period = status.period
-    return {
-        "period_id": period.period_id,
-        "title": period.title,
-        "due_at": period.due_at.isoformat(),
-        "status": period.status,
-        "units": [u.as_dict() for u in status.units if u.code == unit_code],
-    }
+router = APIRouter(tags=["tổng hợp"])
 
 
-@router.get("/v1/periods", tags=["tổng hợp"])
-async def list_periods(principal: PrincipalDep, context: ContextDep) -> list[dict[str, Any]]:
+@router.get("/v1/periods", response_model=list[PeriodCompleteness | OwnPeriodCompleteness])
+async def list_periods(
+    principal: PrincipalDep, context: ContextDep
+) -> list[PeriodCompleteness | OwnPeriodCompleteness]:
     """Every known period with its completeness (a unit sees only its own row)."""
-    async with context.sessions() as session:
-        statuses = await handlers.list_completeness(session)
-    if principal.may(Permission.READ_REPORTS):
-        return [s.as_dict() for s in statuses]
-    return [_unit_view(s, principal.unit_code) for s in statuses]
+    return [views.period_completeness(s) for s in await reading.list_periods(context, principal)]
 
 
-@router.get("/v1/periods/{period_id}/completeness", tags=["tổng hợp"])
+@router.get(
+    "/v1/periods/{period_id}/completeness",
+    response_model=PeriodCompleteness | OwnPeriodCompleteness,
+)
 async def read_completeness(
     period_id: str, principal: PrincipalDep, context: ContextDep
-) -> dict[str, Any]:
+) -> PeriodCompleteness | OwnPeriodCompleteness:
     """Who has reported: counts, rates, by unit kind, each unit's state and submission time."""
-    if not principal.may(Permission.READ_REPORTS):
-        principal.require_unit()
-    async with context.sessions() as session:
-        status = await handlers.read_completeness(session, period_id)
-    if principal.may(Permission.READ_REPORTS):
-        return status.as_dict()
-    return _unit_view(status, principal.unit_code)
+    return views.period_completeness(await reading.read_completeness(context, principal, period_id))
 
 
-@router.get("/v1/periods/{period_id}/summary", tags=["tổng hợp"])
+@router.get("/v1/periods/{period_id}/summary", response_model=PeriodSummary)
 async def read_summary(
     period_id: str, principal: PrincipalDep, context: ContextDep
-) -> dict[str, Any]:
+) -> PeriodSummary:
     """Figures by unit kind and overall, compiled narratives, difficulties, warnings."""
-    principal.require(Permission.READ_REPORTS)
-    async with context.sessions() as session:
-        summary = await handlers.read_summary(session, period_id)
-    return summary.as_dict()
+    return views.summary(await reading.read_summary(context, principal, period_id))
 
 
-@router.get("/v1/periods/{period_id}/report.docx", tags=["tổng hợp"])
+@router.get(
+    "/v1/periods/{period_id}/report.docx",
+    response_class=Response,
+    responses={200: {"content": {DOCX_TYPE: {}}, "description": "Báo cáo tổng hợp (.docx)"}},
+)
 async def download_docx(period_id: str, principal: PrincipalDep, context: ContextDep) -> Response:
     """The consolidated report (báo cáo tổng hợp) in the Nghị định 30/2020 layout."""
-    principal.require(Permission.READ_REPORTS)
-    async with context.sessions() as session:
-        summary = await handlers.read_summary(session, period_id)
-    issued_on = context.clock.now().astimezone(VN_TZ).date()
-    # Building the document is CPU work; the event loop keeps serving meanwhile.
-    body = await asyncio.to_thread(report_docx, summary, context.settings, issued_on)
-    return _download(body, DOCX_TYPE, f"bao-cao-tong-hop-{period_id}.docx")
+    return _download(await documents.consolidated_report(context, principal, period_id))
 
 
-@router.get("/v1/periods/{period_id}/report.xlsx", tags=["tổng hợp"])
+@router.get(
+    "/v1/periods/{period_id}/report.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX_TYPE: {}}, "description": "Số liệu tổng hợp (.xlsx)"}},
+)
 async def download_xlsx(period_id: str, principal: PrincipalDep, context: ContextDep) -> Response:
     """The period's figures per unit with totals, completeness and difficulties."""
-    principal.require(Permission.READ_REPORTS)
-    async with context.sessions() as session:
-        summary = await handlers.read_summary(session, period_id)
-    body = await asyncio.to_thread(report_xlsx, summary)
-    return _download(body, XLSX_TYPE, f"so-lieu-tong-hop-{period_id}.xlsx")
+    return _download(await documents.consolidated_workbook(context, principal, period_id))
 
 
-def _download(body: bytes, media_type: str, filename: str) -> Response:
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in filename)
+@router.get("/v1/periods/{period_id}/draft", response_model=Draft)
+async def read_draft(period_id: str, principal: PrincipalDep, context: ContextDep) -> Draft:
+    """The town report's draft: hand-written parts as saved, the others from the latest
+    reports, and what changed since the last save (leaders read it; Phòng Nội vụ edits)."""
+    return views.draft(await draft.read_draft(context, principal, period_id), context.settings)
+
+
+@router.put(
+    "/v1/periods/{period_id}/draft",
+    response_model=Draft,
+    responses={409: {"model": ErrorBody, "description": "Somebody saved in between"}},
+)
+async def save_draft(
+    period_id: str, body: DraftSave, principal: PrincipalDep, context: ContextDep
+) -> Draft:
+    """Save the draft over the version read; 409 (naming who saved) when it was saved since."""
+    saved = await draft.save_draft(
+        context, principal, period_id, version=body.version, edits=views.edits(body)
+    )
+    return views.draft(saved, context.settings)
+
+
+@router.get("/v1/periods/{period_id}/highlights", response_model=list[PickedExcerpt])
+async def list_highlights(
+    period_id: str, principal: PrincipalDep, context: ContextDep
+) -> list[PickedExcerpt]:
+    """The excerpts of units' reports picked for the town report."""
+    return [views.picked(p) for p in await draft.list_highlights(context, principal, period_id)]
+
+
+@router.post("/v1/periods/{period_id}/highlights", status_code=201, response_model=PickedExcerpt)
+async def mark_highlight(
+    period_id: str, body: HighlightRequest, principal: PrincipalDep, context: ContextDep
+) -> PickedExcerpt:
+    """Pick an excerpt of a unit's current report for the town report."""
+    excerpt = await draft.mark_highlight(
+        context, principal, period_id, unit_code=body.unit_code, field=body.field, text=body.text
+    )
+    return views.picked(excerpt)
+
+
+@router.delete(
+    "/v1/periods/{period_id}/highlights/{highlight_id}",
+    status_code=204,
+    response_class=Response,
+)
+async def unmark_highlight(
+    period_id: str, highlight_id: str, principal: PrincipalDep, context: ContextDep
+) -> Response:
+    """Take an excerpt out of the town report."""
+    await draft.unmark_highlight(context, principal, period_id, highlight_id)
+    return Response(status_code=204)
+
+
+def _download(document: Document) -> Response:
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in document.filename)
     return Response(
-        content=body,
-        media_type=media_type,
+        content=document.content,
+        media_type=document.media_type,
         headers={"Content-Disposition": f'attachment; filename="{safe}"'},
     )

@@ -6,14 +6,17 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.consolidation import api, db, handlers
+from services.consolidation import api, db
 from services.consolidation.context import ConsolidationContext
 from services.consolidation.metrics import ConsolidationMetrics
+from services.consolidation.projector import Projector
 from services.consolidation.settings import ConsolidationSettings
+from services.consolidation.store import ConsolidationStore
 from services.consolidation.subscribers import subscriptions
+from services.consolidation.usecases.reading import refresh_metrics
 from shared.auth import KeySource
 from shared.clock import Clock, SystemClock
-from shared.contracts.consolidation import ConsolidationUpdated
+from shared.contracts.consolidation import ConsolidationUpdated, DraftSaved, HighlightsChanged
 from shared.db import Database
 from shared.service import ServiceRuntime
 
@@ -35,18 +38,17 @@ def create_app(
         database,
         outbox=db.outbox,
         inbox=db.processed_events,
-        publishes=[ConsolidationUpdated],
+        publishes=[ConsolidationUpdated, DraftSaved, HighlightsChanged],
         key_source=key_source,
     )
     metrics = ConsolidationMetrics(runtime.registry)
-    runtime.subscribe(*subscriptions(handlers.Projector(clock, metrics)))
+    runtime.subscribe(*subscriptions(Projector(clock, metrics)))
     context = ConsolidationContext(
-        settings=settings, clock=clock, sessions=database.sessions, metrics=metrics
+        settings=settings, clock=clock, store=ConsolidationStore(database.sessions), metrics=metrics
     )
 
     async def startup() -> None:
-        async with database.sessions() as session:
-            await handlers.refresh_metrics(session, metrics)
+        await refresh_metrics(context)
 
     return runtime.create_app(
         title="Tổng hợp báo cáo (consolidation)",

@@ -1,4 +1,4 @@
-"""What consolidation's routes need, complete when the app is built (`app.py`)."""
+"""What consolidation's routes and use cases need, complete when the app is built (`app.py`)."""
 
 from __future__ import annotations
 
@@ -6,21 +6,21 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.consolidation.metrics import ConsolidationMetrics
 from services.consolidation.settings import ConsolidationSettings
+from services.consolidation.store import ConsolidationStore
 from shared.clock import Clock
 from shared.http import context_dependency
 
 
 @dataclass(frozen=True)
 class ConsolidationContext:
-    """Settings, clock, database sessions and the service's metrics."""
+    """Settings, clock, the store (the only way to the database) and the service's metrics."""
 
     settings: ConsolidationSettings
     clock: Clock
-    sessions: async_sessionmaker[AsyncSession]
+    store: ConsolidationStore
     metrics: ConsolidationMetrics
 
 

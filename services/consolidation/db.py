@@ -1,9 +1,6 @@
-"""Consolidation's projection tables (rebuilt from the event streams) and their queries."""
+"""Consolidation's projection tables, all rebuilt from the event streams (queries: store.py)."""
 
 from __future__ import annotations
-
-from dataclasses import asdict, fields
-from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -13,29 +10,12 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
-    Row,
     String,
     Table,
     Text,
-    delete,
-    select,
-    update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.consolidation.domain import (
-    Counters,
-    DifficultyRecord,
-    PeriodInfo,
-    PeriodProgress,
-    ReportRecord,
-    Review,
-    Standing,
-    Submission,
-    Withdrawal,
-)
-from shared.contracts.registry import ExpectedUnit
-from shared.db import UtcDateTime, dialect_insert, upsert_newer
+from shared.db import UtcDateTime
 from shared.messaging.tables import outbox_table, processed_events_table
 
 metadata = MetaData()
@@ -54,6 +34,8 @@ periods = Table(
     Column("due_at", UtcDateTime(), nullable=False),
     Column("status", String(10), nullable=False),
     Column("expected_units", JSON, nullable=False),
+    # Ad-hoc periods: the asking document (RequestBasis), when recorded.
+    Column("basis", JSON, nullable=True),
     Column("version", Integer, nullable=False),
     # Snapshots published so far; the next ConsolidationUpdated carries revision + 1.
     Column("revision", Integer, nullable=False, default=0),
@@ -142,7 +124,47 @@ unit_progress = Table(
     Column("state", String(20), nullable=False),
     Column("on_time", Boolean, nullable=True),
     Column("report_id", String(64), nullable=True),
+    # A unit without a current report whose last report was withdrawn: that report, so
+    # readers can show "withdrawn" with a link (it counts as missing all the same).
+    Column("withdrawn_report_id", String(64), nullable=True),
     Index("ix_unit_progress_state", "period_id", "state", "registry_order"),
+)
+
+# The draft (dự thảo) of a period's town report as last saved: the parts written by hand, and
+# what was generated at the save. Written by the save use case and by the projector from
+# the DraftSaved events (newer version wins), so a rebuild restores it from the stream.
+drafts = Table(
+    "drafts",
+    metadata,
+    Column("period_id", String(32), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("saved_at", UtcDateTime(), nullable=False),
+    Column("saved_by", String(64), nullable=False),
+    Column("saved_by_name", String(200), nullable=False, default=""),
+    Column("parts", JSON, nullable=False),
+    Column("reports", JSON, nullable=False),
+)
+
+# Who saved which version of a draft when (one row per save).
+draft_saves = Table(
+    "draft_saves",
+    metadata,
+    Column("period_id", String(32), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("saved_at", UtcDateTime(), nullable=False),
+    Column("saved_by", String(64), nullable=False),
+    Column("saved_by_name", String(200), nullable=False, default=""),
+)
+
+# The excerpts of units' reports picked for a period's town report, as one set per period.
+highlights = Table(
+    "highlights",
+    metadata,
+    Column("period_id", String(32), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("highlights", JSON, nullable=False),
+    Column("changed_by", String(64), nullable=False),
+    Column("changed_at", UtcDateTime(), nullable=False),
 )
 
 outbox = outbox_table(metadata)
@@ -155,398 +177,7 @@ PROJECTIONS: tuple[Table, ...] = (
     difficulties,
     period_progress,
     unit_progress,
+    drafts,
+    draft_saves,
+    highlights,
 )
-
-# Columns enough for completeness; the content stays in the database.
-_STATUS_COLUMNS = [c for c in reports.c if c.name not in ("content", "warnings")]
-
-
-def period_from_row(row: Row[Any]) -> PeriodInfo:
-    """A period row as domain data."""
-    return PeriodInfo(
-        period_id=row.period_id,
-        kind=row.kind,
-        year=row.year,
-        title=row.title,
-        form_id=row.form_id,
-        form_version=row.form_version,
-        due_at=row.due_at,
-        status=row.status,
-        expected_units=tuple(ExpectedUnit.model_validate(u) for u in row.expected_units or ()),
-        version=row.version,
-        window_start=row.window_start,
-        window_end=row.window_end,
-    )
-
-
-def period_values(period: PeriodInfo) -> dict[str, Any]:
-    """Column values of a period."""
-    return {
-        "period_id": period.period_id,
-        "kind": period.kind,
-        "year": period.year,
-        "title": period.title,
-        "form_id": period.form_id,
-        "form_version": period.form_version,
-        "window_start": period.window_start,
-        "window_end": period.window_end,
-        "due_at": period.due_at,
-        "status": period.status,
-        "expected_units": [u.model_dump(mode="json") for u in period.expected_units],
-        "version": period.version,
-    }
-
-
-def report_from_row(row: Row[Any]) -> ReportRecord:
-    """A report row as domain data (content empty when not selected)."""
-    m = row._mapping
-    submission = None
-    if m["version"] is not None:
-        submission = Submission(
-            version=m["version"],
-            status=m["status"],
-            on_time=bool(m["on_time"]),
-            first_submitted_at=m["first_submitted_at"],
-            submitted_at=m["submitted_at"],
-            content=m.get("content") or {},
-            content_sha256=m["content_sha256"] or "",
-            warnings=tuple(m.get("warnings") or ()),
-            form_id=m["form_id"] or "",
-            form_version=m["form_version"] or "",
-        )
-    review = None
-    if m["review_version"] is not None:
-        review = Review(
-            version=m["review_version"],
-            decision=m["review_decision"],
-            reason=m["review_reason"] or "",
-            reviewed_by=m["reviewed_by"] or "",
-            reviewed_at=m["reviewed_at"],
-        )
-    withdrawal = None
-    if m["withdrawn_version"] is not None:
-        withdrawal = Withdrawal(version=m["withdrawn_version"], withdrawn_at=m["withdrawn_at"])
-    return ReportRecord(
-        report_id=m["report_id"],
-        period_id=m["period_id"],
-        unit_code=m["unit_code"],
-        submission=submission,
-        review=review,
-        withdrawal=withdrawal,
-    )
-
-
-def report_values(record: ReportRecord) -> dict[str, Any]:
-    """Column values of a report record."""
-    s, r, w = record.submission, record.review, record.withdrawal
-    return {
-        "report_id": record.report_id,
-        "period_id": record.period_id,
-        "unit_code": record.unit_code,
-        "version": s.version if s else None,
-        "status": s.status if s else None,
-        "form_id": s.form_id if s else None,
-        "form_version": s.form_version if s else None,
-        "on_time": s.on_time if s else None,
-        "first_submitted_at": s.first_submitted_at if s else None,
-        "submitted_at": s.submitted_at if s else None,
-        "content": s.content if s else None,
-        "content_sha256": s.content_sha256 if s else None,
-        "warnings": list(s.warnings) if s else None,
-        "review_version": r.version if r else None,
-        "review_decision": r.decision if r else None,
-        "review_reason": r.reason if r else None,
-        "reviewed_by": r.reviewed_by if r else None,
-        "reviewed_at": r.reviewed_at if r else None,
-        "withdrawn_version": w.version if w else None,
-        "withdrawn_at": w.withdrawn_at if w else None,
-    }
-
-
-def difficulty_from_row(row: Row[Any]) -> DifficultyRecord:
-    """A difficulty row as domain data."""
-    return DifficultyRecord(
-        difficulty_id=row.difficulty_id,
-        report_id=row.report_id,
-        period_id=row.period_id,
-        unit_code=row.unit_code,
-        text=row.text,
-        raised_at=row.raised_at,
-        answer=row.answer or "",
-        answered_by=row.answered_by or "",
-        answered_at=row.answered_at,
-    )
-
-
-def difficulty_values(record: DifficultyRecord) -> dict[str, Any]:
-    """Column values of a difficulty."""
-    return {
-        "difficulty_id": record.difficulty_id,
-        "report_id": record.report_id,
-        "period_id": record.period_id,
-        "unit_code": record.unit_code,
-        "text": record.text,
-        "raised_at": record.raised_at,
-        "answer": record.answer,
-        "answered_by": record.answered_by,
-        "answered_at": record.answered_at,
-    }
-
-
-async def load_period(
-    session: AsyncSession, period_id: str, *, for_update: bool = False
-) -> PeriodInfo | None:
-    """A period, if its event has arrived (locked for the transaction when asked)."""
-    query = select(periods).where(periods.c.period_id == period_id)
-    row = (await session.execute(query.with_for_update() if for_update else query)).first()
-    return period_from_row(row) if row else None
-
-
-async def all_periods(session: AsyncSession) -> list[PeriodInfo]:
-    """Every known period, newest deadline first."""
-    rows = (await session.execute(select(periods).order_by(periods.c.due_at.desc()))).all()
-    return [period_from_row(r) for r in rows]
-
-
-async def save_period(session: AsyncSession, period: PeriodInfo, *, exists: bool) -> None:
-    """Insert or replace a period (its revision counter is kept)."""
-    values = period_values(period)
-    if exists:
-        await session.execute(
-            update(periods).where(periods.c.period_id == period.period_id).values(**values)
-        )
-    else:
-        await session.execute(periods.insert().values(**values, revision=0))
-
-
-async def next_revision(session: AsyncSession, period_id: str) -> tuple[int, str]:
-    """Count one more published snapshot of the period; its number and the period's title."""
-    row = (
-        await session.execute(
-            update(periods)
-            .where(periods.c.period_id == period_id)
-            .values(revision=periods.c.revision + 1)
-            .returning(periods.c.revision, periods.c.title)
-        )
-    ).one()
-    return int(row.revision), str(row.title)
-
-
-async def load_report(session: AsyncSession, report_id: str) -> ReportRecord | None:
-    """One report record, locked for the transaction (PostgreSQL; SQLite has one writer)."""
-    query = select(reports).where(reports.c.report_id == report_id).with_for_update()
-    row = (await session.execute(query)).first()
-    return report_from_row(row) if row else None
-
-
-async def save_report(session: AsyncSession, record: ReportRecord, *, exists: bool) -> None:
-    """Insert or replace a report record."""
-    values = report_values(record)
-    if exists:
-        await session.execute(
-            update(reports).where(reports.c.report_id == record.report_id).values(**values)
-        )
-    else:
-        await session.execute(reports.insert().values(**values))
-
-
-async def period_reports(
-    session: AsyncSession, period_id: str, *, with_content: bool
-) -> list[ReportRecord]:
-    """Every report record of a period; without content for completeness alone."""
-    columns = list(reports.c) if with_content else _STATUS_COLUMNS
-    rows = (
-        await session.execute(
-            select(*columns).where(reports.c.period_id == period_id).order_by(reports.c.report_id)
-        )
-    ).all()
-    return [report_from_row(r) for r in rows]
-
-
-async def unit_reports(session: AsyncSession, period_id: str, unit_code: str) -> list[ReportRecord]:
-    """A unit's report records in a period, without content (usually one)."""
-    rows = (
-        await session.execute(
-            select(*_STATUS_COLUMNS)
-            .where(reports.c.period_id == period_id, reports.c.unit_code == unit_code)
-            .order_by(reports.c.report_id)
-        )
-    ).all()
-    return [report_from_row(r) for r in rows]
-
-
-async def load_difficulty(session: AsyncSession, difficulty_id: str) -> DifficultyRecord | None:
-    """One difficulty, locked for the transaction."""
-    query = select(difficulties).where(difficulties.c.difficulty_id == difficulty_id)
-    row = (await session.execute(query.with_for_update())).first()
-    return difficulty_from_row(row) if row else None
-
-
-async def save_difficulty(session: AsyncSession, record: DifficultyRecord, *, exists: bool) -> None:
-    """Insert or replace a difficulty."""
-    values = difficulty_values(record)
-    if exists:
-        await session.execute(
-            update(difficulties)
-            .where(difficulties.c.difficulty_id == record.difficulty_id)
-            .values(**values)
-        )
-    else:
-        await session.execute(difficulties.insert().values(**values))
-
-
-async def period_difficulties(session: AsyncSession, period_id: str) -> list[DifficultyRecord]:
-    """Every difficulty raised in a period."""
-    rows = (
-        await session.execute(
-            select(difficulties)
-            .where(difficulties.c.period_id == period_id)
-            .order_by(difficulties.c.difficulty_id)
-        )
-    ).all()
-    return [difficulty_from_row(r) for r in rows]
-
-
-async def save_unit(session: AsyncSession, values: dict[str, Any]) -> bool:
-    """Store a unit unless a newer or equal version is already held; True when stored."""
-    return await upsert_newer(session, units, "unit_id", values)
-
-
-async def unit_names(session: AsyncSession) -> dict[str, str]:
-    """The newest name of every unit code (for units outside a period's expected set)."""
-    rows = (
-        await session.execute(select(units.c.code, units.c.name).order_by(units.c.valid_from))
-    ).all()
-    return {r.code: r.name for r in rows}
-
-
-async def clear_projections(session: AsyncSession) -> None:
-    """Empty every projection and the processed-event claims, for a rebuild."""
-    for table in (*PROJECTIONS, processed_events):
-        await session.execute(delete(table))
-
-
-def _progress_from_row(row: Row[Any]) -> PeriodProgress:
-    return PeriodProgress(
-        period_id=row.period_id,
-        period_version=row.period_version,
-        counters=Counters(**{name: getattr(row, name) for name in _COUNTER_FIELDS}),
-    )
-
-
-_COUNTER_FIELDS = tuple(f.name for f in fields(Counters))
-
-
-def _counter_values(counters: Counters) -> dict[str, int]:
-    return asdict(counters)
-
-
-async def lock_progress(session: AsyncSession, period_id: str) -> PeriodProgress:
-    """The period's counters, locked for the transaction; created (zero) when absent.
-
-    Every event of a period takes this lock before reading anything else of the period,
-    so each reads what the one before it committed (PostgreSQL; SQLite has one writer).
-    """
-    query = select(period_progress).where(period_progress.c.period_id == period_id)
-    row = (await session.execute(query.with_for_update())).first()
-    if row is None:
-        # Two replicas may both find no row: one insert wins, the other waits for its
-        # commit and inserts nothing, then both lock the same row.
-        values = {"period_id": period_id, "period_version": None, **_counter_values(Counters())}
-        await session.execute(
-            dialect_insert(session, period_progress).values(**values).on_conflict_do_nothing()
-        )
-        row = (await session.execute(query.with_for_update())).one()
-    return _progress_from_row(row)
-
-
-async def load_progress(session: AsyncSession, period_id: str) -> PeriodProgress | None:
-    """The period's stored counters, without locking (tests, diagnostics)."""
-    query = select(period_progress).where(period_progress.c.period_id == period_id)
-    row = (await session.execute(query)).first()
-    return _progress_from_row(row) if row else None
-
-
-async def save_counters(
-    session: AsyncSession, period_id: str, counters: Counters, *, period_version: int | None = None
-) -> None:
-    """Store the period's counters (and the period version they now match, when given)."""
-    values: dict[str, Any] = _counter_values(counters)
-    if period_version is not None:
-        values["period_version"] = period_version
-    await session.execute(
-        update(period_progress).where(period_progress.c.period_id == period_id).values(**values)
-    )
-
-
-async def load_standing(session: AsyncSession, period_id: str, unit_code: str) -> Standing | None:
-    """An expected unit's standing; None when the unit is not expected in the period."""
-    row = (
-        await session.execute(
-            select(unit_progress.c.state, unit_progress.c.on_time, unit_progress.c.report_id).where(
-                unit_progress.c.period_id == period_id, unit_progress.c.unit_code == unit_code
-            )
-        )
-    ).first()
-    if row is None:
-        return None
-    return Standing(state=row.state, on_time=row.on_time, report_id=row.report_id)
-
-
-async def save_standing(
-    session: AsyncSession, period_id: str, unit_code: str, standing: Standing
-) -> None:
-    """Store an expected unit's new standing."""
-    await session.execute(
-        update(unit_progress)
-        .where(unit_progress.c.period_id == period_id, unit_progress.c.unit_code == unit_code)
-        .values(state=standing.state, on_time=standing.on_time, report_id=standing.report_id)
-    )
-
-
-async def replace_standings(
-    session: AsyncSession, period_id: str, standings: tuple[tuple[str, Standing], ...]
-) -> None:
-    """Replace the standings of a period's expected units (given in registry order)."""
-    await session.execute(delete(unit_progress).where(unit_progress.c.period_id == period_id))
-    if standings:
-        await session.execute(
-            unit_progress.insert(),
-            [
-                {
-                    "period_id": period_id,
-                    "unit_code": code,
-                    "registry_order": order,
-                    "state": s.state,
-                    "on_time": s.on_time,
-                    "report_id": s.report_id,
-                }
-                for order, (code, s) in enumerate(standings)
-            ],
-        )
-
-
-async def period_standings(session: AsyncSession, period_id: str) -> list[tuple[str, Standing]]:
-    """Every expected unit's stored standing in registry order (tests, diagnostics)."""
-    rows = (
-        await session.execute(
-            select(unit_progress)
-            .where(unit_progress.c.period_id == period_id)
-            .order_by(unit_progress.c.registry_order)
-        )
-    ).all()
-    return [
-        (r.unit_code, Standing(state=r.state, on_time=r.on_time, report_id=r.report_id))
-        for r in rows
-    ]
-
-
-async def missing_unit_codes(session: AsyncSession, period_id: str, *, limit: int) -> list[str]:
-    """The first `limit` expected units without a current report, in registry order."""
-    rows = await session.scalars(
-        select(unit_progress.c.unit_code)
-        .where(unit_progress.c.period_id == period_id, unit_progress.c.state == "missing")
-        .order_by(unit_progress.c.registry_order)
-        .limit(limit)
-    )
-    return list(rows)

@@ -19,9 +19,9 @@ from nats.js import api as js_api
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.consolidation import db
+from services.consolidation import db, store
 from services.consolidation.app import MIGRATIONS
-from services.consolidation.handlers import Projector
+from services.consolidation.projector import Projector
 from services.consolidation.settings import ConsolidationSettings
 from services.consolidation.subscribers import subscriptions
 from shared.clock import Clock, SystemClock
@@ -64,7 +64,7 @@ async def rebuild(
     )
     try:
         await upgrade_to_head(engine, MIGRATIONS)
-        sessions = make_session_factory(engine)
+        projections = store.ConsolidationStore(make_session_factory(engine))
         projector = Projector(clock or SystemClock(), publish=False)
         subs = subscriptions(projector)
         js = connection.jetstream()
@@ -75,10 +75,20 @@ async def rebuild(
             duplicate_window=settings.duplicate_window_seconds,
         )
         report = RebuildReport()
-        async with sessions() as session, session.begin():
-            await db.clear_projections(session)
+        async with projections.transaction() as session:
+            await store.clear_projections(session)
             for stream, stream_subs in _by_stream(subs).items():
-                await _replay(js, session, settings, stream, stream_subs, report, idle_timeout)
+                for subject_filter in await _filters(js, stream, stream_subs):
+                    await _replay(
+                        js,
+                        session,
+                        settings,
+                        stream,
+                        subject_filter,
+                        stream_subs,
+                        report,
+                        idle_timeout,
+                    )
         log.info(
             "rebuild done: %d applied, %d duplicates, %d skipped",
             report.applied,
@@ -98,26 +108,37 @@ def _by_stream(subs: list[Subscription]) -> dict[str, list[Subscription]]:
     return grouped
 
 
+async def _filters(js: Any, stream: str, subs: list[Subscription]) -> list[str]:
+    """The whole stream in one pass when every subject in it is consumed (registry, intake);
+    else only the consumed subjects, one by one (consolidation's own stream, whose
+    completeness snapshots it does not consume)."""
+    wildcard = stream_for_subject(subs[0].subject).subjects[0]
+    info = await js.stream_info(stream, subjects_filter=wildcard)
+    present = set(info.state.subjects or {})
+    consumed = {s.subject for s in subs}
+    return [wildcard] if present <= consumed else sorted(consumed)
+
+
 async def _replay(
     js: Any,
     session: AsyncSession,
     settings: ConsolidationSettings,
     stream: str,
+    subject_filter: str,
     subs: list[Subscription],
     report: RebuildReport,
     idle_timeout: float,
 ) -> None:
-    info = await js.stream_info(stream)
+    info = await js.stream_info(stream, subjects_filter=subject_filter)
     last = int(info.state.last_seq)
-    report.streams[stream] = 0
-    if info.state.messages == 0:
+    report.streams.setdefault(stream, 0)
+    if info.state.messages == 0 or not sum((info.state.subjects or {}).values()):
         return
     by_subject = {s.subject: s for s in subs}
     durable = {
         s.subject: ConsumerSpec(settings.service_name, s.subject, settings.consumer_max_deliver)
         for s in subs
     }
-    subject_filter = stream_for_subject(subs[0].subject).subjects[0]
     subscription = await js.subscribe(
         subject_filter,
         stream=stream,
@@ -130,6 +151,8 @@ async def _replay(
                 msg = await subscription.next_msg(timeout=idle_timeout)
             except (TimeoutError, nats.errors.TimeoutError):
                 raise TimeoutError(f"stream {stream} stopped before sequence {last}") from None
+            if msg.metadata.sequence.stream > last:
+                break  # published after the rebuild began: left to the live consumers
             report.streams[stream] += 1
             await _apply(session, msg, by_subject, durable, report)
             # Caught up: nothing left, or past the end the stream had when the rebuild began.

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
+from services.consolidation.domain.draft import DEFAULT_PLAN, PlanCitation
 from shared.settings import ServiceSettings
 
-# UNITS.md, from the plan's "Nơi nhận"; "Lưu: VT, NV." is the archive line, set apart.
+# The town report goes up: plan IV.4 has Phòng Nội vụ compile the units' reports "để tổng hợp
+# báo cáo Ban Thường vụ Thị ủy, Ủy ban nhân dân tỉnh". "Lưu: VT, NV." is the archive line.
 DEFAULT_RECIPIENTS: tuple[str, ...] = (
-    "Sở Nội vụ (báo cáo)",
-    "Thường trực Thị ủy, HĐND thị xã",
+    "Ban Thường vụ Thị ủy (b/c)",
+    "UBND tỉnh (qua Sở Nội vụ) (b/c)",
+    "Sở Nội vụ",
+    "Thường trực HĐND thị xã",
     "Chủ tịch, các PCT UBND thị xã",
     "Ban Dân vận Thị ủy",
-    "Ban Tuyên giáo Thị ủy",
-    "UBMTTQ và các đoàn thể thị xã",
-    "Các phòng, ban, cơ quan, đơn vị thị xã",
-    "Trung tâm Văn hóa - Truyền thông",
-    "UBND các phường, xã",
-    "Cổng thông tin điện tử thị xã",
 )
 
 
@@ -37,7 +35,25 @@ class ConsolidationSettings(ServiceSettings):
     )
     signer_title: str = Field("Chủ tịch", alias="DANVAN_DOCUMENT_SIGNER_TITLE")
     signer_name: str = Field("Nguyễn Huy Hùng", alias="DANVAN_DOCUMENT_SIGNER_NAME")
+    # The plan the periodic report answers, cited by number and date: one setting for the
+    # deployment (the reminders' urging letter cites the same). The seed leaves the number
+    # and day blank, so the default keeps "…" and the draft warns until it is filled in.
     plan_reference: str = Field(
-        "Kế hoạch của Ủy ban nhân dân thị xã về thực hiện công tác dân vận chính quyền",
-        alias="DANVAN_DOCUMENT_PLAN_REFERENCE",
+        DEFAULT_PLAN,
+        validation_alias=AliasChoices(
+            "DANVAN_PLAN_REFERENCE", "DANVAN_DOCUMENT_PLAN_REFERENCE", "plan_reference"
+        ),
+        min_length=1,
+        max_length=500,
     )
+
+    @property
+    def plan(self) -> PlanCitation:
+        """The plan as the report cites it."""
+        return PlanCitation(self.plan_reference)
+
+    @property
+    def issuer_prose(self) -> str:
+        """The issuer inside a sentence: "Ủy ban nhân dân thị xã Hồng Lĩnh"."""
+        name = self.issuer_name.strip()
+        return f"{self.issuer_parent.strip()} {name[:1].lower()}{name[1:]}".strip()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from services.consolidation.handlers import Projector
+from services.consolidation.projector import Projector
+from shared.contracts.consolidation import DraftSaved, HighlightsChanged
 from shared.contracts.intake import (
     DifficultyAnswered,
     DifficultyRaised,
@@ -24,4 +25,8 @@ def subscriptions(projector: Projector) -> list[Subscription]:
         Subscription(contract=ReportReviewed, handler=projector.on_report_reviewed),
         Subscription(contract=DifficultyRaised, handler=projector.on_difficulty_raised),
         Subscription(contract=DifficultyAnswered, handler=projector.on_difficulty_answered),
+        # Its own events: the drafts and picked excerpts are projections like the others,
+        # so `consolidation rebuild` restores them from the DANVAN_CONSOLIDATION stream.
+        Subscription(contract=DraftSaved, handler=projector.on_draft_saved),
+        Subscription(contract=HighlightsChanged, handler=projector.on_highlights_changed),
     ]

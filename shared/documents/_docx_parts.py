@@ -69,6 +69,9 @@ def add_block(document: Document, block: Block) -> None:
             bold, italic = level <= 3, level >= 3
         case Bullet(text=item, marker=marker):
             text, bold, italic = f"{marker.strip() or '-'} {item.strip()}", False, False
+        case Paragraph(text=text, bold=bold, italic=italic, centred=True):
+            paragraph(document, text.strip(), bold=bold, italic=italic)
+            return
         case Paragraph(text=text, bold=bold, italic=italic):
             pass
         case _:

@@ -62,6 +62,11 @@ def build_docx(spec: DocumentSpec) -> bytes:
     for block in spec.body:
         add_block(document, block)
     _add_closing(document, spec.recipients, spec.archive, spec.signature)
+    if spec.appendix:
+        paragraph(document, size=1).paragraph_format.page_break_before = True
+        for block in spec.appendix:
+            add_block(document, block)
+        paragraph(document, size=1)  # never end the body on a table
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()

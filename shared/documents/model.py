@@ -58,11 +58,13 @@ class Heading:
 
 @dataclass(frozen=True, slots=True)
 class Paragraph:
-    """A body paragraph: justified with a first-line indent."""
+    """A body paragraph: justified with a first-line indent (or centred, for the title
+    lines of an appendix)."""
 
     text: str
     bold: bool = False
     italic: bool = False
+    centred: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +114,8 @@ class DocumentSpec:
     recipients_to: Sequence[str] = ()
     recipients: Sequence[str] = ()
     archive: str = "VT, NV"
+    # A phụ lục: printed after the signature, from a new page.
+    appendix: Sequence[Block] = ()
 
     @property
     def is_cong_van(self) -> bool:

@@ -1,16 +1,23 @@
-"""The town's consolidated report (báo cáo tổng hợp) as an official .docx."""
+"""The town's report (báo cáo tổng hợp) as an official .docx: the draft, then the Phụ lục.
+
+The body is the period's draft (`domain.draft`): the saved hand-written parts over the parts
+generated from the latest reports. The units' detail goes to the appendix, after the
+signature: the totals table of every task area (the same figure lines the draft's
+sentences are written from), who has reported, one table of figures by unit, and the
+units' narratives by unit. The internal questions and answers on difficulties appear
+nowhere; the draft says only how many were raised and answered.
+"""
 
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
-from services.consolidation.domain import (
-    KIND_LABELS,
-    IndicatorSummary,
-    Summary,
-    Tally,
-    UnitText,
+from services.consolidation.domain import KIND_LABELS, Summary, Tally
+from services.consolidation.domain.draft import (
+    ROMAN,
+    DraftView,
+    ReportFrame,
+    figure_lines,
 )
 from services.consolidation.settings import ConsolidationSettings
 from shared.documents import (
@@ -24,145 +31,112 @@ from shared.documents import (
     Table,
     build_docx,
 )
-from shared.formatting import vn_date, vn_deadline, vn_number
+from shared.formatting import vn_deadline, vn_number
 
-ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X")
-NOT_REPORTED = "Chưa có số liệu"
 _TABLE_WIDTHS = (12.0, 83.0, 35.0, 35.0)
 _COMPARED_WIDTHS = (10.0, 61.0, 25.0, 22.0, 25.0, 22.0)
 _KIND_WIDTHS = (45.0, 24.0, 24.0, 24.0, 24.0, 24.0)
+_UNIT_FIGURE_WIDTHS = (10.0, 45.0, 85.0, 25.0)
 
 
-def report_docx(summary: Summary, settings: ConsolidationSettings, issued_on: date) -> bytes:
-    """The consolidated report of a period in the Nghị định 30/2020 layout."""
-    return build_docx(report_spec(summary, settings, issued_on))
+def report_docx(
+    summary: Summary,
+    draft: DraftView,
+    frame: ReportFrame,
+    settings: ConsolidationSettings,
+    issued_on: date,
+) -> bytes:
+    """The town report of a period in the Nghị định 30/2020 layout."""
+    return build_docx(report_spec(summary, draft, frame, settings, issued_on))
 
 
-def report_spec(summary: Summary, settings: ConsolidationSettings, issued_on: date) -> DocumentSpec:
-    """The document spec of the consolidated report."""
-    title = summary.period.title
+def report_spec(
+    summary: Summary,
+    draft: DraftView,
+    frame: ReportFrame,
+    settings: ConsolidationSettings,
+    issued_on: date,
+) -> DocumentSpec:
+    """The document spec of the town report."""
     return DocumentSpec(
         issuer=Issuer(settings.issuer_parent, settings.issuer_name, settings.number_suffix),
         place=settings.document_place,
         issued_on=issued_on,
         kind_title="Báo cáo",
-        subject=f"Kết quả thực hiện công tác dân vận chính quyền {title}",
+        subject=frame.subject,
         signature=Signature(settings.signer_authority, settings.signer_title, settings.signer_name),
-        body=_body(summary, settings),
+        body=_body(draft, frame),
         recipients=settings.recipients,
         archive=settings.archive,
+        appendix=_appendix(summary, settings, issued_on),
     )
 
 
-def _issuer_prose(settings: ConsolidationSettings) -> str:
-    name = settings.issuer_name.strip()
-    return f"{settings.issuer_parent.strip()} {name[:1].lower()}{name[1:]}"
+def _paragraphs(text: str) -> list[Block]:
+    return [Paragraph(line) for line in text.splitlines() if line.strip()]
 
 
-def _body(summary: Summary, settings: ConsolidationSettings) -> list[Block]:
-    period = summary.period
-    issuer = _issuer_prose(settings)
-    blocks: list[Block] = [
-        Paragraph(
-            f"Thực hiện {settings.plan_reference}; trên cơ sở báo cáo của các phòng, ban, "
-            f"đơn vị và Ủy ban nhân dân các phường, xã, {issuer} báo cáo kết quả thực hiện "
-            f"công tác dân vận chính quyền {period.title} như sau:"
-        )
-    ]
-    if period.window_start and period.window_end:
-        blocks.append(
-            Paragraph(
-                f"(Số liệu tính từ ngày {vn_date(period.window_start)} "
-                f"đến ngày {vn_date(period.window_end)})",
-                italic=True,
-            )
-        )
-    numerals = iter(ROMAN)
-    blocks.append(Heading(f"{next(numerals)}. KẾT QUẢ THỰC HIỆN", 1))
-    for index, section in enumerate(summary.sections, start=1):
-        blocks.append(Heading(f"{index}. {section.title}", 2))
-        if section.indicators:
-            blocks.append(_figures_table(section.indicators, summary))
-        blocks.extend(_unit_texts(section.narratives, "Chưa có đơn vị báo cáo nội dung này."))
-    results_fields = summary.text_fields if not summary.sections else ()
-    for field in results_fields:
-        blocks.append(Heading(field.label, 2))
-        blocks.extend(_unit_texts(field.entries, "Chưa có đơn vị báo cáo nội dung này."))
-    blocks.append(Heading(f"{next(numerals)}. TÌNH HÌNH GỬI BÁO CÁO CỦA CÁC ĐƠN VỊ", 1))
-    blocks.extend(_completeness(summary))
-    for field in summary.text_fields if summary.sections else ():
-        blocks.append(Heading(f"{next(numerals)}. {field.label.upper()}", 1))
-        blocks.extend(_unit_texts(field.entries, "Các đơn vị không nêu nội dung này."))
-    blocks.append(Heading(f"{next(numerals)}. KHÓ KHĂN, VƯỚNG MẮC VÀ VIỆC HƯỚNG DẪN, GIẢI ĐÁP", 1))
-    blocks.extend(_difficulties(summary))
-    blocks.append(
-        Paragraph(
-            f"Trên đây là báo cáo kết quả thực hiện công tác dân vận chính quyền "
-            f"{period.title} của {issuer}./."
-        )
-    )
+def _body(draft: DraftView, frame: ReportFrame) -> list[Block]:
+    blocks: list[Block] = []
+    heading = ""
+    for part in draft.parts:
+        if part.heading and part.heading != heading:
+            heading = part.heading
+            blocks.append(Heading(heading, 1))
+        if part.subheading:
+            blocks.append(Heading(part.title, 2))
+        blocks.extend(_paragraphs(part.text))
+    blocks.append(Paragraph(f"Trên đây là báo cáo {frame.subject_in_prose} của {frame.issuer}./."))
     return blocks
 
 
-def figure_text(indicator: IndicatorSummary) -> str:
-    """The overall figure as the report prints it."""
-    fig = indicator.overall
-    if fig.total is None:
-        return NOT_REPORTED
-    if indicator.type == "yes_no":
-        return f"{fig.yes}/{fig.reported} đơn vị có"
-    return _number(fig.total)
+# --- the appendix -------------------------------------------------------------------------
 
 
-def _number(value: int | Decimal) -> str:
-    return vn_number(value)
+def _appendix(summary: Summary, settings: ConsolidationSettings, issued_on: date) -> list[Block]:
+    number = f"Báo cáo số      /{settings.number_suffix.strip()}"
+    day = f"ngày {issued_on.day:02d}/{issued_on.month:02d}/{issued_on.year}"
+    blocks: list[Block] = [
+        Paragraph("PHỤ LỤC", bold=True, centred=True),
+        Paragraph("SỐ LIỆU VÀ NỘI DUNG BÁO CÁO CỦA CÁC ĐƠN VỊ", bold=True, centred=True),
+        Paragraph(
+            f"(Kèm theo {number} {day} của {settings.issuer_prose})", italic=True, centred=True
+        ),
+    ]
+    numerals = iter(ROMAN)
+    if summary.sections:
+        blocks.append(Heading(f"{next(numerals)}. TỔNG HỢP SỐ LIỆU", 1))
+        for section in summary.sections:
+            if section.indicators:
+                blocks.append(Heading(f"{section.key}. {section.title}", 2))
+                blocks.append(_totals_table(summary, section.key))
+    blocks.append(Heading(f"{next(numerals)}. TÌNH HÌNH GỬI BÁO CÁO CỦA CÁC ĐƠN VỊ", 1))
+    blocks.extend(_completeness(summary))
+    if summary.sections:
+        blocks.append(Heading(f"{next(numerals)}. SỐ LIỆU THEO ĐƠN VỊ", 1))
+        blocks.append(_unit_figures(summary))
+    blocks.append(Heading(f"{next(numerals)}. NỘI DUNG BÁO CÁO CỦA CÁC ĐƠN VỊ", 1))
+    blocks.extend(_unit_narratives(summary))
+    return blocks
 
 
-def _change_text(indicator: IndicatorSummary) -> str:
-    change = indicator.change
-    if change is None:
-        return "-"
-    if change == 0:
-        return "0"
-    sign = "+" if change > 0 else "-"
-    return sign + _number(-change if change < 0 else change)
-
-
-def _figures_table(indicators: tuple[IndicatorSummary, ...], summary: Summary) -> Table:
+def _totals_table(summary: Summary, section_key: str) -> Table:
+    """A task area's figures, from the same lines the draft's sentences use."""
+    section = next(s for s in summary.sections if s.key == section_key)
+    lines = figure_lines(summary, section.indicators)
     compared = summary.earlier is not None
     columns = ["TT", "Chỉ tiêu", "Kết quả", "Số đơn vị báo cáo"]
     if compared:
         columns += ["Cùng kỳ năm trước", "Tăng (+), giảm (-)"]
-    rows = []
-    for number, ind in enumerate(indicators, start=1):
-        row: list[str | int] = [
-            number,
-            ind.label,
-            figure_text(ind),
-            f"{ind.overall.reported}/{ind.applicable}",
-        ]
+    rows: list[list[str | int]] = []
+    for number, line in enumerate(lines, start=1):
+        row: list[str | int] = [number, line.indicator.label, line.value, line.share]
         if compared:
-            previous = ind.previous
-            row.append(
-                NOT_REPORTED
-                if previous is None or previous.total is None
-                else (
-                    f"{previous.yes}/{previous.reported}"
-                    if ind.type == "yes_no"
-                    else _number(previous.total)
-                )
-            )
-            row.append(_change_text(ind))
+            row += [line.previous, line.change_sign]
         rows.append(row)
     return Table(
         columns=columns, rows=rows, widths_mm=_COMPARED_WIDTHS if compared else _TABLE_WIDTHS
     )
-
-
-def _unit_texts(entries: tuple[UnitText, ...], empty: str) -> list[Block]:
-    if not entries:
-        return [Paragraph(empty, italic=True)]
-    return [Bullet(f"{e.unit_name}: {e.text}") for e in entries]
 
 
 def _names(units: list[str]) -> str:
@@ -208,11 +182,46 @@ def _kind_table(by_kind: dict[str, Tally], total: Tally) -> Table:
     )
 
 
-def _difficulties(summary: Summary) -> list[Block]:
-    if not summary.difficulties:
-        return [Paragraph("Các đơn vị không nêu khó khăn, vướng mắc.", italic=True)]
+def _unit_figures(summary: Summary) -> Table:
+    """One table of every unit's figures, in registry order (the units that sent none say so)."""
+    rows: list[list[str | int]] = []
+    for number, unit in enumerate(summary.completeness.units, start=1):
+        figures = [
+            (f"{section.key}. {ind.label}", vn_number(ind.values[unit.code]))
+            for section in summary.sections
+            for ind in section.indicators
+            if unit.code in ind.values
+        ]
+        if unit.state == "missing":
+            figures = [("Chưa gửi báo cáo", "")]
+        elif not figures:
+            figures = [("Không báo cáo số liệu", "")]
+        for n, (label, value) in enumerate(figures):
+            rows.append([number if n == 0 else "", unit.name if n == 0 else "", label, value])
+    return Table(
+        columns=["TT", "Đơn vị", "Chỉ tiêu", "Số liệu"], rows=rows, widths_mm=_UNIT_FIGURE_WIDTHS
+    )
+
+
+def _unit_narratives(summary: Summary) -> list[Block]:
+    """What each reporting unit wrote, by unit in registry order."""
     blocks: list[Block] = []
-    for d in summary.difficulties:
-        answer = f" Trả lời: {d.answer}" if d.answer else " (Chưa trả lời.)"
-        blocks.append(Bullet(f"{d.unit_name}: {d.text}{answer}"))
+    texts: dict[str, list[tuple[str, str]]] = {}
+    for section in summary.sections:
+        for n in section.narratives:
+            texts.setdefault(n.unit_code, []).append(
+                (f"Mục {section.key}. {section.title}", n.text)
+            )
+    for field in summary.text_fields:
+        for e in field.entries:
+            texts.setdefault(e.unit_code, []).append((field.label, e.text))
+    reporting = [u for u in summary.completeness.units if u.code in texts]
+    if not reporting:
+        return [Paragraph("Chưa có đơn vị nào gửi báo cáo.", italic=True)]
+    for number, unit in enumerate(reporting, start=1):
+        blocks.append(Heading(f"{number}. {unit.name}", 2))
+        for label, text in texts[unit.code]:
+            lines = [line for line in text.splitlines() if line.strip()]
+            blocks.append(Paragraph(f"{label}: {lines[0]}" if lines else f"{label}:"))
+            blocks.extend(Paragraph(line) for line in lines[1:])
     return blocks

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from services.consolidation.domain import KIND_LABELS, STATE_LABELS, Summary
+from services.consolidation.domain.draft import figure_lines
 from shared.documents import Sheet, XlsxCell, build_xlsx
 from shared.formatting import vn_date, vn_datetime
 
@@ -55,21 +56,33 @@ def _unit_sheet(summary: Summary) -> Sheet:
 
 def _totals_sheet(summary: Summary) -> Sheet:
     kinds = list(summary.completeness.by_kind)
-    columns = ["TT", "Mục", "Mã chỉ tiêu", "Chỉ tiêu", "Tổng số", "Số đơn vị báo cáo"]
+    columns = [
+        "TT",
+        "Mục",
+        "Mã chỉ tiêu",
+        "Chỉ tiêu",
+        "Tổng số",
+        "Số đơn vị báo cáo",
+        "Số đơn vị phải báo cáo",
+        "Tỷ lệ báo cáo (n/m)",
+    ]
     columns += [f"{KIND_LABELS.get(k, k)}" for k in kinds]
     compared = summary.earlier is not None
     if compared:
         columns += ["Cùng kỳ năm trước", "Tăng (+), giảm (-)"]
     rows: list[list[XlsxCell]] = []
-    indicators = [i for s in summary.sections for i in s.indicators]
-    for number, ind in enumerate(indicators, start=1):
+    # The same figure lines as the report's totals tables and the draft's sentences.
+    for number, line in enumerate(figure_lines(summary), start=1):
+        ind = line.indicator
         row: list[XlsxCell] = [
             number,
             ind.section,
             ind.code,
             ind.label,
             _cell(ind.overall.total),
-            ind.overall.reported,
+            line.reported,
+            line.expected,
+            line.share,
         ]
         row += [_cell(ind.by_kind[k].total) if k in ind.by_kind else None for k in kinds]
         if compared:
@@ -124,16 +137,10 @@ def _completeness_sheet(summary: Summary) -> Sheet:
 
 
 def _difficulties_sheet(summary: Summary) -> Sheet:
-    columns = [
-        "TT",
-        "Mã đơn vị",
-        "Tên đơn vị",
-        "Khó khăn, vướng mắc",
-        "Ngày nêu",
-        "Trả lời",
-        "Người trả lời",
-        "Ngày trả lời",
-    ]
+    # The difficulties raised and where they stand; the answers stay in the portal (the
+    # internal questions and answers are not part of what is sent upward).
+    columns = ["TT", "Mã đơn vị", "Tên đơn vị", "Khó khăn, vướng mắc", "Ngày nêu", "Tình trạng"]
+    columns += ["Ngày hướng dẫn, giải đáp"]
     rows: list[list[XlsxCell]] = [
         [
             number,
@@ -141,8 +148,7 @@ def _difficulties_sheet(summary: Summary) -> Sheet:
             d.unit_name,
             d.text,
             vn_date(d.raised_at) if d.raised_at else "",
-            d.answer or "Chưa trả lời",
-            d.answered_by,
+            "Đã hướng dẫn, giải đáp" if d.answered else "Đang xem xét",
             vn_date(d.answered_at) if d.answered_at else "",
         ]
         for number, d in enumerate(summary.difficulties, start=1)

@@ -1,13 +1,22 @@
-"""Who has reported in a period: counts, rates, by unit kind, each unit's state."""
+"""Who has reported in a period: counts, rates, by unit kind, each unit's state.
+
+Two ways to the same answer: `completeness` counts a period's reports from scratch (the
+reference, and what the summary uses), `completeness_from_progress` reads it from the
+running counters and the stored standings (what the HTTP reads use, so a read never
+recounts). Tests keep the two equal.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from services.consolidation.domain.records import PeriodInfo, ReportRecord, current_reports
+
+if TYPE_CHECKING:
+    from services.consolidation.domain.progress import Counters, Standing
 
 UnitProgressState = Literal["missing", "submitted", "awaiting_revision", "accepted"]
 
@@ -33,6 +42,11 @@ def kind_rank(kind: str) -> tuple[int, str]:
     return (KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER), kind)
 
 
+def kind_label(kind: str) -> str:
+    """A unit kind as users read it ("Phường")."""
+    return KIND_LABELS.get(kind, kind)
+
+
 def contribution(state: UnitProgressState, on_time: bool | None) -> tuple[int, int, int, int, int]:
     """What one expected unit adds to (submitted, on time, late, awaiting revision, accepted)."""
     if state == "missing":
@@ -44,6 +58,17 @@ def contribution(state: UnitProgressState, on_time: bool | None) -> tuple[int, i
         1 if state == "awaiting_revision" else 0,
         1 if state == "accepted" else 0,
     )
+
+
+@dataclass(frozen=True)
+class ReportFacts:
+    """When and at which version a report was sent (what a completeness row shows of it)."""
+
+    report_id: str
+    version: int | None = None
+    submitted_at: datetime | None = None
+    first_submitted_at: datetime | None = None
+    withdrawn_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -60,22 +85,8 @@ class UnitProgress:
     submitted_at: datetime | None = None
     first_submitted_at: datetime | None = None
     on_time: bool | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form."""
-        return {
-            "code": self.code,
-            "name": self.name,
-            "kind": self.kind,
-            "state": self.state,
-            "report_id": self.report_id,
-            "version": self.version,
-            "submitted_at": self.submitted_at.isoformat() if self.submitted_at else None,
-            "first_submitted_at": (
-                self.first_submitted_at.isoformat() if self.first_submitted_at else None
-            ),
-            "on_time": self.on_time,
-        }
+    # A missing unit whose last report was withdrawn (it counts as missing all the same).
+    withdrawn: ReportFacts | None = None
 
 
 @dataclass
@@ -114,19 +125,6 @@ class Tally:
             "accepted": round(self.accepted / self.expected, 4),
         }
 
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form (counts and rates)."""
-        return {
-            "expected": self.expected,
-            "submitted": self.submitted,
-            "on_time": self.on_time,
-            "late": self.late,
-            "missing": self.missing,
-            "awaiting_revision": self.awaiting_revision,
-            "accepted": self.accepted,
-            "rates": self.rates(),
-        }
-
 
 @dataclass(frozen=True)
 class Completeness:
@@ -150,42 +148,124 @@ class Completeness:
         """Units whose report came after the deadline."""
         return [u for u in self.units if u.state != "missing" and not u.on_time]
 
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form of the whole completeness view."""
-        t = self.tally
-        return {
-            "period_id": self.period.period_id,
-            "title": self.period.title,
-            "due_at": self.period.due_at.isoformat(),
-            "status": self.period.status,
-            "expected": t.expected,
-            "submitted": t.submitted,
-            "on_time": t.on_time,
-            "late": t.late,
-            "missing": [{"code": u.code, "name": u.name} for u in self.in_state("missing")],
-            "missing_count": t.missing,
-            "awaiting_revision": t.awaiting_revision,
-            "accepted": t.accepted,
-            "rates": t.rates(),
-            "by_kind": {kind: tally.as_dict() for kind, tally in self.by_kind.items()},
-            "units": [u.as_dict() for u in self.units],
-        }
+    def unit(self, code: str) -> UnitProgress | None:
+        """One expected unit's row."""
+        return next((u for u in self.units if u.code == code), None)
+
+
+@dataclass(frozen=True)
+class OwnProgress:
+    """What a unit account sees of a period: the period and its own row, if it is expected."""
+
+    period: PeriodInfo
+    unit: UnitProgress | None
+
+
+def _by_kind(units: Iterable[UnitProgress]) -> dict[str, Tally]:
+    by_kind: dict[str, Tally] = {}
+    for unit in units:
+        by_kind.setdefault(unit.kind, Tally()).add(unit)
+    return {k: by_kind[k] for k in sorted(by_kind, key=kind_rank)}
 
 
 def completeness(period: PeriodInfo, reports: Iterable[ReportRecord]) -> Completeness:
     """Completeness of a period from its expected units and the reports seen for it."""
-    current = current_reports([r for r in reports if r.period_id == period.period_id])
+    mine = [r for r in reports if r.period_id == period.period_id]
+    current = current_reports(mine)
+    withdrawn = last_withdrawn(mine)
     units: list[UnitProgress] = []
     tally = Tally()
-    by_kind: dict[str, Tally] = {}
     for unit in period.ordered_units():
         report = current.get(unit.code)
         progress = _progress(unit.code, unit.name, unit.kind, unit.display_order, report)
+        if progress.state == "missing" and unit.code in withdrawn:
+            progress = _with_withdrawn(progress, withdrawn[unit.code])
         units.append(progress)
         tally.add(progress)
-        by_kind.setdefault(unit.kind, Tally()).add(progress)
-    ordered_kinds = {k: by_kind[k] for k in sorted(by_kind, key=kind_rank)}
-    return Completeness(period=period, tally=tally, by_kind=ordered_kinds, units=tuple(units))
+    return Completeness(period=period, tally=tally, by_kind=_by_kind(units), units=tuple(units))
+
+
+@dataclass(frozen=True)
+class StoredStanding:
+    """An expected unit's stored standing with the facts of the reports it names."""
+
+    code: str
+    standing: Standing
+    report: ReportFacts | None = None
+    withdrawn: ReportFacts | None = None
+
+
+def completeness_from_progress(
+    period: PeriodInfo, counters: Counters, standings: Mapping[str, StoredStanding]
+) -> Completeness:
+    """A period's completeness read from its running counters and stored standings: the
+    totals are the counters, each unit's row its standing (no report is recounted)."""
+    units: list[UnitProgress] = []
+    for unit in period.ordered_units():
+        stored = standings.get(unit.code)
+        if stored is None or stored.standing.state == "missing":
+            row = UnitProgress(unit.code, unit.name, unit.kind, unit.display_order, "missing")
+            if stored is not None and stored.withdrawn is not None:
+                row = _with_withdrawn(row, stored.withdrawn)
+        else:
+            facts = stored.report
+            row = UnitProgress(
+                code=unit.code,
+                name=unit.name,
+                kind=unit.kind,
+                display_order=unit.display_order,
+                state=stored.standing.state,
+                report_id=stored.standing.report_id,
+                version=facts.version if facts else None,
+                submitted_at=facts.submitted_at if facts else None,
+                first_submitted_at=facts.first_submitted_at if facts else None,
+                on_time=stored.standing.on_time,
+            )
+        units.append(row)
+    tally = Tally(
+        expected=counters.expected,
+        submitted=counters.submitted,
+        on_time=counters.on_time,
+        late=counters.late,
+        awaiting_revision=counters.awaiting_revision,
+        accepted=counters.accepted,
+    )
+    return Completeness(period=period, tally=tally, by_kind=_by_kind(units), units=tuple(units))
+
+
+def last_withdrawn(reports: Iterable[ReportRecord]) -> dict[str, ReportRecord]:
+    """Each unit's most recently withdrawn report."""
+    newest: dict[str, ReportRecord] = {}
+    for report in reports:
+        if report.state != "withdrawn" or report.submission is None:
+            continue
+        held = newest.get(report.unit_code)
+        if held is None or _withdrawn_rank(report) > _withdrawn_rank(held):
+            newest[report.unit_code] = report
+    return newest
+
+
+def _withdrawn_rank(report: ReportRecord) -> tuple[datetime, str]:
+    assert report.submission is not None
+    at = report.withdrawal.withdrawn_at if report.withdrawal else report.submission.submitted_at
+    return (at, report.report_id)
+
+
+def report_facts(report: ReportRecord) -> ReportFacts:
+    """What a completeness row shows of a report."""
+    s = report.submission
+    return ReportFacts(
+        report_id=report.report_id,
+        version=s.version if s else None,
+        submitted_at=s.submitted_at if s else None,
+        first_submitted_at=s.first_submitted_at if s else None,
+        withdrawn_at=report.withdrawal.withdrawn_at if report.withdrawal else None,
+    )
+
+
+def _with_withdrawn(row: UnitProgress, report: ReportRecord | ReportFacts) -> UnitProgress:
+    facts = report if isinstance(report, ReportFacts) else report_facts(report)
+    return UnitProgress(row.code, row.name, row.kind, row.display_order, "missing", withdrawn=facts)
 
 
 def _progress(

@@ -52,6 +52,7 @@ def period_from(p: PeriodState) -> PeriodInfo:
         version=p.version,
         window_start=p.window_start,
         window_end=p.window_end,
+        basis=p.basis,
     )
 
 

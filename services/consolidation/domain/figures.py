@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from services.consolidation.domain.completeness import Completeness
 from services.consolidation.domain.records import PeriodInfo
@@ -23,17 +22,17 @@ class Figure:
     yes: int | None = None
     no: int | None = None
 
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form."""
-        out: dict[str, Any] = {"total": json_number(self.total), "reported": self.reported}
-        if self.yes is not None:
-            out.update(yes=self.yes, no=self.no)
-        return out
-
 
 @dataclass(frozen=True)
 class IndicatorSummary:
-    """One indicator across the period: overall, by unit kind, per unit, against last year."""
+    """One indicator across the period: overall, by unit kind, per unit, against last year.
+
+    Only units the indicator applies to count (by unit kind and tag; for a report written on
+    another version of the form, only if that version asked for it): `overall.reported` of
+    them reported it, `applicable` of the reporting units could have, and `expected` of the
+    period's expected units are asked for it. The report's "n/m đơn vị" is
+    `overall.reported`/`expected`.
+    """
 
     section: str
     code: str
@@ -44,6 +43,7 @@ class IndicatorSummary:
     by_kind: dict[str, Figure]
     values: dict[str, Value]
     previous: Figure | None = None
+    expected: int = 0
 
     @property
     def change(self) -> Number | None:
@@ -51,23 +51,6 @@ class IndicatorSummary:
         if self.previous is None or self.previous.total is None or self.overall.total is None:
             return None
         return self.overall.total - self.previous.total
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form."""
-        out: dict[str, Any] = {
-            "section": self.section,
-            "code": self.code,
-            "label": self.label,
-            "type": self.type,
-            **self.overall.as_dict(),
-            "applicable": self.applicable,
-            "by_kind": {kind: fig.as_dict() for kind, fig in self.by_kind.items()},
-            "by_unit": {code: json_number(v) for code, v in self.values.items()},
-        }
-        if self.previous is not None:
-            out["previous"] = self.previous.as_dict()
-            out["change"] = json_number(self.change)
-        return out
 
 
 @dataclass(frozen=True)
@@ -79,15 +62,6 @@ class UnitText:
     kind: str
     text: str
 
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form."""
-        return {
-            "unit_code": self.unit_code,
-            "unit_name": self.unit_name,
-            "kind": self.kind,
-            "text": self.text,
-        }
-
 
 @dataclass(frozen=True)
 class SectionSummary:
@@ -98,16 +72,8 @@ class SectionSummary:
     plan_ref: str | None
     indicators: tuple[IndicatorSummary, ...]
     narratives: tuple[UnitText, ...]
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form."""
-        return {
-            "key": self.key,
-            "title": self.title,
-            "plan_ref": self.plan_ref,
-            "indicators": [i.as_dict() for i in self.indicators],
-            "narratives": [n.as_dict() for n in self.narratives],
-        }
+    # The expected units the task area applies to (by unit kind and tag).
+    expected: int = 0
 
 
 @dataclass(frozen=True)
@@ -117,14 +83,6 @@ class TextFieldSummary:
     code: str
     label: str
     entries: tuple[UnitText, ...]
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form."""
-        return {
-            "code": self.code,
-            "label": self.label,
-            "entries": [e.as_dict() for e in self.entries],
-        }
 
 
 @dataclass(frozen=True)
@@ -140,19 +98,10 @@ class DifficultyItem:
     answered_by: str = ""
     answered_at: datetime | None = None
 
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form."""
-        return {
-            "difficulty_id": self.difficulty_id,
-            "unit_code": self.unit_code,
-            "unit_name": self.unit_name,
-            "text": self.text,
-            "raised_at": self.raised_at.isoformat() if self.raised_at else None,
-            "answered": bool(self.answer),
-            "answer": self.answer,
-            "answered_by": self.answered_by,
-            "answered_at": self.answered_at.isoformat() if self.answered_at else None,
-        }
+    @property
+    def answered(self) -> bool:
+        """Whether Phòng Nội vụ has answered it."""
+        return bool(self.answer)
 
 
 @dataclass(frozen=True)
@@ -167,19 +116,6 @@ class WarningItem:
     field: str
     label: str
     message: str
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form."""
-        return {
-            "unit_code": self.unit_code,
-            "unit_name": self.unit_name,
-            "state": self.state,
-            "path": self.path,
-            "code": self.code,
-            "field": self.field,
-            "label": self.label,
-            "message": self.message,
-        }
 
 
 @dataclass(frozen=True)
@@ -199,30 +135,6 @@ class Summary:
     def period(self) -> PeriodInfo:
         """The period summarised."""
         return self.completeness.period
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form."""
-        p = self.period
-        return {
-            "period_id": p.period_id,
-            "title": p.title,
-            "kind": p.kind,
-            "year": p.year,
-            "due_at": p.due_at.isoformat(),
-            "window_start": p.window_start.isoformat() if p.window_start else None,
-            "window_end": p.window_end.isoformat() if p.window_end else None,
-            "form": {"form_id": p.form_id, "version": p.form_version, "title": self.form_title},
-            "completeness": self.completeness.as_dict(),
-            "sections": [s.as_dict() for s in self.sections],
-            "text_fields": [t.as_dict() for t in self.text_fields],
-            "difficulties": [d.as_dict() for d in self.difficulties],
-            "warnings": [w.as_dict() for w in self.warnings],
-            "comparison": (
-                {"period_id": self.earlier.period_id, "title": self.earlier.title}
-                if self.earlier
-                else None
-            ),
-        }
 
 
 def json_number(value: Value | None) -> int | float | bool | None:

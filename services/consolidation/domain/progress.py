@@ -17,6 +17,7 @@ from services.consolidation.domain.completeness import (
     UnitProgressState,
     completeness,
     contribution,
+    last_withdrawn,
 )
 from services.consolidation.domain.records import PeriodInfo, ReportRecord, current_reports
 
@@ -28,16 +29,20 @@ class Standing:
     state: UnitProgressState = "missing"
     on_time: bool | None = None
     report_id: str | None = None
+    # Missing units only: the report last withdrawn, shown as such (it does not count).
+    withdrawn_report_id: str | None = None
 
 
 def unit_standing(reports: Iterable[ReportRecord]) -> Standing:
     """A unit's standing from every report record it has in the period."""
-    current = current_reports(list(reports))
-    if len(current) > 1:
+    records = list(reports)
+    current = current_reports(records)
+    if len(current) > 1 or len({r.unit_code for r in records}) > 1:
         raise ValueError("unit_standing takes the reports of one unit")
     report = next(iter(current.values()), None)
     if report is None or report.submission is None:
-        return Standing()
+        withdrawn = next(iter(last_withdrawn(records).values()), None)
+        return Standing(withdrawn_report_id=withdrawn.report_id if withdrawn else None)
     state = report.state
     assert state in ("submitted", "awaiting_revision", "accepted")  # current reports only
     return Standing(state=state, on_time=report.submission.on_time, report_id=report.report_id)
@@ -114,7 +119,15 @@ def recount(period: PeriodInfo, reports: Iterable[ReportRecord]) -> Recount:
     return Recount(
         counters=Counters.from_tally(status.tally),
         standings=tuple(
-            (u.code, Standing(state=u.state, on_time=u.on_time, report_id=u.report_id))
+            (
+                u.code,
+                Standing(
+                    state=u.state,
+                    on_time=u.on_time,
+                    report_id=u.report_id,
+                    withdrawn_report_id=u.withdrawn.report_id if u.withdrawn else None,
+                ),
+            )
             for u in status.units
         ),
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Literal
 
-from shared.contracts.registry import ExpectedUnit
+from shared.contracts.registry import ExpectedUnit, RequestBasis
 
 ReportState = Literal["pending", "submitted", "awaiting_revision", "accepted", "withdrawn"]
 
@@ -32,6 +32,8 @@ class PeriodInfo:
     version: int
     window_start: date | None = None
     window_end: date | None = None
+    # Ad-hoc periods: the document that asked for the report, when the registry recorded it.
+    basis: RequestBasis | None = None
 
     def ordered_units(self) -> list[ExpectedUnit]:
         """Expected units in registry order (display order, then code), each code once."""

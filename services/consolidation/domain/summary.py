@@ -83,7 +83,11 @@ def summarise(
         for u in status.units
         if u.code in current
     ]
-    sections = tuple(_section(s, reporting, earlier) for s in form.sections)
+    expected_units = period.ordered_units()
+    read_of = {u.code: read for u, read in reporting}
+    sections = tuple(
+        _section(s, reporting, earlier, expected_units, read_of) for s in form.sections
+    )
     texts = tuple(
         TextFieldSummary(
             code=f.code,
@@ -124,14 +128,29 @@ def _section(
     section: Section,
     reporting: Reporting,
     earlier: Summary | None,
+    expected_units: list[ExpectedUnit],
+    read_of: Mapping[str, ReadReport],
 ) -> SectionSummary:
     narratives = tuple(
         UnitText(u.code, u.name, u.kind, text)
         for u, read in reporting
         if (text := _text(_section_content(read.content, section.key).get("narrative")))
     )
-    indicators = tuple(_indicator(section, ind, reporting, earlier) for ind in section.indicators)
-    return SectionSummary(section.key, section.title, section.plan_ref, indicators, narratives)
+    indicators = tuple(
+        _indicator(section, ind, reporting, earlier, expected_units, read_of)
+        for ind in section.indicators
+    )
+    expected = sum(1 for u in expected_units if section.applies_to.includes(u.kind, set(u.tags)))
+    return SectionSummary(
+        section.key, section.title, section.plan_ref, indicators, narratives, expected
+    )
+
+
+def _applies(section: Section, indicator: Indicator, unit: ExpectedUnit) -> bool:
+    tags = set(unit.tags)
+    return section.applies_to.includes(unit.kind, tags) and indicator.applies_to.includes(
+        unit.kind, tags
+    )
 
 
 def _indicator(
@@ -139,26 +158,32 @@ def _indicator(
     indicator: Indicator,
     reporting: Reporting,
     earlier: Summary | None,
+    expected_units: list[ExpectedUnit],
+    read_of: Mapping[str, ReadReport],
 ) -> IndicatorSummary:
     values: dict[str, Value] = {}
     kinds: dict[str, list[Value]] = {}
     applicable = 0
     for unit, read in reporting:
-        tags = set(unit.tags)
         raw = _section_content(read.content, section.key).get("indicators")
         figures: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
-        # A report written on a version that never asked for the figure is not counted.
-        if (
-            read.was_asked(indicator.code)
-            and section.applies_to.includes(unit.kind, tags)
-            and indicator.applies_to.includes(unit.kind, tags)
-        ):
-            applicable += 1
-        value = parse_value(indicator, figures.get(indicator.code))
         kinds.setdefault(unit.kind, [])
+        # Only units the figure applies to count (by kind and tag); a report written on a
+        # version that never asked for the figure is neither reported nor applicable.
+        if not (read.was_asked(indicator.code) and _applies(section, indicator, unit)):
+            continue
+        applicable += 1
+        value = parse_value(indicator, figures.get(indicator.code))
         if value is not None:
             values[unit.code] = value
             kinds[unit.kind].append(value)
+    # The "m" of "n/m đơn vị": the expected units asked for the figure, reported or not.
+    expected = sum(
+        1
+        for u in expected_units
+        if _applies(section, indicator, u)
+        and (u.code not in read_of or read_of[u.code].was_asked(indicator.code))
+    )
     previous = None
     if earlier is not None and indicator.code in earlier.indicators:
         previous = earlier.indicators[indicator.code].overall
@@ -172,6 +197,7 @@ def _indicator(
         by_kind={k: _figure(indicator, kinds[k]) for k in sorted(kinds, key=kind_rank)},
         values=values,
         previous=previous,
+        expected=expected,
     )
 
 

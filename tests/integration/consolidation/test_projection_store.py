@@ -11,11 +11,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.consolidation import db, handlers
+from services.consolidation import db, views
 from services.consolidation.app import MIGRATIONS
 from services.consolidation.domain import summarise
 from services.consolidation.domain.events import InMemoryProjection
+from services.consolidation.projector import Projector
 from services.consolidation.subscribers import subscriptions
+from services.consolidation.usecases.common import period_summary
 from shared.clock import ManualClock
 from shared.db import create_engine, make_session_factory
 from shared.forms import load_form
@@ -60,7 +62,7 @@ async def sessions(databases: Any) -> AsyncIterator[async_sessionmaker[AsyncSess
 
 async def apply_all(sessions: async_sessionmaker[AsyncSession], events: list[Any]) -> None:
     """Apply events one transaction each, through the live subscriptions' handlers."""
-    projector = handlers.Projector(ManualClock(datetime(2023, 6, 20, tzinfo=UTC)))
+    projector = Projector(ManualClock(datetime(2023, 6, 20, tzinfo=UTC)))
     by_contract = {s.contract: s.handler for s in subscriptions(projector)}
     for event in events:
         async with sessions() as session, session.begin():
@@ -71,12 +73,13 @@ def expected_summary() -> dict[str, Any]:
     p = InMemoryProjection()
     for event in HISTORY:
         p.apply(event)
-    return summarise(
+    summary = summarise(
         p.periods["2023-H1"],
         load_form(*FORM),
         p.period_reports("2023-H1"),
         p.period_difficulties("2023-H1"),
-    ).as_dict()
+    )
+    return views.summary(summary).model_dump(mode="json")
 
 
 async def outbox_rows(sessions: async_sessionmaker[AsyncSession]) -> int:
@@ -93,7 +96,7 @@ async def test_stored_projection_of_a_shuffled_duplicated_stream_equals_the_fold
     rng.shuffle(replay)
     await apply_all(sessions, replay)
     async with sessions() as session:
-        stored = (await handlers.read_summary(session, "2023-H1")).as_dict()
+        stored = views.summary(await period_summary(session, "2023-H1")).model_dump(mode="json")
     assert stored == expected_summary()
 
 
@@ -127,7 +130,8 @@ async def test_the_stored_year_before_on_2023_1_compares_with_this_year_on_2023_
         ],
     )
     async with sessions() as session:
-        summary = (await handlers.read_summary(session, "2024-H1")).as_dict()
+        read = await period_summary(session, "2024-H1")
+    summary = views.summary(read).model_dump(mode="json")
     figures = {i["code"]: i for s in summary["sections"] for i in s["indicators"]}
     assert summary["comparison"]["period_id"] == "2023-H1"
     tthc = figures["ho_so_tthc_tiep_nhan"]

@@ -19,7 +19,7 @@ from sqlalchemy import delete, event, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from services.consolidation import db, handlers
+from services.consolidation import db, projector, store
 from services.consolidation.app import MIGRATIONS
 from services.consolidation.domain import Counters, recount
 from services.consolidation.domain.events import InMemoryProjection
@@ -56,9 +56,9 @@ async def engine(databases: Any) -> AsyncIterator[AsyncEngine]:
         await engine.dispose()
 
 
-def handler_map(projector: handlers.Projector) -> dict[type, Any]:
+def handler_map(applier: projector.Projector) -> dict[type, Any]:
     """Contract type → the handler the live service subscribes with."""
-    return {s.contract: s.handler for s in subscriptions(projector)}
+    return {s.contract: s.handler for s in subscriptions(applier)}
 
 
 async def deliver(sessions: async_sessionmaker[AsyncSession], handle: Any, event: Any) -> None:
@@ -70,16 +70,16 @@ async def deliver(sessions: async_sessionmaker[AsyncSession], handle: Any, event
 
 async def assert_counters_are_a_recount(session: AsyncSession, period_id: str) -> Counters | None:
     """The stored counters and standings equal counting the stored reports from scratch."""
-    period = await db.load_period(session, period_id)
-    progress = await db.load_progress(session, period_id)
+    period = await store.load_period(session, period_id)
+    progress = await store.load_progress(session, period_id)
     if period is None:
         assert progress is None or progress.period_version is None
         return None
     assert progress is not None
-    fresh = recount(period, await db.period_reports(session, period_id, with_content=False))
+    fresh = recount(period, await store.period_reports(session, period_id, with_content=False))
     assert progress.period_version == period.version
     assert progress.counters == fresh.counters
-    assert await db.period_standings(session, period_id) == list(fresh.standings)
+    assert await store.period_standings(session, period_id) == list(fresh.standings)
     return progress.counters
 
 
@@ -113,7 +113,7 @@ async def test_counters_equal_a_recount_after_a_long_shuffled_duplicated_stream(
     replay = shuffled_with_duplicates(rng, history)
     assert len(replay) > 200
     sessions = make_session_factory(engine)
-    handle = handler_map(handlers.Projector(CLOCK))
+    handle = handler_map(projector.Projector(CLOCK))
     for n, e in enumerate(replay):
         async with sessions() as session, session.begin():
             await handle[type(e)](session, e)  # no inbox: the handlers alone are idempotent
@@ -150,20 +150,26 @@ async def test_a_rebuild_in_another_order_gives_identical_counters(engine: Async
     rng = random.Random(5)
     history = random_history(rng, "P1", units=14)
     sessions = make_session_factory(engine)
-    live = handler_map(handlers.Projector(CLOCK))
+    live = handler_map(projector.Projector(CLOCK))
     for e in shuffled_with_duplicates(rng, history):
         await deliver(sessions, live[type(e)], e)
     async with sessions() as session:
-        before = (await db.load_progress(session, "P1"), await db.period_standings(session, "P1"))
+        before = (
+            await store.load_progress(session, "P1"),
+            await store.period_standings(session, "P1"),
+        )
 
     # What `consolidation rebuild` does: one transaction, empty, replay without publishing.
-    quiet = handler_map(handlers.Projector(CLOCK, publish=False))
+    quiet = handler_map(projector.Projector(CLOCK, publish=False))
     async with sessions() as session, session.begin():
-        await db.clear_projections(session)
+        await store.clear_projections(session)
         for e in shuffled_with_duplicates(rng, history):
             await quiet[type(e)](session, e)
     async with sessions() as session:
-        after = (await db.load_progress(session, "P1"), await db.period_standings(session, "P1"))
+        after = (
+            await store.load_progress(session, "P1"),
+            await store.period_standings(session, "P1"),
+        )
         await assert_counters_are_a_recount(session, "P1")
     assert after == before
 
@@ -186,7 +192,7 @@ async def test_two_replicas_applying_one_period_concurrently_keep_exact_counters
         async def replica_worker(engine: AsyncEngine) -> None:
             nonlocal retries
             sessions = make_session_factory(engine)
-            handle = handler_map(handlers.Projector(CLOCK))
+            handle = handler_map(projector.Projector(CLOCK))
             while not queue.empty():
                 e = queue.get_nowait()
                 for attempt in range(50):
@@ -222,7 +228,7 @@ async def test_a_period_stored_before_the_counters_existed_is_counted_by_its_nex
     engine: AsyncEngine,
 ) -> None:
     sessions = make_session_factory(engine)
-    handle = handler_map(handlers.Projector(CLOCK))
+    handle = handler_map(projector.Projector(CLOCK))
     units = many_units(6)
     for e in (
         period_changed("P1", units),
@@ -244,7 +250,7 @@ async def test_the_snapshot_names_at_most_fifty_missing_units_and_counts_them_al
     engine: AsyncEngine,
 ) -> None:
     sessions = make_session_factory(engine)
-    handle = handler_map(handlers.Projector(CLOCK))
+    handle = handler_map(projector.Projector(CLOCK))
     units = many_units(120)
     for e in (period_changed("P1", units), report_version("P1", units[0].code, 1)):
         await deliver(sessions, handle[type(e)], e)
@@ -252,7 +258,7 @@ async def test_the_snapshot_names_at_most_fifty_missing_units_and_counts_them_al
         snap = (await last_snapshots(session))["P1"]
     assert (snap.expected, snap.submitted, snap.missing) == (120, 1, 119)
     assert list(snap.missing_units) == [u.code for u in units[1:51]]
-    assert len(snap.missing_units) == handlers.SNAPSHOT_MISSING_UNITS
+    assert len(snap.missing_units) == projector.SNAPSHOT_MISSING_UNITS
 
 
 # --- cost per event -------------------------------------------------------------------
@@ -310,7 +316,7 @@ async def per_event_costs(engine: AsyncEngine, period_id: str, size: int) -> lis
     """Costs of a fixed mix of events in a period of `size` units, 10 of them missing."""
     units = many_units(size, prefix=f"{period_id}-")
     sessions = make_session_factory(engine)
-    handle = handler_map(handlers.Projector(CLOCK))
+    handle = handler_map(projector.Projector(CLOCK))
     # Setup (not measured): every unit but the last ten has reported, then the period arrives.
     async with sessions() as session, session.begin():
         for u in units[:-10]:

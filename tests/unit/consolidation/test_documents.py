@@ -7,7 +7,7 @@ import os
 import shutil
 import signal
 import subprocess
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,14 @@ from openpyxl import load_workbook
 
 from services.consolidation.documents import report_docx, report_xlsx
 from services.consolidation.domain import Summary, summarise
+from services.consolidation.domain.draft import (
+    PartEdit,
+    compose,
+    report_frame,
+    saved_after,
+    section_part,
+    view,
+)
 from services.consolidation.domain.events import InMemoryProjection
 from services.consolidation.settings import ConsolidationSettings
 from shared.contracts.intake import ReportSubmitted, ReportVersion
@@ -58,6 +66,36 @@ def _settings() -> ConsolidationSettings:
     return ConsolidationSettings(env="test")
 
 
+def town_report(
+    summary: Summary,
+    settings: ConsolidationSettings | None = None,
+    edits: dict[str, PartEdit] | None = None,
+    *,
+    saved_over: Summary | None = None,
+) -> bytes:
+    """The town report of a summary; with `edits`, saved over the draft `saved_over` gave
+    (default: this one), as the service renders it."""
+    settings = settings or _settings()
+    form = load_form(summary.period.form_id, summary.period.form_version)
+    frame = report_frame(summary.period, settings.plan, settings.issuer_prose)
+    generated = compose(summary, form, frame)
+    saved = None
+    if edits is not None:
+        base = compose(saved_over or summary, form, frame)
+        saved = saved_after(
+            base,
+            None,
+            period_id=summary.period.period_id,
+            version_read=0,
+            edits=edits,
+            by="pnv",
+            by_name="",
+            at=datetime(2023, 6, 5, 2, tzinfo=UTC),
+        )
+    draft = view(generated, saved, summary.completeness)
+    return report_docx(summary, draft, frame, settings, ISSUED)
+
+
 def _text(document: Any) -> str:
     parts = [p.text for p in document.paragraphs]
     for table in document.tables:
@@ -73,7 +111,7 @@ def docx_bytes() -> bytes:
         *three_reports(),
         difficulty("d1", "PNV", "Thiếu biên chế.", answer="Sẽ bổ sung trong quý III."),
     ]
-    return report_docx(_summary(events), _settings(), ISSUED)
+    return town_report(_summary(events))
 
 
 def test_report_has_the_national_header_number_blank_place_and_date(docx_bytes: bytes) -> None:
@@ -103,8 +141,11 @@ def test_report_has_every_task_area_and_part_b(docx_bytes: bytes) -> None:
         "V. ĐỀ XUẤT, KIẾN NGHỊ",
     ):
         assert heading in text, heading
-    assert "Bắc Hồng đã ban hành 3 văn bản." in text
-    assert "Sẽ bổ sung trong quý III." in text
+    # The units' narratives are in the appendix, by unit; the internal answer to a
+    # difficulty appears nowhere (only how many were raised and answered).
+    assert "Mục 1. Quán triệt, thể chế hóa chủ trương về công tác dân vận: Bắc Hồng đã ban " in text
+    assert "Sẽ bổ sung trong quý III." not in text and "Trả lời" not in text
+    assert "1 đơn vị nêu 1 khó khăn, vướng mắc cần hướng dẫn; tất cả đã được hướng dẫn" in text
 
 
 def test_report_names_late_and_missing_units_and_shows_figures(docx_bytes: bytes) -> None:
@@ -120,8 +161,19 @@ def test_report_names_late_and_missing_units_and_shows_figures(docx_bytes: bytes
 def test_report_closes_with_recipients_and_the_signature_block(docx_bytes: bytes) -> None:
     text = _text(Document(io.BytesIO(docx_bytes)))
     assert "Nơi nhận:" in text
-    assert "- Sở Nội vụ (báo cáo);" in text
-    assert "- Lưu: VT, NV." in text
+    # Upward, as plan IV.4 says: Ban Thường vụ Thị ủy and UBND tỉnh first.
+    recipients = _recipients(Document(io.BytesIO(docx_bytes)))
+    assert recipients == [
+        "Nơi nhận:",
+        "- Ban Thường vụ Thị ủy (b/c);",
+        "- UBND tỉnh (qua Sở Nội vụ) (b/c);",
+        "- Sở Nội vụ;",
+        "- Thường trực HĐND thị xã;",
+        "- Chủ tịch, các PCT UBND thị xã;",
+        "- Ban Dân vận Thị ủy;",
+        "- Lưu: VT, NV.",
+    ]
+    assert "UBND các phường, xã" not in "\n".join(recipients)
     assert "TM. ỦY BAN NHÂN DÂN" in text and "CHỦ TỊCH" in text
     assert "Nguyễn Huy Hùng" in text
 
@@ -135,10 +187,16 @@ def test_recipients_signer_and_place_are_configuration() -> None:
         DANVAN_DOCUMENT_SIGNER_TITLE="Phó Chủ tịch",
         DANVAN_DOCUMENT_SIGNER_NAME="Trần Văn A",
     )
-    text = _text(Document(io.BytesIO(report_docx(_summary(three_reports()), settings, ISSUED))))
+    text = _text(Document(io.BytesIO(town_report(_summary(three_reports()), settings))))
     assert "Hà Tĩnh, ngày 05 tháng 6 năm 2023" in text
     assert "- Văn phòng Tỉnh ủy;" in text and "Sở Nội vụ" not in text
     assert "KT. CHỦ TỊCH" in text and "PHÓ CHỦ TỊCH" in text and "Trần Văn A" in text
+
+
+def _recipients(document: Any) -> list[str]:
+    """The paragraphs of the "Nơi nhận" cell of the closing table."""
+    closing = next(t for t in document.tables if t.rows[0].cells[0].text.startswith("Nơi nhận"))
+    return [p.text for p in closing.rows[0].cells[0].paragraphs if p.text]
 
 
 def _stated(length: Length | None) -> Length:
@@ -170,13 +228,13 @@ def test_report_shows_the_change_against_last_year() -> None:
         period_event("2022-H1"),
         submitted("18115", {"van_ban_ban_hanh": 4}, period_id="2022-H1"),
     ]
-    document = Document(
-        io.BytesIO(report_docx(_summary(events, earlier=True), _settings(), ISSUED))
-    )
-    table = document.tables[1]  # the first figures table, after the header table
+    document = Document(io.BytesIO(town_report(_summary(events, earlier=True))))
+    # The first totals table of the appendix (after the header and the signature tables).
+    table = next(t for t in document.tables if t.rows[0].cells[-1].text == "Tăng (+), giảm (-)")
     assert [c.text for c in table.rows[0].cells][-2:] == ["Cùng kỳ năm trước", "Tăng (+), giảm (-)"]
     first = [c.text for c in table.rows[1].cells]
-    assert first[2:] == ["10", "3/3", "4", "+6"]
+    # 3 of the 5 expected units reported it (not 3 of the 3 that sent a report).
+    assert first[2:] == ["10", "3/5", "4", "+6"]
 
 
 def test_workbook_has_one_row_per_expected_unit_with_totals() -> None:
@@ -270,8 +328,52 @@ def test_an_ad_hoc_period_compiles_the_answers_of_each_unit() -> None:
         p.periods["2023-DX1"], load_form("dvcq-dot-xuat", "2023.1"), p.period_reports("2023-DX1")
     )
     assert [f.code for f in summary.text_fields] == ["noi_dung"]
-    text = _text(Document(io.BytesIO(report_docx(summary, _settings(), ISSUED))))
-    assert "UBND phường Nam Hồng: Đã tiếp 12 lượt công dân." in text
+    text = _text(Document(io.BytesIO(town_report(summary))))
+    assert "1. UBND phường Nam Hồng\nNội dung báo cáo: Đã tiếp 12 lượt công dân." in text
     assert "Đơn vị chưa gửi báo cáo (1): Phòng Nội vụ." in text
+    # The subject is the request's own, never glued to the periodic report's subject.
+    assert "BÁO CÁO\nĐột xuất về tiếp công dân\n" in text
+    assert "dân vận chính quyền đột xuất" not in text.lower()
     workbook = load_workbook(io.BytesIO(report_xlsx(summary)))
     assert len(list(workbook["Chỉ số theo đơn vị"].iter_rows())) == 1 + 2 + 1
+
+
+def test_the_town_report_is_the_edited_draft_with_the_units_detail_in_the_appendix() -> None:
+    events = [
+        *three_reports(),
+        difficulty("d1", "PNV", "Thiếu biên chế.", answer="Sẽ bổ sung trong quý III."),
+    ]
+    before = _summary(events)
+    hand = "Toàn thị xã ban hành 10 văn bản chỉ đạo về công tác dân vận (đã sửa tay)."
+    edits = {section_part("1"): PartEdit(text=hand)}
+    # Thuận Lộc reports after the save: the edit stays, the appendix and totals take it in.
+    after = _summary([*events, submitted("18130", {"van_ban_ban_hanh": 4})])
+    document = Document(io.BytesIO(town_report(after, edits=edits, saved_over=before)))
+    text = _text(document)
+    assert hand in text
+    assert "3/5 đơn vị báo cáo kết quả thực hiện nội dung này" not in text  # replaced by the edit
+    assert "PHỤ LỤC" in text and "Phụ lục" in text
+    assert "Trả lời:" not in text and "Sẽ bổ sung trong quý III." not in text
+    recipients = "\n".join(_recipients(document))
+    assert "Ban Thường vụ Thị ủy" in recipients and "UBND tỉnh" in recipients
+    # The totals table: 3 + 5 + 2 + 4 documents from 4 of the 5 units.
+    totals = next(
+        t for t in document.tables if t.rows[0].cells[1].text == "Chỉ tiêu" and len(t.columns) == 4
+    )
+    row = [c.text for c in totals.rows[1].cells]
+    assert row[1:] == [
+        "Số văn bản chỉ đạo, kế hoạch về công tác dân vận đã ban hành",
+        "14",
+        "4/5",
+    ]
+    # One table of figures by unit: Thuận Lộc's figure is in it.
+    by_unit = next(t for t in document.tables if t.rows[0].cells[1].text == "Đơn vị")
+    cells = [[c.text for c in r.cells] for r in by_unit.rows]
+    thuan_loc = next(n for n, r in enumerate(cells) if r[1] == "UBND xã Thuận Lộc")
+    assert cells[thuan_loc][2:] == [
+        "1. Số văn bản chỉ đạo, kế hoạch về công tác dân vận đã ban hành",
+        "4",
+    ]
+    assert ["5", "Trung tâm Văn hóa - Truyền thông", "Chưa gửi báo cáo", ""] in cells
+    # The generated parts follow the new report.
+    assert "4/5 đơn vị đã gửi báo cáo (3 đúng hạn, 1 gửi muộn); 1 đơn vị chưa gửi: " in text

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from services.consolidation import views
 from services.consolidation.domain import Summary, summarise
 from services.consolidation.domain.events import InMemoryProjection
 from shared.forms import FormDefinition, load_form
@@ -98,19 +99,21 @@ def test_last_year_on_2023_1_compares_with_this_year_on_2023_2() -> None:
             ),
         ]
     )
-    # Consolidation reads the year before in this period's form (handlers.read_summary).
+    # Consolidation reads the year before in this period's form (usecases.common.period_summary).
     earlier = summary_in(p, "2023-H1", NEW)
     s = summary_in(p, "2024-H1", NEW, earlier=earlier)
-    tthc = s.indicators["ho_so_tthc_tiep_nhan"].as_dict()
+    tthc = views.indicator(s.indicators["ho_so_tthc_tiep_nhan"]).model_dump(mode="json")
     assert (tthc["total"], tthc["previous"], tthc["change"]) == (
         100,
         {"total": 80, "reported": 1},
         20,
     )
-    don_thu = s.indicators["don_thu_tiep_nhan"].as_dict()
+    don_thu = views.indicator(s.indicators["don_thu_tiep_nhan"]).model_dump(mode="json")
     assert (don_thu["section"], don_thu["previous"]["total"], don_thu["change"]) == ("10", 4, 2)
     # A new figure has no figure a year before to compare with.
-    assert s.indicators["dan_chu_cuoc_kiem_tra"].as_dict()["previous"] == {
+    assert views.indicator(s.indicators["dan_chu_cuoc_kiem_tra"]).model_dump(mode="json")[
+        "previous"
+    ] == {
         "total": None,
         "reported": 0,
     }

@@ -92,11 +92,12 @@ def test_a_unit_with_two_reports_stands_by_its_latest_current_one() -> None:
     )
     assert standing_after([first], "A") == Standing("submitted", True, "r1")
     assert standing_after([first, late_second], "A") == Standing("submitted", False, "r2")
-    # Withdrawing the newer report falls back to the older one; withdrawing both: missing.
+    # Withdrawing the newer report falls back to the older one; withdrawing both: missing,
+    # with the report withdrawn last named so readers can show it.
     gone = withdrawal("P", "A", 1, report_id="r2", at=START + timedelta(days=1))
     assert standing_after([first, second, gone], "A") == Standing("submitted", True, "r1")
     both = [first, second, gone, withdrawal("P", "A", 1, report_id="r1")]
-    assert standing_after(both, "A") == Standing()
+    assert standing_after(both, "A") == Standing(withdrawn_report_id="r1")
 
 
 def test_a_code_listed_twice_in_the_expected_set_is_one_expected_unit() -> None:

@@ -20,7 +20,11 @@ PUBLISHED = {
         intake.DIFFICULTY_FOLLOWED_UP,
     },
     "reminders": {reminders.REMINDER_SENT, reminders.REMINDER_FAILED},
-    "consolidation": {consolidation.CONSOLIDATION_UPDATED},
+    "consolidation": {
+        consolidation.CONSOLIDATION_UPDATED,
+        consolidation.DRAFT_SAVED,
+        consolidation.HIGHLIGHTS_CHANGED,
+    },
 }
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "asyncapi"

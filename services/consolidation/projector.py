@@ -1,4 +1,5 @@
-"""Consolidation use cases: applying events to the projections, and reading them back."""
+"""The projector: applies the events consolidation consumes to its projections, each in the
+transaction of the consumer that delivered it (inbox claim and projection in one commit)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,12 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.consolidation import db
+from services.consolidation import db, store
 from services.consolidation.domain import (
-    Completeness,
     Counters,
     PeriodInfo,
     PeriodProgress,
-    Summary,
-    completeness,
-    earlier_period,
     recount,
-    summarise,
     unit_standing,
 )
 from services.consolidation.domain.events import (
@@ -28,7 +24,12 @@ from services.consolidation.domain.events import (
 )
 from services.consolidation.metrics import ConsolidationMetrics
 from shared.clock import Clock
-from shared.contracts.consolidation import CompletenessSnapshot, ConsolidationUpdated
+from shared.contracts.consolidation import (
+    CompletenessSnapshot,
+    ConsolidationUpdated,
+    DraftSaved,
+    HighlightsChanged,
+)
 from shared.contracts.intake import (
     Difficulty,
     DifficultyAnswered,
@@ -38,8 +39,6 @@ from shared.contracts.intake import (
     ReportWithdrawn,
 )
 from shared.contracts.registry import PeriodChanged, UnitChanged
-from shared.errors import NotFound
-from shared.forms import FormDefinition, load_form
 from shared.messaging.outbox import add_event
 
 PRODUCER = "consolidation"
@@ -80,7 +79,7 @@ class Projector:
     async def on_unit_changed(self, session: AsyncSession, event: UnitChanged) -> None:
         """Keep unit names for units outside a period's expected set."""
         u = event.payload
-        await db.save_unit(
+        await store.save_unit(
             session,
             {
                 "unit_id": u.unit_id,
@@ -96,11 +95,11 @@ class Projector:
     async def on_period_changed(self, session: AsyncSession, event: PeriodChanged) -> None:
         """Store the period with its expected units exactly as the registry resolved them."""
         incoming = period_from(event.payload)
-        await db.lock_progress(session, incoming.period_id)
-        held = await db.load_period(session, incoming.period_id, for_update=True)
+        await store.lock_progress(session, incoming.period_id)
+        held = await store.load_period(session, incoming.period_id, for_update=True)
         if merge_period(held, incoming) is held:
             return
-        await db.save_period(session, incoming, exists=held is not None)
+        await store.save_period(session, incoming, exists=held is not None)
         counters = await self._recount(session, incoming)
         await self._period_changed(session, incoming.period_id, counters)
 
@@ -126,29 +125,38 @@ class Projector:
         """Phòng Nội vụ answered a difficulty."""
         await self._change_difficulty(session, event.payload)
 
+    async def on_draft_saved(self, session: AsyncSession, event: DraftSaved) -> None:
+        """A saved draft of the town report (consolidation's own event): the save already
+        wrote it, so live this changes nothing; a rebuild restores every draft from it."""
+        await store.upsert_draft(session, event.payload)
+
+    async def on_highlights_changed(self, session: AsyncSession, event: HighlightsChanged) -> None:
+        """The excerpts picked for a period's town report (consolidation's own event)."""
+        await store.upsert_highlights(session, event.payload)
+
     async def _change_report(self, session: AsyncSession, event: ReportEvent) -> None:
-        progress = await db.lock_progress(session, event.payload.period_id)
-        held = await db.load_report(session, event.payload.report_id)
+        progress = await store.lock_progress(session, event.payload.period_id)
+        held = await store.load_report(session, event.payload.report_id)
         if held is not None and held.period_id != progress.period_id:
             # A record keeps the period it was first seen in; that period is the one to lock.
-            progress = await db.lock_progress(session, held.period_id)
+            progress = await store.lock_progress(session, held.period_id)
         updated = apply_report_event(held, event)
         if updated == held:
             return
-        await db.save_report(session, updated, exists=held is not None)
+        await store.save_report(session, updated, exists=held is not None)
         counters = await self._count_unit(session, progress, updated.unit_code)
         await self._period_changed(session, updated.period_id, counters)
 
     async def _change_difficulty(self, session: AsyncSession, d: Difficulty) -> None:
-        progress = await db.lock_progress(session, d.period_id)
+        progress = await store.lock_progress(session, d.period_id)
         incoming = difficulty_from(d)
-        held = await db.load_difficulty(session, d.difficulty_id)
+        held = await store.load_difficulty(session, d.difficulty_id)
         if held is not None and held.period_id != progress.period_id:
-            progress = await db.lock_progress(session, held.period_id)
+            progress = await store.lock_progress(session, held.period_id)
         updated = held.merged(incoming) if held else incoming
         if updated == held:
             return
-        await db.save_difficulty(session, updated, exists=held is not None)
+        await store.save_difficulty(session, updated, exists=held is not None)
         await self._period_changed(
             session, updated.period_id, await self._counters(session, progress)
         )
@@ -157,7 +165,7 @@ class Projector:
         """The period's counters as stored; None while the period has not arrived."""
         if progress.period_version is not None:
             return progress.counters
-        period = await db.load_period(session, progress.period_id)
+        period = await store.load_period(session, progress.period_id)
         if period is None:
             return None  # kept until the period arrives; counted then
         # The period predates its counters (a database from before they existed): once.
@@ -170,24 +178,24 @@ class Projector:
         if progress.period_version is None:
             return await self._counters(session, progress)
         period_id = progress.period_id
-        held = await db.load_standing(session, period_id, unit_code)
+        held = await store.load_standing(session, period_id, unit_code)
         if held is None:
             return progress.counters  # not an expected unit: nothing to count
-        standing = unit_standing(await db.unit_reports(session, period_id, unit_code))
+        standing = unit_standing(await store.unit_reports(session, period_id, unit_code))
         if standing == held:
             return progress.counters
         counters = progress.counters.moved(held, standing)
-        await db.save_standing(session, period_id, unit_code, standing)
-        await db.save_counters(session, period_id, counters)
+        await store.save_standing(session, period_id, unit_code, standing)
+        await store.save_counters(session, period_id, counters)
         return counters
 
     async def _recount(self, session: AsyncSession, period: PeriodInfo) -> Counters:
         """Count a period from scratch (a new expected set); O(units), once per version."""
         result = recount(
-            period, await db.period_reports(session, period.period_id, with_content=False)
+            period, await store.period_reports(session, period.period_id, with_content=False)
         )
-        await db.replace_standings(session, period.period_id, result.standings)
-        await db.save_counters(
+        await store.replace_standings(session, period.period_id, result.standings)
+        await store.save_counters(
             session, period.period_id, result.counters, period_version=period.version
         )
         return result.counters
@@ -200,8 +208,10 @@ class Projector:
         if self._metrics is not None:
             self._metrics.set_completeness(period_id, counters.ratio)
         if self._publish:
-            revision, title = await db.next_revision(session, period_id)
-            missing = await db.missing_unit_codes(session, period_id, limit=SNAPSHOT_MISSING_UNITS)
+            revision, title = await store.next_revision(session, period_id)
+            missing = await store.missing_unit_codes(
+                session, period_id, limit=SNAPSHOT_MISSING_UNITS
+            )
             snapshot = completeness_snapshot(
                 period_id, title, counters, missing, self._clock, revision
             )
@@ -234,62 +244,3 @@ def completeness_snapshot(
         as_of=clock.now(),
         revision=revision,
     )
-
-
-def _unknown_period(period_id: str) -> NotFound:
-    return NotFound(
-        f"Chưa có dữ liệu tổng hợp của kỳ báo cáo «{period_id}».", code="period_not_found"
-    )
-
-
-async def read_completeness(session: AsyncSession, period_id: str) -> Completeness:
-    """A period's completeness; NotFound until its period event has arrived."""
-    period = await db.load_period(session, period_id)
-    if period is None:
-        raise _unknown_period(period_id)
-    return completeness(period, await db.period_reports(session, period_id, with_content=False))
-
-
-async def list_completeness(session: AsyncSession) -> list[Completeness]:
-    """Completeness of every known period, newest deadline first."""
-    return [
-        completeness(p, await db.period_reports(session, p.period_id, with_content=False))
-        for p in await db.all_periods(session)
-    ]
-
-
-async def read_summary(session: AsyncSession, period_id: str) -> Summary:
-    """A period's consolidation, with the same period a year earlier when it is known."""
-    period = await db.load_period(session, period_id)
-    if period is None:
-        raise _unknown_period(period_id)
-    names = await db.unit_names(session)
-    form = load_form(period.form_id, period.form_version)
-    earlier = earlier_period(period, await db.all_periods(session))
-    # The year before is read in this period's form, so the figures compared mean the same
-    # even when it was reported on an earlier version of the form (domain/versions.py).
-    earlier_summary = await _summary(session, earlier, form, None, names) if earlier else None
-    return await _summary(session, period, form, earlier_summary, names)
-
-
-async def _summary(
-    session: AsyncSession,
-    period: PeriodInfo,
-    form: FormDefinition,
-    earlier: Summary | None,
-    names: dict[str, str],
-) -> Summary:
-    return summarise(
-        period,
-        form,
-        await db.period_reports(session, period.period_id, with_content=True),
-        await db.period_difficulties(session, period.period_id),
-        earlier=earlier,
-        unit_names=names,
-    )
-
-
-async def refresh_metrics(session: AsyncSession, metrics: ConsolidationMetrics) -> None:
-    """Set the completeness gauge of every known period (on start)."""
-    for status in await list_completeness(session):
-        metrics.set_completeness(status.period.period_id, status.ratio)
