@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 
 from services.registry import views
 from services.registry.context import ContextDep
+from services.registry.settings import RegistrySettings
 from services.registry.usecases import signin
 from shared.auth import PrincipalDep
 from shared.contracts.api.registry import (
@@ -25,15 +26,17 @@ from shared.contracts.api.registry import (
 router = APIRouter()
 
 
-def _client_address(request: Request, trust_forwarded_for: bool) -> str:
-    if trust_forwarded_for:
-        # The right-most entry is the one our own proxy (gateway or portal) wrote; entries to
-        # its left come from the client and can be forged.
+def _client_address(request: Request, settings: RegistrySettings) -> str:
+    """The address the sign-in slow-down counts: the direct peer, or, when that peer is a
+    trusted proxy (gateway, Ingress, portal), the right-most X-Forwarded-For entry, the one
+    that proxy wrote (entries to its left come from the client and can be forged)."""
+    peer = request.client.host if request.client else "unknown"
+    if settings.trusts_proxy(peer):
         forwarded = request.headers.get("x-forwarded-for", "")
         nearest = forwarded.split(",")[-1].strip()
         if nearest:
-            return nearest
-    return request.client.host if request.client else "unknown"
+            return nearest[:64]
+    return peer
 
 
 @router.post("/v1/auth/token", tags=["đăng nhập"], response_model=TokenAnswer)
@@ -53,7 +56,7 @@ async def login(
     grant = await signin.sign_in(
         context,
         signin.Credentials(grant_type, username, password, api_key),
-        _client_address(request, context.settings.trust_forwarded_for),
+        _client_address(request, context.settings),
     )
     return TokenAnswer(
         access_token=grant.access_token,
@@ -68,9 +71,7 @@ async def activate(body: ActivationRequest, request: Request, context: ContextDe
     """Set one's password with the account's one-time activation code (from the admin, or
     the unit's handover sheet). Password policy: at least 10 characters, not containing the
     username, not a common password. Wrong codes count towards the sign-in slow-down."""
-    username = await signin.activate(
-        context, body, _client_address(request, context.settings.trust_forwarded_for)
-    )
+    username = await signin.activate(context, body, _client_address(request, context.settings))
     return Activated(username=username)
 
 
@@ -97,7 +98,7 @@ async def change_password(
         principal,
         body.old_password,
         body.new_password,
-        _client_address(request, context.settings.trust_forwarded_for),
+        _client_address(request, context.settings),
     )
     return PasswordChanged(changed=True)
 

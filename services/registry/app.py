@@ -12,6 +12,7 @@ from services.registry.context import RegistryContext
 from services.registry.domain import RegimeRule
 from services.registry.keyring import KeyRing
 from services.registry.metrics import RegistryMetrics
+from services.registry.passwords import PasswordChecker
 from services.registry.settings import RegimeRuleSetting, RegistrySettings
 from services.registry.store import RegistryStore
 from services.registry.usecases import seeding
@@ -80,6 +81,7 @@ def create_app(settings: RegistrySettings | None = None, *, clock: Clock | None 
         metrics=RegistryMetrics(runtime.registry),
         keys=keys,
         regime=regime_rules(settings),
+        passwords=PasswordChecker(settings.password_check_slots),
     )
 
     async def startup() -> None:

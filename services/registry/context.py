@@ -10,6 +10,7 @@ from fastapi import Depends
 from services.registry.domain import RegimeRule
 from services.registry.keyring import KeyRing
 from services.registry.metrics import RegistryMetrics
+from services.registry.passwords import PasswordChecker
 from services.registry.settings import RegistrySettings
 from services.registry.store import RegistryStore
 from shared.clock import Clock
@@ -19,7 +20,7 @@ from shared.http import context_dependency
 @dataclass(frozen=True)
 class RegistryContext:
     """Settings, clock, the store (the only way to the database), metrics, the signing key
-    ring and the reporting regime."""
+    ring, the reporting regime and the password checker (argon2 behind its limit)."""
 
     settings: RegistrySettings
     clock: Clock
@@ -27,6 +28,7 @@ class RegistryContext:
     metrics: RegistryMetrics
     keys: KeyRing
     regime: tuple[RegimeRule, ...]
+    passwords: PasswordChecker
 
 
 ContextDep = Annotated[RegistryContext, Depends(context_dependency(RegistryContext))]

@@ -18,3 +18,8 @@ class RegistryMetrics:
             "Sign-ins refused because of too many recent failures",
             registry=registry,
         )
+        self.login_slowed = Counter(
+            "danvan_login_slowed_total",
+            "Sign-ins delayed because their address had too many recent failures",
+            registry=registry,
+        )

@@ -1,4 +1,6 @@
-"""Password hashing (argon2id), always off the event loop and never inside a transaction."""
+"""Password hashing (argon2id), always off the event loop, never inside a transaction, and
+behind a small concurrency limit: each check takes 64 MiB, so only `slots` run at once and
+memory stays bounded however many sign-ins arrive together."""
 
 from __future__ import annotations
 
@@ -23,11 +25,24 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-async def hash_password(password: str) -> str:
-    """The argon2id hash of a new password (in a worker thread)."""
-    return await asyncio.to_thread(password_hasher.hash, password)
+class PasswordChecker:
+    """Hashes and checks passwords in worker threads, at most `slots` at a time."""
 
+    def __init__(self, slots: int) -> None:
+        self.slots = slots
+        self._semaphore: asyncio.Semaphore | None = None
 
-async def verify_password(password_hash: str, password: str) -> bool:
-    """Whether the password matches the stored hash (in a worker thread)."""
-    return await asyncio.to_thread(_verify, password_hash, password)
+    def _gate(self) -> asyncio.Semaphore:
+        if self._semaphore is None:  # created on the service's own event loop
+            self._semaphore = asyncio.Semaphore(self.slots)
+        return self._semaphore
+
+    async def hash(self, password: str) -> str:
+        """The argon2id hash of a new password."""
+        async with self._gate():
+            return await asyncio.to_thread(password_hasher.hash, password)
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        """Whether the password matches the stored hash."""
+        async with self._gate():
+            return await asyncio.to_thread(_verify, password_hash, password)

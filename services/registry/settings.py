@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import date
 from pathlib import Path
@@ -133,8 +134,40 @@ class RegistrySettings(ServiceSettings):
     login_failure_window_seconds: float = Field(
         900.0, alias="DANVAN_LOGIN_FAILURE_WINDOW_SECONDS", gt=0
     )
+    # Argon2 checks running at once (each takes 64 MiB); the others wait their turn.
+    password_check_slots: int = Field(2, alias="DANVAN_PASSWORD_CHECK_SLOTS", ge=1, le=16)
+    # Past its free failures, an address is slowed down, never locked out: each further
+    # attempt from it waits this long (doubling up to the cap) before its password is checked.
+    login_ip_delay_seconds: float = Field(1.0, alias="DANVAN_LOGIN_IP_DELAY_SECONDS", ge=0)
+    login_ip_delay_max_seconds: float = Field(5.0, alias="DANVAN_LOGIN_IP_DELAY_MAX_SECONDS", ge=0)
     # Only behind a gateway that sets X-Forwarded-For itself; otherwise clients could forge it.
+    # Even then the header counts only when the direct peer is one of DANVAN_TRUSTED_PROXIES
+    # (JSON list of addresses or networks; default: loopback and the private networks, where
+    # the gateway, the Ingress and the portal run).
     trust_forwarded_for: bool = Field(False, alias="DANVAN_TRUST_FORWARDED_FOR")
+    trusted_proxies: tuple[str, ...] = Field(
+        ("127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"),
+        alias="DANVAN_TRUSTED_PROXIES",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            ipaddress.ip_network(entry, strict=False)  # ValueError names the bad entry
+        return value
+
+    def trusts_proxy(self, peer: str) -> bool:
+        """Whether X-Forwarded-For from this direct peer is believed."""
+        if not self.trust_forwarded_for:
+            return False
+        try:
+            address = ipaddress.ip_address(peer)
+        except ValueError:
+            return False
+        return any(
+            address in ipaddress.ip_network(entry, strict=False) for entry in self.trusted_proxies
+        )
 
     import_max_bytes: int = Field(512 * 1024, alias="DANVAN_IMPORT_MAX_BYTES", ge=1024)
     import_max_rows: int = Field(2000, alias="DANVAN_IMPORT_MAX_ROWS", ge=1)

@@ -553,3 +553,32 @@ async def admin_exists(session: AsyncSession) -> bool:
         )
     ).first()
     return row is not None
+
+
+async def reserve_attempt(
+    session: AsyncSession, key: str, previous: FailureRecord | None, record: FailureRecord
+) -> bool:
+    """Count one attempt on a counter before its password is checked, only if the counter is
+    still as the caller read it (False: another attempt came first; read again)."""
+    values = {
+        "failures": record.failures,
+        "last_failure_at": record.last_failure_at,
+        "locked_until": record.locked_until,
+    }
+    if previous is None:
+        try:
+            async with session.begin_nested():
+                await session.execute(db.login_throttle.insert().values(key=key, **values))
+        except IntegrityError:
+            return False
+        return True
+    result = await session.execute(
+        update(db.login_throttle)
+        .where(
+            db.login_throttle.c.key == key,
+            db.login_throttle.c.failures == previous.failures,
+            db.login_throttle.c.last_failure_at == previous.last_failure_at,
+        )
+        .values(**values)
+    )
+    return _rowcount(result) == 1

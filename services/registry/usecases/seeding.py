@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.registry import store
 from services.registry.context import RegistryContext
 from services.registry.domain import DEFAULT_REGIME, RegimeRule
-from services.registry.passwords import hash_password
 from services.registry.seed_files import SeedUnit, load_reorganisation, load_seed
 from services.registry.unit_rules import pending_parts
 from services.registry.usecases.common import ensure_regime_year, refresh_open_periods
@@ -104,7 +103,7 @@ async def seed_demo_accounts(context: RegistryContext, password: str) -> None:
     missing = [w for w in _demo_accounts(units) if w[0] not in present]
     if not missing:
         return
-    password_hash = await hash_password(password)
+    password_hash = await context.passwords.hash(password)
     now = context.clock.now()
     async with context.store.transaction() as session:
         for username, display_name, role, unit_code in missing:

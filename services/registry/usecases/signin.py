@@ -4,6 +4,8 @@ transaction: the account is read, the hash checked, then the outcome written."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,9 +14,15 @@ from services.registry import store
 from services.registry.context import RegistryContext
 from services.registry.domain import Problem
 from services.registry.keyring import RingKey
-from services.registry.passwords import DUMMY_HASH, hash_password, verify_password
+from services.registry.passwords import DUMMY_HASH
 from services.registry.settings import RegistrySettings
-from services.registry.throttle import ThrottleKey, ThrottlePolicy, after_failure, longest_wait
+from services.registry.throttle import (
+    ThrottleKey,
+    ThrottlePolicy,
+    after_failure,
+    longest_wait,
+    retry_after,
+)
 from services.registry.tokens import issue_token
 from services.registry.usecases.accounts import (
     account_changed,
@@ -126,30 +134,79 @@ async def _check_password(context: RegistryContext, username: str, password: str
     refused = Unauthorized("Tên đăng nhập hoặc mật khẩu không đúng.", code="invalid_credentials")
     if row is None or not row.active:
         # Same cost whether or not the account exists, so timing does not reveal it.
-        await verify_password(DUMMY_HASH, password)
+        await context.passwords.verify(DUMMY_HASH, password)
         raise refused
-    if not await verify_password(row.password_hash, password):
+    if not await context.passwords.verify(row.password_hash, password):
         raise refused
     return Principal(
         username=row.username, role=row.role, unit_code=row.unit_code, display_name=row.display_name
     )
 
 
+log = logging.getLogger(__name__)
+RESERVE_ATTEMPTS = 5
+
+
+async def _reserve(context: RegistryContext, key: ThrottleKey, now: datetime) -> float | None:
+    """Count the attempt on the account's counter atomically, before any password check:
+    None when it may go on, else the seconds to wait (the progressive per-account delay).
+    Concurrent attempts take turns on the counter, so no more of them reach the check than
+    the free failures allow."""
+    for _ in range(RESERVE_ATTEMPTS):
+        async with context.store.transaction() as session:
+            previous = (await store.failure_records(session, [key.key])).get(key.key)
+            wait = retry_after(previous, now)
+            if wait is not None:
+                return wait.total_seconds()
+            record = after_failure(key.policy, previous, now)
+            if await store.reserve_attempt(session, key.key, previous, record):
+                return None
+    return key.policy.base_lock.total_seconds()  # too many at once on this account
+
+
+async def _slow_down(context: RegistryContext, key: ThrottleKey, now: datetime) -> None:
+    """Past its free failures an address waits before its password is checked (doubling up
+    to the cap), but is never refused: a correct password from a shared address still works."""
+    async with context.store.reading() as session:
+        record = (await store.failure_records(session, [key.key])).get(key.key)
+    if record is None or now - record.last_failure_at >= key.policy.forget_after:
+        return
+    excess = record.failures - key.policy.free_failures
+    if excess < 0:
+        return
+    settings = context.settings
+    delay = min(
+        settings.login_ip_delay_seconds * 2 ** min(excess, 10), settings.login_ip_delay_max_seconds
+    )
+    if delay > 0:
+        context.metrics.login_slowed.inc()
+        log.warning(
+            "sign-in from %s slowed down by %.1f s after %d failures",
+            key.key,
+            delay,
+            record.failures,
+        )
+        await asyncio.sleep(delay)
+
+
 async def sign_in(context: RegistryContext, credentials: Credentials, client_address: str) -> Grant:
-    """A token for valid credentials. Failures count per account (or API key) and per client
-    address; past the free failures, attempts are refused with 429 `too_many_attempts` until
-    the lock ends; a success clears the account's counter."""
+    """A token for valid credentials. Each attempt is counted on the account (or API key)
+    before its password is checked; past the free failures, the account answers 429
+    `too_many_attempts` with Retry-After for a delay that doubles with each failure, and a
+    success clears it. Failures from one address slow that address down, never lock it."""
     now = context.clock.now()
     account_policy, address_policy = policies(context.settings)
     subject_key = _subject_key(credentials, account_policy)
-    keys = [subject_key, ThrottleKey(f"ip:{client_address}", address_policy)]
-    wait = await _wait(context, keys, now)
+    address_key = ThrottleKey(f"ip:{client_address}", address_policy)
+    wait = await _reserve(context, subject_key, now)
     if wait is not None:
         context.metrics.login_failures.inc()
         context.metrics.login_throttled.inc()
+        log.warning("sign-in to %s refused for %.0f s (too many failures)", subject_key.key, wait)
         raise too_many_attempts(
             wait, "Đăng nhập sai quá nhiều lần; vui lòng thử lại sau {wait} giây."
         )
+    await _slow_down(context, address_key, now)
     try:
         if credentials.grant_type == "password":
             assert credentials.username is not None and credentials.password is not None
@@ -165,7 +222,7 @@ async def sign_in(context: RegistryContext, credentials: Credentials, client_add
                 await store.clear_failures(session, subject_key.key)
     except Unauthorized:
         context.metrics.login_failures.inc()
-        await _record_failure(context, keys, now)
+        await _record_failure(context, [address_key], now)  # the account's is counted
         raise
     return await issue(context, principal)
 
@@ -212,7 +269,7 @@ async def change_own_password(
         row = await store.account_row(session, principal.username)
     if row is None or not row.active:
         raise Forbidden("Tài khoản này không đổi được mật khẩu.", code="password_change_refused")
-    if not await verify_password(row.password_hash, old_password):
+    if not await context.passwords.verify(row.password_hash, old_password):
         context.metrics.login_failures.inc()
         await _record_failure(context, keys, now)
         raise DomainError(
@@ -232,7 +289,7 @@ async def change_own_password(
             Problem("new_password", "password_unchanged", "Mật khẩu mới phải khác mật khẩu cũ.")
         )
     raise_problems(problems)
-    new_hash = await hash_password(new_password)
+    new_hash = await context.passwords.hash(new_password)
     async with context.store.transaction() as session:
         if not await store.replace_password_hash(
             session, principal.username, row.password_hash, new_hash
@@ -285,7 +342,7 @@ async def activate(context: RegistryContext, body: ActivationRequest, client_add
             username=username,
         )
     )
-    new_hash = await hash_password(body.new_password)
+    new_hash = await context.passwords.hash(body.new_password)
     code_hash = activation_code_hash(body.code)
     outcome = "invalid"
     async with context.store.transaction() as session:

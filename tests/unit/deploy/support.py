@@ -50,6 +50,7 @@ APP_METRICS: dict[str, frozenset[str]] = {
     "danvan_reminders_scheduler_runs_total": frozenset({"result"}),
     "danvan_login_failures_total": frozenset(),
     "danvan_login_throttled_total": frozenset(),
+    "danvan_login_slowed_total": frozenset(),
     "danvan_portal_backend_up": frozenset({"backend"}),
     "faststream_received_processed_messages_total": frozenset(
         {"app_name", "broker", "handler", "status"}
