@@ -20,6 +20,7 @@ from services.registry.domain import (
     empty_scope_problem,
     instant_problems,
     next_ad_hoc_id,
+    one_kind_of_line_break,
     parse_scope,
     period_window_problems,
     resolve_expected_units,
@@ -128,7 +129,7 @@ async def create_ad_hoc(
                     kind="ad_hoc",
                     year=year,
                     title=body.title.strip(),
-                    content=body.content.strip(),
+                    content=one_kind_of_line_break(body.content).strip(),
                     form_id=AD_HOC_FORM[0],
                     form_version=AD_HOC_FORM[1],
                     window_start=body.window_start,
@@ -183,6 +184,7 @@ async def update_period(
             fields["title"] = fields["title"].strip()
         if "content" in fields:
             problems += content_problems(fields["content"])
+            fields["content"] = one_kind_of_line_break(fields["content"])
         if "basis" in fields:
             if current.kind != "ad_hoc" and fields["basis"] is not None:
                 problems.append(
