@@ -12,12 +12,14 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from shared import logs
+from shared.contracts.api import intake as intake_api
 
 log = logging.getLogger(__name__)
 
@@ -485,12 +487,52 @@ class Backends:
         )
         return answer
 
+    # --- pages for issues 10 and 11 (answers read as the backends' models) ---------------
+
+    async def leader_changes(
+        self, token: str, period_id: str | None = None
+    ) -> list[intake_api.LeaderChange]:
+        """Units whose current report says their leader in charge changed (plan II.5)."""
+        params = {"period_id": period_id} if period_id else None
+        answer = await self.intake.json("GET", "/v1/leader-changes", token=token, params=params)
+        return _list_of(intake_api.LeaderChange, answer)
+
     async def _download(
         self, backend: Backend, token: str, path: str, default_name: str
     ) -> Download:
         response = await backend.request("GET", path, token=token)
         media_type = response.headers.get("content-type", "application/octet-stream")
         return Download(response.content, media_type, _filename(response) or default_name)
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def _list_of(model: type[ModelT], answer: Any) -> list[ModelT]:
+    """A JSON list answer read as models; an unreadable answer is a backend fault."""
+    try:
+        return TypeAdapter(list[model]).validate_python(answer)  # type: ignore[valid-type]
+    except ValidationError:
+        raise unavailable_shape() from None
+
+
+def _one_of(model: type[ModelT], answer: Any) -> ModelT:
+    """A JSON object answer read as the model."""
+    try:
+        return model.model_validate(answer)
+    except ValidationError:
+        raise unavailable_shape() from None
+
+
+def unavailable_shape() -> BackendError:
+    """The error for an answer that is not of the contract's shape."""
+    return BackendError(
+        "portal",
+        502,
+        "bad_backend_answer",
+        "Dịch vụ trả lời không đúng định dạng. Vui lòng thử lại sau; nếu vẫn lỗi, liên hệ "
+        "bộ phận kỹ thuật.",
+    )
 
 
 def _filename(response: httpx.Response) -> str | None:

@@ -29,6 +29,9 @@ class ContentSection:
     title: str
     narrative: str
     figures: list[FigureRow]
+    # Plan II.5 as the version answered it: the question and the answer in words.
+    leader_label: str = ""
+    leader_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -42,8 +45,34 @@ class ContentText:
     repeated: bool
 
 
+def _person(person: Any) -> str:
+    if not isinstance(person, Mapping) or not person.get("full_name"):
+        return ""
+    title = str(person.get("title") or "")
+    return str(person["full_name"]) + (f", {title}" if title else "")
+
+
+def leader_text(answer: Any, check: Mapping[str, Any] | None) -> str:
+    """The unit's answer to the leader check in words; ``check`` is intake's
+    ``leader_check`` view (with the leader the registry held), when it has one."""
+    if isinstance(check, Mapping):
+        on_record = _person(check.get("on_record"))
+        if check.get("confirmed"):
+            return f"Đơn vị xác nhận: {on_record}." if on_record else "Đơn vị xác nhận."
+        reported = _person(check.get("reported"))
+        before = f" (danh mục đơn vị: {on_record})" if on_record else ""
+        return f"Đơn vị báo thay đổi: nay là {reported}{before}."
+    if not isinstance(answer, Mapping) or answer.get("confirmed") is None:
+        return "Chưa báo cáo"
+    if answer.get("confirmed") is True:
+        return "Đơn vị xác nhận lãnh đạo phụ trách theo danh mục đơn vị."
+    return f"Đơn vị báo thay đổi: nay là {_person(answer)}."
+
+
 def content_view(
-    form: FormDefinition, content: Mapping[str, Any]
+    form: FormDefinition,
+    content: Mapping[str, Any],
+    leader_check: Mapping[str, Any] | None = None,
 ) -> tuple[list[ContentSection], list[ContentText]]:
     """A stored report's content laid out by its form, labels in Vietnamese."""
     stored_sections = content.get("sections") or {}
@@ -65,6 +94,10 @@ def content_view(
                     )
                     for ind in section.indicators
                 ],
+                leader_label=section.leader_check.label if section.leader_check else "",
+                leader_text=leader_text(stored.get(section.leader_check.code), leader_check)
+                if section.leader_check
+                else "",
             )
         )
     texts = []

@@ -69,12 +69,18 @@ class FormContext:
         return json.dumps(
             {
                 "period": dict(self.period),
-                "unit": {k: unit.get(k) for k in ("code", "name", "kind", "tags")},
+                "unit": {k: unit.get(k) for k in ("code", "name", "kind", "tags", "leader")},
                 "form_id": self.form.form_id,
                 "form_version": self.form.version,
             },
             ensure_ascii=False,
         )
+
+    @property
+    def leader(self) -> Mapping[str, Any] | None:
+        """The leader in charge the registry holds for the unit (plan II.5), if any."""
+        leader = (self.unit or {}).get("leader")
+        return leader if isinstance(leader, Mapping) else None
 
     @classmethod
     def from_hidden(cls, text: str, period_id: str) -> FormContext | None:
@@ -148,7 +154,9 @@ def _form_page(
             "period": context.period,
             "unit": context.unit or {},
             "deadline": deadline,
-            "form": forms.build_form_view(context.form, values, errors or [], warnings or []),
+            "form": forms.build_form_view(
+                context.form, values, errors or [], warnings or [], leader=context.leader
+            ),
             "form_context": context.to_hidden(),
             "report": report,
             "report_id": report_id or "",

@@ -81,7 +81,9 @@ async def _report_page(
         attempt(api.attachments(token, report_id)),
     )
     sections, texts = (
-        content_view(context.form, report.get("content") or {}) if context else ([], [])
+        content_view(context.form, report.get("content") or {}, report.get("leader_check"))
+        if context
+        else ([], [])
     )
     period = context.period if context else {"period_id": report.get("period_id")}
     review = report.get("review")

@@ -117,7 +117,10 @@ async def units_page(request: Request, portal: PortalDep, session: SessionDep) -
     """Current units with kind, reporting duty, leader in charge and contact e-mails; past
     units in a second table."""
     require_permission(session, Permission.READ_REPORTS)
-    units, problem = await attempt(portal.api().units(token_of(session)))
+    api, token = portal.api(), token_of(session)
+    (units, problem), (changes, changes_problem) = await asyncio.gather(
+        attempt(api.units(token)), attempt(api.leader_changes(token))
+    )
     today = _today(portal)
     records = _ordered(list(units or []))
     current = [unit_row(u) for u in records if not _is_past(u, today)]
@@ -132,7 +135,8 @@ async def units_page(request: Request, portal: PortalDep, session: SessionDep) -
             "past": past,
             "unreachable": sum(1 for r in current if r.warnings),
             "may_edit": session.may(Permission.ADMINISTER),
-            "notices": [problem.message] if problem else [],
+            "notices": [p.message for p in (problem, changes_problem) if p is not None],
+            "leader_changes": changes or [],
         },
         session=session,
     )

@@ -23,6 +23,8 @@ from services.portal.app import create_app
 from services.portal.settings import PortalSettings
 from shared.clock import ManualClock
 from shared.forms import form_for_unit, load_form, validate_report
+from tests.integration.portal import fakes_pages
+from tests.integration.portal.fakes_pages import PagesState
 
 NOW = datetime(2023, 6, 5, 3, 0, tzinfo=UTC)  # 10:00 on 05/06/2023 in Hồng Lĩnh
 PASSWORD = "mat-khau-dung"
@@ -118,7 +120,7 @@ PERIODS: list[dict[str, Any]] = [
         "year": 2023,
         "title": "năm 2023",
         "form_id": "dvcq-dinh-ky",
-        "form_version": "2023.1",
+        "form_version": "2023.2",
         "window_start": "2022-12-15",
         "window_end": "2023-12-14",
         "due_at": "2023-11-24T17:00:00+00:00",
@@ -229,6 +231,8 @@ class FakeSystem:
         }
     )
     reminders_ready: bool = True
+    # The state of the routes in fakes_pages.py (the portal pages of issues 10 and 11).
+    pages: PagesState = field(default_factory=PagesState)
     # Shared with the portal, so tokens expire when a test moves time.
     clock: ManualClock = field(default_factory=lambda: ManualClock(NOW))
 
@@ -472,6 +476,12 @@ class FakeSystem:
             unit = UNITS.get(code) if code else None
             if unit is not None:
                 form = form_for_unit(form, unit["kind"], set(unit["tags"]))
+                # As intake: the leader the registry holds for the unit (plan II.5).
+                leader = system.units[unit["code"]].get("leader")
+                unit = {
+                    **unit,
+                    "leader": {k: leader[k] for k in ("full_name", "title")} if leader else None,
+                }
             return JSONResponse(
                 {
                     "period": {
@@ -529,6 +539,7 @@ class FakeSystem:
                 unit["kind"],
                 set(unit["tags"]),
                 content,
+                leader_on_record=system.units[unit["code"]].get("leader") is not None,
             )
             if not result.ok:
                 return error(
@@ -857,12 +868,14 @@ def portal_settings(**overrides: Any) -> PortalSettings:
 
 def build_portal(system: FakeSystem, **settings: Any) -> FastAPI:
     """The portal wired to the fakes in memory (no ports)."""
-    apps = {
-        URLS["registry"]: system.registry(),
-        URLS["intake"]: system.intake(),
-        URLS["reminders"]: system.reminders(),
-        URLS["consolidation"]: system.consolidation(),
+    by_service = {
+        "registry": system.registry(),
+        "intake": system.intake(),
+        "reminders": system.reminders(),
+        "consolidation": system.consolidation(),
     }
+    fakes_pages.install(system, by_service)
+    apps = {URLS[name]: app for name, app in by_service.items()}
 
     def factory(base_url: str) -> httpx.AsyncClient:
         return httpx.AsyncClient(
