@@ -35,6 +35,7 @@ from services.portal.views.common import (
 )
 from shared.auth import Permission
 from shared.clock import VN_TZ
+from shared.contracts.api.intake import LeaderChange
 
 router = APIRouter()
 
@@ -112,6 +113,19 @@ def _ordered(units: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     )
 
 
+def pending_leader_changes(
+    changes: list[LeaderChange], units: list[Mapping[str, Any]]
+) -> list[LeaderChange]:
+    """The leader changes units reported that the registry does not hold yet (once the
+    admin records the reported leader, the line is done)."""
+    current: dict[str, str] = {}
+    for unit in units:
+        leader = unit.get("leader")
+        if unit.get("valid_to") is None and isinstance(leader, Mapping):
+            current[str(unit.get("code"))] = _nfc(str(leader.get("full_name") or "")).casefold()
+    return [c for c in changes if current.get(c.unit_code) != _nfc(c.reported.full_name).casefold()]
+
+
 @router.get(PAGE, include_in_schema=False)
 async def units_page(request: Request, portal: PortalDep, session: SessionDep) -> Response:
     """Current units with kind, reporting duty, leader in charge and contact e-mails; past
@@ -136,7 +150,7 @@ async def units_page(request: Request, portal: PortalDep, session: SessionDep) -
             "unreachable": sum(1 for r in current if r.warnings),
             "may_edit": session.may(Permission.ADMINISTER),
             "notices": [p.message for p in (problem, changes_problem) if p is not None],
-            "leader_changes": changes or [],
+            "leader_changes": pending_leader_changes(changes or [], records),
         },
         session=session,
     )

@@ -143,3 +143,17 @@ async def test_a_leader_finds_the_units_page_in_the_navigation(browser: Browser)
     home = (await browser.page("/theo-doi")).text
     assert '<a href="/don-vi">Đơn vị và lãnh đạo phụ trách</a>' in home
     assert "Đơn vị báo thay đổi" not in (await browser.page("/don-vi")).text
+
+
+async def test_a_change_the_registry_now_holds_leaves_the_list(
+    browser: Browser, system: FakeSystem
+) -> None:
+    await browser.login("18115")
+    page = (await browser.page(FORM)).text
+    await browser.client.post(FORM, data=filled_form(page, **{f"{CHECK}.confirmed": "xac-nhan"}))
+    report = next(iter(system.reports.values()))
+    system.pages.leader_changes.append(leader_change(system, report, "Phan Văn Mới", "Chủ tịch"))
+    system.units["18115"]["leader"] = {"full_name": "Phan Văn Mới", "title": "Chủ tịch"}
+    await browser.client.post("/dang-xuat", data={"csrf_token": await browser.csrf("/")})
+    await browser.login("pnv")
+    assert "Đơn vị báo thay đổi lãnh đạo phụ trách" not in (await browser.page("/don-vi")).text
