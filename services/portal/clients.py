@@ -497,6 +497,34 @@ class Backends:
         answer = await self.intake.json("GET", "/v1/leader-changes", token=token, params=params)
         return _list_of(intake_api.LeaderChange, answer)
 
+    async def unit_draft(self, token: str, period_id: str) -> intake_api.Draft | None:
+        """The unit's own draft (bản nháp) for the period, None when it saved none."""
+        try:
+            answer = await self.intake.json(
+                "GET", f"/v1/periods/{_seg(period_id)}/draft", token=token
+            )
+        except BackendError as exc:
+            if exc.code == "draft_not_found":
+                return None
+            raise
+        return _one_of(intake_api.Draft, answer)
+
+    async def save_unit_draft(
+        self, token: str, period_id: str, body: dict[str, Any]
+    ) -> intake_api.Draft:
+        """Save whatever the unit has written so far; the answer lists its problems."""
+        answer = await self.intake.json(
+            "PUT", f"/v1/periods/{_seg(period_id)}/draft", token=token, json=body
+        )
+        return _one_of(intake_api.Draft, answer)
+
+    async def prefill_unit_draft(self, token: str, period_id: str) -> intake_api.Draft:
+        """Fill the draft's empty narratives from the unit's last periodic report."""
+        answer = await self.intake.json(
+            "POST", f"/v1/periods/{_seg(period_id)}/draft/prefill", token=token
+        )
+        return _one_of(intake_api.Draft, answer)
+
     async def _download(
         self, backend: Backend, token: str, path: str, default_name: str
     ) -> Download:

@@ -24,6 +24,7 @@ from services.portal.views.common import (
     Portal,
     PortalDep,
     SessionDep,
+    attempt,
     checked_form,
     form_lists,
     form_text,
@@ -33,8 +34,9 @@ from services.portal.views.common import (
     sign_in_with_password,
     token_of,
 )
-from services.portal.wording import describe_deadline, parse_instant
+from services.portal.wording import describe_deadline, parse_instant, vn_datetime
 from shared.auth import Permission
+from shared.contracts.api.intake import Draft
 from shared.forms import FormDefinition, FormNotFound, UnknownUnitKind, form_for_unit, load_form
 
 router = APIRouter()
@@ -109,6 +111,18 @@ class FormContext:
         )
 
 
+def draft_saved_text(draft: Draft) -> str:
+    """ "Đã lưu bản nháp lúc …" as the page and the autosave say it."""
+    return f"Đã lưu bản nháp lúc {vn_datetime(draft.saved_at)}."
+
+
+def draft_problems(draft: Draft) -> list[forms.IssueView]:
+    """What sending the draft as it stands would meet: errors first, then warnings."""
+    return forms.issue_views([i.model_dump() for i in draft.issues], "error") + forms.issue_views(
+        [w.model_dump() for w in draft.warnings], "warning"
+    )
+
+
 async def _current_report(api: Backends, token: str, period_id: str) -> dict[str, Any] | None:
     reports = await api.reports(token, period_id=period_id)
     mine = [r for r in reports if r.get("period_id") == period_id]
@@ -140,6 +154,7 @@ def _form_page(
     idempotency_key: str | None = None,
     reauth: bool = False,
     status_code: int = 200,
+    draft: Draft | None = None,
 ) -> Response:
     due_at = parse_instant(context.period.get("due_at"))
     closed = context.period.get("status") == "closed"
@@ -164,6 +179,10 @@ def _form_page(
             "notice": notice,
             "idempotency_key": idempotency_key or str(uuid.uuid4()),
             "reauth": reauth,
+            "draft": draft,
+            "draft_saved_text": draft_saved_text(draft) if draft else "",
+            "draft_problems": draft_problems(draft) if draft else [],
+            "may_prefill": context.form.kind == "periodic",
             "yes": YES,
             "no": NO,
         },
@@ -179,8 +198,10 @@ async def report_form(
     """The form for the period: blank, or the current version to amend."""
     require_permission(session, Permission.SUBMIT)
     api, token = portal.api(), token_of(session)
-    payload, report = await asyncio.gather(
-        api.period_form(token, period_id), _current_report(api, token, period_id)
+    payload, report, (draft, draft_error) = await asyncio.gather(
+        api.period_form(token, period_id),
+        _current_report(api, token, period_id),
+        attempt(api.unit_draft(token, period_id)),
     )
     context = FormContext.from_payload(payload, period_id)
     values: forms.FormValues = {}
@@ -192,8 +213,12 @@ async def report_form(
                 session,
                 notice="Báo cáo đã được Phòng Nội vụ chấp nhận nên không sửa được nữa.",
             )
-        full = await api.report(token, str(report["report_id"]))
-        values = forms.values_from_content(context.form, full.get("content") or {})
+        if draft is None:
+            full = await api.report(token, str(report["report_id"]))
+            values = forms.values_from_content(context.form, full.get("content") or {})
+    if draft is not None:
+        # The unit's unsent draft is newer than anything sent: it is what the clerk continues.
+        values = forms.values_from_content(context.form, draft.content)
     return _form_page(
         request,
         portal,
@@ -202,6 +227,8 @@ async def report_form(
         values,
         report=report,
         report_id=str(report["report_id"]) if report else None,
+        draft=draft,
+        notice=draft_error.message if draft_error else None,
     )
 
 

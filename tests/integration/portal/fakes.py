@@ -571,6 +571,7 @@ class FakeSystem:
                 "warnings": [w.model_dump(mode="json") for w in result.warnings],
             }
             system.reports[report["report_id"]] = report
+            system.pages.drafts.pop((period["period_id"], unit["code"]), None)  # as intake
             system.versions.setdefault(report["report_id"], []).append(
                 {
                     "version": report["version"],
