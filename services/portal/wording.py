@@ -58,6 +58,7 @@ DELIVERY_OUTCOME_LABELS: dict[str, str] = {
 CHANNEL_LABELS: dict[str, str] = {
     "email": "Thư điện tử",
     "webhook": "Tin nhắn (SMS/Zalo)",
+    "none": "Không có kênh nhận",
 }
 
 ROLE_LABELS: dict[str, str] = {
