@@ -701,7 +701,7 @@ class FakeSystem:
             system.attachments.setdefault(report_id, []).append(meta)
             return meta
 
-        @app.get("/v1/reports/{report_id}/attachments/{attachment_id}")
+        @app.get("/v1/reports/{report_id}/attachments/{attachment_id}", response_class=Response)
         async def download_attachment(
             report_id: str, attachment_id: str, request: Request
         ) -> Response:
@@ -830,7 +830,7 @@ class FakeSystem:
                 return error(404, "period_not_found", f"Không tìm thấy kỳ báo cáo «{period_id}».")
             return completeness(period)
 
-        @app.get("/v1/periods/{period_id}/report.docx")
+        @app.get("/v1/periods/{period_id}/report.docx", response_class=Response)
         async def docx(period_id: str) -> Response:
             return Response(
                 b"PK-fake-docx",
