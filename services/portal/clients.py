@@ -1,5 +1,11 @@
 """Thin HTTP clients of the backends, forwarding the user's bearer token.
 
+Answers are read into the backends' own response models (`shared.contracts.api.<service>`),
+and request bodies are built from their request models, so a backend that renames or drops
+a field breaks the portal's type check and its tests, not a page in production. An answer
+that does not fit its model is a ``BackendError`` (``contract_mismatch``), never a page
+reading half an answer.
+
 Every backend answers errors as ``{"error": {"code", "message", ...}}``; they become a
 ``BackendError`` whose message the page shows. A backend that is down, slow, or does not
 have an endpoint yet becomes a ``BackendError`` too, with a Vietnamese notice instead of
@@ -19,11 +25,15 @@ import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from shared import logs
+from shared.contracts.api import consolidation as consolidation_api
 from shared.contracts.api import intake as intake_api
+from shared.contracts.api import reminders as reminders_api
 
 log = logging.getLogger(__name__)
 
 HttpClientFactory = Callable[[str], httpx.AsyncClient]
+T = TypeVar("T")
+R = TypeVar("R", bound=BaseModel)
 
 SERVICE_LABELS: dict[str, str] = {
     "registry": "dịch vụ danh mục và đăng nhập",
@@ -86,6 +96,51 @@ def feature_missing(service: str) -> BackendError:
         "feature_unavailable",
         f"Chức năng này của {label} chưa sẵn sàng. Vui lòng thử lại sau.",
     )
+
+
+def contract_mismatch(service: str) -> BackendError:
+    """The error for an answer that does not fit the backend's own response model."""
+    label = SERVICE_LABELS.get(service, service)
+    return BackendError(
+        service,
+        502,
+        "contract_mismatch",
+        f"Câu trả lời của {label} không đúng định dạng đã thống nhất. Vui lòng thử lại sau; "
+        "nếu vẫn lỗi, liên hệ bộ phận kỹ thuật.",
+    )
+
+
+def request_body(service: str, model: type[R], **fields: Any) -> dict[str, Any]:
+    """A request body built from the backend's request model (JSON, unset fields left out).
+
+    What the model refuses (e.g. a text far over its bound) is a 422 with a Vietnamese
+    message, as the backend itself would answer, and nothing is sent."""
+    try:
+        built = model.model_validate(fields)
+    except ValidationError as exc:
+        issues = [
+            {"path": ".".join(str(p) for p in e["loc"]), "message": "Giá trị không hợp lệ."}
+            for e in exc.errors()
+        ]
+        raise BackendError(
+            service,
+            422,
+            "invalid_request",
+            "Nội dung gửi đi không hợp lệ; vui lòng kiểm tra lại.",
+            issues=issues,
+        ) from None
+    body: dict[str, Any] = built.model_dump(mode="json", exclude_none=True)
+    return body
+
+
+_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
+
+
+def _adapter(shape: Any) -> TypeAdapter[Any]:
+    adapter = _ADAPTERS.get(shape)
+    if adapter is None:
+        adapter = _ADAPTERS[shape] = TypeAdapter(shape)
+    return adapter
 
 
 def error_from_response(service: str, response: httpx.Response) -> BackendError:
@@ -180,6 +235,33 @@ class Backend:
         except ValueError:
             raise unavailable(self.service) from None
 
+    async def model(self, model: type[R], method: str, path: str, **kwargs: Any) -> R:
+        """The answer read into the backend's response model."""
+        answer: R = await self.parsed(model, method, path, **kwargs)
+        return answer
+
+    async def models(self, model: type[R], method: str, path: str, **kwargs: Any) -> list[R]:
+        """A list answer, each item read into the backend's response model."""
+        items: list[R] = await self.parsed(list[model], method, path, **kwargs)  # type: ignore[valid-type]
+        return items
+
+    async def parsed(self, shape: Any, method: str, path: str, **kwargs: Any) -> Any:
+        """The answer validated against a type (a model, a list of models)."""
+        data = await self.json(method, path, **kwargs)
+        try:
+            return _adapter(shape).validate_python(data)
+        except ValidationError as exc:
+            log.error(
+                "%s %s %s: the answer does not fit %s (%d problems, first at %s)",
+                self.service,
+                method,
+                path,
+                getattr(shape, "__name__", str(shape)),
+                exc.error_count(),
+                ".".join(str(p) for p in exc.errors()[0]["loc"]) if exc.errors() else "",
+            )
+            raise contract_mismatch(self.service) from None
+
     async def ping(self) -> None:
         """Readiness: the backend answers /healthz."""
         response = await self.client.get("/healthz")
@@ -257,104 +339,117 @@ class Backends:
         )
         return answer
 
-    async def reports(self, token: str, **filters: str) -> list[dict[str, Any]]:
+    async def reports(self, token: str, **filters: str) -> list[intake_api.ReportSummary]:
         """Reports visible to the caller, filtered by period, unit or state."""
-        answer: list[dict[str, Any]] = await self.intake.json(
-            "GET", "/v1/reports", token=token, params=filters
+        return await self.intake.models(
+            intake_api.ReportSummary, "GET", "/v1/reports", token=token, params=filters
         )
-        return answer
 
-    async def report(self, token: str, report_id: str) -> dict[str, Any]:
+    async def report(self, token: str, report_id: str) -> intake_api.ReportDetail:
         """One report with its current content."""
-        answer: dict[str, Any] = await self.intake.json(
-            "GET", f"/v1/reports/{_seg(report_id)}", token=token
+        return await self.intake.model(
+            intake_api.ReportDetail, "GET", f"/v1/reports/{_seg(report_id)}", token=token
         )
-        return answer
 
     async def period_form(
         self, token: str, period_id: str, unit_code: str | None = None
-    ) -> dict[str, Any]:
+    ) -> intake_api.PeriodForm:
         """The form the unit fills for the period, with the period and unit header."""
         params = {"unit_code": unit_code} if unit_code else None
-        answer: dict[str, Any] = await self.intake.json(
-            "GET", f"/v1/periods/{_seg(period_id)}/form", token=token, params=params
+        return await self.intake.model(
+            intake_api.PeriodForm,
+            "GET",
+            f"/v1/periods/{_seg(period_id)}/form",
+            token=token,
+            params=params,
         )
-        return answer
 
     async def submit_report(
-        self, token: str, body: dict[str, Any], idempotency_key: str
-    ) -> dict[str, Any]:
-        """First submission; the key makes a resent form return the first answer."""
-        answer: dict[str, Any] = await self.intake.json(
+        self, token: str, body: Mapping[str, Any], idempotency_key: str
+    ) -> intake_api.ReportAccepted:
+        """First submission; the key makes a resent form return the first answer.
+
+        A report body has the shape of the period's form (intake validates it against the
+        form, `shared.forms.validate_report`), so it is not a request model."""
+        return await self.intake.model(
+            intake_api.ReportAccepted,
             "POST",
             "/v1/reports",
             token=token,
-            json=body,
+            json=dict(body),
             headers={"Idempotency-Key": idempotency_key},
         )
-        return answer
 
     async def amend_report(
-        self, token: str, report_id: str, body: dict[str, Any], idempotency_key: str
-    ) -> dict[str, Any]:
+        self, token: str, report_id: str, body: Mapping[str, Any], idempotency_key: str
+    ) -> intake_api.ReportAccepted:
         """A full new version of an existing report."""
-        answer: dict[str, Any] = await self.intake.json(
+        return await self.intake.model(
+            intake_api.ReportAccepted,
             "PUT",
             f"/v1/reports/{_seg(report_id)}",
             token=token,
-            json=body,
+            json=dict(body),
             headers={"Idempotency-Key": idempotency_key},
         )
-        return answer
 
     async def review_report(
         self, token: str, report_id: str, decision: str, reason: str, version: int | None
-    ) -> dict[str, Any]:
+    ) -> intake_api.ReportSummary:
         """Accept, or return with a reason, the version the reviewer looked at."""
-        body: dict[str, Any] = {"decision": decision, "reason": reason}
-        if version is not None:
-            body["version"] = version
-        answer: dict[str, Any] = await self.intake.json(
-            "POST", f"/v1/reports/{_seg(report_id)}/review", token=token, json=body
+        body = request_body(
+            "intake", intake_api.ReviewRequest, decision=decision, reason=reason, version=version
         )
-        return answer
-
-    async def completeness(self, token: str, period_id: str) -> dict[str, Any]:
-        """Who has reported in the period."""
-        answer: dict[str, Any] = await self.consolidation.json(
-            "GET", f"/v1/periods/{_seg(period_id)}/completeness", token=token
+        return await self.intake.model(
+            intake_api.ReportSummary,
+            "POST",
+            f"/v1/reports/{_seg(report_id)}/review",
+            token=token,
+            json=body,
         )
-        return answer
 
-    async def all_completeness(self, token: str) -> list[dict[str, Any]]:
+    async def completeness(
+        self, token: str, period_id: str
+    ) -> consolidation_api.PeriodCompleteness:
+        """Who has reported in the period (the whole view, as readers get it)."""
+        return await self.consolidation.model(
+            consolidation_api.PeriodCompleteness,
+            "GET",
+            f"/v1/periods/{_seg(period_id)}/completeness",
+            token=token,
+        )
+
+    async def all_completeness(self, token: str) -> list[consolidation_api.PeriodCompleteness]:
         """Every period consolidation knows, each with its completeness."""
-        answer: list[dict[str, Any]] = await self.consolidation.json(
-            "GET", "/v1/periods", token=token
+        return await self.consolidation.models(
+            consolidation_api.PeriodCompleteness, "GET", "/v1/periods", token=token
         )
-        return answer
 
     async def remind(
         self, token: str, period_id: str, units: list[str] | None, request_id: str
-    ) -> dict[str, Any]:
+    ) -> reminders_api.UrgeResult:
         """Urge now the listed units, or every unit that has not reported."""
-        answer: Any = await self.reminders.json(
+        body = request_body("reminders", reminders_api.RemindRequest, units=units or None)
+        return await self.reminders.model(
+            reminders_api.UrgeResult,
             "POST",
             f"/v1/periods/{_seg(period_id)}/remind",
             token=token,
-            json={"units": units} if units else {},
+            json=body,
             headers={"Idempotency-Key": request_id},
         )
-        return answer if isinstance(answer, dict) else {}
 
-    async def reminder_log(self, token: str, period_id: str, limit: int = 50) -> list[Any]:
+    async def reminder_log(
+        self, token: str, period_id: str, limit: int = 50
+    ) -> list[reminders_api.DeliveryEntry]:
         """The newest reminder deliveries of a period."""
-        answer: list[Any] = await self.reminders.json(
+        return await self.reminders.models(
+            reminders_api.DeliveryEntry,
             "GET",
             "/v1/reminders",
             token=token,
             params={"period_id": period_id, "limit": str(limit)},
         )
-        return answer
 
     async def consolidated_document(self, token: str, period_id: str, suffix: str) -> Download:
         """The consolidated report as .docx or .xlsx."""
@@ -374,57 +469,65 @@ class Backends:
             f"cong-van-don-doc-{period_id}.docx",
         )
 
-    async def difficulties(self, token: str, **filters: str) -> list[dict[str, Any]]:
+    async def difficulties(self, token: str, **filters: str) -> list[intake_api.DifficultyThread]:
         """Difficulty threads (vướng mắc) with their answers; a unit gets its own."""
-        answer: list[dict[str, Any]] = await self.intake.json(
-            "GET", "/v1/difficulties", token=token, params=filters
+        return await self.intake.models(
+            intake_api.DifficultyThread, "GET", "/v1/difficulties", token=token, params=filters
         )
-        return answer
 
     async def answer_difficulty(
         self, token: str, difficulty_id: str, answer: str
-    ) -> dict[str, Any]:
+    ) -> intake_api.DifficultyThread:
         """Phòng Nội vụ's answer to a difficulty (answering again replaces it)."""
-        result: dict[str, Any] = await self.intake.json(
+        body = request_body("intake", intake_api.AnswerRequest, answer=answer)
+        return await self.intake.model(
+            intake_api.DifficultyThread,
             "POST",
             f"/v1/difficulties/{_seg(difficulty_id)}/answer",
             token=token,
-            json={"answer": answer},
+            json=body,
         )
-        return result
 
-    async def report_versions(self, token: str, report_id: str) -> list[dict[str, Any]]:
+    async def report_versions(
+        self, token: str, report_id: str
+    ) -> list[intake_api.ReportVersionView]:
         """Every version of a report, oldest first."""
-        answer: list[dict[str, Any]] = await self.intake.json(
-            "GET", f"/v1/reports/{_seg(report_id)}/versions", token=token
+        return await self.intake.models(
+            intake_api.ReportVersionView,
+            "GET",
+            f"/v1/reports/{_seg(report_id)}/versions",
+            token=token,
         )
-        return answer
 
-    async def withdraw_report(self, token: str, report_id: str) -> dict[str, Any]:
+    async def withdraw_report(self, token: str, report_id: str) -> intake_api.ReportSummary:
         """The unit takes its report back."""
-        answer: dict[str, Any] = await self.intake.json(
-            "POST", f"/v1/reports/{_seg(report_id)}/withdraw", token=token
+        return await self.intake.model(
+            intake_api.ReportSummary,
+            "POST",
+            f"/v1/reports/{_seg(report_id)}/withdraw",
+            token=token,
         )
-        return answer
 
-    async def attachments(self, token: str, report_id: str) -> list[dict[str, Any]]:
+    async def attachments(self, token: str, report_id: str) -> list[intake_api.AttachmentInfo]:
         """Metadata of a report's attachments."""
-        answer: list[dict[str, Any]] = await self.intake.json(
-            "GET", f"/v1/reports/{_seg(report_id)}/attachments", token=token
+        return await self.intake.models(
+            intake_api.AttachmentInfo,
+            "GET",
+            f"/v1/reports/{_seg(report_id)}/attachments",
+            token=token,
         )
-        return answer
 
     async def add_attachment(
         self, token: str, report_id: str, filename: str, content: bytes, media_type: str
-    ) -> dict[str, Any]:
+    ) -> intake_api.AttachmentInfo:
         """Upload a file (the signed scan) to the report; intake checks its type and size."""
-        answer: dict[str, Any] = await self.intake.json(
+        return await self.intake.model(
+            intake_api.AttachmentInfo,
             "POST",
             f"/v1/reports/{_seg(report_id)}/attachments",
             token=token,
             files={"file": (filename, content, media_type)},
         )
-        return answer
 
     async def attachment(self, token: str, report_id: str, attachment_id: str) -> Download:
         """One attachment's bytes, fetched with the user's token for the browser."""
@@ -494,36 +597,34 @@ class Backends:
     ) -> list[intake_api.LeaderChange]:
         """Units whose current report says their leader in charge changed (plan II.5)."""
         params = {"period_id": period_id} if period_id else None
-        answer = await self.intake.json("GET", "/v1/leader-changes", token=token, params=params)
-        return _list_of(intake_api.LeaderChange, answer)
+        return await self.intake.models(
+            intake_api.LeaderChange, "GET", "/v1/leader-changes", token=token, params=params
+        )
 
     async def unit_draft(self, token: str, period_id: str) -> intake_api.Draft | None:
         """The unit's own draft (bản nháp) for the period, None when it saved none."""
         try:
-            answer = await self.intake.json(
-                "GET", f"/v1/periods/{_seg(period_id)}/draft", token=token
+            return await self.intake.model(
+                intake_api.Draft, "GET", f"/v1/periods/{_seg(period_id)}/draft", token=token
             )
         except BackendError as exc:
             if exc.code == "draft_not_found":
                 return None
             raise
-        return _one_of(intake_api.Draft, answer)
 
     async def save_unit_draft(
         self, token: str, period_id: str, body: dict[str, Any]
     ) -> intake_api.Draft:
         """Save whatever the unit has written so far; the answer lists its problems."""
-        answer = await self.intake.json(
-            "PUT", f"/v1/periods/{_seg(period_id)}/draft", token=token, json=body
+        return await self.intake.model(
+            intake_api.Draft, "PUT", f"/v1/periods/{_seg(period_id)}/draft", token=token, json=body
         )
-        return _one_of(intake_api.Draft, answer)
 
     async def prefill_unit_draft(self, token: str, period_id: str) -> intake_api.Draft:
         """Fill the draft's empty narratives from the unit's last periodic report."""
-        answer = await self.intake.json(
-            "POST", f"/v1/periods/{_seg(period_id)}/draft/prefill", token=token
+        return await self.intake.model(
+            intake_api.Draft, "POST", f"/v1/periods/{_seg(period_id)}/draft/prefill", token=token
         )
-        return _one_of(intake_api.Draft, answer)
 
     async def report_document(
         self, token: str, report_id: str, version: int | None = None
@@ -543,36 +644,6 @@ class Backends:
         response = await backend.request("GET", path, token=token)
         media_type = response.headers.get("content-type", "application/octet-stream")
         return Download(response.content, media_type, _filename(response) or default_name)
-
-
-ModelT = TypeVar("ModelT", bound=BaseModel)
-
-
-def _list_of(model: type[ModelT], answer: Any) -> list[ModelT]:
-    """A JSON list answer read as models; an unreadable answer is a backend fault."""
-    try:
-        return TypeAdapter(list[model]).validate_python(answer)  # type: ignore[valid-type]
-    except ValidationError:
-        raise unavailable_shape() from None
-
-
-def _one_of(model: type[ModelT], answer: Any) -> ModelT:
-    """A JSON object answer read as the model."""
-    try:
-        return model.model_validate(answer)
-    except ValidationError:
-        raise unavailable_shape() from None
-
-
-def unavailable_shape() -> BackendError:
-    """The error for an answer that is not of the contract's shape."""
-    return BackendError(
-        "portal",
-        502,
-        "bad_backend_answer",
-        "Dịch vụ trả lời không đúng định dạng. Vui lòng thử lại sau; nếu vẫn lỗi, liên hệ "
-        "bộ phận kỹ thuật.",
-    )
 
 
 def _filename(response: httpx.Response) -> str | None:

@@ -12,9 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import ValidationError
-
 from services.portal.figures import format_figure, parse_indicator
+from shared.contracts.api.intake import ContentIssue
 from shared.forms import FormDefinition, Indicator, Section, TextField
 from shared.forms.model import LeaderCheck
 
@@ -146,23 +145,6 @@ class FormView:
     warnings: list[IssueView]
     # Issues whose path names no input on the page (shown only in the summary).
     general: list[IssueView]
-
-
-class FormPayloadInvalid(ValueError):
-    """The backend's form definition could not be read."""
-
-
-def parse_form_payload(payload: Any) -> FormDefinition:
-    """The form definition in intake's answer (bare, or under a "form" key)."""
-    if isinstance(payload, Mapping) and isinstance(payload.get("form"), Mapping):
-        payload = payload["form"]
-    if not isinstance(payload, Mapping):
-        raise FormPayloadInvalid("form definition is not an object")
-    known = set(FormDefinition.model_fields)
-    try:
-        return FormDefinition.model_validate({k: v for k, v in payload.items() if k in known})
-    except ValidationError as exc:
-        raise FormPayloadInvalid(str(exc)) from exc
 
 
 def indicator_path(section: Section, indicator: Indicator) -> str:
@@ -299,11 +281,16 @@ def values_from_content(form: FormDefinition, content: Mapping[str, Any]) -> For
     return values
 
 
-def issue_views(raw: Iterable[Any], severity: str) -> list[IssueView]:
-    """Backend issues (dicts with path, label, message) as page issues."""
+def issue_views(raw: Iterable[ContentIssue | Mapping[str, Any]], severity: str) -> list[IssueView]:
+    """Intake's issues as page issues: a report's kept warnings (`ContentIssue`), or the
+    problems of a refusal, which its error body lists (`validation_failed` issues in the
+    `ContentIssue` shape; `invalid_request` details with a path and a message)."""
     views = []
     for item in raw:
-        if not isinstance(item, Mapping):
+        if isinstance(item, ContentIssue):
+            views.append(
+                IssueView(item.path, item.label or item.field, item.message, item.severity)
+            )
             continue
         views.append(
             IssueView(

@@ -76,7 +76,6 @@ def template_environment() -> Environment:
         timeliness=wording.timeliness,
         resubmit_label=wording.resubmit_label,
         report_status=lambda s: wording.REPORT_STATUS_LABELS.get(str(s), str(s)),
-        progress_state=lambda s: wording.PROGRESS_STATE_LABELS.get(str(s), str(s)),
         period_kind=lambda s: wording.PERIOD_KIND_LABELS.get(str(s), str(s)),
         role_label=lambda s: wording.ROLE_LABELS.get(str(s), str(s)),
         delivery_outcome=lambda s: wording.DELIVERY_OUTCOME_LABELS.get(str(s), str(s)),

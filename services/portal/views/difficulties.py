@@ -25,8 +25,8 @@ from services.portal.views.common import (
     require_permission,
     token_of,
 )
-from services.portal.wording import parse_instant
 from shared.auth import Permission
+from shared.contracts.api.intake import DifficultyThread
 
 router = APIRouter()
 
@@ -37,23 +37,20 @@ EMPTY_ANSWER = "Vui lòng nhập nội dung trả lời, hướng dẫn cho đơ
 
 @dataclass(frozen=True)
 class DifficultyRow:
-    """One difficulty as the page lists it."""
+    """One difficulty as the page lists it: intake's thread, named for the reader."""
 
-    difficulty_id: str
-    period_id: str
+    thread: DifficultyThread
     period_title: str
-    unit_code: str
     unit_name: str
-    report_id: str | None
-    text: str
-    raised_at: Any
-    answer: str
-    answered_at: Any
-    answered: bool
+
+    @property
+    def answered(self) -> bool:
+        """Phòng Nội vụ has answered (the unit may have asked again since)."""
+        return self.thread.answered or self.thread.answered_at is not None
 
 
 def difficulty_rows(
-    raw: Sequence[Any], periods: Sequence[Mapping[str, Any]]
+    threads: Sequence[DifficultyThread], periods: Sequence[Mapping[str, Any]]
 ) -> list[DifficultyRow]:
     """The difficulties with period titles and unit names, newest raised first."""
     titles = {str(p.get("period_id")): str(p.get("title") or p.get("period_id")) for p in periods}
@@ -64,27 +61,13 @@ def difficulty_rows(
                 names.setdefault(str(unit["code"]), str(unit.get("name") or unit["code"]))
     rows = [
         DifficultyRow(
-            difficulty_id=str(d.get("difficulty_id")),
-            period_id=str(d.get("period_id") or ""),
-            period_title=titles.get(str(d.get("period_id")), str(d.get("period_id") or "")),
-            unit_code=str(d.get("unit_code") or ""),
-            unit_name=names.get(str(d.get("unit_code")), str(d.get("unit_code") or "")),
-            report_id=str(d["report_id"]) if d.get("report_id") else None,
-            text=str(d.get("text") or ""),
-            raised_at=d.get("raised_at"),
-            answer=str(d.get("answer") or ""),
-            answered_at=d.get("answered_at"),
-            answered=bool(d.get("answered") or d.get("answered_at")),
+            thread=d,
+            period_title=titles.get(d.period_id, d.period_id),
+            unit_name=names.get(d.unit_code, d.unit_code),
         )
-        for d in raw
-        if isinstance(d, Mapping) and d.get("difficulty_id")
+        for d in threads
     ]
-
-    def newest_first(row: DifficultyRow) -> float:
-        raised = parse_instant(row.raised_at)
-        return -raised.timestamp() if raised else 0.0
-
-    return sorted(rows, key=newest_first)
+    return sorted(rows, key=lambda row: row.thread.raised_at, reverse=True)
 
 
 async def _page(
@@ -104,7 +87,7 @@ async def _page(
     )
     rows = difficulty_rows(raw or [], periods or [])
     notices = [e.message for e in (error, periods_error) if e is not None]
-    if failed and failed[0] not in {r.difficulty_id for r in rows}:
+    if failed and failed[0] not in {r.thread.difficulty_id for r in rows}:
         notices.insert(0, failed[1])  # the difficulty is gone from the list: say it on top
     return render(
         request,

@@ -60,8 +60,7 @@ async def _context(
 ) -> FormContext:
     context = FormContext.from_hidden(form_text(posted, "form_context"), period_id)
     if context is None:
-        payload = await portal.api().period_form(token_of(session), period_id)
-        context = FormContext.from_payload(payload, period_id)
+        context = FormContext.of(await portal.api().period_form(token_of(session), period_id))
     return context
 
 

@@ -20,7 +20,6 @@ from services.portal.ad_hoc import (
     local_deadline,
 )
 from services.portal.clients import BackendError
-from services.portal.overview import KIND_LABELS, KIND_ORDER
 from services.portal.session import Session
 from services.portal.views.common import (
     Portal,
@@ -37,6 +36,8 @@ from services.portal.views.common import (
 )
 from shared.auth import Permission
 from shared.clock import VN_TZ
+from shared.contracts.registry import UNIT_KIND_LABELS as KIND_LABELS
+from shared.contracts.registry import UNIT_KIND_ORDER as KIND_ORDER
 from shared.formatting import vn_deadline
 
 router = APIRouter()

@@ -19,7 +19,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from services.portal.clients import BackendError
-from services.portal.overview import KIND_LABELS, KIND_ORDER
 from services.portal.session import Session
 from services.portal.views.common import (
     Portal,
@@ -36,6 +35,8 @@ from services.portal.views.common import (
 from shared.auth import Permission
 from shared.clock import VN_TZ
 from shared.contracts.api.intake import LeaderChange
+from shared.contracts.registry import UNIT_KIND_LABELS as KIND_LABELS
+from shared.contracts.registry import UNIT_KIND_ORDER as KIND_ORDER
 
 router = APIRouter()
 

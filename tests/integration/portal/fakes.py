@@ -1,7 +1,12 @@
-"""Fake backends for the portal's tests: small FastAPI apps with the real answer shapes.
+"""Fake backends for the portal's tests: small FastAPI apps answering the real models.
 
-Intake validates with the real form code (shared.forms), so a 422 carries real issues.
-Each fake records what it received, so tests check the portal's requests.
+Every route the portal calls declares the backend's own response model
+(`shared.contracts.api.<service>`) and returns model instances, so FastAPI checks each answer
+against it, and `test_fakes_contract.py` checks the routes, status codes and answer schemas
+against the real services' OpenAPI documents: a backend change breaks these tests, not the
+portal in production. Intake validates with the real form code (shared.forms), so a 422
+carries real issues; consolidation counts with its own domain rules. Each fake records what
+it received, so tests check the portal's requests.
 """
 
 from __future__ import annotations
@@ -10,8 +15,9 @@ import copy
 import hashlib
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -19,9 +25,16 @@ import jwt
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import JSONResponse, Response
 
+from services.consolidation import domain as consolidation_domain
+from services.consolidation import views as consolidation_views
 from services.portal.app import create_app
 from services.portal.settings import PortalSettings
 from shared.clock import ManualClock
+from shared.contracts.api import consolidation as consolidation_api
+from shared.contracts.api import intake as intake_api
+from shared.contracts.api import reminders as reminders_api
+from shared.contracts.registry import ExpectedUnit
+from shared.formatting import vn_deadline
 from shared.forms import form_for_unit, load_form, validate_report
 from tests.integration.portal import fakes_pages
 from tests.integration.portal.fakes_pages import PagesState
@@ -202,11 +215,12 @@ class FakeSystem:
     periods: list[dict[str, Any]] = field(default_factory=lambda: copy.deepcopy(PERIODS))
     difficulties: dict[str, dict[str, Any]] = field(default_factory=dict)
     versions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    attachments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    attachments: dict[str, list[intake_api.AttachmentInfo]] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
-    # An error the next matching call answers with: (method, path prefix) -> response.
+    # What a matching call answers instead (an error, or an answer outside the contract):
+    # (method, path prefix) -> response.
     refusals: dict[tuple[str, str], JSONResponse] = field(default_factory=dict)
-    idempotency: dict[str, dict[str, Any]] = field(default_factory=dict)
+    idempotency: dict[str, intake_api.ReportAccepted] = field(default_factory=dict)
     requests: list[Recorded] = field(default_factory=list)
     consolidation_ready: bool = True
     units: dict[str, dict[str, Any]] = field(default_factory=unit_records)
@@ -233,6 +247,7 @@ class FakeSystem:
     reminders_ready: bool = True
     # The state of the routes in fakes_pages.py (the portal pages of issues 10 and 11).
     pages: PagesState = field(default_factory=PagesState)
+    deliveries: list[reminders_api.DeliveryEntry] = field(default_factory=list)
     # Shared with the portal, so tokens expire when a test moves time.
     clock: ManualClock = field(default_factory=lambda: ManualClock(NOW))
 
@@ -455,16 +470,20 @@ class FakeSystem:
         return app
 
     def intake(self) -> FastAPI:
+        """Intake's routes the portal calls, answering intake's own models."""
         app = FastAPI()
         system = self
 
-        def period_of(period_id: str) -> dict[str, Any] | None:
+        def period_of(period_id: str | None) -> dict[str, Any] | None:
             return next((p for p in system.periods if p["period_id"] == period_id), None)
 
-        @app.get("/v1/periods/{period_id}/form")
+        def not_found(report_id: str) -> JSONResponse:
+            return error(404, "report_not_found", f"Không tìm thấy báo cáo «{report_id}».")
+
+        @app.get("/v1/periods/{period_id}/form", response_model=intake_api.PeriodForm)
         async def period_form(
             period_id: str, request: Request, unit_code: str | None = None
-        ) -> Response:
+        ) -> Any:
             who = caller(request)
             if who is None:
                 return unauthorized()
@@ -476,51 +495,42 @@ class FakeSystem:
             unit = UNITS.get(code) if code else None
             if unit is not None:
                 form = form_for_unit(form, unit["kind"], set(unit["tags"]))
-                # As intake: the leader the registry holds for the unit (plan II.5).
-                leader = system.units[unit["code"]].get("leader")
-                unit = {
-                    **unit,
-                    "leader": {k: leader[k] for k in ("full_name", "title")} if leader else None,
-                }
-            return JSONResponse(
-                {
-                    "period": {
-                        k: period[k]
-                        for k in ("period_id", "kind", "title", "status", "due_at", "content")
-                    }
-                    | {"window_start": period["window_start"], "window_end": period["window_end"]},
-                    "unit": unit,
-                    "form": form.model_dump(mode="json"),
-                }
+            record = system.units.get(code or "")
+            return intake_api.PeriodForm(
+                period=intake_api.PeriodInfo.model_validate(
+                    {**period, "due_text": vn_deadline(datetime.fromisoformat(period["due_at"]))}
+                ),
+                unit=intake_api.FormUnit.model_validate({**unit, **(record or {})})
+                if unit is not None
+                else None,
+                form=form,
             )
 
-        def summary(report: dict[str, Any]) -> dict[str, Any]:
-            return {k: v for k, v in report.items() if k != "content"}
-
-        @app.get("/v1/reports")
+        @app.get("/v1/reports", response_model=list[intake_api.ReportSummary])
         async def list_reports(
             request: Request, period_id: str | None = None, status: str | None = None
-        ) -> Response:
+        ) -> Any:
             who = caller(request)
             if who is None:
                 return unauthorized()
-            found = [
-                summary(r)
+            return [
+                intake_api.ReportSummary.model_validate(r)
                 for r in system.reports.values()
                 if (period_id is None or r["period_id"] == period_id)
                 and (status is None or r["status"] == status)
                 and (who["role"] != "unit" or r["unit_code"] == who["unit"])
             ]
-            return JSONResponse(found)
 
-        @app.get("/v1/reports/{report_id}")
-        async def read_report(report_id: str, request: Request) -> Response:
+        @app.get("/v1/reports/{report_id}", response_model=intake_api.ReportDetail)
+        async def read_report(report_id: str, request: Request) -> Any:
             if caller(request) is None:
                 return unauthorized()
+            if (refused := system.refusal(request)) is not None:
+                return refused
             report = system.reports.get(report_id)
             if report is None:
-                return error(404, "report_not_found", f"Không tìm thấy báo cáo «{report_id}».")
-            return JSONResponse(report)
+                return not_found(report_id)
+            return intake_api.ReportDetail.model_validate(report)
 
         async def store(request: Request, report_id: str | None) -> Response:
             body = await system.record(request)
@@ -529,7 +539,8 @@ class FakeSystem:
                 return unauthorized()
             key = request.headers.get("idempotency-key")
             if key and key in system.idempotency:
-                return JSONResponse(system.idempotency[key], status_code=201)
+                first = system.idempotency[key]
+                return JSONResponse(first.model_dump(mode="json"), status_code=201)
             period = period_of(body.get("period_id"))
             assert period is not None
             unit = UNITS[who["unit"]]
@@ -549,86 +560,115 @@ class FakeSystem:
                     issues=[i.model_dump(mode="json") for i in result.errors],
                     warnings=[i.model_dump(mode="json") for i in result.warnings],
                 )
-            now = NOW.isoformat()
             digest = hashlib.sha256(json.dumps(result.content, sort_keys=True).encode()).hexdigest()
             previous = system.reports.get(report_id or "")
-            report = {
-                "report_id": report_id or str(uuid.uuid4()),
-                "period_id": period["period_id"],
-                "unit_code": unit["code"],
-                "unit_name": unit["name"],
-                "status": "submitted",
-                "version": previous["version"] + 1 if previous else 1,
-                "form_id": period["form_id"],
-                "form_version": period["form_version"],
-                "first_submitted_at": previous["first_submitted_at"] if previous else now,
-                "submitted_at": now,
-                "on_time": True,
-                "review": previous["review"] if previous else None,
-                "withdrawn_at": None,
-                "content": result.content,
-                "content_sha256": digest,
-                "warnings": [w.model_dump(mode="json") for w in result.warnings],
-            }
-            system.reports[report["report_id"]] = report
+            report = intake_api.ReportDetail(
+                report_id=report_id or str(uuid.uuid4()),
+                period_id=period["period_id"],
+                unit_code=unit["code"],
+                unit_name=unit["name"],
+                status="submitted",
+                version=previous["version"] + 1 if previous else 1,
+                form_id=period["form_id"],
+                form_version=period["form_version"],
+                first_submitted_at=previous["first_submitted_at"] if previous else NOW,
+                submitted_at=NOW,
+                on_time=True,
+                review=previous["review"] if previous else None,
+                withdrawn_at=None,
+                content=result.content,
+                content_sha256=digest,
+                warnings=[intake_api.ContentIssue(**w.model_dump()) for w in result.warnings],
+            )
+            system.reports[report.report_id] = report.model_dump(mode="json")
             system.pages.drafts.pop((period["period_id"], unit["code"]), None)  # as intake
-            system.versions.setdefault(report["report_id"], []).append(
-                {
-                    "version": report["version"],
-                    "submitted_at": system.clock.now().isoformat(),
-                    "submitted_by": who["sub"],
-                    "content": result.content,
-                    "content_sha256": digest,
-                    "warnings": report["warnings"],
-                }
+            system.versions.setdefault(report.report_id, []).append(
+                intake_api.ReportVersionView(
+                    version=report.version,
+                    submitted_at=system.clock.now(),
+                    submitted_by=who["sub"],
+                    content=report.content,
+                    content_sha256=digest,
+                    warnings=report.warnings,
+                ).model_dump(mode="json")
             )
             raised = {
                 d["text"]
                 for d in system.difficulties.values()
-                if d["report_id"] == report["report_id"]
+                if d["report_id"] == report.report_id
             }
             for text in result.content.get("vuong_mac") or []:
                 if text and text not in raised:
-                    system.raise_difficulty(report, text)
-            answer = {**summary(report), "receipt": {"report_id": report["report_id"]}}
+                    system.raise_difficulty(system.reports[report.report_id], text)
+            answer = intake_api.ReportAccepted(
+                **report.model_dump(include=set(intake_api.ReportAccepted.model_fields)),
+                receipt=intake_api.Receipt(
+                    report_id=report.report_id,
+                    period_id=report.period_id,
+                    period_title=period["title"],
+                    unit_code=report.unit_code,
+                    unit_name=report.unit_name,
+                    version=report.version,
+                    form_id=report.form_id,
+                    form_version=report.form_version,
+                    submitted_at=report.submitted_at,
+                    on_time=report.on_time,
+                    content_sha256=digest,
+                    text=f"Đã nhận báo cáo {period['title']} của {report.unit_name}.",
+                ),
+            )
             if key:
                 system.idempotency[key] = answer
-            return JSONResponse(answer, status_code=201 if report_id is None else 200)
+            status = 201 if report_id is None else 200
+            return JSONResponse(answer.model_dump(mode="json"), status_code=status)
 
-        @app.post("/v1/reports")
+        @app.post("/v1/reports", status_code=201, response_model=intake_api.ReportAccepted)
         async def submit(request: Request) -> Response:
             return await store(request, None)
 
-        @app.put("/v1/reports/{report_id}")
+        @app.put("/v1/reports/{report_id}", response_model=intake_api.ReportAccepted)
         async def amend(report_id: str, request: Request) -> Response:
             return await store(request, report_id)
 
-        @app.get("/v1/reports/{report_id}/versions")
-        async def versions(report_id: str, request: Request) -> Response:
+        @app.get(
+            "/v1/reports/{report_id}/versions",
+            response_model=list[intake_api.ReportVersionView],
+        )
+        async def versions(report_id: str, request: Request) -> Any:
             if caller(request) is None:
                 return unauthorized()
             if report_id not in system.reports:
-                return error(404, "report_not_found", f"Không tìm thấy báo cáo «{report_id}».")
-            return JSONResponse(system.versions.get(report_id, []))
+                return not_found(report_id)
+            return [
+                intake_api.ReportVersionView.model_validate(v)
+                for v in system.versions.get(report_id, [])
+            ]
 
-        @app.post("/v1/reports/{report_id}/withdraw")
-        async def withdraw(report_id: str, request: Request) -> Response:
+        @app.post("/v1/reports/{report_id}/withdraw", response_model=intake_api.ReportSummary)
+        async def withdraw(report_id: str, request: Request) -> Any:
             await system.record(request)
             if (refused := system.refusal(request)) is not None:
                 return refused
             report = system.reports[report_id]
             report["status"] = "withdrawn"
             report["withdrawn_at"] = system.clock.now().isoformat()
-            return JSONResponse(summary(report))
+            return intake_api.ReportSummary.model_validate(report)
 
-        @app.get("/v1/reports/{report_id}/attachments")
-        async def list_attachments(report_id: str, request: Request) -> Response:
+        @app.get(
+            "/v1/reports/{report_id}/attachments",
+            response_model=list[intake_api.AttachmentInfo],
+        )
+        async def list_attachments(report_id: str, request: Request) -> Any:
             if caller(request) is None:
                 return unauthorized()
-            return JSONResponse(system.attachments.get(report_id, []))
+            return system.attachments.get(report_id, [])
 
-        @app.post("/v1/reports/{report_id}/attachments")
-        async def add_attachment(report_id: str, request: Request) -> Response:
+        @app.post(
+            "/v1/reports/{report_id}/attachments",
+            status_code=201,
+            response_model=intake_api.AttachmentInfo,
+        )
+        async def add_attachment(report_id: str, request: Request) -> Any:
             who = caller(request)
             if who is None:
                 return unauthorized()
@@ -652,22 +692,22 @@ class FakeSystem:
                 )
             attachment_id = f"a{len(system.files) + 1}"
             system.files[attachment_id] = data
-            meta = {
-                "attachment_id": attachment_id,
-                "report_id": report_id,
-                "version": system.reports[report_id]["version"],
-                "filename": upload.filename,
-                "media_type": "application/pdf",
-                "size": len(data),
-                "sha256": hashlib.sha256(data).hexdigest(),
-                "uploaded_by": who["sub"],
-                "uploaded_at": system.clock.now().isoformat(),
-                "download": f"/v1/reports/{report_id}/attachments/{attachment_id}",
-            }
+            meta = intake_api.AttachmentInfo(
+                attachment_id=attachment_id,
+                report_id=report_id,
+                version=system.reports[report_id]["version"],
+                filename=upload.filename or "",
+                media_type="application/pdf",
+                size=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+                uploaded_by=who["sub"],
+                uploaded_at=system.clock.now(),
+                download=f"/v1/reports/{report_id}/attachments/{attachment_id}",
+            )
             system.attachments.setdefault(report_id, []).append(meta)
-            return JSONResponse(meta, status_code=201)
+            return meta
 
-        @app.get("/v1/reports/{report_id}/attachments/{attachment_id}")
+        @app.get("/v1/reports/{report_id}/attachments/{attachment_id}", response_class=Response)
         async def download_attachment(
             report_id: str, attachment_id: str, request: Request
         ) -> Response:
@@ -684,23 +724,24 @@ class FakeSystem:
                 },
             )
 
-        @app.get("/v1/difficulties")
-        async def list_difficulties(request: Request, period_id: str | None = None) -> Response:
+        @app.get("/v1/difficulties", response_model=list[intake_api.DifficultyThread])
+        async def list_difficulties(request: Request, period_id: str | None = None) -> Any:
             who = caller(request)
             if who is None:
                 return unauthorized()
-            return JSONResponse(
-                [
-                    d
-                    for d in system.difficulties.values()
-                    if (period_id is None or d["period_id"] == period_id)
-                    and (who["role"] != "unit" or d["unit_code"] == who["unit"])
-                ]
-            )
+            return [
+                intake_api.DifficultyThread.model_validate(d)
+                for d in system.difficulties.values()
+                if (period_id is None or d["period_id"] == period_id)
+                and (who["role"] != "unit" or d["unit_code"] == who["unit"])
+            ]
 
-        @app.post("/v1/difficulties/{difficulty_id}/answer")
-        async def answer(difficulty_id: str, request: Request) -> Response:
-            body = await system.record(request)
+        @app.post(
+            "/v1/difficulties/{difficulty_id}/answer",
+            response_model=intake_api.DifficultyThread,
+        )
+        async def answer(difficulty_id: str, request: Request) -> Any:
+            body = intake_api.AnswerRequest.model_validate(await system.record(request))
             who = caller(request)
             if who is None:
                 return unauthorized()
@@ -712,26 +753,26 @@ class FakeSystem:
                     404, "difficulty_not_found", f"Không tìm thấy vướng mắc «{difficulty_id}»."
                 )
             difficulty.update(
-                answer=body["answer"],
+                answer=body.answer,
                 answered_by=who["sub"],
                 answered_at=system.clock.now().isoformat(),
                 answered=True,
             )
-            return JSONResponse(difficulty)
+            return intake_api.DifficultyThread.model_validate(difficulty)
 
-        @app.post("/v1/reports/{report_id}/review")
-        async def review(report_id: str, request: Request) -> Response:
-            body = await system.record(request)
+        @app.post("/v1/reports/{report_id}/review", response_model=intake_api.ReportSummary)
+        async def review(report_id: str, request: Request) -> Any:
+            body = intake_api.ReviewRequest.model_validate(await system.record(request))
             report = system.reports[report_id]
-            report["status"] = "accepted" if body["decision"] == "accepted" else "returned"
-            report["review"] = {
-                "decision": body["decision"],
-                "reason": body.get("reason", ""),
-                "version": report["version"],
-                "reviewed_by": "pnv",
-                "reviewed_at": NOW.isoformat(),
-            }
-            return JSONResponse(summary(report))
+            report["status"] = "accepted" if body.decision == "accepted" else "returned"
+            report["review"] = intake_api.Review(
+                decision=body.decision,
+                reason=body.reason,
+                version=report["version"],
+                reviewed_by="pnv",
+                reviewed_at=NOW,
+            ).model_dump(mode="json")
+            return intake_api.ReportSummary.model_validate(report)
 
         @app.get("/healthz")
         async def healthz() -> dict[str, str]:
@@ -740,74 +781,62 @@ class FakeSystem:
         return app
 
     def consolidation(self) -> FastAPI:
+        """Consolidation's completeness, counted by consolidation's own rules
+        (`services.consolidation.domain.completeness`) over the fake's reports."""
         app = FastAPI()
         system = self
 
-        def completeness(period: dict[str, Any]) -> dict[str, Any]:
-            # As the real consolidation: a withdrawn report no longer counts, so the unit
-            # reads "missing" and its report is forgotten.
-            current = {
-                r["unit_code"]: r
-                for r in system.reports.values()
-                if r["period_id"] == period["period_id"] and r["status"] != "withdrawn"
-            }
-            units = []
-            for unit in period["expected_unit_details"]:
-                report = current.get(unit["code"])
-                state = "missing"
-                if report:
-                    state = {"returned": "awaiting_revision"}.get(
-                        report["status"], report["status"]
-                    )
-                units.append(
-                    {
-                        "code": unit["code"],
-                        "name": unit["name"],
-                        "kind": unit["kind"],
-                        "state": state,
-                        "report_id": report["report_id"] if report else None,
-                        "version": report["version"] if report else None,
-                        "submitted_at": report["submitted_at"] if report else None,
-                        "first_submitted_at": report["first_submitted_at"] if report else None,
-                        "on_time": report["on_time"] if report else None,
-                    }
-                )
-            missing = [
-                {"code": u["code"], "name": u["name"]} for u in units if u["state"] == "missing"
-            ]
-            submitted = len(units) - len(missing)
-            return {
-                "period_id": period["period_id"],
-                "title": period["title"],
-                "due_at": period["due_at"],
-                "status": period["status"],
-                "expected": len(units),
-                "submitted": submitted,
-                "on_time": sum(1 for u in units if u["on_time"]),
-                "late": sum(1 for u in units if u["on_time"] is False),
-                "missing": missing,
-                "missing_count": len(missing),
-                "awaiting_revision": sum(1 for u in units if u["state"] == "awaiting_revision"),
-                "accepted": sum(1 for u in units if u["state"] == "accepted"),
-                "rates": {"submitted": round(submitted / len(units), 4)},
-                "by_kind": {},
-                "units": units,
-            }
+        def completeness(period: dict[str, Any]) -> consolidation_api.PeriodCompleteness:
+            info = consolidation_domain.PeriodInfo(
+                period_id=period["period_id"],
+                kind=period["kind"],
+                year=period["year"],
+                title=period["title"],
+                form_id=period["form_id"],
+                form_version=period["form_version"],
+                due_at=datetime.fromisoformat(period["due_at"]),
+                status=period["status"],
+                expected_units=tuple(
+                    ExpectedUnit.model_validate(u) for u in period["expected_unit_details"]
+                ),
+                version=period["version"],
+                window_start=_day(period.get("window_start")),
+                window_end=_day(period.get("window_end")),
+            )
+            return consolidation_views.completeness(
+                consolidation_domain.completeness(info, map(report_record, system.reports.values()))
+            )
 
-        @app.get("/v1/periods")
-        async def all_periods(request: Request) -> Response:
+        def not_ready() -> JSONResponse:
+            return error(404, "not_found", "Không tìm thấy địa chỉ yêu cầu.")
+
+        @app.get(
+            "/v1/periods",
+            response_model=list[
+                consolidation_api.PeriodCompleteness | consolidation_api.OwnPeriodCompleteness
+            ],
+        )
+        async def all_periods(request: Request) -> Any:
             if not system.consolidation_ready:
-                return error(404, "not_found", "Không tìm thấy địa chỉ yêu cầu.")
-            return JSONResponse([completeness(p) for p in system.periods])
+                return not_ready()
+            return [completeness(p) for p in system.periods]
 
-        @app.get("/v1/periods/{period_id}/completeness")
-        async def read(period_id: str, request: Request) -> Response:
+        @app.get(
+            "/v1/periods/{period_id}/completeness",
+            response_model=consolidation_api.PeriodCompleteness
+            | consolidation_api.OwnPeriodCompleteness,
+        )
+        async def read(period_id: str, request: Request) -> Any:
             if not system.consolidation_ready:
-                return error(404, "not_found", "Không tìm thấy địa chỉ yêu cầu.")
-            period = next(p for p in system.periods if p["period_id"] == period_id)
-            return JSONResponse(completeness(period))
+                return not_ready()
+            if (refused := system.refusal(request)) is not None:
+                return refused
+            period = next((p for p in system.periods if p["period_id"] == period_id), None)
+            if period is None:
+                return error(404, "period_not_found", f"Không tìm thấy kỳ báo cáo «{period_id}».")
+            return completeness(period)
 
-        @app.get("/v1/periods/{period_id}/report.docx")
+        @app.get("/v1/periods/{period_id}/report.docx", response_class=Response)
         async def docx(period_id: str) -> Response:
             return Response(
                 b"PK-fake-docx",
@@ -826,25 +855,55 @@ class FakeSystem:
         app = FastAPI()
         system = self
 
-        @app.post("/v1/periods/{period_id}/remind", status_code=202)
-        async def remind(period_id: str, request: Request) -> Response:
-            body = await system.record(request)
+        @app.post(
+            "/v1/periods/{period_id}/remind",
+            status_code=202,
+            response_model=reminders_api.UrgeResult,
+        )
+        async def remind(period_id: str, request: Request) -> Any:
+            body = reminders_api.RemindRequest.model_validate(await system.record(request))
             if not system.reminders_ready:
                 return error(404, "not_found", "Không tìm thấy địa chỉ yêu cầu.")
-            units = (body or {}).get("units") or ["18118", "PVHTT"]
-            return JSONResponse(
-                {"request_id": "r1", "queued": units, "skipped": []}, status_code=202
-            )
+            units = body.units or ["18118", "PVHTT"]
+            return reminders_api.UrgeResult(request_id="r1", queued=tuple(units), skipped=())
 
-        @app.get("/v1/reminders")
-        async def log(request: Request) -> Response:
-            return JSONResponse([])
+        @app.get("/v1/reminders", response_model=list[reminders_api.DeliveryEntry])
+        async def log(request: Request) -> Any:
+            return system.deliveries
 
         @app.get("/healthz")
         async def healthz() -> dict[str, str]:
             return {"status": "ok"}
 
         return app
+
+
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def report_record(report: Mapping[str, Any]) -> consolidation_domain.ReportRecord:
+    """A fake report as consolidation's projection holds it."""
+    withdrawn_at = report.get("withdrawn_at")
+    return consolidation_domain.ReportRecord(
+        report_id=report["report_id"],
+        period_id=report["period_id"],
+        unit_code=report["unit_code"],
+        submission=consolidation_domain.Submission(
+            version=report["version"],
+            status=report["status"],
+            on_time=report["on_time"],
+            first_submitted_at=datetime.fromisoformat(report["first_submitted_at"]),
+            submitted_at=datetime.fromisoformat(report["submitted_at"]),
+            content=report.get("content") or {},
+            content_sha256=report.get("content_sha256") or "",
+        ),
+        withdrawal=consolidation_domain.Withdrawal(
+            version=report["version"], withdrawn_at=datetime.fromisoformat(withdrawn_at)
+        )
+        if withdrawn_at
+        else None,
+    )
 
 
 URLS = {

@@ -32,12 +32,6 @@ class PagesState:
     drafts: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
 
-def _json(model: Any, status_code: int = 200) -> JSONResponse:
-    if isinstance(model, list):
-        return JSONResponse([m.model_dump(mode="json") for m in model], status_code=status_code)
-    return JSONResponse(model.model_dump(mode="json"), status_code=status_code)
-
-
 def _caller(request: Request) -> dict[str, Any] | None:
     from tests.integration.portal.fakes import caller
 
@@ -73,18 +67,19 @@ def leader_change(
 def _intake(system: FakeSystem, app: FastAPI) -> None:
     state = system.pages
 
-    @app.get("/v1/leader-changes")
-    async def leader_changes(request: Request, period_id: str | None = None) -> Response:
+    @app.get("/v1/leader-changes", response_model=list[intake_api.LeaderChange])
+    async def leader_changes(request: Request, period_id: str | None = None) -> Any:
         who = _caller(request)
         if who is None:
             return _refuse(401, "missing_token", "Thiếu mã đăng nhập (Bearer token).")
         if who["role"] == "unit":
             return _refuse(403, "forbidden", "Tài khoản không có quyền thực hiện thao tác này.")
-        found = [c for c in state.leader_changes if period_id in (None, c.period_id)]
-        return _json(found)
+        return [c for c in state.leader_changes if period_id in (None, c.period_id)]
 
 
-def _draft_view(system: FakeSystem, period: dict[str, Any], stored: dict[str, Any]) -> Any:
+def _draft_view(
+    system: FakeSystem, period: dict[str, Any], stored: dict[str, Any]
+) -> intake_api.Draft:
     from tests.integration.portal.fakes import UNITS
 
     unit = UNITS[stored["unit_code"]]
@@ -148,8 +143,8 @@ def _drafts(system: FakeSystem, app: FastAPI) -> None:
         state.drafts[key] = stored
         return stored
 
-    @app.put("/v1/periods/{period_id}/draft")
-    async def save(period_id: str, request: Request) -> Response:
+    @app.put("/v1/periods/{period_id}/draft", response_model=intake_api.Draft)
+    async def save(period_id: str, request: Request) -> Any:
         body = await system.record(request)
         who = unit_caller(request)
         if isinstance(who, JSONResponse):
@@ -159,10 +154,10 @@ def _drafts(system: FakeSystem, app: FastAPI) -> None:
         period = period_of(period_id)
         if period is None:
             return _refuse(404, "period_not_found", f"Không tìm thấy kỳ báo cáo «{period_id}».")
-        return _json(_draft_view(system, period, keep(period_id, who, body)))
+        return _draft_view(system, period, keep(period_id, who, body))
 
-    @app.get("/v1/periods/{period_id}/draft")
-    async def read(period_id: str, request: Request) -> Response:
+    @app.get("/v1/periods/{period_id}/draft", response_model=intake_api.Draft)
+    async def read(period_id: str, request: Request) -> Any:
         who = unit_caller(request)
         if isinstance(who, JSONResponse):
             return who
@@ -171,10 +166,10 @@ def _drafts(system: FakeSystem, app: FastAPI) -> None:
         if period is None or stored is None:
             message = f"Đơn vị chưa lưu bản nháp báo cáo {period['title'] if period else ''}."
             return _refuse(404, "draft_not_found", message)
-        return _json(_draft_view(system, period, stored))
+        return _draft_view(system, period, stored)
 
-    @app.post("/v1/periods/{period_id}/draft/prefill")
-    async def prefill(period_id: str, request: Request) -> Response:
+    @app.post("/v1/periods/{period_id}/draft/prefill", response_model=intake_api.Draft)
+    async def prefill(period_id: str, request: Request) -> Any:
         await system.record(request)
         who = unit_caller(request)
         if isinstance(who, JSONResponse):
@@ -217,14 +212,14 @@ def _drafts(system: FakeSystem, app: FastAPI) -> None:
             form_version=source["form_version"],
             filled=filled,
         )
-        return _json(_draft_view(system, period, kept))
+        return _draft_view(system, period, kept)
 
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _documents(system: FakeSystem, app: FastAPI) -> None:
-    @app.get("/v1/reports/{report_id}/document.docx")
+    @app.get("/v1/reports/{report_id}/document.docx", response_class=Response)
     async def document(report_id: str, request: Request, version: int | None = None) -> Response:
         await system.record(request)
         who = _caller(request)
@@ -244,8 +239,16 @@ def _documents(system: FakeSystem, app: FastAPI) -> None:
         )
 
 
+def service_app(system: FakeSystem, service: str) -> FastAPI:
+    """One fake backend with its routes from both modules (the contract test reads it)."""
+    app: FastAPI = getattr(system, service)()
+    install(system, {service: app})
+    return app
+
+
 def install(system: FakeSystem, apps: dict[str, FastAPI]) -> None:
     """Add the new routes to the fake backends (keyed by service name)."""
-    _intake(system, apps["intake"])
-    _drafts(system, apps["intake"])
-    _documents(system, apps["intake"])
+    if "intake" in apps:
+        _intake(system, apps["intake"])
+        _drafts(system, apps["intake"])
+        _documents(system, apps["intake"])
