@@ -638,6 +638,55 @@ class Backends:
         name = _filename(response) or f"bao-cao-{_safe_name(report_id)}{suffix}.docx"
         return Download(response.content, media_type, name)
 
+    async def raise_difficulty(
+        self, token: str, text: str, period_id: str | None, idempotency_key: str
+    ) -> intake_api.DifficultyThread:
+        """A unit raises a difficulty at any time, outside any report (201)."""
+        body = request_body("intake", intake_api.DifficultyRequest, text=text, period_id=period_id)
+        return await self.intake.model(
+            intake_api.DifficultyThread,
+            "POST",
+            "/v1/difficulties",
+            token=token,
+            json=body,
+            headers={"Idempotency-Key": idempotency_key},
+        )
+
+    async def difficulty(self, token: str, difficulty_id: str) -> intake_api.DifficultyThread:
+        """One difficulty thread with every message (a unit: its own)."""
+        return await self.intake.model(
+            intake_api.DifficultyThread,
+            "GET",
+            f"/v1/difficulties/{_seg(difficulty_id)}",
+            token=token,
+        )
+
+    async def post_difficulty_message(
+        self, token: str, difficulty_id: str, text: str, idempotency_key: str
+    ) -> intake_api.DifficultyThread:
+        """A follow-up on a thread: the unit asks again, or Phòng Nội vụ answers."""
+        body = request_body("intake", intake_api.MessageRequest, text=text)
+        return await self.intake.model(
+            intake_api.DifficultyThread,
+            "POST",
+            f"/v1/difficulties/{_seg(difficulty_id)}/messages",
+            token=token,
+            json=body,
+            headers={"Idempotency-Key": idempotency_key},
+        )
+
+    async def reminder_schedule(
+        self, token: str, period_id: str, days: int = 31
+    ) -> list[reminders_api.ScheduledReminder]:
+        """The reminders planned for the period's next `days` days (lịch đôn đốc)."""
+        return await self.reminders.models(
+            reminders_api.ScheduledReminder,
+            "GET",
+            f"/v1/periods/{_seg(period_id)}/schedule",
+            token=token,
+            params={"days": str(days)},
+        )
+
     async def _download(
         self, backend: Backend, token: str, path: str, default_name: str
     ) -> Download:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from services.portal import panels
 from services.portal.ad_hoc import deadline_inputs
 from services.portal.clients import BackendError, Backends, Download
 from services.portal.session import Session
@@ -128,7 +130,10 @@ def _due_local(heading: PeriodHeading) -> tuple[str, str]:
 async def overview(request: Request, portal: PortalDep, session: SessionDep) -> Response:
     """Every period at a glance: how many units reported, on time, late, missing."""
     require_permission(session, Permission.READ_REPORTS)
-    views, headings, notices = await _overview(portal.api(), token_of(session))
+    (views, headings, notices), threads = await asyncio.gather(
+        _overview(portal.api(), token_of(session)),
+        panels.open_threads(portal.api(), token_of(session)),
+    )
     views = sorted(views, key=lambda v: v.due_at, reverse=True)
     headings.sort(key=lambda h: h.due_at.isoformat() if h.due_at else "", reverse=True)
     now = portal.clock.now()
@@ -141,6 +146,7 @@ async def overview(request: Request, portal: PortalDep, session: SessionDep) -> 
             "periods": [(v, _deadline_of(PeriodHeading.of_completeness(v), now)) for v in views],
             "without_figures": [(h, _deadline_of(h, now)) for h in headings],
             "notices": notices,
+            "open_threads": threads,
         },
         session=session,
     )
@@ -153,7 +159,12 @@ async def period_dashboard(
     """One period: counts, missing units, reports to review, reminders and documents."""
     require_permission(session, Permission.READ_REPORTS)
     api, token = portal.api(), token_of(session)
-    view, heading, notices = await _completeness(api, token, period_id)
+    days = panels.schedule_days(request.query_params.get("lich"))
+    (view, heading, notices), threads, schedule = await asyncio.gather(
+        _completeness(api, token, period_id),
+        panels.open_threads(api, token, period_id),
+        panels.reminder_schedule(api, token, period_id, days),
+    )
     log: list[DeliveryEntry] = []
     if session.may(Permission.URGE):
         try:
@@ -178,6 +189,8 @@ async def period_dashboard(
             "can_adjust": session.may(Permission.MANAGE_PERIODS),
             "due_local": _due_local(heading),
             "remind_request_id": uuid.uuid4().hex,
+            "open_threads": threads,
+            "schedule": schedule,
         },
         session=session,
     )

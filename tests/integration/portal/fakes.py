@@ -18,11 +18,11 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
 import jwt
-from fastapi import FastAPI, Form, Request
+from fastapi import FastAPI, Form, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from services.consolidation import domain as consolidation_domain
@@ -270,6 +270,9 @@ class FakeSystem:
             "answered_at": None,
             "raised_in_version": report["version"],
             "answered": False,
+            # The thread (fakes_pages.thread gives it its messages and age).
+            "open_since": self.clock.now().isoformat(),
+            "messages": [],
         }
         self.difficulties[difficulty["difficulty_id"]] = difficulty
         return difficulty
@@ -725,16 +728,21 @@ class FakeSystem:
             )
 
         @app.get("/v1/difficulties", response_model=list[intake_api.DifficultyThread])
-        async def list_difficulties(request: Request, period_id: str | None = None) -> Any:
+        async def list_difficulties(
+            request: Request,
+            period_id: str | None = None,
+            waiting: Annotated[bool | None, Query(alias="open")] = None,
+        ) -> Any:
             who = caller(request)
             if who is None:
                 return unauthorized()
-            return [
-                intake_api.DifficultyThread.model_validate(d)
+            threads = [
+                fakes_pages.thread(system, d)
                 for d in system.difficulties.values()
                 if (period_id is None or d["period_id"] == period_id)
                 and (who["role"] != "unit" or d["unit_code"] == who["unit"])
             ]
+            return [t for t in threads if waiting is None or t.open == waiting]
 
         @app.post(
             "/v1/difficulties/{difficulty_id}/answer",
@@ -757,8 +765,9 @@ class FakeSystem:
                 answered_by=who["sub"],
                 answered_at=system.clock.now().isoformat(),
                 answered=True,
+                open_since=None,
             )
-            return intake_api.DifficultyThread.model_validate(difficulty)
+            return fakes_pages.thread(system, difficulty)
 
         @app.post("/v1/reports/{report_id}/review", response_model=intake_api.ReportSummary)
         async def review(report_id: str, request: Request) -> Any:

@@ -9,7 +9,7 @@ in `PagesState` on the FakeSystem.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
@@ -17,6 +17,8 @@ from fastapi.responses import JSONResponse, Response
 
 from services.intake.prefill import prefilled
 from shared.contracts.api import intake as intake_api
+from shared.contracts.api import reminders as reminders_api
+from shared.formatting import vn_datetime
 from shared.forms import form_for_unit, load_form, validate_report
 
 if TYPE_CHECKING:
@@ -30,6 +32,9 @@ class PagesState:
     leader_changes: list[intake_api.LeaderChange] = field(default_factory=list)
     # (period_id, unit_code) -> the unit's draft, as intake stores it.
     drafts: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    difficulty_keys: dict[str, str] = field(default_factory=dict)
+    # period_id -> the reminders planned (reminders' /schedule), before the `days` cut.
+    schedule: dict[str, list[reminders_api.ScheduledReminder]] = field(default_factory=dict)
 
 
 def _caller(request: Request) -> dict[str, Any] | None:
@@ -246,9 +251,171 @@ def service_app(system: FakeSystem, service: str) -> FastAPI:
     return app
 
 
+def thread(system: FakeSystem, stored: dict[str, Any]) -> intake_api.DifficultyThread:
+    """A fake difficulty as intake answers it: the opening text first, then the follow-ups,
+    `open` (waiting for Phòng Nội vụ) with its age in whole days."""
+    open_since = stored.get("open_since")
+    since = datetime.fromisoformat(open_since) if open_since else None
+    opening = intake_api.ThreadMessage(
+        message_id=stored["difficulty_id"],
+        side="unit",
+        author=stored["unit_code"],
+        text=stored["text"],
+        posted_at=datetime.fromisoformat(stored["raised_at"]),
+    )
+    fields = {k: v for k, v in stored.items() if k not in ("messages", "open_since")}
+    return intake_api.DifficultyThread.model_validate(
+        {
+            **fields,
+            "open": since is not None,
+            "open_since": since,
+            "age_days": (system.clock.now() - since).days if since else None,
+            "messages": [opening, *stored.get("messages", [])],
+        }
+    )
+
+
+def _difficulties(system: FakeSystem, app: FastAPI) -> None:
+    @app.post("/v1/difficulties", status_code=201, response_model=intake_api.DifficultyThread)
+    async def raise_difficulty(request: Request) -> Any:
+        body = intake_api.DifficultyRequest.model_validate(await system.record(request))
+        who = _caller(request)
+        if who is None:
+            return _refuse(401, "missing_token", "Thiếu mã đăng nhập (Bearer token).")
+        if who["role"] != "unit":
+            return _refuse(403, "forbidden", "Chỉ đơn vị mới nêu vướng mắc.")
+        if (refused := system.refusal(request)) is not None:
+            return refused
+        key = request.headers.get("idempotency-key")
+        done = state_keys(system)
+        if key and key in done:
+            return thread(system, system.difficulties[done[key]])
+        if not body.text.strip():
+            return _refuse(422, "text_required", "Nội dung vướng mắc chưa được nhập.")
+        mine = [p for p in system.periods if who["unit"] in p["expected_units"]]
+        period_id = body.period_id or min(mine, key=lambda p: p["due_at"])["period_id"]
+        now = system.clock.now().isoformat()
+        difficulty_id = f"d{len(system.difficulties) + 1}"
+        system.difficulties[difficulty_id] = {
+            "difficulty_id": difficulty_id,
+            "report_id": None,
+            "period_id": period_id,
+            "unit_code": who["unit"],
+            "text": body.text,
+            "raised_at": now,
+            "answer": "",
+            "answered_by": "",
+            "answered_at": None,
+            "raised_in_version": None,
+            "answered": False,
+            "open_since": now,
+            "messages": [],
+        }
+        if key:
+            done[key] = difficulty_id
+        return thread(system, system.difficulties[difficulty_id])
+
+    @app.get("/v1/difficulties/{difficulty_id}", response_model=intake_api.DifficultyThread)
+    async def read_difficulty(difficulty_id: str, request: Request) -> Any:
+        who = _caller(request)
+        if who is None:
+            return _refuse(401, "missing_token", "Thiếu mã đăng nhập (Bearer token).")
+        stored = system.difficulties.get(difficulty_id)
+        if stored is None or (who["role"] == "unit" and stored["unit_code"] != who["unit"]):
+            return _refuse(
+                404, "difficulty_not_found", f"Không tìm thấy vướng mắc «{difficulty_id}»."
+            )
+        return thread(system, stored)
+
+    @app.post(
+        "/v1/difficulties/{difficulty_id}/messages",
+        status_code=201,
+        response_model=intake_api.DifficultyThread,
+    )
+    async def post_message(difficulty_id: str, request: Request) -> Any:
+        body = intake_api.MessageRequest.model_validate(await system.record(request))
+        who = _caller(request)
+        if who is None:
+            return _refuse(401, "missing_token", "Thiếu mã đăng nhập (Bearer token).")
+        if (refused := system.refusal(request)) is not None:
+            return refused
+        stored = system.difficulties.get(difficulty_id)
+        if stored is None or (who["role"] == "unit" and stored["unit_code"] != who["unit"]):
+            return _refuse(
+                404, "difficulty_not_found", f"Không tìm thấy vướng mắc «{difficulty_id}»."
+            )
+        if who["role"] not in ("unit", "reviewer", "admin"):
+            return _refuse(403, "forbidden", "Tài khoản không có quyền thực hiện thao tác này.")
+        now = system.clock.now()
+        side = "unit" if who["role"] == "unit" else "office"
+        stored["messages"].append(
+            intake_api.ThreadMessage(
+                message_id=f"{difficulty_id}-m{len(stored['messages']) + 1}",
+                side=side,
+                author=who["sub"],
+                text=body.text,
+                posted_at=now,
+            )
+        )
+        if side == "unit":
+            stored["open_since"] = stored.get("open_since") or now.isoformat()
+        else:
+            stored.update(
+                answer=body.text,
+                answered_by=who["sub"],
+                answered_at=now.isoformat(),
+                answered=True,
+                open_since=None,
+            )
+        return thread(system, stored)
+
+
+def state_keys(system: FakeSystem) -> dict[str, str]:
+    """Idempotency keys of raised difficulties -> the thread they made."""
+    return system.pages.difficulty_keys
+
+
+def _reminders(system: FakeSystem, app: FastAPI) -> None:
+    @app.get(
+        "/v1/periods/{period_id}/schedule", response_model=list[reminders_api.ScheduledReminder]
+    )
+    async def schedule(period_id: str, request: Request, days: int = 31) -> Any:
+        who = _caller(request)
+        if who is None:
+            return _refuse(401, "missing_token", "Thiếu mã đăng nhập (Bearer token).")
+        if who["role"] == "unit":
+            return _refuse(403, "forbidden", "Tài khoản không có quyền thực hiện thao tác này.")
+        if not system.reminders_ready:
+            return _refuse(404, "not_found", "Không tìm thấy địa chỉ yêu cầu.")
+        until = system.clock.now() + timedelta(days=days)
+        return [e for e in system.pages.schedule.get(period_id, []) if e.at <= until]
+
+
+def planned(
+    unit_code: str, unit_name: str, rule_id: str, at: datetime, channel: str = "email"
+) -> reminders_api.ScheduledReminder:
+    """A planned reminder as reminders lists it."""
+    family = rule_id.split("_")[0] if rule_id.startswith(("before", "overdue")) else rule_id
+    return reminders_api.ScheduledReminder.model_validate(
+        {
+            "unit_code": unit_code,
+            "unit_name": unit_name,
+            "rule": family,
+            "rule_id": rule_id,
+            "audience": "unit",
+            "at": at,
+            "at_local": vn_datetime(at),
+            "channel": channel,
+        }
+    )
+
+
 def install(system: FakeSystem, apps: dict[str, FastAPI]) -> None:
     """Add the new routes to the fake backends (keyed by service name)."""
+    if "reminders" in apps:
+        _reminders(system, apps["reminders"])
     if "intake" in apps:
         _intake(system, apps["intake"])
         _drafts(system, apps["intake"])
         _documents(system, apps["intake"])
+        _difficulties(system, apps["intake"])
