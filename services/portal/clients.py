@@ -687,6 +687,63 @@ class Backends:
             params={"days": str(days)},
         )
 
+    async def town_draft(self, token: str, period_id: str) -> consolidation_api.Draft:
+        """The town report's draft (dự thảo) of a period, as consolidation composes it."""
+        return await self.consolidation.model(
+            consolidation_api.Draft, "GET", f"/v1/periods/{_seg(period_id)}/draft", token=token
+        )
+
+    async def save_town_draft(
+        self, token: str, period_id: str, version: int, parts: dict[str, dict[str, Any]]
+    ) -> consolidation_api.Draft:
+        """Save the draft over the version read (409 naming who saved in between)."""
+        body = request_body(
+            "consolidation", consolidation_api.DraftSave, version=version, parts=parts
+        )
+        return await self.consolidation.model(
+            consolidation_api.Draft,
+            "PUT",
+            f"/v1/periods/{_seg(period_id)}/draft",
+            token=token,
+            json=body,
+        )
+
+    async def highlights(self, token: str, period_id: str) -> list[consolidation_api.PickedExcerpt]:
+        """The excerpts of units' reports picked for the town report."""
+        return await self.consolidation.models(
+            consolidation_api.PickedExcerpt,
+            "GET",
+            f"/v1/periods/{_seg(period_id)}/highlights",
+            token=token,
+        )
+
+    async def mark_highlight(
+        self, token: str, period_id: str, unit_code: str, field: str, text: str
+    ) -> consolidation_api.PickedExcerpt:
+        """Pick an excerpt of a unit's narrative for the town report."""
+        body = request_body(
+            "consolidation",
+            consolidation_api.HighlightRequest,
+            unit_code=unit_code,
+            field=field,
+            text=text,
+        )
+        return await self.consolidation.model(
+            consolidation_api.PickedExcerpt,
+            "POST",
+            f"/v1/periods/{_seg(period_id)}/highlights",
+            token=token,
+            json=body,
+        )
+
+    async def unmark_highlight(self, token: str, period_id: str, highlight_id: str) -> None:
+        """Take a picked excerpt out of the town report."""
+        await self.consolidation.request(
+            "DELETE",
+            f"/v1/periods/{_seg(period_id)}/highlights/{_seg(highlight_id)}",
+            token=token,
+        )
+
     async def _download(
         self, backend: Backend, token: str, path: str, default_name: str
     ) -> Download:

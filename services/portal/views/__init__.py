@@ -8,6 +8,7 @@ from services.portal.views import (
     periods,
     report_form,
     report_page,
+    town_draft,
     unit_home,
     units,
 )
@@ -22,6 +23,7 @@ ROUTERS = (
     difficulties.router,
     periods.router,
     units.router,
+    town_draft.router,
 )
 
 __all__ = ["ROUTERS"]

@@ -26,6 +26,7 @@ from services.portal.views.common import (
     token_of,
 )
 from services.portal.views.report_form import FormContext
+from services.portal.views.town_draft import picked_for
 from shared.auth import Permission
 from shared.contracts.api.intake import ReportDetail
 
@@ -73,6 +74,7 @@ async def _report_page(
         attempt(api.report_versions(token, report_id)),
         attempt(api.attachments(token, report_id)),
     )
+    picked = await picked_for(api, token, session, report.period_id, report.unit_code)
     check = report.leader_check.model_dump() if report.leader_check else None
     sections, texts = content_view(context.form, report.content, check) if context else ([], [])
     period = context.period if context else None
@@ -109,6 +111,8 @@ async def _report_page(
             "accept_types": ACCEPTED_TYPES,
             "review_error": review_error,
             "reason": reason,
+            "picked": picked,
+            "can_pick": session.may(Permission.REVIEW) and report.status != "withdrawn",
         },
         session=session,
         status_code=status_code,

@@ -8,6 +8,7 @@ in `PagesState` on the FakeSystem.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from services.intake.prefill import prefilled
+from shared.contracts.api import consolidation as consolidation_api
 from shared.contracts.api import intake as intake_api
 from shared.contracts.api import reminders as reminders_api
 from shared.formatting import vn_datetime
@@ -35,6 +37,10 @@ class PagesState:
     difficulty_keys: dict[str, str] = field(default_factory=dict)
     # period_id -> the reminders planned (reminders' /schedule), before the `days` cut.
     schedule: dict[str, list[reminders_api.ScheduledReminder]] = field(default_factory=dict)
+    # period_id -> the town report's saved draft (see _town_draft).
+    town_drafts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    highlights: dict[str, list[consolidation_api.PickedExcerpt]] = field(default_factory=dict)
+    plan_number_filled: bool = False
 
 
 def _caller(request: Request) -> dict[str, Any] | None:
@@ -410,8 +416,252 @@ def planned(
     )
 
 
+PLAN_WARNING = (
+    "Số và ngày của Kế hoạch chưa được điền (DANVAN_CONSOLIDATION_PLAN_REFERENCE): dự thảo "
+    "đang ghi «Kế hoạch số …/KH-UBND»."
+)
+NAMES = {"pnv": "Phòng Nội vụ", "qtv": "Quản trị hệ thống"}
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def generated_parts(system: FakeSystem, period_id: str) -> list[tuple[str, str, str, str]]:
+    """(key, heading, title, text) of the draft as the latest reports make it."""
+    period = next(p for p in system.periods if p["period_id"] == period_id)
+    sent = [
+        r
+        for r in system.reports.values()
+        if r["period_id"] == period_id and r["status"] != "withdrawn"
+    ]
+    expected = len(period["expected_units"])
+    picked = [h.text for h in system.pages.highlights.get(period_id, [])]
+    return [
+        (
+            "1",
+            "I. KẾT QUẢ THỰC HIỆN",
+            "1. Quán triệt, thể chế hóa chủ trương về công tác dân vận",
+            f"Có {len(sent)}/{expected} đơn vị báo cáo kết quả quán triệt."
+            + "".join(f"\n{text}" for text in picked),
+        ),
+        ("ton_tai", "II. TỒN TẠI, HẠN CHẾ", "Tồn tại, hạn chế", "Một số đơn vị gửi chậm."),
+        ("hoan_thanh", "", "Tình hình gửi báo cáo", f"{len(sent)}/{expected} đơn vị đã gửi."),
+    ]
+
+
+def town_draft(system: FakeSystem, period_id: str, who: dict[str, Any]) -> Any:
+    """The draft as consolidation answers it: saved edits over the generated parts."""
+    saved = system.pages.town_drafts.get(period_id)
+    parts = []
+    changed_keys = []
+    for key, heading, title, generated in generated_parts(system, period_id):
+        edit = saved["edits"].get(key) if saved else None
+        at_save = saved["generated"].get(key) if saved else None
+        changed = saved is not None and at_save != generated
+        if changed:
+            changed_keys.append(key)
+        text = edit if edit is not None else generated
+        parts.append(
+            consolidation_api.DraftPart(
+                key=key,
+                heading=heading,
+                title=title,
+                text=text,
+                edited=edit is not None,
+                changed=changed,
+                digest=_digest(text),
+            )
+        )
+    changes = None
+    if saved is not None:
+        notice = (
+            f"Số liệu mới ở {len(changed_keys)} phần: " + ", ".join(changed_keys) + "."
+            if changed_keys
+            else "Không có thay đổi."
+        )
+        changes = consolidation_api.DraftChanges(
+            since_version=saved["version"],
+            parts=[k for k in changed_keys if k not in saved["edits"]],
+            outdated_edits=[k for k in changed_keys if k in saved["edits"]],
+            units_added=[],
+            units_updated=[],
+            units_removed=[],
+            notice=notice,
+        )
+    period = next(p for p in system.periods if p["period_id"] == period_id)
+    return consolidation_api.Draft(
+        period_id=period_id,
+        version=saved["version"] if saved else 0,
+        saved_at=saved["saved_at"] if saved else None,
+        saved_by=saved["saved_by"] if saved else None,
+        saved_by_name=NAMES.get(saved["saved_by"]) if saved else None,
+        parts=parts,
+        recipients=["Ban Thường vụ Thị ủy (b/c);", "UBND tỉnh (qua Sở Nội vụ) (b/c);"],
+        archive="VT, NV",
+        basis="",
+        subject=f"Kết quả thực hiện công tác dân vận chính quyền {period['title']}",
+        plan_reference_unfilled=not system.pages.plan_number_filled,
+        warnings=[]
+        if system.pages.plan_number_filled
+        else [consolidation_api.DraftWarning(code="plan_reference_unfilled", message=PLAN_WARNING)],
+        changes=changes,
+        history=list(saved["history"]) if saved else [],
+        editable=who["role"] in ("reviewer", "admin"),
+    )
+
+
+def _consolidation(system: FakeSystem, app: FastAPI) -> None:
+    state = system.pages
+
+    def reader(request: Request) -> dict[str, Any] | JSONResponse:
+        who = _caller(request)
+        if who is None:
+            return _refuse(401, "missing_token", "Thiếu mã đăng nhập (Bearer token).")
+        if who["role"] == "unit":
+            return _refuse(403, "forbidden", "Tài khoản không có quyền thực hiện thao tác này.")
+        return who
+
+    @app.get("/v1/periods/{period_id}/draft", response_model=consolidation_api.Draft)
+    async def read_draft(period_id: str, request: Request) -> Any:
+        who = reader(request)
+        if isinstance(who, JSONResponse):
+            return who
+        return town_draft(system, period_id, who)
+
+    @app.put("/v1/periods/{period_id}/draft", response_model=consolidation_api.Draft)
+    async def save_draft(period_id: str, request: Request) -> Any:
+        body = consolidation_api.DraftSave.model_validate(await system.record(request))
+        who = reader(request)
+        if isinstance(who, JSONResponse):
+            return who
+        if who["role"] not in ("reviewer", "admin"):
+            return _refuse(403, "forbidden", "Tài khoản không có quyền thực hiện thao tác này.")
+        saved = state.town_drafts.get(period_id)
+        current = saved["version"] if saved else 0
+        if body.version != current:
+            assert saved is not None
+            name = NAMES.get(saved["saved_by"], saved["saved_by"])
+            return JSONResponse(
+                {
+                    "error": {
+                        "code": "draft_version_conflict",
+                        "message": f"Dự thảo đã được {name} lưu lúc "
+                        f"{vn_datetime(saved['saved_at'])} (phiên bản {current}) sau khi mở. "
+                        "Tải lại dự thảo để xem các thay đổi rồi lưu lại.",
+                        "details": {"version": current, "saved_by": saved["saved_by"]},
+                    }
+                },
+                status_code=409,
+            )
+        for edit in body.parts.values():
+            if edit.text is not None and any(ord(c) < 32 and c not in "\n\t" for c in edit.text):
+                return _refuse(422, "invalid_text", "Nội dung có ký tự không được phép.")
+        generated = {key: text for key, _, _, text in generated_parts(system, period_id)}
+        edits = dict(saved["edits"]) if saved else {}
+        for key, edit in body.parts.items():
+            shown = edits.get(key, generated.get(key))
+            if edit.reset:
+                edits.pop(key, None)
+            elif edit.text is not None and not (
+                edit.base == _digest(shown or "") and edit.text == shown
+            ):
+                if edit.text == generated.get(key):
+                    edits.pop(key, None)
+                else:
+                    edits[key] = edit.text
+        now = system.clock.now()
+        entry = consolidation_api.DraftSaveEntry(
+            version=current + 1,
+            saved_at=now,
+            saved_by=who["sub"],
+            saved_by_name=NAMES.get(who["sub"], who["sub"]),
+        )
+        state.town_drafts[period_id] = {
+            "version": current + 1,
+            "saved_at": now,
+            "saved_by": who["sub"],
+            "edits": edits,
+            "generated": generated,
+            "history": [entry, *(saved["history"] if saved else [])],
+        }
+        return town_draft(system, period_id, who)
+
+    @app.get(
+        "/v1/periods/{period_id}/highlights",
+        response_model=list[consolidation_api.PickedExcerpt],
+    )
+    async def list_highlights(period_id: str, request: Request) -> Any:
+        who = reader(request)
+        if isinstance(who, JSONResponse):
+            return who
+        return state.highlights.get(period_id, [])
+
+    @app.post(
+        "/v1/periods/{period_id}/highlights",
+        status_code=201,
+        response_model=consolidation_api.PickedExcerpt,
+    )
+    async def mark(period_id: str, request: Request) -> Any:
+        body = consolidation_api.HighlightRequest.model_validate(await system.record(request))
+        who = reader(request)
+        if isinstance(who, JSONResponse):
+            return who
+        report = next(
+            (
+                r
+                for r in system.reports.values()
+                if r["period_id"] == period_id and r["unit_code"] == body.unit_code
+            ),
+            None,
+        )
+        narrative = ""
+        if report is not None:
+            section = report["content"].get("sections", {}).get(body.field)
+            narrative = (
+                section.get("narrative") or ""
+                if isinstance(section, dict)
+                else str(report["content"].get(body.field) or "")
+            )
+        if body.text not in narrative:
+            return _refuse(
+                422,
+                "excerpt_not_in_report",
+                "Đoạn trích không có trong báo cáo hiện hành của đơn vị.",
+            )
+        excerpt = consolidation_api.PickedExcerpt(
+            highlight_id=f"h{sum(len(v) for v in state.highlights.values()) + 1}",
+            unit_code=body.unit_code,
+            unit_name=report["unit_name"] if report else body.unit_code,
+            field=body.field,
+            field_label=f"mục {body.field}" if body.field.isdigit() else body.field,
+            text=body.text,
+            marked_by=who["sub"],
+            marked_at=system.clock.now(),
+            in_report=True,
+        )
+        state.highlights.setdefault(period_id, []).append(excerpt)
+        return excerpt
+
+    @app.delete(
+        "/v1/periods/{period_id}/highlights/{highlight_id}",
+        status_code=204,
+        response_class=Response,
+    )
+    async def unmark(period_id: str, highlight_id: str, request: Request) -> Response:
+        await system.record(request)
+        who = reader(request)
+        if isinstance(who, JSONResponse):
+            return who
+        kept = [h for h in state.highlights.get(period_id, []) if h.highlight_id != highlight_id]
+        state.highlights[period_id] = kept
+        return Response(status_code=204)
+
+
 def install(system: FakeSystem, apps: dict[str, FastAPI]) -> None:
     """Add the new routes to the fake backends (keyed by service name)."""
+    if "consolidation" in apps:
+        _consolidation(system, apps["consolidation"])
     if "reminders" in apps:
         _reminders(system, apps["reminders"])
     if "intake" in apps:
