@@ -145,3 +145,52 @@ async def test_a_clerk_saves_a_draft_reloads_it_and_starts_from_last_period(
         text = "\n".join(p.text for p in Document(str(saved)).paragraphs)
         assert "phường Bắc Hồng".upper() in text.upper()
         assert "NGUYỄN VĂN AN" in text.upper()  # the leader the clerk reported
+
+
+async def test_the_reviewer_edits_the_town_draft_saves_and_downloads_it(
+    chromium: Any, nats_server: Any, databases: Any, tmp_path: Path
+) -> None:
+    from docx import Document
+    from playwright.async_api import expect
+
+    edited = "Toàn thị xã tổ chức 45 hội nghị đối thoại với Nhân dân (viết tay)."
+    async with running_system(nats_server.url, databases, tmp_path) as portal_url:
+        reviewer = await new_page(chromium, portal_url, DESKTOP)
+        await sign_in(reviewer, "pnv")
+
+        async def draft_shown() -> bool:
+            # Consolidation learns the periods from the registry's events.
+            await reviewer.goto("/theo-doi/2023-H1/du-thao")
+            return bool(await reviewer.locator("form.town-draft").count())
+
+        await eventually(draft_shown, timeout=20, interval=0.5)
+        await expect(reviewer.get_by_role("heading", level=1)).to_have_text(
+            "Dự thảo báo cáo tổng hợp"
+        )
+        first = reviewer.locator("form.town-draft textarea").first
+        await first.fill(edited)
+        await reviewer.get_by_role("button", name="Lưu dự thảo").click()
+        await expect(reviewer.locator(".notice-success").first).to_contain_text(
+            "Đã lưu dự thảo (phiên bản 1)."
+        )
+        await expect(first).to_have_value(edited)
+        await expect(reviewer.locator(".draft-part.edited").first).to_contain_text("Đã sửa tay")
+        await expect(reviewer.locator("#lich-su-du-thao ~ table")).to_contain_text("(hiện hành)")
+
+        async with reviewer.expect_download() as download_info:
+            await reviewer.get_by_role("link", name="Tải báo cáo tổng hợp (.docx)").click()
+        download = await download_info.value
+        saved = tmp_path / "bao-cao-tong-hop.docx"
+        await download.save_as(saved)
+        document = Document(str(saved))
+        text = "\n".join(p.text for p in document.paragraphs)
+        cells = "\n".join(c.text for t in document.tables for r in t.rows for c in r.cells)
+        assert edited in text + cells
+        assert "Phụ lục".upper() in (text + cells).upper()
+
+        # A leader reads the same draft, without a form.
+        leader = await new_page(chromium, portal_url, DESKTOP)
+        await sign_in(leader, "lanhdao")
+        await leader.goto("/theo-doi/2023-H1/du-thao")
+        await expect(leader.locator(".draft-part").first).to_contain_text(edited)
+        assert await leader.locator("textarea").count() == 0
