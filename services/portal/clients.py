@@ -590,6 +590,45 @@ class Backends:
         )
         return answer
 
+    # --- pages for issues 10 and 11 (answers read as the backends' models) ---------------
+
+    async def leader_changes(
+        self, token: str, period_id: str | None = None
+    ) -> list[intake_api.LeaderChange]:
+        """Units whose current report says their leader in charge changed (plan II.5)."""
+        params = {"period_id": period_id} if period_id else None
+        return await self.intake.models(
+            intake_api.LeaderChange, "GET", "/v1/leader-changes", token=token, params=params
+        )
+
+    async def unit_draft(self, token: str, period_id: str) -> intake_api.Draft | None:
+        """The unit's own draft (bản nháp) for the period, None when it saved none."""
+        try:
+            return await self.intake.model(
+                intake_api.Draft, "GET", f"/v1/periods/{_seg(period_id)}/draft", token=token
+            )
+        except BackendError as exc:
+            if exc.code == "draft_not_found":
+                return None
+            raise
+
+    async def save_unit_draft(
+        self, token: str, period_id: str, body: dict[str, Any]
+    ) -> intake_api.Draft:
+        """Save whatever the unit has written so far; the answer lists its problems."""
+        return await self.intake.model(
+            intake_api.Draft, "PUT", f"/v1/periods/{_seg(period_id)}/draft", token=token, json=body
+        )
+
+    async def prefill_unit_draft(self, token: str, period_id: str) -> intake_api.Draft:
+        """Fill the draft's empty narratives from the unit's last periodic report."""
+        return await self.intake.model(
+            intake_api.Draft,
+            "POST",
+            f"/v1/periods/{_seg(period_id)}/draft/prefill",
+            token=token,
+        )
+
     async def _download(
         self, backend: Backend, token: str, path: str, default_name: str
     ) -> Download:

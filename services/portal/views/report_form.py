@@ -23,6 +23,7 @@ from services.portal.views.common import (
     Portal,
     PortalDep,
     SessionDep,
+    attempt,
     checked_form,
     form_lists,
     form_text,
@@ -32,9 +33,16 @@ from services.portal.views.common import (
     sign_in_with_password,
     token_of,
 )
-from services.portal.wording import describe_deadline
+from services.portal.wording import describe_deadline, vn_datetime
 from shared.auth import Permission
-from shared.contracts.api.intake import FormUnit, PeriodForm, PeriodInfo, ReportSummary
+from shared.contracts.api.intake import (
+    Draft,
+    FormUnit,
+    LeaderInfo,
+    PeriodForm,
+    PeriodInfo,
+    ReportSummary,
+)
 from shared.forms import FormDefinition, FormNotFound, UnknownUnitKind, form_for_unit, load_form
 
 router = APIRouter()
@@ -75,6 +83,11 @@ class FormContext:
             ensure_ascii=False,
         )
 
+    @property
+    def leader(self) -> LeaderInfo | None:
+        """The leader in charge the registry holds for the unit (plan II.5), if any."""
+        return self.unit.leader if self.unit else None
+
     @classmethod
     def from_hidden(cls, text: str, period_id: str) -> FormContext | None:
         """The context of a posted form; None when absent or unusable."""
@@ -97,6 +110,16 @@ class FormContext:
     def of(cls, answer: PeriodForm) -> FormContext:
         """The context from intake's ``GET /v1/periods/{id}/form`` answer."""
         return cls(period=answer.period, unit=answer.unit, form=answer.form)
+
+
+def draft_saved_text(draft: Draft) -> str:
+    """ "Đã lưu bản nháp lúc …" as the page and the autosave say it."""
+    return f"Đã lưu bản nháp lúc {vn_datetime(draft.saved_at)}."
+
+
+def draft_problems(draft: Draft) -> list[forms.IssueView]:
+    """What sending the draft as it stands would meet: errors first, then warnings."""
+    return forms.issue_views(draft.issues, "error") + forms.issue_views(draft.warnings, "warning")
 
 
 async def _current_report(api: Backends, token: str, period_id: str) -> ReportSummary | None:
@@ -144,6 +167,7 @@ def _form_page(
     idempotency_key: str | None = None,
     reauth: bool = False,
     status_code: int = 200,
+    draft: Draft | None = None,
 ) -> Response:
     period = context.period
     deadline = describe_deadline(
@@ -158,13 +182,19 @@ def _form_page(
             "period": period,
             "unit": context.unit,
             "deadline": deadline,
-            "form": forms.build_form_view(context.form, values, errors or [], warnings or []),
+            "form": forms.build_form_view(
+                context.form, values, errors or [], warnings or [], leader=context.leader
+            ),
             "form_context": context.to_hidden(),
             "report": report,
             "report_id": report_id or "",
             "notice": notice,
             "idempotency_key": idempotency_key or str(uuid.uuid4()),
             "reauth": reauth,
+            "draft": draft,
+            "draft_saved_text": draft_saved_text(draft) if draft else "",
+            "draft_problems": draft_problems(draft) if draft else [],
+            "may_prefill": context.form.kind == "periodic",
             "yes": YES,
             "no": NO,
         },
@@ -180,8 +210,10 @@ async def report_form(
     """The form for the period: blank, or the current version to amend."""
     require_permission(session, Permission.SUBMIT)
     api, token = portal.api(), token_of(session)
-    answer, report = await asyncio.gather(
-        api.period_form(token, period_id), _current_report(api, token, period_id)
+    answer, report, (draft, draft_error) = await asyncio.gather(
+        api.period_form(token, period_id),
+        _current_report(api, token, period_id),
+        attempt(api.unit_draft(token, period_id)),
     )
     context = FormContext.of(answer)
     values: forms.FormValues = {}
@@ -193,8 +225,12 @@ async def report_form(
                 session,
                 notice="Báo cáo đã được Phòng Nội vụ chấp nhận nên không sửa được nữa.",
             )
-        full = await api.report(token, report.report_id)
-        values = forms.values_from_content(context.form, full.content)
+        if draft is None:
+            full = await api.report(token, report.report_id)
+            values = forms.values_from_content(context.form, full.content)
+    if draft is not None:
+        # The unit's unsent draft is newer than anything sent: it is what the clerk continues.
+        values = forms.values_from_content(context.form, draft.content)
     return _form_page(
         request,
         portal,
@@ -203,6 +239,8 @@ async def report_form(
         values,
         report=_shown_report(report),
         report_id=report.report_id if report else None,
+        draft=draft,
+        notice=draft_error.message if draft_error else None,
     )
 
 

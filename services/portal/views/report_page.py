@@ -73,7 +73,9 @@ async def _report_page(
         attempt(api.report_versions(token, report_id)),
         attempt(api.attachments(token, report_id)),
     )
-    sections, texts = content_view(context.form, report.content) if context else ([], [])
+    sections, texts = (
+        content_view(context.form, report.content, report.leader_check) if context else ([], [])
+    )
     period = context.period if context else None
     # Without intake's form answer the period's state is unknown: intake refuses what the
     # closed period does not allow, with its own message.

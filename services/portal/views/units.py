@@ -34,6 +34,7 @@ from services.portal.views.common import (
 )
 from shared.auth import Permission
 from shared.clock import VN_TZ
+from shared.contracts.api.intake import LeaderChange
 from shared.contracts.registry import UNIT_KIND_LABELS as KIND_LABELS
 from shared.contracts.registry import UNIT_KIND_ORDER as KIND_ORDER
 
@@ -113,12 +114,28 @@ def _ordered(units: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     )
 
 
+def pending_leader_changes(
+    changes: list[LeaderChange], units: list[Mapping[str, Any]]
+) -> list[LeaderChange]:
+    """The leader changes units reported that the registry does not hold yet (once the
+    admin records the reported leader, the line is done)."""
+    current: dict[str, str] = {}
+    for unit in units:
+        leader = unit.get("leader")
+        if unit.get("valid_to") is None and isinstance(leader, Mapping):
+            current[str(unit.get("code"))] = _nfc(str(leader.get("full_name") or "")).casefold()
+    return [c for c in changes if current.get(c.unit_code) != _nfc(c.reported.full_name).casefold()]
+
+
 @router.get(PAGE, include_in_schema=False)
 async def units_page(request: Request, portal: PortalDep, session: SessionDep) -> Response:
     """Current units with kind, reporting duty, leader in charge and contact e-mails; past
     units in a second table."""
     require_permission(session, Permission.READ_REPORTS)
-    units, problem = await attempt(portal.api().units(token_of(session)))
+    api, token = portal.api(), token_of(session)
+    (units, problem), (changes, changes_problem) = await asyncio.gather(
+        attempt(api.units(token)), attempt(api.leader_changes(token))
+    )
     today = _today(portal)
     records = _ordered(list(units or []))
     current = [unit_row(u) for u in records if not _is_past(u, today)]
@@ -133,7 +150,8 @@ async def units_page(request: Request, portal: PortalDep, session: SessionDep) -
             "past": past,
             "unreachable": sum(1 for r in current if r.warnings),
             "may_edit": session.may(Permission.ADMINISTER),
-            "notices": [problem.message] if problem else [],
+            "notices": [p.message for p in (problem, changes_problem) if p is not None],
+            "leader_changes": pending_leader_changes(changes or [], records),
         },
         session=session,
     )

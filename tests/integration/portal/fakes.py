@@ -36,6 +36,8 @@ from shared.contracts.api import reminders as reminders_api
 from shared.contracts.registry import ExpectedUnit
 from shared.formatting import vn_deadline
 from shared.forms import form_for_unit, load_form, validate_report
+from tests.integration.portal import fakes_pages
+from tests.integration.portal.fakes_pages import PagesState
 
 NOW = datetime(2023, 6, 5, 3, 0, tzinfo=UTC)  # 10:00 on 05/06/2023 in Hồng Lĩnh
 PASSWORD = "mat-khau-dung"
@@ -131,7 +133,7 @@ PERIODS: list[dict[str, Any]] = [
         "year": 2023,
         "title": "năm 2023",
         "form_id": "dvcq-dinh-ky",
-        "form_version": "2023.1",
+        "form_version": "2023.2",
         "window_start": "2022-12-15",
         "window_end": "2023-12-14",
         "due_at": "2023-11-24T17:00:00+00:00",
@@ -244,6 +246,8 @@ class FakeSystem:
     )
     reminders_ready: bool = True
     deliveries: list[reminders_api.DeliveryEntry] = field(default_factory=list)
+    # The state of the routes in fakes_pages.py (the portal pages of issues 10 and 11).
+    pages: PagesState = field(default_factory=PagesState)
     # Shared with the portal, so tokens expire when a test moves time.
     clock: ManualClock = field(default_factory=lambda: ManualClock(NOW))
 
@@ -546,6 +550,7 @@ class FakeSystem:
                 unit["kind"],
                 set(unit["tags"]),
                 content,
+                leader_on_record=system.units[unit["code"]].get("leader") is not None,
             )
             if not result.ok:
                 return error(
@@ -576,6 +581,7 @@ class FakeSystem:
                 warnings=[intake_api.ContentIssue(**w.model_dump()) for w in result.warnings],
             )
             system.reports[report.report_id] = report.model_dump(mode="json")
+            system.pages.drafts.pop((period["period_id"], unit["code"]), None)  # as intake
             system.versions.setdefault(report.report_id, []).append(
                 intake_api.ReportVersionView(
                     version=report.version,
@@ -920,14 +926,21 @@ def portal_settings(**overrides: Any) -> PortalSettings:
     )
 
 
+def fake_apps(system: FakeSystem) -> dict[str, FastAPI]:
+    """The four fake backends, keyed by service name, with every route the portal calls."""
+    by_service = {
+        "registry": system.registry(),
+        "intake": system.intake(),
+        "reminders": system.reminders(),
+        "consolidation": system.consolidation(),
+    }
+    fakes_pages.install(system, by_service)
+    return by_service
+
+
 def build_portal(system: FakeSystem, **settings: Any) -> FastAPI:
     """The portal wired to the fakes in memory (no ports)."""
-    apps = {
-        URLS["registry"]: system.registry(),
-        URLS["intake"]: system.intake(),
-        URLS["reminders"]: system.reminders(),
-        URLS["consolidation"]: system.consolidation(),
-    }
+    apps = {URLS[name]: app for name, app in fake_apps(system).items()}
 
     def factory(base_url: str) -> httpx.AsyncClient:
         return httpx.AsyncClient(
