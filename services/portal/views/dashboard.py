@@ -39,7 +39,7 @@ SKIP_REASONS = {
 }
 NO_CONSOLIDATION = (
     "Dịch vụ tổng hợp chưa trả lời nên chưa xem được số đơn vị đã gửi báo cáo: {reason} "
-    "Các báo cáo vẫn được tiếp nhận bình thường."
+    "Các đơn vị vẫn gửi báo cáo bình thường."
 )
 NOT_CONSOLIDATED_YET = (
     "Dịch vụ tổng hợp chưa có số liệu của kỳ này (kỳ vừa tạo cần ít phút để dịch vụ tổng hợp "
