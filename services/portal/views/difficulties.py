@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -27,6 +26,7 @@ from services.portal.views.common import (
 )
 from shared.auth import Permission
 from shared.contracts.api.intake import DifficultyThread
+from shared.contracts.api.registry import PeriodView
 
 router = APIRouter()
 
@@ -50,15 +50,14 @@ class DifficultyRow:
 
 
 def difficulty_rows(
-    threads: Sequence[DifficultyThread], periods: Sequence[Mapping[str, Any]]
+    threads: Sequence[DifficultyThread], periods: Sequence[PeriodView]
 ) -> list[DifficultyRow]:
     """The difficulties with period titles and unit names, newest raised first."""
-    titles = {str(p.get("period_id")): str(p.get("title") or p.get("period_id")) for p in periods}
+    titles = {p.period_id: p.title for p in periods}
     names: dict[str, str] = {}
     for period in periods:
-        for unit in period.get("expected_unit_details") or []:
-            if isinstance(unit, Mapping) and unit.get("code"):
-                names.setdefault(str(unit["code"]), str(unit.get("name") or unit["code"]))
+        for unit in period.expected_unit_details:
+            names.setdefault(unit.code, unit.name)
     rows = [
         DifficultyRow(
             thread=d,

@@ -32,6 +32,7 @@ from services.portal.settings import PortalSettings
 from shared.clock import ManualClock
 from shared.contracts.api import consolidation as consolidation_api
 from shared.contracts.api import intake as intake_api
+from shared.contracts.api import registry as registry_api
 from shared.contracts.api import reminders as reminders_api
 from shared.contracts.registry import ExpectedUnit
 from shared.formatting import vn_deadline
@@ -143,6 +144,7 @@ PERIODS: list[dict[str, Any]] = [
         "expected_unit_details": [
             {**u, "display_order": i} for i, u in enumerate(UNITS.values(), start=1)
         ],
+        "scope": {"all": True},
         "version": 1,
     },
     {
@@ -161,6 +163,7 @@ PERIODS: list[dict[str, Any]] = [
         "expected_unit_details": [
             {**u, "display_order": i} for i, u in enumerate(UNITS.values(), start=1)
         ],
+        "scope": {"all": True},
         "version": 1,
     },
 ]
@@ -292,33 +295,28 @@ class FakeSystem:
         app = FastAPI()
         system = self
 
-        @app.post("/v1/auth/token")
-        async def login(
-            request: Request, username: str = Form(), password: str = Form()
-        ) -> Response:
+        @app.post("/v1/auth/token", response_model=registry_api.TokenAnswer)
+        async def login(request: Request, username: str = Form(), password: str = Form()) -> Any:
             system.requests.append(
                 Recorded(request.method, request.url.path, dict(request.headers), None)
             )
             if username not in ACCOUNTS or password != PASSWORD:
                 return error(401, "invalid_credentials", "Tên đăng nhập hoặc mật khẩu không đúng.")
             account = ACCOUNTS[username]
-            return JSONResponse(
-                {
-                    "access_token": token_for(username, system.clock.now()),
-                    "token_type": "bearer",
-                    "expires_in": 3600,
-                    "role": account["role"],
-                    "unit_code": account["unit"],
-                }
+            return registry_api.TokenAnswer(
+                access_token=token_for(username, system.clock.now()),
+                expires_in=3600,
+                role=account["role"],
+                unit_code=account["unit"],
             )
 
-        @app.get("/v1/periods")
-        async def periods(request: Request) -> Response:
+        @app.get("/v1/periods", response_model=list[registry_api.PeriodView])
+        async def periods(request: Request) -> Any:
             if caller(request) is None:
                 return unauthorized()
-            return JSONResponse(system.periods)
+            return [registry_api.PeriodView.model_validate(p) for p in system.periods]
 
-        def unit_view(unit: dict[str, Any], who: dict[str, Any]) -> dict[str, Any]:
+        def unit_view(unit: dict[str, Any], who: dict[str, Any]) -> registry_api.UnitView:
             # As the registry: contacts and the leader's phone/e-mail for reviewer, admin
             # and the unit itself only.
             view = copy.deepcopy(unit)
@@ -326,35 +324,35 @@ class FakeSystem:
                 view["contacts"] = None
                 if view.get("leader"):
                     view["leader"] = {k: view["leader"].get(k, "") for k in ("full_name", "title")}
-            return view
+            return registry_api.UnitView.model_validate(view)
 
-        @app.get("/v1/units")
-        async def units(request: Request) -> Response:
+        @app.get("/v1/units", response_model=list[registry_api.UnitView])
+        async def units(request: Request) -> Any:
             who = caller(request)
             if who is None:
                 return unauthorized()
-            return JSONResponse([unit_view(u, who) for u in system.units.values()])
+            return [unit_view(u, who) for u in system.units.values()]
 
-        @app.get("/v1/units/{code}")
-        async def read_unit(code: str, request: Request) -> Response:
+        @app.get("/v1/units/{code}", response_model=registry_api.UnitView)
+        async def read_unit(code: str, request: Request) -> Any:
             who = caller(request)
             if who is None:
                 return unauthorized()
             if code not in system.units:
                 return error(404, "unit_not_found", f"Không tìm thấy đơn vị «{code}».")
-            return JSONResponse(unit_view(system.units[code], who))
+            return unit_view(system.units[code], who)
 
-        @app.get("/v1/units/{code}/history")
-        async def unit_history(code: str, request: Request) -> Response:
+        @app.get("/v1/units/{code}/history", response_model=registry_api.UnitHistory)
+        async def unit_history(code: str, request: Request) -> Any:
             who = caller(request)
             if who is None:
                 return unauthorized()
-            return JSONResponse(
+            return registry_api.UnitHistory.model_validate(
                 {"code": code, "entries": [], "leaders": system.leader_history.get(code, [])}
             )
 
-        @app.patch("/v1/units/{code}")
-        async def update_unit(code: str, request: Request) -> Response:
+        @app.patch("/v1/units/{code}", response_model=registry_api.UnitView)
+        async def update_unit(code: str, request: Request) -> Any:
             body = await system.record(request)
             who = caller(request)
             if who is None:
@@ -400,10 +398,10 @@ class FakeSystem:
             unit["leader"] = leader
             unit["contacts"] = {**unit["contacts"], **(body.get("contacts") or {})}
             unit["version"] += 1
-            return JSONResponse(unit_view(unit, who))
+            return unit_view(unit, who)
 
-        @app.post("/v1/periods")
-        async def create_period(request: Request) -> Response:
+        @app.post("/v1/periods", status_code=201, response_model=registry_api.CreatedPeriod)
+        async def create_period(request: Request) -> Any:
             body = await system.record(request)
             if caller(request) is None:
                 return unauthorized()
@@ -438,10 +436,10 @@ class FakeSystem:
                 "version": 1,
             }
             system.periods.insert(0, period)
-            return JSONResponse({**period, "id": period["period_id"]}, status_code=201)
+            return registry_api.CreatedPeriod.model_validate({**period, "id": period["period_id"]})
 
-        @app.patch("/v1/periods/{period_id}")
-        async def update_period(period_id: str, request: Request) -> Response:
+        @app.patch("/v1/periods/{period_id}", response_model=registry_api.PeriodView)
+        async def update_period(period_id: str, request: Request) -> Any:
             body = await system.record(request)
             if caller(request) is None:
                 return unauthorized()
@@ -452,16 +450,16 @@ class FakeSystem:
                 return error(404, "period_not_found", f"Không tìm thấy kỳ báo cáo «{period_id}».")
             found.update(body)
             found["version"] += 1
-            return JSONResponse(found)
+            return registry_api.PeriodView.model_validate(found)
 
-        @app.get("/v1/periods/{period_id}")
-        async def period(period_id: str, request: Request) -> Response:
+        @app.get("/v1/periods/{period_id}", response_model=registry_api.PeriodView)
+        async def period(period_id: str, request: Request) -> Any:
             if caller(request) is None:
                 return unauthorized()
             found = next((p for p in system.periods if p["period_id"] == period_id), None)
             if found is None:
                 return error(404, "period_not_found", f"Không tìm thấy kỳ báo cáo «{period_id}».")
-            return JSONResponse(found)
+            return registry_api.PeriodView.model_validate(found)
 
         @app.get("/healthz")
         async def healthz() -> dict[str, str]:

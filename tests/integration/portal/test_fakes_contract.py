@@ -20,6 +20,8 @@ from services.consolidation.app import create_app as create_consolidation
 from services.consolidation.settings import ConsolidationSettings
 from services.intake.app import create_app as create_intake
 from services.intake.settings import IntakeSettings
+from services.registry.app import create_app as create_registry
+from services.registry.settings import RegistrySettings
 from services.reminders.app import create_app as create_reminders
 from services.reminders.settings import RemindersSettings
 from tests.integration.portal.fakes import FakeSystem, fake_apps
@@ -35,10 +37,12 @@ def _real(service: str, tmp_path: Path) -> FastAPI:
         return create_intake(IntakeSettings(database_url=url, env="test"))
     if service == "consolidation":
         return create_consolidation(ConsolidationSettings(database_url=url, env="test"))
+    if service == "registry":
+        return create_registry(RegistrySettings(database_url=url, env="test"))
     return create_reminders(RemindersSettings(database_url=url, env="test"))
 
 
-FAKES = ("consolidation", "intake", "reminders")
+FAKES = ("consolidation", "intake", "registry", "reminders")
 
 
 def _resolved(schema: Any, components: dict[str, Any], seen: frozenset[str] = frozenset()) -> Any:
