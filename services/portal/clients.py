@@ -632,11 +632,20 @@ class Backends:
     async def prefill_unit_draft(self, token: str, period_id: str) -> intake_api.Draft:
         """Fill the draft's empty narratives from the unit's last periodic report."""
         return await self.intake.model(
-            intake_api.Draft,
-            "POST",
-            f"/v1/periods/{_seg(period_id)}/draft/prefill",
-            token=token,
+            intake_api.Draft, "POST", f"/v1/periods/{_seg(period_id)}/draft/prefill", token=token
         )
+
+    async def report_document(
+        self, token: str, report_id: str, version: int | None = None
+    ) -> Download:
+        """The unit's own report as a .docx (Nghị định 30), to print, sign and scan."""
+        params = {"version": str(version)} if version else None
+        path = f"/v1/reports/{_seg(report_id)}/document.docx"
+        response = await self.intake.request("GET", path, token=token, params=params)
+        media_type = response.headers.get("content-type", "application/octet-stream")
+        suffix = f"-v{version}" if version else ""
+        name = _filename(response) or f"bao-cao-{_safe_name(report_id)}{suffix}.docx"
+        return Download(response.content, media_type, name)
 
     async def _download(
         self, backend: Backend, token: str, path: str, default_name: str

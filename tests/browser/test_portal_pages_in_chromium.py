@@ -3,7 +3,7 @@
 A ward clerk starts the 2023-Y report (form 2023.2): "Dùng báo cáo kỳ trước" says plainly
 there is no earlier report, the autosave keeps what is typed across a reload, the
 six-month report once sent gives the draft its narratives, and the report goes out with the
-leader check (plan II.5) answered.
+leader check (plan II.5) answered; the receipt's link gives the unit's own .docx.
 """
 
 from __future__ import annotations
@@ -133,3 +133,15 @@ async def test_a_clerk_saves_a_draft_reloads_it_and_starts_from_last_period(
         await expect(clerk.locator(".leader-answer")).to_contain_text(
             "nay là Nguyễn Văn An, Chủ tịch UBND phường"
         )
+
+        # The unit's own document, from the receipt: the real .docx names the unit as issuer.
+        async with clerk.expect_download() as download_info:
+            await clerk.get_by_role("link", name="Tải văn bản báo cáo (.docx)").click()
+        download = await download_info.value
+        saved = tmp_path / "bao-cao-don-vi.docx"
+        await download.save_as(saved)
+        from docx import Document
+
+        text = "\n".join(p.text for p in Document(str(saved)).paragraphs)
+        assert "phường Bắc Hồng".upper() in text.upper()
+        assert "NGUYỄN VĂN AN" in text.upper()  # the leader the clerk reported

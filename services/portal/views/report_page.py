@@ -291,3 +291,31 @@ async def download_attachment(
             "Cache-Control": "no-store",
         },
     )
+
+
+@router.get("/bao-cao/{report_id}/van-ban.docx", include_in_schema=False)
+async def report_document(
+    report_id: str,
+    request: Request,
+    portal: PortalDep,
+    session: SessionDep,
+    phien_ban: int | None = None,
+) -> Response:
+    """The unit's own report in the Nghị định 30 layout (current version, or one version),
+    fetched with the user's token: to print, have the leader sign, scan and attach."""
+    require_permission(session, Permission.SUBMIT, Permission.READ_REPORTS)
+    version = phien_ban if phien_ban is not None and 1 <= phien_ban <= 1_000_000 else None
+    try:
+        document = await portal.api().report_document(token_of(session), report_id, version)
+    except BackendError as exc:
+        if exc.status == 401:
+            raise
+        return redirect(portal, _report_url(report_id), session, notice=exc.message, kind="error")
+    return Response(
+        document.content,
+        media_type=document.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{document.filename}"',
+            "Cache-Control": "no-store",
+        },
+    )

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from services.intake.prefill import prefilled
 from shared.contracts.api import intake as intake_api
@@ -215,7 +215,33 @@ def _drafts(system: FakeSystem, app: FastAPI) -> None:
         return _draft_view(system, period, kept)
 
 
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _documents(system: FakeSystem, app: FastAPI) -> None:
+    @app.get("/v1/reports/{report_id}/document.docx", response_class=Response)
+    async def document(report_id: str, request: Request, version: int | None = None) -> Response:
+        await system.record(request)
+        who = _caller(request)
+        if who is None:
+            return _refuse(401, "missing_token", "Thiếu mã đăng nhập (Bearer token).")
+        report = system.reports.get(report_id)
+        if report is None or (who["role"] == "unit" and report["unit_code"] != who["unit"]):
+            return _refuse(404, "report_not_found", f"Không tìm thấy báo cáo «{report_id}».")
+        number = version or report["version"]
+        if number > report["version"]:
+            return _refuse(404, "version_not_found", f"Báo cáo không có phiên bản {number}.")
+        name = f"bao-cao-{report['period_id']}-{report['unit_code']}-v{number}.docx"
+        return Response(
+            f"PK docx {report['unit_name']} v{number}".encode(),
+            media_type=DOCX,
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+
 def install(system: FakeSystem, apps: dict[str, FastAPI]) -> None:
     """Add the new routes to the fake backends (keyed by service name)."""
-    _intake(system, apps["intake"])
-    _drafts(system, apps["intake"])
+    if "intake" in apps:
+        _intake(system, apps["intake"])
+        _drafts(system, apps["intake"])
+        _documents(system, apps["intake"])
