@@ -29,12 +29,13 @@ from services.consolidation import domain as consolidation_domain
 from services.consolidation import views as consolidation_views
 from services.portal.app import create_app
 from services.portal.settings import PortalSettings
+from services.registry import domain as registry_domain
 from shared.clock import ManualClock
 from shared.contracts.api import consolidation as consolidation_api
 from shared.contracts.api import intake as intake_api
 from shared.contracts.api import registry as registry_api
 from shared.contracts.api import reminders as reminders_api
-from shared.contracts.registry import ExpectedUnit
+from shared.contracts.registry import ExpectedUnit, UnitState
 from shared.formatting import vn_deadline
 from shared.forms import form_for_unit, load_form, validate_report
 from tests.integration.portal import fakes_pages
@@ -354,6 +355,7 @@ class FakeSystem:
         @app.patch("/v1/units/{code}", response_model=registry_api.UnitView)
         async def update_unit(code: str, request: Request) -> Any:
             body = await system.record(request)
+            registry_api.UnitPatch.model_validate(body)  # the registry's own request model
             who = caller(request)
             if who is None:
                 return unauthorized()
@@ -407,32 +409,29 @@ class FakeSystem:
                 return unauthorized()
             if (refused := system.refusal(request)) is not None:
                 return refused
-            scope = body["scope"]
-            chosen = [
-                u
-                for u in UNITS.values()
-                if scope.get("all")
-                or u["kind"] in scope.get("kinds", [])
-                or u["code"] in scope.get("units", [])
-            ]
-            number = sum(1 for p in system.periods if p["kind"] == "ad_hoc") + 1
+            asked = registry_api.PeriodIn.model_validate(body)
+            # Who is asked, by the registry's own rules.
+            scope, problems = registry_domain.parse_scope(asked.scope, system.units)
+            assert scope is not None, problems
+            expected = registry_domain.resolve_expected_units(
+                (UnitState.model_validate(u) for u in system.units.values()), scope, asked.due_at
+            )
+            existing = [p["period_id"] for p in system.periods]
             period = {
-                "period_id": f"2023-DX-{number:02d}",
+                "period_id": registry_domain.next_ad_hoc_id(asked.due_at.year, existing),
                 "kind": "ad_hoc",
-                "year": 2023,
-                "title": body["title"],
+                "year": asked.due_at.year,
+                "title": asked.title,
                 "form_id": "dvcq-dot-xuat",
                 "form_version": "2023.1",
                 "window_start": None,
                 "window_end": None,
-                "due_at": datetime.fromisoformat(body["due_at"]).astimezone(UTC).isoformat(),
+                "due_at": asked.due_at.astimezone(UTC).isoformat(),
                 "status": "open",
-                "content": body.get("content", ""),
-                "expected_units": [u["code"] for u in chosen],
-                "expected_unit_details": [
-                    {**u, "display_order": i} for i, u in enumerate(chosen, start=1)
-                ],
-                "scope": scope,
+                "content": asked.content,
+                "expected_units": [u.code for u in expected],
+                "expected_unit_details": [u.model_dump(mode="json") for u in expected],
+                "scope": scope.as_dict(),
                 "version": 1,
             }
             system.periods.insert(0, period)
@@ -441,6 +440,7 @@ class FakeSystem:
         @app.patch("/v1/periods/{period_id}", response_model=registry_api.PeriodView)
         async def update_period(period_id: str, request: Request) -> Any:
             body = await system.record(request)
+            registry_api.PeriodPatch.model_validate(body)  # the registry's own request model
             if caller(request) is None:
                 return unauthorized()
             if (refused := system.refusal(request)) is not None:
@@ -601,17 +601,8 @@ class FakeSystem:
             answer = intake_api.ReportAccepted(
                 **report.model_dump(include=set(intake_api.ReportAccepted.model_fields)),
                 receipt=intake_api.Receipt(
-                    report_id=report.report_id,
-                    period_id=report.period_id,
+                    **report.model_dump(include=set(intake_api.Receipt.model_fields)),
                     period_title=period["title"],
-                    unit_code=report.unit_code,
-                    unit_name=report.unit_name,
-                    version=report.version,
-                    form_id=report.form_id,
-                    form_version=report.form_version,
-                    submitted_at=report.submitted_at,
-                    on_time=report.on_time,
-                    content_sha256=digest,
                     text=f"Đã nhận báo cáo {period['title']} của {report.unit_name}.",
                 ),
             )
