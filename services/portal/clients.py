@@ -27,6 +27,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from shared import logs
 from shared.contracts.api import consolidation as consolidation_api
 from shared.contracts.api import intake as intake_api
+from shared.contracts.api import registry as registry_api
 from shared.contracts.api import reminders as reminders_api
 
 log = logging.getLogger(__name__)
@@ -111,7 +112,8 @@ def contract_mismatch(service: str) -> BackendError:
 
 
 def request_body(service: str, model: type[R], **fields: Any) -> dict[str, Any]:
-    """A request body built from the backend's request model (JSON, unset fields left out).
+    """A request body built from the backend's request model: the fields given, as JSON
+    (a field not given is left out; one given as None is sent as null, e.g. "no leader").
 
     What the model refuses (e.g. a text far over its bound) is a 422 with a Vietnamese
     message, as the backend itself would answer, and nothing is sent."""
@@ -129,7 +131,7 @@ def request_body(service: str, model: type[R], **fields: Any) -> dict[str, Any]:
             "Nội dung gửi đi không hợp lệ; vui lòng kiểm tra lại.",
             issues=issues,
         ) from None
-    body: dict[str, Any] = built.model_dump(mode="json", exclude_none=True)
+    body: dict[str, Any] = built.model_dump(mode="json", exclude_unset=True)
     return body
 
 
@@ -313,31 +315,31 @@ class Backends:
 
     async def login(
         self, username: str, password: str, client_address: str | None = None
-    ) -> dict[str, Any]:
+    ) -> registry_api.TokenAnswer:
         """Exchange a username and password for a bearer token (OAuth2 password form).
 
         The browser's address goes along, so the registry slows down guessing per person,
         not for everyone behind the portal at once."""
         headers = {"X-Forwarded-For": client_address} if client_address else None
-        answer: dict[str, Any] = await self.registry.json(
+        return await self.registry.model(
+            registry_api.TokenAnswer,
             "POST",
             "/v1/auth/token",
             data={"username": username, "password": password},
             headers=headers,
         )
-        return answer
 
-    async def periods(self, token: str) -> list[dict[str, Any]]:
+    async def periods(self, token: str) -> list[registry_api.PeriodView]:
         """Every reporting period."""
-        answer: list[dict[str, Any]] = await self.registry.json("GET", "/v1/periods", token=token)
-        return answer
-
-    async def period(self, token: str, period_id: str) -> dict[str, Any]:
-        """One period with its expected units."""
-        answer: dict[str, Any] = await self.registry.json(
-            "GET", f"/v1/periods/{_seg(period_id)}", token=token
+        return await self.registry.models(
+            registry_api.PeriodView, "GET", "/v1/periods", token=token
         )
-        return answer
+
+    async def period(self, token: str, period_id: str) -> registry_api.PeriodView:
+        """One period with its expected units."""
+        return await self.registry.model(
+            registry_api.PeriodView, "GET", f"/v1/periods/{_seg(period_id)}", token=token
+        )
 
     async def reports(self, token: str, **filters: str) -> list[intake_api.ReportSummary]:
         """Reports visible to the caller, filtered by period, unit or state."""
@@ -397,8 +399,9 @@ class Backends:
         self, token: str, report_id: str, decision: str, reason: str, version: int | None
     ) -> intake_api.ReportSummary:
         """Accept, or return with a reason, the version the reviewer looked at."""
+        given = {"version": version} if version is not None else {}
         body = request_body(
-            "intake", intake_api.ReviewRequest, decision=decision, reason=reason, version=version
+            "intake", intake_api.ReviewRequest, decision=decision, reason=reason, **given
         )
         return await self.intake.model(
             intake_api.ReportSummary,
@@ -429,7 +432,8 @@ class Backends:
         self, token: str, period_id: str, units: list[str] | None, request_id: str
     ) -> reminders_api.UrgeResult:
         """Urge now the listed units, or every unit that has not reported."""
-        body = request_body("reminders", reminders_api.RemindRequest, units=units or None)
+        given = {"units": units} if units else {}
+        body = request_body("reminders", reminders_api.RemindRequest, **given)
         return await self.reminders.model(
             reminders_api.UrgeResult,
             "POST",
@@ -539,56 +543,61 @@ class Backends:
         name = _filename(response) or f"dinh-kem-{_safe_name(attachment_id)}{suffix}"
         return Download(response.content, media_type, name)
 
-    async def units(self, token: str, on: str | None = None) -> list[dict[str, Any]]:
+    async def units(self, token: str, on: str | None = None) -> list[registry_api.UnitView]:
         """Every unit record (optionally those valid on a day)."""
         params = {"on": on} if on else None
-        answer: list[dict[str, Any]] = await self.registry.json(
-            "GET", "/v1/units", token=token, params=params
+        return await self.registry.models(
+            registry_api.UnitView, "GET", "/v1/units", token=token, params=params
         )
-        return answer
 
-    async def unit(self, token: str, code: str) -> dict[str, Any]:
+    async def unit(self, token: str, code: str) -> registry_api.UnitView:
         """The newest record of a unit code."""
-        answer: dict[str, Any] = await self.registry.json(
-            "GET", f"/v1/units/{_seg(code)}", token=token
+        return await self.registry.model(
+            registry_api.UnitView, "GET", f"/v1/units/{_seg(code)}", token=token
         )
-        return answer
 
-    async def update_unit(self, token: str, code: str, changes: dict[str, Any]) -> dict[str, Any]:
-        """Change a unit (admin): leader and contacts merge field by field."""
-        answer: dict[str, Any] = await self.registry.json(
-            "PATCH", f"/v1/units/{_seg(code)}", token=token, json=changes
+    async def update_unit(
+        self, token: str, code: str, changes: Mapping[str, Any]
+    ) -> registry_api.UnitView:
+        """Change a unit (admin): leader and contacts merge field by field; a leader given
+        as None removes it."""
+        body = request_body("registry", registry_api.UnitPatch, **changes)
+        return await self.registry.model(
+            registry_api.UnitView, "PATCH", f"/v1/units/{_seg(code)}", token=token, json=body
         )
-        return answer
 
-    async def unit_history(self, token: str, code: str) -> dict[str, Any]:
+    async def unit_history(self, token: str, code: str) -> registry_api.UnitHistory:
         """A unit's recorded changes and its leaders in charge over time."""
-        answer: dict[str, Any] = await self.registry.json(
-            "GET", f"/v1/units/{_seg(code)}/history", token=token
+        return await self.registry.model(
+            registry_api.UnitHistory, "GET", f"/v1/units/{_seg(code)}/history", token=token
         )
-        return answer
 
     async def create_period(
-        self, token: str, body: dict[str, Any], idempotency_key: str
-    ) -> dict[str, Any]:
+        self, token: str, request: Mapping[str, Any], idempotency_key: str
+    ) -> registry_api.CreatedPeriod:
         """Open an ad-hoc request (báo cáo đột xuất)."""
-        answer: dict[str, Any] = await self.registry.json(
+        body = request_body("registry", registry_api.PeriodIn, **request)
+        return await self.registry.model(
+            registry_api.CreatedPeriod,
             "POST",
             "/v1/periods",
             token=token,
             json=body,
             headers={"Idempotency-Key": idempotency_key},
         )
-        return answer
 
     async def update_period(
-        self, token: str, period_id: str, changes: dict[str, Any]
-    ) -> dict[str, Any]:
+        self, token: str, period_id: str, changes: Mapping[str, Any]
+    ) -> registry_api.PeriodView:
         """Change a period: extend the deadline, close or reopen it."""
-        answer: dict[str, Any] = await self.registry.json(
-            "PATCH", f"/v1/periods/{_seg(period_id)}", token=token, json=changes
+        body = request_body("registry", registry_api.PeriodPatch, **changes)
+        return await self.registry.model(
+            registry_api.PeriodView,
+            "PATCH",
+            f"/v1/periods/{_seg(period_id)}",
+            token=token,
+            json=body,
         )
-        return answer
 
     # --- pages for issues 10 and 11 (answers read as the backends' models) ---------------
 

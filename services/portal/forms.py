@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from services.portal.figures import format_figure, parse_indicator
-from shared.contracts.api.intake import ContentIssue
+from shared.contracts.api.intake import ContentIssue, LeaderInfo
 from shared.forms import FormDefinition, Indicator, Section, TextField
 from shared.forms.model import LeaderCheck
 
@@ -85,7 +85,7 @@ class LeaderCheckView:
 
     path: str
     label: str
-    on_record: Mapping[str, Any] | None
+    on_record: LeaderInfo | None
     choice: str
     full_name: str
     title: str
@@ -309,7 +309,7 @@ def build_form_view(
     errors: Sequence[IssueView] = (),
     warnings: Sequence[IssueView] = (),
     *,
-    leader: Mapping[str, Any] | None = None,
+    leader: LeaderInfo | None = None,
 ) -> FormView:
     """The form ready for the template: each input with its value and its issues;
     ``leader`` is the leader in charge the registry holds for the unit (plan II.5)."""
@@ -402,10 +402,10 @@ def _text_field(path: str, text: TextField, values: ValuesIn) -> FieldView:
 
 
 def _leader_view(
-    section: Section, check: LeaderCheck, values: ValuesIn, leader: Mapping[str, Any] | None
+    section: Section, check: LeaderCheck, values: ValuesIn, leader: LeaderInfo | None
 ) -> LeaderCheckView:
     path = leader_path(section, check)
-    on_record = leader if leader and str(leader.get("full_name") or "").strip() else None
+    on_record = leader if leader is not None and leader.full_name.strip() else None
     return LeaderCheckView(
         path=path,
         label=check.label,

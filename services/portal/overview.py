@@ -1,19 +1,19 @@
 """The unit's home page table: the periods that ask the unit, each with its report.
 
-Pure: the registry's periods and intake's `ReportSummary` models in, rows out. The
+Pure: the registry's `PeriodView` and intake's `ReportSummary` models in, rows out. The
 reviewers' dashboard needs no such table: it shows consolidation's `PeriodCompleteness` as
 it is (counts, kind and state labels, the deadline as it reads), computing nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
 
-from services.portal.wording import Deadline, describe_deadline, parse_instant
+from services.portal.wording import Deadline, describe_deadline
 from shared.contracts.api.intake import ReportSummary
+from shared.contracts.api.registry import PeriodView
 
 
 @dataclass(frozen=True)
@@ -24,19 +24,16 @@ class PeriodRow:
     title: str
     kind: str
     open: bool
-    deadline: Deadline | None
-    window_start: str | None
-    window_end: str | None
+    deadline: Deadline
+    window_start: date | None
+    window_end: date | None
     report: ReportSummary | None
     action: str | None  # "new", "amend", "revise", "resend" or None
     return_reason: str = ""
 
 
-def _deadline(period: Mapping[str, Any], now: datetime) -> Deadline | None:
-    due_at = parse_instant(period.get("due_at"))
-    if due_at is None:
-        return None
-    return describe_deadline(due_at, now, closed=period.get("status") == "closed")
+def _deadline(period: PeriodView, now: datetime) -> Deadline:
+    return describe_deadline(period.due_at, now, closed=period.status == "closed")
 
 
 def _next_action(period_open: bool, report: ReportSummary | None) -> str | None:
@@ -51,7 +48,7 @@ def _next_action(period_open: bool, report: ReportSummary | None) -> str | None:
 
 
 def unit_period_rows(
-    periods: Iterable[Mapping[str, Any]],
+    periods: Iterable[PeriodView],
     reports: Iterable[ReportSummary],
     unit_code: str | None,
     now: datetime,
@@ -65,24 +62,22 @@ def unit_period_rows(
             by_period[report.period_id] = report
     rows = []
     for period in periods:
-        expected = period.get("expected_units")
-        if unit_code and isinstance(expected, list) and unit_code not in expected:
+        if unit_code and unit_code not in period.expected_units:
             continue
-        period_id = str(period.get("period_id"))
-        found = by_period.get(period_id)
-        is_open = period.get("status", "open") == "open"
+        found = by_period.get(period.period_id)
+        is_open = period.status == "open"
         reason = ""
         if found is not None and found.status == "returned" and found.review is not None:
             reason = found.review.reason
         rows.append(
             PeriodRow(
-                period_id=period_id,
-                title=str(period.get("title") or period_id),
-                kind=str(period.get("kind") or ""),
+                period_id=period.period_id,
+                title=period.title,
+                kind=period.kind,
                 open=is_open,
                 deadline=_deadline(period, now),
-                window_start=period.get("window_start"),
-                window_end=period.get("window_end"),
+                window_start=period.window_start,
+                window_end=period.window_end,
                 report=found,
                 action=_next_action(is_open, found),
                 return_reason=reason,

@@ -8,12 +8,12 @@ panel, never a failed page.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from services.portal.clients import BackendError, Backends
 from shared.contracts.api.intake import DifficultyThread
+from shared.contracts.api.registry import PeriodView
 from shared.contracts.api.reminders import ScheduledReminder
 
 EXCERPT = 160
@@ -71,13 +71,12 @@ class OpenThreads:
     notice: str | None = None
 
 
-def _names(periods: Sequence[Mapping[str, Any]]) -> tuple[dict[str, str], dict[str, str]]:
-    titles = {str(p.get("period_id")): str(p.get("title") or p.get("period_id")) for p in periods}
+def _names(periods: Sequence[PeriodView]) -> tuple[dict[str, str], dict[str, str]]:
+    titles = {p.period_id: p.title for p in periods}
     names: dict[str, str] = {}
     for period in periods:
-        for unit in period.get("expected_unit_details") or []:
-            if isinstance(unit, Mapping) and unit.get("code"):
-                names.setdefault(str(unit["code"]), str(unit.get("name") or unit["code"]))
+        for unit in period.expected_unit_details:
+            names.setdefault(unit.code, unit.name)
     return titles, names
 
 

@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -28,9 +27,10 @@ from services.portal.views.common import (
     require_permission,
     token_of,
 )
-from services.portal.wording import Deadline, describe_deadline, parse_instant
+from services.portal.wording import Deadline, describe_deadline
 from shared.auth import Permission
 from shared.contracts.api.consolidation import PeriodCompleteness
+from shared.contracts.api.registry import PeriodView
 from shared.contracts.api.reminders import DeliveryEntry, UrgeResult
 
 router = APIRouter()
@@ -59,21 +59,15 @@ class PeriodHeading:
     period_id: str
     title: str
     status: str
-    due_at: datetime | None
+    due_at: datetime
 
     @classmethod
     def of_completeness(cls, view: PeriodCompleteness) -> PeriodHeading:
         return cls(view.period_id, view.title, view.status, view.due_at)
 
     @classmethod
-    def of_period(cls, period: Mapping[str, Any]) -> PeriodHeading:
-        period_id = str(period.get("period_id") or "")
-        return cls(
-            period_id,
-            str(period.get("title") or period_id),
-            str(period.get("status") or "open"),
-            parse_instant(period.get("due_at")),
-        )
+    def of_period(cls, period: PeriodView) -> PeriodHeading:
+        return cls(period.period_id, period.title, period.status, period.due_at)
 
 
 def _consolidation_notice(exc: BackendError) -> str:
@@ -115,15 +109,8 @@ async def _completeness(
     return None, PeriodHeading.of_period(period), [notice]
 
 
-def _deadline_of(heading: PeriodHeading, now: datetime) -> Deadline | None:
-    if heading.due_at is None:
-        return None
+def _deadline_of(heading: PeriodHeading, now: datetime) -> Deadline:
     return describe_deadline(heading.due_at, now, closed=heading.status == "closed")
-
-
-def _due_local(heading: PeriodHeading) -> tuple[str, str]:
-    """The deadline as the date and time inputs show it (local time)."""
-    return deadline_inputs(heading.due_at) if heading.due_at is not None else ("", "")
 
 
 @router.get("/theo-doi", include_in_schema=False)
@@ -135,7 +122,7 @@ async def overview(request: Request, portal: PortalDep, session: SessionDep) -> 
         panels.open_threads(portal.api(), token_of(session)),
     )
     views = sorted(views, key=lambda v: v.due_at, reverse=True)
-    headings.sort(key=lambda h: h.due_at.isoformat() if h.due_at else "", reverse=True)
+    headings.sort(key=lambda h: h.due_at, reverse=True)
     now = portal.clock.now()
     return render(
         request,
@@ -187,7 +174,7 @@ async def period_dashboard(
             "can_remind": session.may(Permission.URGE) and heading.status == "open",
             "can_review": session.may(Permission.REVIEW),
             "can_adjust": session.may(Permission.MANAGE_PERIODS),
-            "due_local": _due_local(heading),
+            "due_local": deadline_inputs(heading.due_at),
             "remind_request_id": uuid.uuid4().hex,
             "open_threads": threads,
             "schedule": schedule,

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -30,6 +29,7 @@ from services.portal.views.common import (
 from shared.auth import Permission
 from shared.contracts.api.intake import ANSWER_MAX as ANSWER_LIMIT
 from shared.contracts.api.intake import DIFFICULTY_TEXT_MAX, DifficultyThread
+from shared.contracts.api.registry import PeriodView
 
 router = APIRouter()
 
@@ -62,15 +62,14 @@ class DifficultyRow:
 
 
 def difficulty_rows(
-    threads: Sequence[DifficultyThread], periods: Sequence[Mapping[str, Any]]
+    threads: Sequence[DifficultyThread], periods: Sequence[PeriodView]
 ) -> list[DifficultyRow]:
     """The difficulties with period titles and unit names, newest raised first."""
-    titles = {str(p.get("period_id")): str(p.get("title") or p.get("period_id")) for p in periods}
+    titles = {p.period_id: p.title for p in periods}
     names: dict[str, str] = {}
     for period in periods:
-        for unit in period.get("expected_unit_details") or []:
-            if isinstance(unit, Mapping) and unit.get("code"):
-                names.setdefault(str(unit["code"]), str(unit.get("name") or unit["code"]))
+        for unit in period.expected_unit_details:
+            names.setdefault(unit.code, unit.name)
     rows = [
         DifficultyRow(
             thread=d,
@@ -129,13 +128,9 @@ async def _page(
     )
 
 
-def _raise_periods(periods: Sequence[Mapping[str, Any]], unit_code: str | None) -> list[Any]:
+def _raise_periods(periods: Sequence[PeriodView], unit_code: str | None) -> list[PeriodView]:
     """The open periods that expect the unit, to file a new difficulty under."""
-    return [
-        p
-        for p in periods
-        if p.get("status") == "open" and unit_code in (p.get("expected_units") or [])
-    ]
+    return [p for p in periods if p.status == "open" and unit_code in p.expected_units]
 
 
 def _back(period_id: str) -> str:

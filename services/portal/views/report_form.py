@@ -7,7 +7,6 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -36,7 +35,14 @@ from services.portal.views.common import (
 )
 from services.portal.wording import describe_deadline, vn_datetime
 from shared.auth import Permission
-from shared.contracts.api.intake import Draft, FormUnit, PeriodForm, PeriodInfo, ReportSummary
+from shared.contracts.api.intake import (
+    Draft,
+    FormUnit,
+    LeaderInfo,
+    PeriodForm,
+    PeriodInfo,
+    ReportSummary,
+)
 from shared.forms import FormDefinition, FormNotFound, UnknownUnitKind, form_for_unit, load_form
 
 router = APIRouter()
@@ -78,11 +84,9 @@ class FormContext:
         )
 
     @property
-    def leader(self) -> dict[str, Any] | None:
+    def leader(self) -> LeaderInfo | None:
         """The leader in charge the registry holds for the unit (plan II.5), if any."""
-        if self.unit is None or self.unit.leader is None:
-            return None
-        return self.unit.leader.model_dump()
+        return self.unit.leader if self.unit else None
 
     @classmethod
     def from_hidden(cls, text: str, period_id: str) -> FormContext | None:
@@ -115,9 +119,7 @@ def draft_saved_text(draft: Draft) -> str:
 
 def draft_problems(draft: Draft) -> list[forms.IssueView]:
     """What sending the draft as it stands would meet: errors first, then warnings."""
-    return forms.issue_views([i.model_dump() for i in draft.issues], "error") + forms.issue_views(
-        [w.model_dump() for w in draft.warnings], "warning"
-    )
+    return forms.issue_views(draft.issues, "error") + forms.issue_views(draft.warnings, "warning")
 
 
 async def _current_report(api: Backends, token: str, period_id: str) -> ReportSummary | None:

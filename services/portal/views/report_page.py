@@ -75,8 +75,9 @@ async def _report_page(
         attempt(api.attachments(token, report_id)),
     )
     picked = await picked_for(api, token, session, report.period_id, report.unit_code)
-    check = report.leader_check.model_dump() if report.leader_check else None
-    sections, texts = content_view(context.form, report.content, check) if context else ([], [])
+    sections, texts = (
+        content_view(context.form, report.content, report.leader_check) if context else ([], [])
+    )
     period = context.period if context else None
     # Without intake's form answer the period's state is unknown: intake refuses what the
     # closed period does not allow, with its own message.

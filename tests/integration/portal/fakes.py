@@ -29,11 +29,13 @@ from services.consolidation import domain as consolidation_domain
 from services.consolidation import views as consolidation_views
 from services.portal.app import create_app
 from services.portal.settings import PortalSettings
+from services.registry import domain as registry_domain
 from shared.clock import ManualClock
 from shared.contracts.api import consolidation as consolidation_api
 from shared.contracts.api import intake as intake_api
+from shared.contracts.api import registry as registry_api
 from shared.contracts.api import reminders as reminders_api
-from shared.contracts.registry import ExpectedUnit
+from shared.contracts.registry import ExpectedUnit, UnitState
 from shared.formatting import vn_deadline
 from shared.forms import form_for_unit, load_form, validate_report
 from tests.integration.portal import fakes_pages
@@ -143,6 +145,7 @@ PERIODS: list[dict[str, Any]] = [
         "expected_unit_details": [
             {**u, "display_order": i} for i, u in enumerate(UNITS.values(), start=1)
         ],
+        "scope": {"all": True},
         "version": 1,
     },
     {
@@ -161,6 +164,7 @@ PERIODS: list[dict[str, Any]] = [
         "expected_unit_details": [
             {**u, "display_order": i} for i, u in enumerate(UNITS.values(), start=1)
         ],
+        "scope": {"all": True},
         "version": 1,
     },
 ]
@@ -245,9 +249,9 @@ class FakeSystem:
         }
     )
     reminders_ready: bool = True
+    deliveries: list[reminders_api.DeliveryEntry] = field(default_factory=list)
     # The state of the routes in fakes_pages.py (the portal pages of issues 10 and 11).
     pages: PagesState = field(default_factory=PagesState)
-    deliveries: list[reminders_api.DeliveryEntry] = field(default_factory=list)
     # Shared with the portal, so tokens expire when a test moves time.
     clock: ManualClock = field(default_factory=lambda: ManualClock(NOW))
 
@@ -295,33 +299,28 @@ class FakeSystem:
         app = FastAPI()
         system = self
 
-        @app.post("/v1/auth/token")
-        async def login(
-            request: Request, username: str = Form(), password: str = Form()
-        ) -> Response:
+        @app.post("/v1/auth/token", response_model=registry_api.TokenAnswer)
+        async def login(request: Request, username: str = Form(), password: str = Form()) -> Any:
             system.requests.append(
                 Recorded(request.method, request.url.path, dict(request.headers), None)
             )
             if username not in ACCOUNTS or password != PASSWORD:
                 return error(401, "invalid_credentials", "Tên đăng nhập hoặc mật khẩu không đúng.")
             account = ACCOUNTS[username]
-            return JSONResponse(
-                {
-                    "access_token": token_for(username, system.clock.now()),
-                    "token_type": "bearer",
-                    "expires_in": 3600,
-                    "role": account["role"],
-                    "unit_code": account["unit"],
-                }
+            return registry_api.TokenAnswer(
+                access_token=token_for(username, system.clock.now()),
+                expires_in=3600,
+                role=account["role"],
+                unit_code=account["unit"],
             )
 
-        @app.get("/v1/periods")
-        async def periods(request: Request) -> Response:
+        @app.get("/v1/periods", response_model=list[registry_api.PeriodView])
+        async def periods(request: Request) -> Any:
             if caller(request) is None:
                 return unauthorized()
-            return JSONResponse(system.periods)
+            return [registry_api.PeriodView.model_validate(p) for p in system.periods]
 
-        def unit_view(unit: dict[str, Any], who: dict[str, Any]) -> dict[str, Any]:
+        def unit_view(unit: dict[str, Any], who: dict[str, Any]) -> registry_api.UnitView:
             # As the registry: contacts and the leader's phone/e-mail for reviewer, admin
             # and the unit itself only.
             view = copy.deepcopy(unit)
@@ -329,36 +328,37 @@ class FakeSystem:
                 view["contacts"] = None
                 if view.get("leader"):
                     view["leader"] = {k: view["leader"].get(k, "") for k in ("full_name", "title")}
-            return view
+            return registry_api.UnitView.model_validate(view)
 
-        @app.get("/v1/units")
-        async def units(request: Request) -> Response:
+        @app.get("/v1/units", response_model=list[registry_api.UnitView])
+        async def units(request: Request) -> Any:
             who = caller(request)
             if who is None:
                 return unauthorized()
-            return JSONResponse([unit_view(u, who) for u in system.units.values()])
+            return [unit_view(u, who) for u in system.units.values()]
 
-        @app.get("/v1/units/{code}")
-        async def read_unit(code: str, request: Request) -> Response:
+        @app.get("/v1/units/{code}", response_model=registry_api.UnitView)
+        async def read_unit(code: str, request: Request) -> Any:
             who = caller(request)
             if who is None:
                 return unauthorized()
             if code not in system.units:
                 return error(404, "unit_not_found", f"Không tìm thấy đơn vị «{code}».")
-            return JSONResponse(unit_view(system.units[code], who))
+            return unit_view(system.units[code], who)
 
-        @app.get("/v1/units/{code}/history")
-        async def unit_history(code: str, request: Request) -> Response:
+        @app.get("/v1/units/{code}/history", response_model=registry_api.UnitHistory)
+        async def unit_history(code: str, request: Request) -> Any:
             who = caller(request)
             if who is None:
                 return unauthorized()
-            return JSONResponse(
+            return registry_api.UnitHistory.model_validate(
                 {"code": code, "entries": [], "leaders": system.leader_history.get(code, [])}
             )
 
-        @app.patch("/v1/units/{code}")
-        async def update_unit(code: str, request: Request) -> Response:
+        @app.patch("/v1/units/{code}", response_model=registry_api.UnitView)
+        async def update_unit(code: str, request: Request) -> Any:
             body = await system.record(request)
+            registry_api.UnitPatch.model_validate(body)  # the registry's own request model
             who = caller(request)
             if who is None:
                 return unauthorized()
@@ -403,49 +403,47 @@ class FakeSystem:
             unit["leader"] = leader
             unit["contacts"] = {**unit["contacts"], **(body.get("contacts") or {})}
             unit["version"] += 1
-            return JSONResponse(unit_view(unit, who))
+            return unit_view(unit, who)
 
-        @app.post("/v1/periods")
-        async def create_period(request: Request) -> Response:
+        @app.post("/v1/periods", status_code=201, response_model=registry_api.CreatedPeriod)
+        async def create_period(request: Request) -> Any:
             body = await system.record(request)
             if caller(request) is None:
                 return unauthorized()
             if (refused := system.refusal(request)) is not None:
                 return refused
-            scope = body["scope"]
-            chosen = [
-                u
-                for u in UNITS.values()
-                if scope.get("all")
-                or u["kind"] in scope.get("kinds", [])
-                or u["code"] in scope.get("units", [])
-            ]
-            number = sum(1 for p in system.periods if p["kind"] == "ad_hoc") + 1
+            asked = registry_api.PeriodIn.model_validate(body)
+            # Who is asked, by the registry's own rules.
+            scope, problems = registry_domain.parse_scope(asked.scope, system.units)
+            assert scope is not None, problems
+            expected = registry_domain.resolve_expected_units(
+                (UnitState.model_validate(u) for u in system.units.values()), scope, asked.due_at
+            )
+            existing = [p["period_id"] for p in system.periods]
             period = {
-                "period_id": f"2023-DX-{number:02d}",
+                "period_id": registry_domain.next_ad_hoc_id(asked.due_at.year, existing),
                 "kind": "ad_hoc",
-                "year": 2023,
-                "title": body["title"],
+                "year": asked.due_at.year,
+                "title": asked.title,
                 "form_id": "dvcq-dot-xuat",
                 "form_version": "2023.1",
                 "window_start": None,
                 "window_end": None,
-                "due_at": datetime.fromisoformat(body["due_at"]).astimezone(UTC).isoformat(),
+                "due_at": asked.due_at.astimezone(UTC).isoformat(),
                 "status": "open",
-                "content": body.get("content", ""),
-                "expected_units": [u["code"] for u in chosen],
-                "expected_unit_details": [
-                    {**u, "display_order": i} for i, u in enumerate(chosen, start=1)
-                ],
-                "scope": scope,
+                "content": asked.content,
+                "expected_units": [u.code for u in expected],
+                "expected_unit_details": [u.model_dump(mode="json") for u in expected],
+                "scope": scope.as_dict(),
                 "version": 1,
             }
             system.periods.insert(0, period)
-            return JSONResponse({**period, "id": period["period_id"]}, status_code=201)
+            return registry_api.CreatedPeriod.model_validate({**period, "id": period["period_id"]})
 
-        @app.patch("/v1/periods/{period_id}")
-        async def update_period(period_id: str, request: Request) -> Response:
+        @app.patch("/v1/periods/{period_id}", response_model=registry_api.PeriodView)
+        async def update_period(period_id: str, request: Request) -> Any:
             body = await system.record(request)
+            registry_api.PeriodPatch.model_validate(body)  # the registry's own request model
             if caller(request) is None:
                 return unauthorized()
             if (refused := system.refusal(request)) is not None:
@@ -455,16 +453,16 @@ class FakeSystem:
                 return error(404, "period_not_found", f"Không tìm thấy kỳ báo cáo «{period_id}».")
             found.update(body)
             found["version"] += 1
-            return JSONResponse(found)
+            return registry_api.PeriodView.model_validate(found)
 
-        @app.get("/v1/periods/{period_id}")
-        async def period(period_id: str, request: Request) -> Response:
+        @app.get("/v1/periods/{period_id}", response_model=registry_api.PeriodView)
+        async def period(period_id: str, request: Request) -> Any:
             if caller(request) is None:
                 return unauthorized()
             found = next((p for p in system.periods if p["period_id"] == period_id), None)
             if found is None:
                 return error(404, "period_not_found", f"Không tìm thấy kỳ báo cáo «{period_id}».")
-            return JSONResponse(found)
+            return registry_api.PeriodView.model_validate(found)
 
         @app.get("/healthz")
         async def healthz() -> dict[str, str]:
@@ -606,17 +604,8 @@ class FakeSystem:
             answer = intake_api.ReportAccepted(
                 **report.model_dump(include=set(intake_api.ReportAccepted.model_fields)),
                 receipt=intake_api.Receipt(
-                    report_id=report.report_id,
-                    period_id=report.period_id,
+                    **report.model_dump(include=set(intake_api.Receipt.model_fields)),
                     period_title=period["title"],
-                    unit_code=report.unit_code,
-                    unit_name=report.unit_name,
-                    version=report.version,
-                    form_id=report.form_id,
-                    form_version=report.form_version,
-                    submitted_at=report.submitted_at,
-                    on_time=report.on_time,
-                    content_sha256=digest,
                     text=f"Đã nhận báo cáo {period['title']} của {report.unit_name}.",
                 ),
             )
@@ -935,8 +924,8 @@ def portal_settings(**overrides: Any) -> PortalSettings:
     )
 
 
-def build_portal(system: FakeSystem, **settings: Any) -> FastAPI:
-    """The portal wired to the fakes in memory (no ports)."""
+def fake_apps(system: FakeSystem) -> dict[str, FastAPI]:
+    """The four fake backends, keyed by service name, with every route the portal calls."""
     by_service = {
         "registry": system.registry(),
         "intake": system.intake(),
@@ -944,7 +933,12 @@ def build_portal(system: FakeSystem, **settings: Any) -> FastAPI:
         "consolidation": system.consolidation(),
     }
     fakes_pages.install(system, by_service)
-    apps = {URLS[name]: app for name, app in by_service.items()}
+    return by_service
+
+
+def build_portal(system: FakeSystem, **settings: Any) -> FastAPI:
+    """The portal wired to the fakes in memory (no ports)."""
+    apps = {URLS[name]: app for name, app in fake_apps(system).items()}
 
     def factory(base_url: str) -> httpx.AsyncClient:
         return httpx.AsyncClient(

@@ -250,13 +250,6 @@ def _documents(system: FakeSystem, app: FastAPI) -> None:
         )
 
 
-def service_app(system: FakeSystem, service: str) -> FastAPI:
-    """One fake backend with its routes from both modules (the contract test reads it)."""
-    app: FastAPI = getattr(system, service)()
-    install(system, {service: app})
-    return app
-
-
 def thread(system: FakeSystem, stored: dict[str, Any]) -> intake_api.DifficultyThread:
     """A fake difficulty as intake answers it: the opening text first, then the follow-ups,
     `open` (waiting for Phòng Nội vụ) with its age in whole days."""

@@ -10,8 +10,6 @@ call of every portal test.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +20,11 @@ from services.consolidation.app import create_app as create_consolidation
 from services.consolidation.settings import ConsolidationSettings
 from services.intake.app import create_app as create_intake
 from services.intake.settings import IntakeSettings
+from services.registry.app import create_app as create_registry
+from services.registry.settings import RegistrySettings
 from services.reminders.app import create_app as create_reminders
 from services.reminders.settings import RemindersSettings
-from tests.integration.portal import fakes_pages
-from tests.integration.portal.fakes import FakeSystem
+from tests.integration.portal.fakes import FakeSystem, fake_apps
 
 METHODS = ("get", "post", "put", "patch", "delete")
 # The fakes' own plumbing, not part of any contract the portal reads.
@@ -38,14 +37,12 @@ def _real(service: str, tmp_path: Path) -> FastAPI:
         return create_intake(IntakeSettings(database_url=url, env="test"))
     if service == "consolidation":
         return create_consolidation(ConsolidationSettings(database_url=url, env="test"))
+    if service == "registry":
+        return create_registry(RegistrySettings(database_url=url, env="test"))
     return create_reminders(RemindersSettings(database_url=url, env="test"))
 
 
-# Each fake with the routes of fakes_pages.py too (the portal pages of issues 10 and 11).
-FAKES: dict[str, Callable[[FakeSystem], FastAPI]] = {
-    name: partial(fakes_pages.service_app, service=name)
-    for name in ("intake", "consolidation", "reminders")
-}
+FAKES = ("consolidation", "intake", "registry", "reminders")
 
 
 def _resolved(schema: Any, components: dict[str, Any], seen: frozenset[str] = frozenset()) -> Any:
@@ -95,12 +92,12 @@ def _query(operation: dict[str, Any]) -> set[str]:
     return {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
 
 
-@pytest.mark.parametrize("service", sorted(FAKES))
+@pytest.mark.parametrize("service", FAKES)
 def test_every_fake_route_is_the_real_services_with_the_same_answers(
     service: str, tmp_path: Path
 ) -> None:
     real = _real(service, tmp_path).openapi()
-    fake = FAKES[service](FakeSystem()).openapi()
+    fake = fake_apps(FakeSystem())[service].openapi()
     real_ops, fake_ops = _operations(real), _operations(fake)
     offered = set(fake_ops) - NOT_CONTRACT
     assert offered, "the fake offers no route"
@@ -121,7 +118,7 @@ def test_every_fake_route_is_the_real_services_with_the_same_answers(
 def test_the_check_sees_a_changed_answer(tmp_path: Path) -> None:
     """The comparison is not vacuous: a fake answering another model is caught."""
     real = _real("reminders", tmp_path).openapi()
-    fake = FakeSystem().reminders().openapi()
+    fake = fake_apps(FakeSystem())["reminders"].openapi()
     components = fake["components"]["schemas"]
     key = ("post", "/v1/periods/{period_id}/remind")
     tampered = dict(components)

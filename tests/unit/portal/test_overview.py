@@ -7,23 +7,41 @@ from datetime import datetime
 from services.portal.overview import unit_period_rows
 from shared.clock import VN_TZ
 from shared.contracts.api.intake import ReportSummary
+from shared.contracts.api.registry import PeriodView
 
 NOW = datetime(2023, 6, 5, 10, tzinfo=VN_TZ)
 
 
-def period(period_id: str, status: str = "open", expected: list[str] | None = None) -> dict:  # type: ignore[type-arg]
-    return {
-        "period_id": period_id,
-        "title": period_id,
-        "kind": "six_month",
-        "status": status,
-        "due_at": "2023-06-09T17:00:00+00:00",
-        "expected_units": expected if expected is not None else ["18115", "18118"],
-        "expected_unit_details": [
-            {"code": "18118", "name": "UBND phường Nam Hồng", "kind": "ward", "display_order": 2},
-            {"code": "18115", "name": "UBND phường Bắc Hồng", "kind": "ward", "display_order": 1},
-        ],
-    }
+def period(period_id: str, status: str = "open", expected: list[str] | None = None) -> PeriodView:
+    return PeriodView.model_validate(
+        {
+            "period_id": period_id,
+            "title": period_id,
+            "kind": "six_month",
+            "year": 2023,
+            "form_id": "dvcq-dinh-ky",
+            "form_version": "2023.1",
+            "status": status,
+            "due_at": "2023-06-09T17:00:00+00:00",
+            "expected_units": expected if expected is not None else ["18115", "18118"],
+            "expected_unit_details": [
+                {
+                    "code": "18118",
+                    "name": "UBND phường Nam Hồng",
+                    "kind": "ward",
+                    "display_order": 2,
+                },
+                {
+                    "code": "18115",
+                    "name": "UBND phường Bắc Hồng",
+                    "kind": "ward",
+                    "display_order": 1,
+                },
+            ],
+            "version": 1,
+            "scope": {"all": True},
+        }
+    )
 
 
 def report(status: str, **extra: object) -> ReportSummary:
