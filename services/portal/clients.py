@@ -753,6 +753,48 @@ class Backends:
             token=token,
         )
 
+    async def import_units(
+        self, token: str, filename: str, content: bytes, *, dry_run: bool
+    ) -> registry_api.ImportReport:
+        """Check (``dry_run``) or apply a CSV/XLSX unit file; all or nothing (admin)."""
+        media = (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            if filename.lower().endswith(".xlsx")
+            else "text/csv"
+        )
+        return await self.registry.model(
+            registry_api.ImportReport,
+            "POST",
+            "/v1/units/import",
+            token=token,
+            params={"dry_run": "true" if dry_run else "false"},
+            files={"file": (filename, content, media)},
+        )
+
+    async def unit_sheet(self, token: str, name: str) -> Download:
+        """The unit file template or the current units, as CSV or XLSX (registry)."""
+        return await self._download(self.registry, token, f"/v1/units/{name}", f"don-vi-{name}")
+
+    async def create_regime_year(self, token: str, year: int) -> list[registry_api.PeriodView]:
+        """Create the year's periodic reports from the configured regime."""
+        body = request_body("registry", registry_api.RegimeYearIn, year=year)
+        return await self.registry.models(
+            registry_api.PeriodView, "POST", "/v1/periods/regime", token=token, json=body
+        )
+
+    async def change_own_password(self, token: str, old: str, new: str) -> None:
+        """Change the signed-in account's own password (the current one is required)."""
+        body = request_body(
+            "registry", registry_api.PasswordChange, old_password=old, new_password=new
+        )
+        await self.registry.model(
+            registry_api.PasswordChanged,
+            "POST",
+            "/v1/accounts/me/password",
+            token=token,
+            json=body,
+        )
+
     async def _download(
         self, backend: Backend, token: str, path: str, default_name: str
     ) -> Download:

@@ -1,6 +1,7 @@
 """The portal's pages, one router per area."""
 
 from services.portal.views import (
+    admin,
     auth,
     dashboard,
     difficulties,
@@ -22,6 +23,8 @@ ROUTERS = (
     dashboard.router,
     difficulties.router,
     periods.router,
+    # Before units: /don-vi/nhap is a page, not a unit code.
+    admin.router,
     units.router,
     town_draft.router,
 )

@@ -8,7 +8,10 @@ in `PagesState` on the FakeSystem.
 
 from __future__ import annotations
 
+import copy
+import csv
 import hashlib
+import io
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -19,6 +22,7 @@ from fastapi.responses import JSONResponse, Response
 from services.intake.prefill import prefilled
 from shared.contracts.api import consolidation as consolidation_api
 from shared.contracts.api import intake as intake_api
+from shared.contracts.api import registry as registry_api
 from shared.contracts.api import reminders as reminders_api
 from shared.formatting import vn_datetime
 from shared.forms import form_for_unit, load_form, validate_report
@@ -41,6 +45,8 @@ class PagesState:
     town_drafts: dict[str, dict[str, Any]] = field(default_factory=dict)
     highlights: dict[str, list[consolidation_api.PickedExcerpt]] = field(default_factory=dict)
     plan_number_filled: bool = False
+    imports: list[tuple[str, bool]] = field(default_factory=list)  # (filename, dry_run)
+    passwords: dict[str, str] = field(default_factory=dict)
 
 
 def _caller(request: Request) -> dict[str, Any] | None:
@@ -651,8 +657,156 @@ def _consolidation(system: FakeSystem, app: FastAPI) -> None:
         return Response(status_code=204)
 
 
+TEMPLATE_CSV = "code,name,kind,must_report,display_order,valid_from\n"
+
+
+def _parse_units(filename: str, content: bytes) -> tuple[list[str], list[dict[str, str]]]:
+    if not filename.lower().endswith(".csv"):
+        raise ValueError("Chỉ nhận tệp .csv hoặc .xlsx.")
+    reader = csv.DictReader(io.StringIO(content.decode("utf-8-sig")))
+    return list(reader.fieldnames or []), [dict(row) for row in reader]
+
+
+def _registry(system: FakeSystem, app: FastAPI) -> None:
+    before = len(app.router.routes)
+
+    @app.post("/v1/units/import", response_model=registry_api.ImportReport)
+    async def import_units(request: Request, dry_run: bool = False) -> Any:
+        who = _caller(request)
+        if who is None:
+            return _refuse(401, "missing_token", "Thiếu mã đăng nhập (Bearer token).")
+        if who["role"] != "admin":
+            return _refuse(403, "forbidden", "Tài khoản không có quyền thực hiện thao tác này.")
+        form = await request.form()
+        upload = form.get("file")
+        assert upload is not None and not isinstance(upload, str)
+        content = await upload.read()
+        system.pages.imports.append((upload.filename or "", dry_run))
+        try:
+            columns, rows = _parse_units(upload.filename or "", content)
+        except (ValueError, UnicodeDecodeError) as exc:
+            return _refuse(415, "import_file_type", str(exc))
+        errors = []
+        for number, row in enumerate(rows, start=2):
+            if not (row.get("code") or "").strip():
+                errors.append((number, "Mã đơn vị", "Thiếu mã đơn vị."))
+            if row.get("kind") not in ("ward", "commune", "department", "centre", "agency"):
+                errors.append((number, "Loại đơn vị", f"Loại «{row.get('kind')}» không có."))
+        if errors:
+            problems: list[dict[str, Any]] = [
+                {
+                    "row": n,
+                    "column": c,
+                    "code": "invalid",
+                    "message": f"Dòng {n}, cột «{c}»: {m}",
+                }
+                for n, c, m in errors
+            ]
+            return JSONResponse(
+                {
+                    "error": {
+                        "code": "import_invalid",
+                        "message": f"Tệp nhập có {len(problems)} lỗi; chưa ghi đơn vị nào. "
+                        + str(problems[0]["message"]),
+                        "details": {"errors": problems},
+                    }
+                },
+                status_code=422,
+            )
+        created: list[str] = []
+        updated: list[str] = []
+        for row in rows:
+            code = row["code"].strip()
+            record = system.units.get(code)
+            unit_id = record["unit_id"] if record else f"{code}@2023-01-01"
+            (updated if record else created).append(unit_id)
+            if dry_run:
+                continue
+            if record:
+                record["name"] = row.get("name") or record["name"]
+            else:
+                system.units[code] = {
+                    **next(iter(system.units.values())),
+                    "unit_id": unit_id,
+                    "code": code,
+                    "name": row.get("name") or code,
+                    "kind": row["kind"],
+                    "leader": None,
+                    "version": 1,
+                }
+        return registry_api.ImportReport(
+            dry_run=dry_run,
+            columns=columns,
+            rows=len(rows),
+            created=created,
+            updated=updated,
+            unchanged=[],
+        )
+
+    @app.get("/v1/units/template.csv", response_class=Response)
+    async def template_csv(request: Request) -> Response:
+        return Response(
+            TEMPLATE_CSV.encode(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="mau-danh-muc-don-vi.csv"'},
+        )
+
+    @app.post("/v1/periods/regime", response_model=list[registry_api.PeriodView])
+    async def regime_year(request: Request) -> Any:
+        body = registry_api.RegimeYearIn.model_validate(await system.record(request))
+        who = _caller(request)
+        if who is None:
+            return _refuse(401, "missing_token", "Thiếu mã đăng nhập (Bearer token).")
+        if who["role"] not in ("reviewer", "admin"):
+            return _refuse(403, "forbidden", "Tài khoản không có quyền thực hiện thao tác này.")
+        made = []
+        for kind, suffix, title, due in (
+            ("six_month", "H1", f"6 tháng đầu năm {body.year}", f"{body.year}-06-09"),
+            ("annual", "Y", f"năm {body.year}", f"{body.year}-11-24"),
+        ):
+            period_id = f"{body.year}-{suffix}"
+            if any(p["period_id"] == period_id for p in system.periods):
+                continue
+            period = {
+                **copy.deepcopy(system.periods[-1]),
+                "period_id": period_id,
+                "kind": kind,
+                "year": body.year,
+                "title": title,
+                "due_at": f"{due}T17:00:00+00:00",
+                "window_start": None,
+                "window_end": None,
+            }
+            system.periods.insert(0, period)
+            made.append(registry_api.PeriodView.model_validate(period))
+        return made
+
+    @app.post("/v1/accounts/me/password", response_model=registry_api.PasswordChanged)
+    async def change_password(request: Request) -> Any:
+        body = registry_api.PasswordChange.model_validate(await system.record(request))
+        who = _caller(request)
+        if who is None:
+            return _refuse(401, "missing_token", "Thiếu mã đăng nhập (Bearer token).")
+        from tests.integration.portal.fakes import PASSWORD
+
+        current = system.pages.passwords.get(who["sub"], PASSWORD)
+        if body.old_password != current:
+            return _refuse(422, "wrong_password", "Mật khẩu hiện tại không đúng.")
+        if len(body.new_password) < 10:
+            return _refuse(422, "password_too_short", "Mật khẩu mới phải có ít nhất 10 ký tự.")
+        system.pages.passwords[who["sub"]] = body.new_password
+        return registry_api.PasswordChanged(changed=True)
+
+    # Ahead of the fake's own /v1/units/{code}, as the real registry orders them.
+    added = app.router.routes[before:]
+    del app.router.routes[before:]
+    app.router.routes[:0] = added
+
+
 def install(system: FakeSystem, apps: dict[str, FastAPI]) -> None:
     """Add the new routes to the fake backends (keyed by service name)."""
+    if "registry" in apps:
+        _registry(system, apps["registry"])
     if "consolidation" in apps:
         _consolidation(system, apps["consolidation"])
     if "reminders" in apps:
