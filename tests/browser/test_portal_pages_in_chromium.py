@@ -194,3 +194,52 @@ async def test_the_reviewer_edits_the_town_draft_saves_and_downloads_it(
         await leader.goto("/theo-doi/2023-H1/du-thao")
         await expect(leader.locator(".draft-part").first).to_contain_text(edited)
         assert await leader.locator("textarea").count() == 0
+
+
+async def test_the_admin_checks_then_imports_a_unit_file(
+    chromium: Any, nats_server: Any, databases: Any, tmp_path: Path
+) -> None:
+    from playwright.async_api import expect
+
+    bad = tmp_path / "sai.csv"
+    bad.write_text("code,name,kind\nPTN,Phòng thử nghiệm,phong\n", encoding="utf-8")
+    good = tmp_path / "don-vi.csv"
+    good.write_text(
+        "code,name,kind,leader_full_name,leader_title\n"
+        "18115,UBND phường Bắc Hồng,ward,Nguyễn Văn An,Chủ tịch UBND phường\n"
+        "PTN,Phòng thử nghiệm,department,,\n",
+        encoding="utf-8",
+    )
+    async with running_system(nats_server.url, databases, tmp_path) as portal_url:
+        admin = await new_page(chromium, portal_url, DESKTOP)
+        await sign_in(admin, "admin")
+        await admin.get_by_role("link", name="Đơn vị và lãnh đạo phụ trách").click()
+        await admin.get_by_role("link", name="Nhập danh mục đơn vị từ tệp (.csv, .xlsx)").click()
+        await expect(admin.get_by_role("heading", level=1)).to_have_text(
+            "Nhập danh mục đơn vị từ tệp"
+        )
+
+        # A wrong file: every problem by row and column, nothing written, nothing to apply.
+        await admin.get_by_label("Tệp danh mục đơn vị (.csv hoặc .xlsx)").set_input_files(bad)
+        await admin.get_by_role("button", name="Kiểm tra tệp").click()
+        await expect(admin.locator(".error-summary")).to_contain_text("chưa ghi đơn vị nào")
+        await expect(admin.locator(".import-errors")).to_contain_text("Dòng 2")
+        assert await admin.get_by_role("button", name="Nhập vào danh mục").count() == 0
+
+        # The right file: checked first (nothing written), then applied as checked.
+        await admin.get_by_label("Tệp danh mục đơn vị (.csv hoặc .xlsx)").set_input_files(good)
+        await admin.get_by_role("button", name="Kiểm tra tệp").click()
+        result = admin.locator(".import-result")
+        await expect(result).to_contain_text("không có lỗi")
+        await expect(result).to_contain_text("sẽ tạo mới 1, cập nhật 1")
+        second = await admin.context.new_page()  # the same admin, another tab
+        await second.goto("/don-vi")
+        await expect(second.locator("main")).to_contain_text("UBND phường Bắc Hồng")
+        await expect(second.locator("main")).not_to_contain_text("Phòng thử nghiệm")
+        await second.close()
+        await admin.get_by_role("button", name="Nhập vào danh mục").click()
+        await expect(admin.locator(".import-result")).to_contain_text("Đã nhập tệp «don-vi.csv»")
+        await admin.get_by_role("link", name="Xem danh mục đơn vị").click()
+        row = admin.locator("tr", has_text="(18115)").or_(admin.locator("tr", has_text="18115"))
+        await expect(row.first).to_contain_text("Nguyễn Văn An")
+        await expect(admin.locator("main")).to_contain_text("Phòng thử nghiệm")
