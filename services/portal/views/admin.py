@@ -12,7 +12,9 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -32,6 +34,7 @@ from services.portal.views.common import (
     token_of,
 )
 from shared.auth import Permission
+from shared.contracts.api.registry import PeriodView
 
 router = APIRouter()
 
@@ -278,3 +281,112 @@ async def change_password(request: Request, portal: PortalDep, session: SessionD
         return _password_page(request, portal, session, exc.message, 422)
     notice = "Đã đổi mật khẩu. Lần đăng nhập sau dùng mật khẩu mới."
     return redirect(portal, "/", session, notice=notice, kind="success")
+
+
+EDIT_FIELDS = ("title", "content", "window_start", "window_end")
+
+
+def _edit_url(period_id: str) -> str:
+    return f"/theo-doi/{quote(period_id, safe='')}/sua"
+
+
+def _edit_page(
+    request: Request,
+    portal: Portal,
+    session: Session,
+    period: PeriodView,
+    values: dict[str, str],
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        portal,
+        "period_edit.html",
+        {
+            "title": f"Sửa yêu cầu báo cáo: {period.title}",
+            "period": period,
+            "values": values,
+            "error": error,
+        },
+        session=session,
+        status_code=status_code,
+    )
+
+
+def _values(period: PeriodView) -> dict[str, str]:
+    return {
+        "title": period.title,
+        "content": period.content,
+        "window_start": period.window_start.isoformat() if period.window_start else "",
+        "window_end": period.window_end.isoformat() if period.window_end else "",
+    }
+
+
+@router.get("/theo-doi/{period_id}/sua", include_in_schema=False)
+async def edit_period_page(
+    period_id: str, request: Request, portal: PortalDep, session: SessionDep
+) -> Response:
+    """Edit an ad-hoc request already sent: its title, what it asks, its data window (the
+    deadline, closing and reopening are on the period's page)."""
+    require_permission(session, Permission.MANAGE_PERIODS)
+    period = await portal.api().period(token_of(session), period_id)
+    return _edit_page(request, portal, session, period, _values(period))
+
+
+@router.post("/theo-doi/{period_id}/sua", include_in_schema=False)
+async def edit_period(
+    period_id: str, request: Request, portal: PortalDep, session: SessionDep
+) -> Response:
+    """Send the changed fields to the registry; its refusal comes back with what was typed."""
+    require_permission(session, Permission.MANAGE_PERIODS)
+    posted = await checked_form(request, session)
+    api, token = portal.api(), token_of(session)
+    period = await api.period(token, period_id)
+    typed = {name: form_text(posted, name).strip() for name in EDIT_FIELDS}
+    before = _values(period)
+    changes: dict[str, Any] = {}
+    for name in EDIT_FIELDS:
+        if typed[name] == before[name]:
+            continue
+        if name.startswith("window_"):
+            try:
+                changes[name] = date.fromisoformat(typed[name]) if typed[name] else None
+            except ValueError:
+                message = "Ngày của khoảng số liệu không hợp lệ (dd/mm/yyyy)."
+                return _edit_page(
+                    request, portal, session, period, typed, error=message, status_code=422
+                )
+        else:
+            changes[name] = typed[name]
+    if not typed["title"]:
+        return _edit_page(
+            request,
+            portal,
+            session,
+            period,
+            typed,
+            error="Tên yêu cầu báo cáo không được để trống.",
+            status_code=422,
+        )
+    if not changes:
+        return redirect(
+            portal,
+            f"/theo-doi/{quote(period_id, safe='')}",
+            session,
+            notice="Không có thay đổi nào.",
+        )
+    try:
+        await api.update_period(token, period_id, changes)
+    except BackendError as exc:
+        if exc.status == 401:
+            raise
+        status = exc.status if exc.status in (409, 422) else 503
+        return _edit_page(
+            request, portal, session, period, typed, error=exc.message, status_code=status
+        )
+    notice = "Đã lưu thay đổi của yêu cầu báo cáo; các đơn vị thấy nội dung mới trên biểu mẫu."
+    return redirect(
+        portal, f"/theo-doi/{quote(period_id, safe='')}", session, notice=notice, kind="success"
+    )

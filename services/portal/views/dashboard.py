@@ -60,14 +60,15 @@ class PeriodHeading:
     title: str
     status: str
     due_at: datetime
+    kind: str = ""  # six_month, annual, ad_hoc (an ad-hoc request can be edited)
 
     @classmethod
     def of_completeness(cls, view: PeriodCompleteness) -> PeriodHeading:
-        return cls(view.period_id, view.title, view.status, view.due_at)
+        return cls(view.period_id, view.title, view.status, view.due_at, view.kind)
 
     @classmethod
     def of_period(cls, period: PeriodView) -> PeriodHeading:
-        return cls(period.period_id, period.title, period.status, period.due_at)
+        return cls(period.period_id, period.title, period.status, period.due_at, period.kind)
 
 
 def _consolidation_notice(exc: BackendError) -> str:

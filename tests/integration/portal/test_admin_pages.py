@@ -160,3 +160,49 @@ async def test_a_clerk_changes_its_own_password(browser: Browser, system: FakeSy
     )
     assert done.status_code == 303
     assert system.pages.passwords["18115"] == " mat-khau-moi-dai "  # taken exactly as typed
+
+
+async def test_the_office_edits_an_ad_hoc_request(browser: Browser, system: FakeSystem) -> None:
+    from tests.integration.portal.fakes import PERIODS
+
+    ad_hoc = {
+        **PERIODS[1],
+        "period_id": "2023-DX-01",
+        "kind": "ad_hoc",
+        "title": "Báo cáo nhanh tiếp dân",
+        "form_id": "dvcq-dot-xuat",
+        "content": "Nội dung cũ.",
+        "window_start": None,
+        "window_end": None,
+        "scope": {"all": True},
+    }
+    system.periods.insert(0, ad_hoc)
+    await browser.login("pnv")
+    dashboard = (await browser.page("/theo-doi/2023-DX-01")).text
+    assert 'href="/theo-doi/2023-DX-01/sua"' in dashboard
+    assert 'href="/theo-doi/2023-H1/sua"' not in (await browser.page("/theo-doi/2023-H1")).text
+    page = (await browser.page("/theo-doi/2023-DX-01/sua")).text
+    assert 'value="Báo cáo nhanh tiếp dân"' in page and ">Nội dung cũ.</textarea>" in page
+    saved = await browser.client.post(
+        "/theo-doi/2023-DX-01/sua",
+        data={
+            "csrf_token": Browser.hidden(page, "csrf_token"),
+            "title": "Báo cáo nhanh tiếp công dân",
+            "content": "Nội dung mới.",
+            "window_start": "2023-01-01",
+            "window_end": "",
+        },
+    )
+    assert saved.status_code == 303
+    [patch] = system.sent("PATCH", "/v1/periods/2023-DX-01")
+    assert patch.body == {
+        "title": "Báo cáo nhanh tiếp công dân",
+        "content": "Nội dung mới.",
+        "window_start": "2023-01-01",
+    }
+    empty = await browser.client.post(
+        "/theo-doi/2023-DX-01/sua",
+        data={"csrf_token": Browser.hidden(page, "csrf_token"), "title": " "},
+    )
+    assert empty.status_code == 422
+    assert "Tên yêu cầu báo cáo không được để trống." in html_lib.unescape(empty.text)
