@@ -12,10 +12,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import ValidationError
-
 from services.portal.figures import format_figure, parse_indicator
+from shared.contracts.api.intake import ContentIssue, LeaderInfo
 from shared.forms import FormDefinition, Indicator, Section, TextField
+from shared.forms.model import LeaderCheck
 
 # Boxes for "vướng mắc" entries without JavaScript: at least this many in all, and always
 # at least BLANK_DIFFICULTY_BOXES empty ones after those already written (within max_items).
@@ -74,6 +74,49 @@ class FieldView:
         return bool(self.errors) or any(self.entry_errors.values())
 
 
+# The two answers to the leader check (plan II.5); "" is not answered yet.
+LEADER_CONFIRMED, LEADER_CHANGED = "xac-nhan", "thay-doi"
+
+
+@dataclass
+class LeaderCheckView:
+    """Plan II.5 on the page: the leader the registry holds for the unit, and the unit's
+    answer (confirmed, or who is in charge now)."""
+
+    path: str
+    label: str
+    on_record: LeaderInfo | None
+    choice: str
+    full_name: str
+    title: str
+    full_name_label: str
+    title_label: str
+    max_length: int
+    errors: list[IssueView] = field(default_factory=list)
+    full_name_errors: list[IssueView] = field(default_factory=list)
+    title_errors: list[IssueView] = field(default_factory=list)
+
+    @property
+    def invalid(self) -> bool:
+        """True when any part of the answer has an error."""
+        return bool(self.errors or self.full_name_errors or self.title_errors)
+
+    @property
+    def confirmed_path(self) -> str:
+        """The input name (and id of the "confirm" choice) of the answer."""
+        return f"{self.path}.confirmed"
+
+    @property
+    def full_name_path(self) -> str:
+        """The input name of the reported leader's full name."""
+        return f"{self.path}.full_name"
+
+    @property
+    def title_path(self) -> str:
+        """The input name of the reported leader's title."""
+        return f"{self.path}.title"
+
+
 @dataclass
 class SectionView:
     """One task area: its narrative and indicators."""
@@ -85,6 +128,7 @@ class SectionView:
     narrative: FieldView
     indicators: list[FieldView]
     errors: list[IssueView] = field(default_factory=list)
+    leader_check: LeaderCheckView | None = None
 
 
 @dataclass
@@ -103,23 +147,6 @@ class FormView:
     general: list[IssueView]
 
 
-class FormPayloadInvalid(ValueError):
-    """The backend's form definition could not be read."""
-
-
-def parse_form_payload(payload: Any) -> FormDefinition:
-    """The form definition in intake's answer (bare, or under a "form" key)."""
-    if isinstance(payload, Mapping) and isinstance(payload.get("form"), Mapping):
-        payload = payload["form"]
-    if not isinstance(payload, Mapping):
-        raise FormPayloadInvalid("form definition is not an object")
-    known = set(FormDefinition.model_fields)
-    try:
-        return FormDefinition.model_validate({k: v for k, v in payload.items() if k in known})
-    except ValidationError as exc:
-        raise FormPayloadInvalid(str(exc)) from exc
-
-
 def indicator_path(section: Section, indicator: Indicator) -> str:
     """The input name of an indicator."""
     return f"sections.{section.key}.indicators.{indicator.code}"
@@ -128,6 +155,11 @@ def indicator_path(section: Section, indicator: Indicator) -> str:
 def narrative_path(section: Section) -> str:
     """The input name of a section's narrative."""
     return f"sections.{section.key}.narrative"
+
+
+def leader_path(section: Section, check: LeaderCheck) -> str:
+    """The dotted path of a section's leader check ("sections.8.lanh_dao_phu_trach")."""
+    return f"sections.{section.key}.{check.code}"
 
 
 def _hint(indicator: Indicator) -> str:
@@ -154,6 +186,10 @@ def values_from_submission(form: FormDefinition, data: Mapping[str, Sequence[str
         values[narrative_path(section)] = first(narrative_path(section))
         for indicator in section.indicators:
             values[indicator_path(section, indicator)] = first(indicator_path(section, indicator))
+        if section.leader_check is not None:
+            base = leader_path(section, section.leader_check)
+            for part in ("confirmed", "full_name", "title"):
+                values[f"{base}.{part}"] = first(f"{base}.{part}")
     for text in form.text_fields:
         if text.repeated:
             values[text.code] = [entry for entry in data.get(text.code) or [] if entry.strip()]
@@ -168,13 +204,19 @@ def body_from_values(period_id: str, form: FormDefinition, values: ValuesIn) -> 
     if form.kind == "periodic":
         sections: dict[str, Any] = {}
         for section in form.sections:
-            sections[section.key] = {
+            part: dict[str, Any] = {
                 "narrative": _text(values.get(narrative_path(section))),
                 "indicators": {
                     ind.code: parse_indicator(ind, _text(values.get(indicator_path(section, ind))))
                     for ind in section.indicators
                 },
             }
+            check = section.leader_check
+            if check is not None:
+                answer = leader_answer_from_values(leader_path(section, check), values)
+                if answer is not None:
+                    part[check.code] = answer
+            sections[section.key] = part
         body["sections"] = sections
     for text in form.text_fields:
         raw = values.get(text.code)
@@ -189,6 +231,21 @@ def _text(value: str | list[str] | None) -> str:
     return value if isinstance(value, str) else ""
 
 
+def leader_answer_from_values(path: str, values: ValuesIn) -> dict[str, Any] | None:
+    """The leader check's answer in a report body, from the page's choice and inputs: None
+    while nothing is chosen (intake then says it is still to answer)."""
+    choice = _text(values.get(f"{path}.confirmed")).strip()
+    if choice == LEADER_CONFIRMED:
+        return {"confirmed": True}
+    if choice == LEADER_CHANGED:
+        return {
+            "confirmed": False,
+            "full_name": _text(values.get(f"{path}.full_name")),
+            "title": _text(values.get(f"{path}.title")),
+        }
+    return None
+
+
 def values_from_content(form: FormDefinition, content: Mapping[str, Any]) -> FormValues:
     """The values to show when amending a stored report."""
     values: FormValues = {}
@@ -201,6 +258,20 @@ def values_from_content(form: FormDefinition, content: Mapping[str, Any]) -> For
             values[indicator_path(section, indicator)] = format_figure(
                 indicator, figures.get(indicator.code)
             )
+        if section.leader_check is not None:
+            base = leader_path(section, section.leader_check)
+            answer = stored.get(section.leader_check.code)
+            answer = answer if isinstance(answer, Mapping) else {}
+            confirmed = answer.get("confirmed")
+            values[f"{base}.confirmed"] = (
+                LEADER_CONFIRMED
+                if confirmed is True
+                else LEADER_CHANGED
+                if confirmed is False
+                else ""
+            )
+            values[f"{base}.full_name"] = str(answer.get("full_name") or "")
+            values[f"{base}.title"] = str(answer.get("title") or "")
     for text in form.text_fields:
         stored_value = content.get(text.code)
         if text.repeated:
@@ -210,11 +281,16 @@ def values_from_content(form: FormDefinition, content: Mapping[str, Any]) -> For
     return values
 
 
-def issue_views(raw: Iterable[Any], severity: str) -> list[IssueView]:
-    """Backend issues (dicts with path, label, message) as page issues."""
+def issue_views(raw: Iterable[ContentIssue | Mapping[str, Any]], severity: str) -> list[IssueView]:
+    """Intake's issues as page issues: a report's kept warnings (`ContentIssue`), or the
+    problems of a refusal, which its error body lists (`validation_failed` issues in the
+    `ContentIssue` shape; `invalid_request` details with a path and a message)."""
     views = []
     for item in raw:
-        if not isinstance(item, Mapping):
+        if isinstance(item, ContentIssue):
+            views.append(
+                IssueView(item.path, item.label or item.field, item.message, item.severity)
+            )
             continue
         views.append(
             IssueView(
@@ -232,11 +308,15 @@ def build_form_view(
     values: ValuesIn,
     errors: Sequence[IssueView] = (),
     warnings: Sequence[IssueView] = (),
+    *,
+    leader: LeaderInfo | None = None,
 ) -> FormView:
-    """The form ready for the template: each input with its value and its issues."""
+    """The form ready for the template: each input with its value and its issues;
+    ``leader`` is the leader in charge the registry holds for the unit (plan II.5)."""
     by_path: dict[str, FieldView] = {}
     sections: list[SectionView] = []
     section_by_path: dict[str, SectionView] = {}
+    checks: dict[str, LeaderCheckView] = {}
     for section in form.sections:
         narrative = _text_field(narrative_path(section), section.narrative, values)
         indicators = [
@@ -258,6 +338,9 @@ def build_form_view(
             narrative=narrative,
             indicators=indicators,
         )
+        if section.leader_check is not None:
+            view.leader_check = _leader_view(section, section.leader_check, values, leader)
+            checks[view.leader_check.path] = view.leader_check
         sections.append(view)
         section_by_path[view.path] = view
         by_path[narrative.path] = narrative
@@ -266,7 +349,7 @@ def build_form_view(
     by_path.update((text.path, text) for text in text_fields)
     general: list[IssueView] = []
     for issue in [*errors, *warnings]:
-        if not _place(issue, by_path, section_by_path):
+        if not (_place_leader(issue, checks) or _place(issue, by_path, section_by_path)):
             general.append(issue)
     return FormView(
         form_id=form.form_id,
@@ -316,6 +399,39 @@ def _text_field(path: str, text: TextField, values: ValuesIn) -> FieldView:
         max_length=text.max_length,
         hint='Nếu không có kết quả, ghi "Không phát sinh".' if path.startswith("sections.") else "",
     )
+
+
+def _leader_view(
+    section: Section, check: LeaderCheck, values: ValuesIn, leader: LeaderInfo | None
+) -> LeaderCheckView:
+    path = leader_path(section, check)
+    on_record = leader if leader is not None and leader.full_name.strip() else None
+    return LeaderCheckView(
+        path=path,
+        label=check.label,
+        on_record=on_record,
+        choice=_text(values.get(f"{path}.confirmed")),
+        full_name=_text(values.get(f"{path}.full_name")),
+        title=_text(values.get(f"{path}.title")),
+        full_name_label=check.full_name_label,
+        title_label=check.title_label,
+        max_length=check.max_length,
+    )
+
+
+def _place_leader(issue: IssueView, checks: Mapping[str, LeaderCheckView]) -> bool:
+    """Attach an issue about the leader check to its part of the answer."""
+    for path, check in checks.items():
+        if issue.path == check.full_name_path:
+            check.full_name_errors.append(issue)
+        elif issue.path == check.title_path:
+            check.title_errors.append(issue)
+        elif issue.path in (path, check.confirmed_path):
+            check.errors.append(issue)
+        else:
+            continue
+        return True
+    return False
 
 
 def _place(

@@ -8,7 +8,7 @@ Deadline semantics match the rest of the system: ``due_at`` is an exclusive inst
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, Literal
 
 from shared import formatting
@@ -34,14 +34,6 @@ RESUBMIT_LABELS: dict[str, str] = {
     "submitted": "Sửa, gửi bản mới",
 }
 
-PROGRESS_STATE_LABELS: dict[str, str] = {
-    "missing": "Chưa gửi",
-    "withdrawn": "Đã rút",
-    "submitted": "Đã gửi, chờ xem xét",
-    "awaiting_revision": "Trả lại, chờ bổ sung",
-    "accepted": "Đã chấp nhận",
-}
-
 PERIOD_KIND_LABELS: dict[str, str] = {
     "six_month": "Báo cáo 6 tháng",
     "annual": "Báo cáo năm",
@@ -58,6 +50,7 @@ DELIVERY_OUTCOME_LABELS: dict[str, str] = {
 CHANNEL_LABELS: dict[str, str] = {
     "email": "Thư điện tử",
     "webhook": "Tin nhắn (SMS/Zalo)",
+    "none": "Không có kênh nhận",
 }
 
 ROLE_LABELS: dict[str, str] = {
@@ -95,14 +88,9 @@ def parse_instant(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=VN_TZ)
 
 
-def deadline_day(due_at: datetime) -> date:
-    """The last local day on which a report is still on time (due_at is exclusive)."""
-    return (due_at.astimezone(VN_TZ) - timedelta(microseconds=1)).date()
-
-
 def describe_deadline(due_at: datetime, now: datetime, *, closed: bool = False) -> Deadline:
     """The deadline as the home page shows it: date and days left or overdue."""
-    last_day = deadline_day(due_at)
+    last_day = formatting.last_on_time_day(due_at)
     today = now.astimezone(VN_TZ).date()
     due_text = formatting.vn_deadline(due_at)
     days_left = max(0, (last_day - today).days)

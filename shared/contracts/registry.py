@@ -16,6 +16,17 @@ UnitKind = Literal["department", "centre", "ward", "commune", "agency"]
 PeriodKind = Literal["six_month", "annual", "ad_hoc"]
 PeriodStatus = Literal["open", "closed"]
 
+UNIT_KIND_ORDER: tuple[str, ...] = ("ward", "commune", "department", "centre", "agency")
+"""The order unit kinds are listed in, on every page, document and JSON answer."""
+UNIT_KIND_LABELS: dict[str, str] = {
+    "ward": "Phường",
+    "commune": "Xã",
+    "department": "Phòng, ban",
+    "centre": "Trung tâm, đơn vị",
+    "agency": "Cơ quan",
+}
+"""A unit kind as users read it in headings and tables (consolidation's `kind_label`)."""
+
 
 class Leader(Contract):
     """The unit's leader in charge of mass-mobilisation work (plan II.5)."""

@@ -71,5 +71,5 @@ def test_every_button_the_guide_names_exists_in_the_portal() -> None:
 
 def test_the_scan_sees_the_portals_buttons_and_catches_one_that_does_not_exist() -> None:
     existing = portal_buttons()
-    assert {"Gửi báo cáo", "Chấp nhận báo cáo", "Sửa câu trả lời", "Đăng xuất"} <= existing
+    assert {"Gửi báo cáo", "Chấp nhận báo cáo", "Gửi vướng mắc", "Đăng xuất"} <= existing
     assert "Gửi bản cập nhật" not in existing  # the label an earlier guide invented

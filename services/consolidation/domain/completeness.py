@@ -14,21 +14,17 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 from services.consolidation.domain.records import PeriodInfo, ReportRecord, current_reports
+from shared.contracts.registry import UNIT_KIND_LABELS, UNIT_KIND_ORDER
 
 if TYPE_CHECKING:
     from services.consolidation.domain.progress import Counters, Standing
 
 UnitProgressState = Literal["missing", "submitted", "awaiting_revision", "accepted"]
 
-# Fixed order for "by kind" so documents and JSON list kinds the same way every time.
-KIND_ORDER: tuple[str, ...] = ("ward", "commune", "department", "centre", "agency")
-KIND_LABELS: dict[str, str] = {
-    "ward": "Phường",
-    "commune": "Xã",
-    "department": "Phòng, ban",
-    "centre": "Trung tâm, đơn vị",
-    "agency": "Cơ quan",
-}
+# Fixed order for "by kind" so documents and JSON list kinds the same way every time; the
+# order and the labels are the registry's (shared.contracts.registry), shown as they are.
+KIND_ORDER: tuple[str, ...] = UNIT_KIND_ORDER
+KIND_LABELS: dict[str, str] = UNIT_KIND_LABELS
 STATE_LABELS: dict[str, str] = {
     "missing": "Chưa gửi",
     "submitted": "Đã gửi, chờ xem xét",

@@ -76,7 +76,6 @@ def template_environment() -> Environment:
         timeliness=wording.timeliness,
         resubmit_label=wording.resubmit_label,
         report_status=lambda s: wording.REPORT_STATUS_LABELS.get(str(s), str(s)),
-        progress_state=lambda s: wording.PROGRESS_STATE_LABELS.get(str(s), str(s)),
         period_kind=lambda s: wording.PERIOD_KIND_LABELS.get(str(s), str(s)),
         role_label=lambda s: wording.ROLE_LABELS.get(str(s), str(s)),
         delivery_outcome=lambda s: wording.DELIVERY_OUTCOME_LABELS.get(str(s), str(s)),
@@ -163,15 +162,15 @@ async def sign_in_with_password(
     username = username[:MAX_CREDENTIAL_LENGTH]
     client = request.client.host if request.client else None
     answer = await portal.api().login(username, password[:MAX_CREDENTIAL_LENGTH], client)
-    token = str(answer["access_token"])
-    claims = _token_claims(token)
+    token = answer.access_token
+    claims = _token_claims(token)  # the display name and the exact expiry
     now = portal.now_epoch()
-    expires_at = int(claims.get("exp") or now + int(answer.get("expires_in") or 0))
+    expires_at = int(claims.get("exp") or now + answer.expires_in)
     return session.sign_in(
         token=token,
         username=username,
-        role=str(answer.get("role") or claims.get("role") or ""),
-        unit_code=answer.get("unit_code") or claims.get("unit"),
+        role=answer.role,
+        unit_code=answer.unit_code,
         display_name=str(claims.get("name") or username),
         now=now,
         expires_at=expires_at,

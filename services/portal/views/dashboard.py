@@ -6,32 +6,32 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from services.portal import panels
 from services.portal.ad_hoc import deadline_inputs
 from services.portal.clients import BackendError, Backends, Download
-from services.portal.overview import (
-    CompletenessView,
-    completeness_from_reports,
-    completeness_view,
-    with_withdrawals,
-)
 from services.portal.session import Session
 from services.portal.views.common import (
     Portal,
     PortalDep,
     SessionDep,
+    attempt,
     checked_form,
     redirect,
     render,
     require_permission,
     token_of,
 )
-from services.portal.wording import describe_deadline, parse_instant
+from services.portal.wording import Deadline, describe_deadline
 from shared.auth import Permission
+from shared.contracts.api.consolidation import PeriodCompleteness
+from shared.contracts.api.registry import PeriodView
+from shared.contracts.api.reminders import DeliveryEntry, UrgeResult
 
 router = APIRouter()
 
@@ -39,74 +39,91 @@ SKIP_REASONS = {
     "already_reported": "đã gửi báo cáo",
     "already_requested": "đã được đôn đốc theo yêu cầu này",
 }
-FALLBACK_NOTICE = (
-    "Dịch vụ tổng hợp chưa trả lời; số liệu dưới đây được lập trực tiếp từ danh sách "
-    "đơn vị phải báo cáo và các báo cáo đã nhận."
+NO_CONSOLIDATION = (
+    "Dịch vụ tổng hợp chưa trả lời nên chưa xem được số đơn vị đã gửi báo cáo: {reason} "
+    "Các đơn vị vẫn gửi báo cáo bình thường."
+)
+NOT_CONSOLIDATED_YET = (
+    "Dịch vụ tổng hợp chưa có số liệu của kỳ này (kỳ vừa tạo cần ít phút để dịch vụ tổng hợp "
+    "cập nhật). Vui lòng tải lại trang sau ít phút."
 )
 
 
-async def _fallback(api: Backends, token: str, period: Mapping[str, Any]) -> CompletenessView:
-    reports = await api.reports(token, period_id=str(period.get("period_id")))
-    return completeness_from_reports(period, reports)
+@dataclass(frozen=True)
+class PeriodHeading:
+    """What the dashboard shows of a period besides its figures: title, deadline, state.
+
+    Read from consolidation's answer, or from the registry when consolidation cannot say
+    (the page then shows no figures, rather than figures counted anew by the portal)."""
+
+    period_id: str
+    title: str
+    status: str
+    due_at: datetime
+    kind: str = ""  # six_month, annual, ad_hoc (an ad-hoc request can be edited)
+
+    @classmethod
+    def of_completeness(cls, view: PeriodCompleteness) -> PeriodHeading:
+        return cls(view.period_id, view.title, view.status, view.due_at, view.kind)
+
+    @classmethod
+    def of_period(cls, period: PeriodView) -> PeriodHeading:
+        return cls(period.period_id, period.title, period.status, period.due_at, period.kind)
 
 
-async def _overview(api: Backends, token: str) -> tuple[list[CompletenessView], list[str]]:
-    """Every period with its completeness; rebuilt from registry and intake if need be."""
+def _consolidation_notice(exc: BackendError) -> str:
+    if exc.code == "period_not_found":
+        return NOT_CONSOLIDATED_YET
+    return NO_CONSOLIDATION.format(reason=exc.message)
+
+
+async def _overview(
+    api: Backends, token: str
+) -> tuple[list[PeriodCompleteness], list[PeriodHeading], list[str]]:
+    """Every period with consolidation's completeness; without it, the registry's periods
+    (no figures) and a notice."""
     try:
-        views = [completeness_view(raw) for raw in await api.all_completeness(token)]
-        return views, []
+        return await api.all_completeness(token), [], []
     except BackendError as exc:
         if exc.status == 401:
             raise
-    periods = await api.periods(token)
-    views = list(await asyncio.gather(*(_fallback(api, token, p) for p in periods)))
-    return views, [FALLBACK_NOTICE]
+        notice = _consolidation_notice(exc)
+    periods, problem = await attempt(api.periods(token))
+    notices = [notice] + ([problem.message] if problem else [])
+    return [], [PeriodHeading.of_period(p) for p in periods or []], notices
 
 
 async def _completeness(
     api: Backends, token: str, period_id: str
-) -> tuple[CompletenessView, list[str]]:
+) -> tuple[PeriodCompleteness | None, PeriodHeading, list[str]]:
     try:
-        return completeness_view(await api.completeness(token, period_id)), []
+        view = await api.completeness(token, period_id)
     except BackendError as exc:
-        # Consolidation may be down, or may not have heard of a new period yet: the
-        # registry still knows who must report, and intake what has arrived.
+        # Consolidation may be down, or may not have heard of a new period yet: the page
+        # says so and still offers what does not need its figures.
         if exc.status == 401:
             raise
+        notice = _consolidation_notice(exc)
+    else:
+        return view, PeriodHeading.of_completeness(view), []
     period = await api.period(token, period_id)
-    return await _fallback(api, token, period), [FALLBACK_NOTICE]
+    return None, PeriodHeading.of_period(period), [notice]
 
 
-async def _withdrawals_shown(api: Backends, token: str, view: CompletenessView) -> CompletenessView:
-    """Consolidation counts a withdrawn report as missing and forgets it; intake still has it."""
-    if view.source != "consolidation" or not view.in_state("missing"):
-        return view
-    try:
-        withdrawn = await api.reports(token, period_id=view.period_id, status="withdrawn")
-    except BackendError as exc:
-        if exc.status == 401:
-            raise
-        return view  # the rows still say "Chưa gửi", which is what counts
-    return with_withdrawals(view, withdrawn)
-
-
-def _deadline_of(view: CompletenessView, now: Any) -> Any:
-    due_at = parse_instant(view.due_at)
-    return describe_deadline(due_at, now, closed=view.status == "closed") if due_at else None
-
-
-def _due_local(view: CompletenessView) -> tuple[str, str]:
-    """The deadline as the date and time inputs show it (local time)."""
-    due_at = parse_instant(view.due_at)
-    return deadline_inputs(due_at) if due_at is not None else ("", "")
+def _deadline_of(heading: PeriodHeading, now: datetime) -> Deadline:
+    return describe_deadline(heading.due_at, now, closed=heading.status == "closed")
 
 
 @router.get("/theo-doi", include_in_schema=False)
 async def overview(request: Request, portal: PortalDep, session: SessionDep) -> Response:
     """Every period at a glance: how many units reported, on time, late, missing."""
     require_permission(session, Permission.READ_REPORTS)
-    views, notices = await _overview(portal.api(), token_of(session))
-    views.sort(key=lambda v: str(v.due_at or ""), reverse=True)
+    (views, headings, notices), threads = await asyncio.gather(
+        _overview(portal.api(), token_of(session)),
+        panels.open_threads(portal.api(), token_of(session)),
+    )
+    views = sorted(views, key=lambda v: v.due_at, reverse=True)
+    headings.sort(key=lambda h: h.due_at, reverse=True)
     now = portal.clock.now()
     return render(
         request,
@@ -114,8 +131,10 @@ async def overview(request: Request, portal: PortalDep, session: SessionDep) -> 
         "dashboard_overview.html",
         {
             "title": "Theo dõi tình hình báo cáo",
-            "periods": [(v, _deadline_of(v, now)) for v in views],
+            "periods": [(v, _deadline_of(PeriodHeading.of_completeness(v), now)) for v in views],
+            "without_figures": [(h, _deadline_of(h, now)) for h in headings],
             "notices": notices,
+            "open_threads": threads,
         },
         session=session,
     )
@@ -128,9 +147,13 @@ async def period_dashboard(
     """One period: counts, missing units, reports to review, reminders and documents."""
     require_permission(session, Permission.READ_REPORTS)
     api, token = portal.api(), token_of(session)
-    view, notices = await _completeness(api, token, period_id)
-    view = await _withdrawals_shown(api, token, view)
-    log: list[Any] = []
+    days = panels.schedule_days(request.query_params.get("lich"))
+    (view, heading, notices), threads, schedule = await asyncio.gather(
+        _completeness(api, token, period_id),
+        panels.open_threads(api, token, period_id),
+        panels.reminder_schedule(api, token, period_id, days),
+    )
+    log: list[DeliveryEntry] = []
     if session.may(Permission.URGE):
         try:
             log = await api.reminder_log(token, period_id, limit=20)
@@ -143,37 +166,36 @@ async def period_dashboard(
         portal,
         "dashboard_period.html",
         {
-            "title": f"Theo dõi: {view.title}",
+            "title": f"Theo dõi: {heading.title}",
+            "period": heading,
             "view": view,
-            "deadline": _deadline_of(view, portal.clock.now()),
+            "deadline": _deadline_of(heading, portal.clock.now()),
             "notices": notices,
-            "reminder_log": [e for e in log if isinstance(e, Mapping)],
-            "can_remind": session.may(Permission.URGE) and view.status == "open",
+            "reminder_log": log,
+            "can_remind": session.may(Permission.URGE) and heading.status == "open",
             "can_review": session.may(Permission.REVIEW),
             "can_adjust": session.may(Permission.MANAGE_PERIODS),
-            "due_local": _due_local(view),
+            "due_local": deadline_inputs(heading.due_at),
             "remind_request_id": uuid.uuid4().hex,
+            "open_threads": threads,
+            "schedule": schedule,
         },
         session=session,
     )
 
 
-def _remind_notice(answer: Mapping[str, Any], names: Mapping[str, str]) -> str:
-    queued = answer.get("queued") or []
-    skipped = answer.get("skipped") or []
-    if not queued and not skipped:
+def _remind_notice(answer: UrgeResult, names: Mapping[str, str]) -> str:
+    if not answer.queued and not answer.skipped:
         return "Không có đơn vị nào cần đôn đốc."
     parts = []
-    if queued:
-        parts.append(f"Đã gửi yêu cầu đôn đốc tới {len(queued)} đơn vị.")
-    if skipped:
+    if answer.queued:
+        parts.append(f"Đã gửi yêu cầu đôn đốc tới {len(answer.queued)} đơn vị.")
+    if answer.skipped:
         listed = "; ".join(
-            f"{names.get(str(s.get('unit_code')), s.get('unit_code'))} "
-            f"({SKIP_REASONS.get(str(s.get('reason')), str(s.get('reason')))})"
-            for s in skipped
-            if isinstance(s, Mapping)
+            f"{names.get(s.unit_code, s.unit_code)} ({SKIP_REASONS.get(s.reason, s.reason)})"
+            for s in answer.skipped
         )
-        parts.append(f"Bỏ qua {len(skipped)} đơn vị: {listed}.")
+        parts.append(f"Bỏ qua {len(answer.skipped)} đơn vị: {listed}.")
     return " ".join(parts)
 
 

@@ -20,7 +20,6 @@ from services.portal.ad_hoc import (
     local_deadline,
 )
 from services.portal.clients import BackendError
-from services.portal.overview import KIND_LABELS, KIND_ORDER
 from services.portal.session import Session
 from services.portal.views.common import (
     Portal,
@@ -37,6 +36,9 @@ from services.portal.views.common import (
 )
 from shared.auth import Permission
 from shared.clock import VN_TZ
+from shared.contracts.api.registry import UnitView
+from shared.contracts.registry import UNIT_KIND_LABELS as KIND_LABELS
+from shared.contracts.registry import UNIT_KIND_ORDER as KIND_ORDER
 from shared.formatting import vn_deadline
 
 router = APIRouter()
@@ -46,13 +48,11 @@ PAGE = "/yeu-cau-dot-xuat"
 _FIELD_OF = {"due_at": "due_date", "title": "title", "content": "content", "scope": "scope"}
 
 
-def _unit_choices(units: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _unit_choices(units: list[UnitView]) -> list[UnitView]:
     """Units that report, grouped by kind in the usual order."""
-    reporting = [u for u in units if u.get("must_report", True) and not u.get("valid_to")]
+    reporting = [u for u in units if u.must_report and u.valid_to is None]
     order = {kind: i for i, kind in enumerate(KIND_ORDER)}
-    reporting.sort(
-        key=lambda u: (order.get(str(u.get("kind")), 99), u.get("display_order") or 0, u["code"])
-    )
+    reporting.sort(key=lambda u: (order.get(u.kind, 99), u.display_order, u.code))
     return reporting
 
 
@@ -79,7 +79,7 @@ async def _page(
         "ad_hoc.html",
         {
             "title": "Yêu cầu báo cáo đột xuất",
-            "requests": [p for p in periods or [] if p.get("kind") == "ad_hoc"],
+            "requests": [p for p in periods or [] if p.kind == "ad_hoc"],
             "units": _unit_choices(units or []),
             "kinds": list(KIND_LABELS.items()),
             "draft": draft,
@@ -137,11 +137,10 @@ async def create_ad_hoc(request: Request, portal: PortalDep, session: SessionDep
         return await _page(
             request, portal, session, draft, errors=errors, notices=notices, status_code=status
         )
-    period_id = str(answer.get("id") or answer.get("period_id"))
-    expected = len(answer.get("expected_units") or [])
+    period_id = answer.period_id
     notice = (
-        f"Đã tạo yêu cầu báo cáo đột xuất «{answer.get('title') or draft.title}» "
-        f"(số {period_id}), giao cho {expected} đơn vị."
+        f"Đã tạo yêu cầu báo cáo đột xuất «{answer.title}» "
+        f"(số {period_id}), giao cho {len(answer.expected_units)} đơn vị."
     )
     return redirect(
         portal, f"/theo-doi/{quote(period_id, safe='')}", session, notice=notice, kind="success"
@@ -178,7 +177,7 @@ async def close_confirmation(
     """Explain what closing the period means before the reviewer confirms it."""
     require_permission(session, Permission.MANAGE_PERIODS)
     period = await portal.api().period(token_of(session), period_id)
-    if period.get("status", "open") != "open":
+    if period.status != "open":
         return redirect(portal, f"/theo-doi/{quote(period_id, safe='')}", session)
     return render(
         request,

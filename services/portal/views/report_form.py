@@ -7,7 +7,6 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -24,6 +23,7 @@ from services.portal.views.common import (
     Portal,
     PortalDep,
     SessionDep,
+    attempt,
     checked_form,
     form_lists,
     form_text,
@@ -33,8 +33,16 @@ from services.portal.views.common import (
     sign_in_with_password,
     token_of,
 )
-from services.portal.wording import describe_deadline, parse_instant
+from services.portal.wording import describe_deadline, vn_datetime
 from shared.auth import Permission
+from shared.contracts.api.intake import (
+    Draft,
+    FormUnit,
+    LeaderInfo,
+    PeriodForm,
+    PeriodInfo,
+    ReportSummary,
+)
 from shared.forms import FormDefinition, FormNotFound, UnknownUnitKind, form_for_unit, load_form
 
 router = APIRouter()
@@ -59,64 +67,89 @@ class FormContext:
     (intake validates every submission against its own copy of the form).
     """
 
-    period: Mapping[str, Any]
-    unit: Mapping[str, Any] | None
+    period: PeriodInfo
+    unit: FormUnit | None
     form: FormDefinition
 
     def to_hidden(self) -> str:
-        """The hidden-field value."""
-        unit = self.unit or {}
+        """The hidden-field value: intake's period and unit, and which form (not its text)."""
         return json.dumps(
             {
-                "period": dict(self.period),
-                "unit": {k: unit.get(k) for k in ("code", "name", "kind", "tags")},
+                "period": self.period.model_dump(mode="json"),
+                "unit": self.unit.model_dump(mode="json") if self.unit else None,
                 "form_id": self.form.form_id,
                 "form_version": self.form.version,
             },
             ensure_ascii=False,
         )
 
+    @property
+    def leader(self) -> LeaderInfo | None:
+        """The leader in charge the registry holds for the unit (plan II.5), if any."""
+        return self.unit.leader if self.unit else None
+
     @classmethod
     def from_hidden(cls, text: str, period_id: str) -> FormContext | None:
         """The context of a posted form; None when absent or unusable."""
         try:
             data = json.loads(text)
-            period, unit = data["period"], data["unit"]
+            period = PeriodInfo.model_validate(data["period"])
+            unit = FormUnit.model_validate(data["unit"]) if data["unit"] is not None else None
             form = load_form(str(data["form_id"]), str(data["form_version"]))
             if form.kind == "periodic":
-                form = form_for_unit(form, str(unit["kind"]), set(unit.get("tags") or ()))
+                if unit is None:
+                    return None
+                form = form_for_unit(form, unit.kind, set(unit.tags))
         except (ValueError, KeyError, TypeError, FormNotFound, UnknownUnitKind):
-            return None
-        if not isinstance(period, dict) or period.get("period_id") != period_id:
+            return None  # pydantic's ValidationError is a ValueError
+        if period.period_id != period_id:
             return None
         return cls(period=period, unit=unit, form=form)
 
     @classmethod
-    def from_payload(cls, payload: Mapping[str, Any], period_id: str) -> FormContext:
+    def of(cls, answer: PeriodForm) -> FormContext:
         """The context from intake's ``GET /v1/periods/{id}/form`` answer."""
-        period = payload.get("period")
-        unit = payload.get("unit")
-        return cls(
-            period=period if isinstance(period, Mapping) else {"period_id": period_id},
-            unit=unit if isinstance(unit, Mapping) else None,
-            form=forms.parse_form_payload(payload),
-        )
+        return cls(period=answer.period, unit=answer.unit, form=answer.form)
 
 
-async def _current_report(api: Backends, token: str, period_id: str) -> dict[str, Any] | None:
+def draft_saved_text(draft: Draft) -> str:
+    """ "Đã lưu bản nháp lúc …" as the page and the autosave say it."""
+    return f"Đã lưu bản nháp lúc {vn_datetime(draft.saved_at)}."
+
+
+def draft_problems(draft: Draft) -> list[forms.IssueView]:
+    """What sending the draft as it stands would meet: errors first, then warnings."""
+    return forms.issue_views(draft.issues, "error") + forms.issue_views(draft.warnings, "warning")
+
+
+async def _current_report(api: Backends, token: str, period_id: str) -> ReportSummary | None:
     reports = await api.reports(token, period_id=period_id)
-    mine = [r for r in reports if r.get("period_id") == period_id]
-    mine.sort(key=lambda r: str(r.get("submitted_at") or ""))
+    mine = sorted((r for r in reports if r.period_id == period_id), key=lambda r: r.submitted_at)
     return mine[-1] if mine else None
 
 
-def _posted_report(posted: FormData) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class PostedReport:
+    """What the form knew of the current report, to show the page again the same way."""
+
+    status: str
+    return_reason: str = ""
+
+
+def _posted_report(posted: FormData) -> PostedReport | None:
     """What the form knew of the current report, to show the page again the same way."""
     reason = form_text(posted, "return_reason")
     if reason:
-        return {"status": "returned", "review": {"reason": reason}}
+        return PostedReport("returned", reason)
     status = form_text(posted, "report_status").strip()
-    return {"status": status} if status else None
+    return PostedReport(status) if status else None
+
+
+def _shown_report(report: ReportSummary | None) -> PostedReport | None:
+    if report is None:
+        return None
+    reason = report.review.reason if report.review and report.status == "returned" else ""
+    return PostedReport(report.status, reason)
 
 
 def _form_page(
@@ -126,7 +159,7 @@ def _form_page(
     context: FormContext,
     values: forms.FormValues,
     *,
-    report: Mapping[str, Any] | None,
+    report: PostedReport | None,
     report_id: str | None,
     errors: list[forms.IssueView] | None = None,
     warnings: list[forms.IssueView] | None = None,
@@ -134,28 +167,34 @@ def _form_page(
     idempotency_key: str | None = None,
     reauth: bool = False,
     status_code: int = 200,
+    draft: Draft | None = None,
 ) -> Response:
-    due_at = parse_instant(context.period.get("due_at"))
-    closed = context.period.get("status") == "closed"
-    deadline = describe_deadline(due_at, portal.clock.now(), closed=closed) if due_at else None
-    review = report.get("review") if report else None
+    period = context.period
+    deadline = describe_deadline(
+        period.due_at, portal.clock.now(), closed=period.status == "closed"
+    )
     return render(
         request,
         portal,
         "report_form.html",
         {
-            "title": f"Báo cáo {context.period.get('title') or ''}".strip(),
-            "period": context.period,
-            "unit": context.unit or {},
+            "title": f"Báo cáo {period.title}".strip(),
+            "period": period,
+            "unit": context.unit,
             "deadline": deadline,
-            "form": forms.build_form_view(context.form, values, errors or [], warnings or []),
+            "form": forms.build_form_view(
+                context.form, values, errors or [], warnings or [], leader=context.leader
+            ),
             "form_context": context.to_hidden(),
             "report": report,
             "report_id": report_id or "",
-            "review": review if isinstance(review, Mapping) else None,
             "notice": notice,
             "idempotency_key": idempotency_key or str(uuid.uuid4()),
             "reauth": reauth,
+            "draft": draft,
+            "draft_saved_text": draft_saved_text(draft) if draft else "",
+            "draft_problems": draft_problems(draft) if draft else [],
+            "may_prefill": context.form.kind == "periodic",
             "yes": YES,
             "no": NO,
         },
@@ -171,29 +210,37 @@ async def report_form(
     """The form for the period: blank, or the current version to amend."""
     require_permission(session, Permission.SUBMIT)
     api, token = portal.api(), token_of(session)
-    payload, report = await asyncio.gather(
-        api.period_form(token, period_id), _current_report(api, token, period_id)
+    answer, report, (draft, draft_error) = await asyncio.gather(
+        api.period_form(token, period_id),
+        _current_report(api, token, period_id),
+        attempt(api.unit_draft(token, period_id)),
     )
-    context = FormContext.from_payload(payload, period_id)
+    context = FormContext.of(answer)
     values: forms.FormValues = {}
     if report is not None:
-        if report.get("status") == "accepted":
+        if report.status == "accepted":
             return redirect(
                 portal,
-                f"/bao-cao/{report['report_id']}",
+                f"/bao-cao/{report.report_id}",
                 session,
                 notice="Báo cáo đã được Phòng Nội vụ chấp nhận nên không sửa được nữa.",
             )
-        full = await api.report(token, str(report["report_id"]))
-        values = forms.values_from_content(context.form, full.get("content") or {})
+        if draft is None:
+            full = await api.report(token, report.report_id)
+            values = forms.values_from_content(context.form, full.content)
+    if draft is not None:
+        # The unit's unsent draft is newer than anything sent: it is what the clerk continues.
+        values = forms.values_from_content(context.form, draft.content)
     return _form_page(
         request,
         portal,
         session,
         context,
         values,
-        report=report,
-        report_id=str(report["report_id"]) if report else None,
+        report=_shown_report(report),
+        report_id=report.report_id if report else None,
+        draft=draft,
+        notice=draft_error.message if draft_error else None,
     )
 
 
@@ -214,9 +261,7 @@ async def submit_report(
     if context is None:
         if session.is_expired(portal.now_epoch()):
             raise LoginRequired(EXPIRED_NOTICE)
-        context = FormContext.from_payload(
-            await api.period_form(token_of(session), period_id), period_id
-        )
+        context = FormContext.of(await api.period_form(token_of(session), period_id))
     values = forms.values_from_submission(context.form, form_lists(posted))
     body = forms.body_from_values(period_id, context.form, values)
     report_id = form_text(posted, "report_id").strip() or None
@@ -258,7 +303,7 @@ async def submit_report(
         return _refused_submission(
             request, posted, portal, session, context, values, report_id, key, exc
         )
-    return redirect(portal, f"/bao-cao/{answer['report_id']}?da-gui=1", session)
+    return redirect(portal, f"/bao-cao/{answer.report_id}?da-gui=1", session)
 
 
 def _refused_submission(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -28,7 +26,9 @@ from services.portal.views.common import (
     token_of,
 )
 from services.portal.views.report_form import FormContext
+from services.portal.views.town_draft import picked_for
 from shared.auth import Permission
+from shared.contracts.api.intake import ReportDetail
 
 router = APIRouter()
 
@@ -48,18 +48,12 @@ TOO_LARGE = "Tệp lớn hơn 10 MB; vui lòng quét lại với độ phân gi�
 
 
 async def _report_context(
-    api: Backends, token: str, session: Session, report: Mapping[str, Any]
+    api: Backends, token: str, session: Session, report: ReportDetail
 ) -> tuple[FormContext | None, BackendError | None]:
-    unit_code = None if session.role == "unit" else str(report.get("unit_code") or "")
-    payload, error = await attempt(
-        api.period_form(token, str(report.get("period_id")), unit_code or None)
-    )
-    if payload is None:
-        return None, error
-    try:
-        return FormContext.from_payload(payload, str(report.get("period_id"))), None
-    except forms.FormPayloadInvalid:
-        return None, None
+    # A unit's own form comes from its token; a reader names the report's unit.
+    unit_code = None if session.may(Permission.SUBMIT) else report.unit_code
+    answer, error = await attempt(api.period_form(token, report.period_id, unit_code))
+    return (FormContext.of(answer), None) if answer is not None else (None, error)
 
 
 async def _report_page(
@@ -80,29 +74,31 @@ async def _report_page(
         attempt(api.report_versions(token, report_id)),
         attempt(api.attachments(token, report_id)),
     )
+    picked = await picked_for(api, token, session, report.period_id, report.unit_code)
     sections, texts = (
-        content_view(context.form, report.get("content") or {}) if context else ([], [])
+        content_view(context.form, report.content, report.leader_check) if context else ([], [])
     )
-    period = context.period if context else {"period_id": report.get("period_id")}
-    review = report.get("review")
-    period_open = period.get("status", "open") == "open"
+    period = context.period if context else None
+    # Without intake's form answer the period's state is unknown: intake refuses what the
+    # closed period does not allow, with its own message.
+    period_open = period is None or period.status == "open"
     submits = session.may(Permission.SUBMIT)
-    status = report.get("status")
+    status = report.status
     return render(
         request,
         portal,
         "report_view.html",
         {
-            "title": f"Báo cáo của {report.get('unit_name') or report.get('unit_code')}",
+            "title": f"Báo cáo của {report.unit_name or report.unit_code}",
             "report": report,
             "period": period,
             "sections": sections,
             "texts": texts,
-            "warnings": forms.issue_views(report.get("warnings") or [], "warning"),
-            "review": review if isinstance(review, Mapping) else None,
+            "warnings": forms.issue_views(report.warnings, "warning"),
+            "review": report.review,
             "form_notice": form_error.message if form_error else None,
             "just_sent": request.query_params.get("da-gui") == "1",
-            "can_review": session.may(Permission.REVIEW) and report.get("status") == "submitted",
+            "can_review": session.may(Permission.REVIEW) and status == "submitted",
             "can_amend": submits and status != "accepted" and period_open,
             "can_withdraw": submits and status in WITHDRAWABLE and period_open,
             "can_attach": submits and status != "withdrawn" and period_open,
@@ -116,6 +112,8 @@ async def _report_page(
             "accept_types": ACCEPTED_TYPES,
             "review_error": review_error,
             "reason": reason,
+            "picked": picked,
+            "can_pick": session.may(Permission.REVIEW) and report.status != "withdrawn",
         },
         session=session,
         status_code=status_code,
@@ -182,13 +180,13 @@ async def review_report(
             reason=reason,
             status_code=409 if exc.status == 409 else 422,
         )
-    unit = answer.get("unit_name") or answer.get("unit_code") or ""
+    unit = answer.unit_name or answer.unit_code
     notice = (
         f"Đã chấp nhận báo cáo của {unit}."
         if decision == "accepted"
         else f"Đã trả lại báo cáo của {unit} kèm lý do; đơn vị sẽ thấy lý do khi đăng nhập."
     )
-    return redirect(portal, f"/theo-doi/{answer.get('period_id', '')}", session, notice=notice)
+    return redirect(portal, f"/theo-doi/{quote(answer.period_id, safe='')}", session, notice=notice)
 
 
 def _report_url(report_id: str) -> str:
@@ -209,7 +207,7 @@ async def withdraw_confirmation(
         {
             "title": "Rút báo cáo",
             "report": report,
-            "can_withdraw": report.get("status") in WITHDRAWABLE,
+            "can_withdraw": report.status in WITHDRAWABLE,
         },
         session=session,
     )
@@ -273,7 +271,7 @@ async def attach_file(
         return await _report_page(
             request, portal, session, report_id, attach_error=exc.message, status_code=status
         )
-    notice = f"Đã đính kèm tệp «{answer.get('filename') or upload.filename}»."
+    notice = f"Đã đính kèm tệp «{answer.filename}»."
     return redirect(portal, _report_url(report_id), session, notice=notice, kind="success")
 
 
@@ -285,6 +283,34 @@ async def download_attachment(
     require_permission(session, Permission.READ_ATTACHMENTS)
     try:
         document = await portal.api().attachment(token_of(session), report_id, attachment_id)
+    except BackendError as exc:
+        if exc.status == 401:
+            raise
+        return redirect(portal, _report_url(report_id), session, notice=exc.message, kind="error")
+    return Response(
+        document.content,
+        media_type=document.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{document.filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get("/bao-cao/{report_id}/van-ban.docx", include_in_schema=False)
+async def report_document(
+    report_id: str,
+    request: Request,
+    portal: PortalDep,
+    session: SessionDep,
+    phien_ban: int | None = None,
+) -> Response:
+    """The unit's own report in the Nghị định 30 layout (current version, or one version),
+    fetched with the user's token: to print, have the leader sign, scan and attach."""
+    require_permission(session, Permission.SUBMIT, Permission.READ_REPORTS)
+    version = phien_ban if phien_ban is not None and 1 <= phien_ban <= 1_000_000 else None
+    try:
+        document = await portal.api().report_document(token_of(session), report_id, version)
     except BackendError as exc:
         if exc.status == 401:
             raise

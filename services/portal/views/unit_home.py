@@ -44,7 +44,7 @@ async def home(request: Request, portal: PortalDep, session: SessionDep) -> Resp
             "notices": notices,
             # The difficulties page has the details; home only says whether answers arrived.
             "difficulties_raised": len(difficulties or []),
-            "difficulties_answered": sum(1 for d in difficulties or [] if d.get("answered")),
+            "difficulties_answered": sum(1 for d in difficulties or [] if d.answered),
         },
         session=session,
     )

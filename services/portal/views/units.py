@@ -19,7 +19,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from services.portal.clients import BackendError
-from services.portal.overview import KIND_LABELS, KIND_ORDER
 from services.portal.session import Session
 from services.portal.views.common import (
     Portal,
@@ -35,6 +34,11 @@ from services.portal.views.common import (
 )
 from shared.auth import Permission
 from shared.clock import VN_TZ
+from shared.contracts.api.intake import LeaderChange
+from shared.contracts.api.registry import UnitView
+from shared.contracts.registry import UNIT_KIND_LABELS as KIND_LABELS
+from shared.contracts.registry import UNIT_KIND_ORDER as KIND_ORDER
+from shared.contracts.registry import Contacts, Leader
 
 router = APIRouter()
 
@@ -65,9 +69,9 @@ _EMAIL_SPLIT = re.compile(r"[\s,;]+")
 class UnitRow:
     """One unit on the list, with what keeps reminders from reaching it."""
 
-    unit: Mapping[str, Any]
+    unit: UnitView
     kind_label: str
-    leader: Mapping[str, Any] | None
+    leader: Leader | None  # phone and e-mail empty when the registry holds them back
     emails: list[str]
     contacts_hidden: bool
     warnings: list[str] = field(default_factory=list)
@@ -77,39 +81,51 @@ def _today(portal: Portal) -> date:
     return portal.clock.now().astimezone(VN_TZ).date()
 
 
-def _is_past(unit: Mapping[str, Any], today: date) -> bool:
-    valid_to = unit.get("valid_to")
-    return bool(valid_to) and date.fromisoformat(str(valid_to)[:10]) < today
+def _is_past(unit: UnitView, today: date) -> bool:
+    return unit.valid_to is not None and unit.valid_to < today
 
 
-def unit_row(unit: Mapping[str, Any], *, current: bool = True) -> UnitRow:
+def _leader(unit: UnitView) -> Leader | None:
+    """The unit's leader as the page shows it (a `PublicLeader` has no phone or e-mail)."""
+    leader = unit.leader
+    if leader is None or isinstance(leader, Leader):
+        return leader
+    return Leader(full_name=leader.full_name, title=leader.title)
+
+
+def unit_row(unit: UnitView, *, current: bool = True) -> UnitRow:
     """A unit as the list shows it; contacts are None when the registry holds them back.
     Only current units that must report are warned about."""
-    leader = unit.get("leader") if isinstance(unit.get("leader"), Mapping) else None
-    contacts = unit.get("contacts")
-    hidden = not isinstance(contacts, Mapping)
-    emails = [str(e) for e in (contacts or {}).get("emails") or []] if not hidden else []
+    leader = _leader(unit)
+    hidden = unit.contacts is None
+    emails = list(unit.contacts.emails) if unit.contacts is not None else []
     warnings: list[str] = []
-    if current and unit.get("must_report", True):
-        if leader is None or not str(leader.get("full_name") or "").strip():
+    if current and unit.must_report:
+        if leader is None or not leader.full_name.strip():
             warnings.append("Chưa có lãnh đạo phụ trách công tác dân vận")
         if not hidden and not emails:
             warnings.append("Chưa có thư điện tử liên hệ: thư đôn đốc không đến được đơn vị")
-    kind = str(unit.get("kind") or "")
-    return UnitRow(unit, KIND_LABELS.get(kind, kind), leader, emails, hidden, warnings)
+    return UnitRow(unit, KIND_LABELS.get(unit.kind, unit.kind), leader, emails, hidden, warnings)
 
 
-def _ordered(units: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+def _ordered(units: list[UnitView]) -> list[UnitView]:
     order = {kind: i for i, kind in enumerate(KIND_ORDER)}
     return sorted(
-        units,
-        key=lambda u: (
-            order.get(str(u.get("kind")), 99),
-            u.get("display_order") or 0,
-            str(u.get("code")),
-            str(u.get("valid_from") or ""),
-        ),
+        units, key=lambda u: (order.get(u.kind, 99), u.display_order, u.code, u.valid_from)
     )
+
+
+def pending_leader_changes(
+    changes: list[LeaderChange], units: list[UnitView]
+) -> list[LeaderChange]:
+    """The leader changes units reported that the registry does not hold yet (once the
+    admin records the reported leader, the line is done)."""
+    current = {
+        unit.code: _nfc(unit.leader.full_name).casefold()
+        for unit in units
+        if unit.valid_to is None and unit.leader is not None
+    }
+    return [c for c in changes if current.get(c.unit_code) != _nfc(c.reported.full_name).casefold()]
 
 
 @router.get(PAGE, include_in_schema=False)
@@ -117,7 +133,10 @@ async def units_page(request: Request, portal: PortalDep, session: SessionDep) -
     """Current units with kind, reporting duty, leader in charge and contact e-mails; past
     units in a second table."""
     require_permission(session, Permission.READ_REPORTS)
-    units, problem = await attempt(portal.api().units(token_of(session)))
+    api, token = portal.api(), token_of(session)
+    (units, problem), (changes, changes_problem) = await asyncio.gather(
+        attempt(api.units(token)), attempt(api.leader_changes(token))
+    )
     today = _today(portal)
     records = _ordered(list(units or []))
     current = [unit_row(u) for u in records if not _is_past(u, today)]
@@ -132,7 +151,8 @@ async def units_page(request: Request, portal: PortalDep, session: SessionDep) -
             "past": past,
             "unreachable": sum(1 for r in current if r.warnings),
             "may_edit": session.may(Permission.ADMINISTER),
-            "notices": [problem.message] if problem else [],
+            "notices": [p.message for p in (problem, changes_problem) if p is not None],
+            "leader_changes": pending_leader_changes(changes or [], records),
         },
         session=session,
     )
@@ -146,18 +166,17 @@ def _nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text).strip()
 
 
-def draft_of_unit(unit: Mapping[str, Any]) -> dict[str, str]:
+def draft_of_unit(unit: UnitView) -> dict[str, str]:
     """The form's values for the unit as the registry holds it."""
-    leader = unit.get("leader") if isinstance(unit.get("leader"), Mapping) else {}
-    contacts = unit.get("contacts") if isinstance(unit.get("contacts"), Mapping) else {}
-    assert isinstance(leader, Mapping) and isinstance(contacts, Mapping)
+    leader = _leader(unit) or Leader(full_name="")
+    contacts = unit.contacts or Contacts()
     return {
-        "leader_full_name": str(leader.get("full_name") or ""),
-        "leader_title": str(leader.get("title") or ""),
-        "leader_phone": str(leader.get("phone") or ""),
-        "leader_email": str(leader.get("email") or ""),
-        "contact_emails": "\n".join(str(e) for e in contacts.get("emails") or []),
-        "contact_phone": str(contacts.get("phone") or ""),
+        "leader_full_name": leader.full_name,
+        "leader_title": leader.title,
+        "leader_phone": leader.phone,
+        "leader_email": leader.email,
+        "contact_emails": "\n".join(contacts.emails),
+        "contact_phone": contacts.phone,
     }
 
 
@@ -219,8 +238,7 @@ async def _edit_page(
         api.unit(token, code), attempt(api.unit_history(token, code))
     )
     history, problem = history_error
-    leaders = list((history or {}).get("leaders") or [])
-    leaders.reverse()  # newest first
+    leaders = list(reversed(history.leaders)) if history is not None else []  # newest first
     shown = list(notices or [])
     if problem is not None:
         shown.append(problem.message)
@@ -229,7 +247,7 @@ async def _edit_page(
         portal,
         "unit_edit.html",
         {
-            "title": f"Lãnh đạo phụ trách — {unit.get('name') or code}",
+            "title": f"Lãnh đạo phụ trách — {unit.name}",
             "unit": unit,
             "row": unit_row(unit, current=not _is_past(unit, _today(portal))),
             "code": code,
@@ -279,7 +297,7 @@ async def update_unit(
             notices=notices,
             status_code=status,
         )
-    notice = f"Đã cập nhật lãnh đạo phụ trách và liên hệ của {answer.get('name') or code}."
+    notice = f"Đã cập nhật lãnh đạo phụ trách và liên hệ của {answer.name}."
     return redirect(
         portal, f"{PAGE}/{quote(code, safe='')}", session, notice=notice, kind="success"
     )

@@ -1,7 +1,12 @@
-"""Fake backends for the portal's tests: small FastAPI apps with the real answer shapes.
+"""Fake backends for the portal's tests: small FastAPI apps answering the real models.
 
-Intake validates with the real form code (shared.forms), so a 422 carries real issues.
-Each fake records what it received, so tests check the portal's requests.
+Every route the portal calls declares the backend's own response model
+(`shared.contracts.api.<service>`) and returns model instances, so FastAPI checks each answer
+against it, and `test_fakes_contract.py` checks the routes, status codes and answer schemas
+against the real services' OpenAPI documents: a backend change breaks these tests, not the
+portal in production. Intake validates with the real form code (shared.forms), so a 422
+carries real issues; consolidation counts with its own domain rules. Each fake records what
+it received, so tests check the portal's requests.
 """
 
 from __future__ import annotations
@@ -10,19 +15,31 @@ import copy
 import hashlib
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
 
 import httpx
 import jwt
-from fastapi import FastAPI, Form, Request
+from fastapi import FastAPI, Form, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from services.consolidation import domain as consolidation_domain
+from services.consolidation import views as consolidation_views
 from services.portal.app import create_app
 from services.portal.settings import PortalSettings
+from services.registry import domain as registry_domain
 from shared.clock import ManualClock
+from shared.contracts.api import consolidation as consolidation_api
+from shared.contracts.api import intake as intake_api
+from shared.contracts.api import registry as registry_api
+from shared.contracts.api import reminders as reminders_api
+from shared.contracts.registry import ExpectedUnit, UnitState
+from shared.formatting import vn_deadline
 from shared.forms import form_for_unit, load_form, validate_report
+from tests.integration.portal import fakes_pages
+from tests.integration.portal.fakes_pages import PagesState
 
 NOW = datetime(2023, 6, 5, 3, 0, tzinfo=UTC)  # 10:00 on 05/06/2023 in Hồng Lĩnh
 PASSWORD = "mat-khau-dung"
@@ -118,7 +135,7 @@ PERIODS: list[dict[str, Any]] = [
         "year": 2023,
         "title": "năm 2023",
         "form_id": "dvcq-dinh-ky",
-        "form_version": "2023.1",
+        "form_version": "2023.2",
         "window_start": "2022-12-15",
         "window_end": "2023-12-14",
         "due_at": "2023-11-24T17:00:00+00:00",
@@ -128,6 +145,7 @@ PERIODS: list[dict[str, Any]] = [
         "expected_unit_details": [
             {**u, "display_order": i} for i, u in enumerate(UNITS.values(), start=1)
         ],
+        "scope": {"all": True},
         "version": 1,
     },
     {
@@ -146,6 +164,7 @@ PERIODS: list[dict[str, Any]] = [
         "expected_unit_details": [
             {**u, "display_order": i} for i, u in enumerate(UNITS.values(), start=1)
         ],
+        "scope": {"all": True},
         "version": 1,
     },
 ]
@@ -200,11 +219,12 @@ class FakeSystem:
     periods: list[dict[str, Any]] = field(default_factory=lambda: copy.deepcopy(PERIODS))
     difficulties: dict[str, dict[str, Any]] = field(default_factory=dict)
     versions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    attachments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    attachments: dict[str, list[intake_api.AttachmentInfo]] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
-    # An error the next matching call answers with: (method, path prefix) -> response.
+    # What a matching call answers instead (an error, or an answer outside the contract):
+    # (method, path prefix) -> response.
     refusals: dict[tuple[str, str], JSONResponse] = field(default_factory=dict)
-    idempotency: dict[str, dict[str, Any]] = field(default_factory=dict)
+    idempotency: dict[str, intake_api.ReportAccepted] = field(default_factory=dict)
     requests: list[Recorded] = field(default_factory=list)
     consolidation_ready: bool = True
     units: dict[str, dict[str, Any]] = field(default_factory=unit_records)
@@ -229,6 +249,9 @@ class FakeSystem:
         }
     )
     reminders_ready: bool = True
+    deliveries: list[reminders_api.DeliveryEntry] = field(default_factory=list)
+    # The state of the routes in fakes_pages.py (the portal pages of issues 10 and 11).
+    pages: PagesState = field(default_factory=PagesState)
     # Shared with the portal, so tokens expire when a test moves time.
     clock: ManualClock = field(default_factory=lambda: ManualClock(NOW))
 
@@ -251,6 +274,9 @@ class FakeSystem:
             "answered_at": None,
             "raised_in_version": report["version"],
             "answered": False,
+            # The thread (fakes_pages.thread gives it its messages and age).
+            "open_since": self.clock.now().isoformat(),
+            "messages": [],
         }
         self.difficulties[difficulty["difficulty_id"]] = difficulty
         return difficulty
@@ -273,33 +299,28 @@ class FakeSystem:
         app = FastAPI()
         system = self
 
-        @app.post("/v1/auth/token")
-        async def login(
-            request: Request, username: str = Form(), password: str = Form()
-        ) -> Response:
+        @app.post("/v1/auth/token", response_model=registry_api.TokenAnswer)
+        async def login(request: Request, username: str = Form(), password: str = Form()) -> Any:
             system.requests.append(
                 Recorded(request.method, request.url.path, dict(request.headers), None)
             )
             if username not in ACCOUNTS or password != PASSWORD:
                 return error(401, "invalid_credentials", "Tên đăng nhập hoặc mật khẩu không đúng.")
             account = ACCOUNTS[username]
-            return JSONResponse(
-                {
-                    "access_token": token_for(username, system.clock.now()),
-                    "token_type": "bearer",
-                    "expires_in": 3600,
-                    "role": account["role"],
-                    "unit_code": account["unit"],
-                }
+            return registry_api.TokenAnswer(
+                access_token=token_for(username, system.clock.now()),
+                expires_in=3600,
+                role=account["role"],
+                unit_code=account["unit"],
             )
 
-        @app.get("/v1/periods")
-        async def periods(request: Request) -> Response:
+        @app.get("/v1/periods", response_model=list[registry_api.PeriodView])
+        async def periods(request: Request) -> Any:
             if caller(request) is None:
                 return unauthorized()
-            return JSONResponse(system.periods)
+            return [registry_api.PeriodView.model_validate(p) for p in system.periods]
 
-        def unit_view(unit: dict[str, Any], who: dict[str, Any]) -> dict[str, Any]:
+        def unit_view(unit: dict[str, Any], who: dict[str, Any]) -> registry_api.UnitView:
             # As the registry: contacts and the leader's phone/e-mail for reviewer, admin
             # and the unit itself only.
             view = copy.deepcopy(unit)
@@ -307,36 +328,37 @@ class FakeSystem:
                 view["contacts"] = None
                 if view.get("leader"):
                     view["leader"] = {k: view["leader"].get(k, "") for k in ("full_name", "title")}
-            return view
+            return registry_api.UnitView.model_validate(view)
 
-        @app.get("/v1/units")
-        async def units(request: Request) -> Response:
+        @app.get("/v1/units", response_model=list[registry_api.UnitView])
+        async def units(request: Request) -> Any:
             who = caller(request)
             if who is None:
                 return unauthorized()
-            return JSONResponse([unit_view(u, who) for u in system.units.values()])
+            return [unit_view(u, who) for u in system.units.values()]
 
-        @app.get("/v1/units/{code}")
-        async def read_unit(code: str, request: Request) -> Response:
+        @app.get("/v1/units/{code}", response_model=registry_api.UnitView)
+        async def read_unit(code: str, request: Request) -> Any:
             who = caller(request)
             if who is None:
                 return unauthorized()
             if code not in system.units:
                 return error(404, "unit_not_found", f"Không tìm thấy đơn vị «{code}».")
-            return JSONResponse(unit_view(system.units[code], who))
+            return unit_view(system.units[code], who)
 
-        @app.get("/v1/units/{code}/history")
-        async def unit_history(code: str, request: Request) -> Response:
+        @app.get("/v1/units/{code}/history", response_model=registry_api.UnitHistory)
+        async def unit_history(code: str, request: Request) -> Any:
             who = caller(request)
             if who is None:
                 return unauthorized()
-            return JSONResponse(
+            return registry_api.UnitHistory.model_validate(
                 {"code": code, "entries": [], "leaders": system.leader_history.get(code, [])}
             )
 
-        @app.patch("/v1/units/{code}")
-        async def update_unit(code: str, request: Request) -> Response:
+        @app.patch("/v1/units/{code}", response_model=registry_api.UnitView)
+        async def update_unit(code: str, request: Request) -> Any:
             body = await system.record(request)
+            registry_api.UnitPatch.model_validate(body)  # the registry's own request model
             who = caller(request)
             if who is None:
                 return unauthorized()
@@ -381,49 +403,47 @@ class FakeSystem:
             unit["leader"] = leader
             unit["contacts"] = {**unit["contacts"], **(body.get("contacts") or {})}
             unit["version"] += 1
-            return JSONResponse(unit_view(unit, who))
+            return unit_view(unit, who)
 
-        @app.post("/v1/periods")
-        async def create_period(request: Request) -> Response:
+        @app.post("/v1/periods", status_code=201, response_model=registry_api.CreatedPeriod)
+        async def create_period(request: Request) -> Any:
             body = await system.record(request)
             if caller(request) is None:
                 return unauthorized()
             if (refused := system.refusal(request)) is not None:
                 return refused
-            scope = body["scope"]
-            chosen = [
-                u
-                for u in UNITS.values()
-                if scope.get("all")
-                or u["kind"] in scope.get("kinds", [])
-                or u["code"] in scope.get("units", [])
-            ]
-            number = sum(1 for p in system.periods if p["kind"] == "ad_hoc") + 1
+            asked = registry_api.PeriodIn.model_validate(body)
+            # Who is asked, by the registry's own rules.
+            scope, problems = registry_domain.parse_scope(asked.scope, system.units)
+            assert scope is not None, problems
+            expected = registry_domain.resolve_expected_units(
+                (UnitState.model_validate(u) for u in system.units.values()), scope, asked.due_at
+            )
+            existing = [p["period_id"] for p in system.periods]
             period = {
-                "period_id": f"2023-DX-{number:02d}",
+                "period_id": registry_domain.next_ad_hoc_id(asked.due_at.year, existing),
                 "kind": "ad_hoc",
-                "year": 2023,
-                "title": body["title"],
+                "year": asked.due_at.year,
+                "title": asked.title,
                 "form_id": "dvcq-dot-xuat",
                 "form_version": "2023.1",
                 "window_start": None,
                 "window_end": None,
-                "due_at": datetime.fromisoformat(body["due_at"]).astimezone(UTC).isoformat(),
+                "due_at": asked.due_at.astimezone(UTC).isoformat(),
                 "status": "open",
-                "content": body.get("content", ""),
-                "expected_units": [u["code"] for u in chosen],
-                "expected_unit_details": [
-                    {**u, "display_order": i} for i, u in enumerate(chosen, start=1)
-                ],
-                "scope": scope,
+                "content": asked.content,
+                "expected_units": [u.code for u in expected],
+                "expected_unit_details": [u.model_dump(mode="json") for u in expected],
+                "scope": scope.as_dict(),
                 "version": 1,
             }
             system.periods.insert(0, period)
-            return JSONResponse({**period, "id": period["period_id"]}, status_code=201)
+            return registry_api.CreatedPeriod.model_validate({**period, "id": period["period_id"]})
 
-        @app.patch("/v1/periods/{period_id}")
-        async def update_period(period_id: str, request: Request) -> Response:
+        @app.patch("/v1/periods/{period_id}", response_model=registry_api.PeriodView)
+        async def update_period(period_id: str, request: Request) -> Any:
             body = await system.record(request)
+            registry_api.PeriodPatch.model_validate(body)  # the registry's own request model
             if caller(request) is None:
                 return unauthorized()
             if (refused := system.refusal(request)) is not None:
@@ -433,16 +453,16 @@ class FakeSystem:
                 return error(404, "period_not_found", f"Không tìm thấy kỳ báo cáo «{period_id}».")
             found.update(body)
             found["version"] += 1
-            return JSONResponse(found)
+            return registry_api.PeriodView.model_validate(found)
 
-        @app.get("/v1/periods/{period_id}")
-        async def period(period_id: str, request: Request) -> Response:
+        @app.get("/v1/periods/{period_id}", response_model=registry_api.PeriodView)
+        async def period(period_id: str, request: Request) -> Any:
             if caller(request) is None:
                 return unauthorized()
             found = next((p for p in system.periods if p["period_id"] == period_id), None)
             if found is None:
                 return error(404, "period_not_found", f"Không tìm thấy kỳ báo cáo «{period_id}».")
-            return JSONResponse(found)
+            return registry_api.PeriodView.model_validate(found)
 
         @app.get("/healthz")
         async def healthz() -> dict[str, str]:
@@ -451,16 +471,20 @@ class FakeSystem:
         return app
 
     def intake(self) -> FastAPI:
+        """Intake's routes the portal calls, answering intake's own models."""
         app = FastAPI()
         system = self
 
-        def period_of(period_id: str) -> dict[str, Any] | None:
+        def period_of(period_id: str | None) -> dict[str, Any] | None:
             return next((p for p in system.periods if p["period_id"] == period_id), None)
 
-        @app.get("/v1/periods/{period_id}/form")
+        def not_found(report_id: str) -> JSONResponse:
+            return error(404, "report_not_found", f"Không tìm thấy báo cáo «{report_id}».")
+
+        @app.get("/v1/periods/{period_id}/form", response_model=intake_api.PeriodForm)
         async def period_form(
             period_id: str, request: Request, unit_code: str | None = None
-        ) -> Response:
+        ) -> Any:
             who = caller(request)
             if who is None:
                 return unauthorized()
@@ -472,45 +496,42 @@ class FakeSystem:
             unit = UNITS.get(code) if code else None
             if unit is not None:
                 form = form_for_unit(form, unit["kind"], set(unit["tags"]))
-            return JSONResponse(
-                {
-                    "period": {
-                        k: period[k]
-                        for k in ("period_id", "kind", "title", "status", "due_at", "content")
-                    }
-                    | {"window_start": period["window_start"], "window_end": period["window_end"]},
-                    "unit": unit,
-                    "form": form.model_dump(mode="json"),
-                }
+            record = system.units.get(code or "")
+            return intake_api.PeriodForm(
+                period=intake_api.PeriodInfo.model_validate(
+                    {**period, "due_text": vn_deadline(datetime.fromisoformat(period["due_at"]))}
+                ),
+                unit=intake_api.FormUnit.model_validate({**unit, **(record or {})})
+                if unit is not None
+                else None,
+                form=form,
             )
 
-        def summary(report: dict[str, Any]) -> dict[str, Any]:
-            return {k: v for k, v in report.items() if k != "content"}
-
-        @app.get("/v1/reports")
+        @app.get("/v1/reports", response_model=list[intake_api.ReportSummary])
         async def list_reports(
             request: Request, period_id: str | None = None, status: str | None = None
-        ) -> Response:
+        ) -> Any:
             who = caller(request)
             if who is None:
                 return unauthorized()
-            found = [
-                summary(r)
+            return [
+                intake_api.ReportSummary.model_validate(r)
                 for r in system.reports.values()
                 if (period_id is None or r["period_id"] == period_id)
                 and (status is None or r["status"] == status)
                 and (who["role"] != "unit" or r["unit_code"] == who["unit"])
             ]
-            return JSONResponse(found)
 
-        @app.get("/v1/reports/{report_id}")
-        async def read_report(report_id: str, request: Request) -> Response:
+        @app.get("/v1/reports/{report_id}", response_model=intake_api.ReportDetail)
+        async def read_report(report_id: str, request: Request) -> Any:
             if caller(request) is None:
                 return unauthorized()
+            if (refused := system.refusal(request)) is not None:
+                return refused
             report = system.reports.get(report_id)
             if report is None:
-                return error(404, "report_not_found", f"Không tìm thấy báo cáo «{report_id}».")
-            return JSONResponse(report)
+                return not_found(report_id)
+            return intake_api.ReportDetail.model_validate(report)
 
         async def store(request: Request, report_id: str | None) -> Response:
             body = await system.record(request)
@@ -519,7 +540,8 @@ class FakeSystem:
                 return unauthorized()
             key = request.headers.get("idempotency-key")
             if key and key in system.idempotency:
-                return JSONResponse(system.idempotency[key], status_code=201)
+                first = system.idempotency[key]
+                return JSONResponse(first.model_dump(mode="json"), status_code=201)
             period = period_of(body.get("period_id"))
             assert period is not None
             unit = UNITS[who["unit"]]
@@ -529,6 +551,7 @@ class FakeSystem:
                 unit["kind"],
                 set(unit["tags"]),
                 content,
+                leader_on_record=system.units[unit["code"]].get("leader") is not None,
             )
             if not result.ok:
                 return error(
@@ -538,85 +561,106 @@ class FakeSystem:
                     issues=[i.model_dump(mode="json") for i in result.errors],
                     warnings=[i.model_dump(mode="json") for i in result.warnings],
                 )
-            now = NOW.isoformat()
             digest = hashlib.sha256(json.dumps(result.content, sort_keys=True).encode()).hexdigest()
             previous = system.reports.get(report_id or "")
-            report = {
-                "report_id": report_id or str(uuid.uuid4()),
-                "period_id": period["period_id"],
-                "unit_code": unit["code"],
-                "unit_name": unit["name"],
-                "status": "submitted",
-                "version": previous["version"] + 1 if previous else 1,
-                "form_id": period["form_id"],
-                "form_version": period["form_version"],
-                "first_submitted_at": previous["first_submitted_at"] if previous else now,
-                "submitted_at": now,
-                "on_time": True,
-                "review": previous["review"] if previous else None,
-                "withdrawn_at": None,
-                "content": result.content,
-                "content_sha256": digest,
-                "warnings": [w.model_dump(mode="json") for w in result.warnings],
-            }
-            system.reports[report["report_id"]] = report
-            system.versions.setdefault(report["report_id"], []).append(
-                {
-                    "version": report["version"],
-                    "submitted_at": system.clock.now().isoformat(),
-                    "submitted_by": who["sub"],
-                    "content": result.content,
-                    "content_sha256": digest,
-                    "warnings": report["warnings"],
-                }
+            report = intake_api.ReportDetail(
+                report_id=report_id or str(uuid.uuid4()),
+                period_id=period["period_id"],
+                unit_code=unit["code"],
+                unit_name=unit["name"],
+                status="submitted",
+                version=previous["version"] + 1 if previous else 1,
+                form_id=period["form_id"],
+                form_version=period["form_version"],
+                first_submitted_at=previous["first_submitted_at"] if previous else NOW,
+                submitted_at=NOW,
+                on_time=True,
+                review=previous["review"] if previous else None,
+                withdrawn_at=None,
+                content=result.content,
+                content_sha256=digest,
+                warnings=[intake_api.ContentIssue(**w.model_dump()) for w in result.warnings],
+            )
+            system.reports[report.report_id] = report.model_dump(mode="json")
+            system.pages.drafts.pop((period["period_id"], unit["code"]), None)  # as intake
+            system.versions.setdefault(report.report_id, []).append(
+                intake_api.ReportVersionView(
+                    version=report.version,
+                    submitted_at=system.clock.now(),
+                    submitted_by=who["sub"],
+                    content=report.content,
+                    content_sha256=digest,
+                    warnings=report.warnings,
+                ).model_dump(mode="json")
             )
             raised = {
                 d["text"]
                 for d in system.difficulties.values()
-                if d["report_id"] == report["report_id"]
+                if d["report_id"] == report.report_id
             }
             for text in result.content.get("vuong_mac") or []:
                 if text and text not in raised:
-                    system.raise_difficulty(report, text)
-            answer = {**summary(report), "receipt": {"report_id": report["report_id"]}}
+                    system.raise_difficulty(system.reports[report.report_id], text)
+            answer = intake_api.ReportAccepted(
+                **report.model_dump(include=set(intake_api.ReportAccepted.model_fields)),
+                receipt=intake_api.Receipt(
+                    **report.model_dump(include=set(intake_api.Receipt.model_fields)),
+                    period_title=period["title"],
+                    text=f"Đã nhận báo cáo {period['title']} của {report.unit_name}.",
+                ),
+            )
             if key:
                 system.idempotency[key] = answer
-            return JSONResponse(answer, status_code=201 if report_id is None else 200)
+            status = 201 if report_id is None else 200
+            return JSONResponse(answer.model_dump(mode="json"), status_code=status)
 
-        @app.post("/v1/reports")
+        @app.post("/v1/reports", status_code=201, response_model=intake_api.ReportAccepted)
         async def submit(request: Request) -> Response:
             return await store(request, None)
 
-        @app.put("/v1/reports/{report_id}")
+        @app.put("/v1/reports/{report_id}", response_model=intake_api.ReportAccepted)
         async def amend(report_id: str, request: Request) -> Response:
             return await store(request, report_id)
 
-        @app.get("/v1/reports/{report_id}/versions")
-        async def versions(report_id: str, request: Request) -> Response:
+        @app.get(
+            "/v1/reports/{report_id}/versions",
+            response_model=list[intake_api.ReportVersionView],
+        )
+        async def versions(report_id: str, request: Request) -> Any:
             if caller(request) is None:
                 return unauthorized()
             if report_id not in system.reports:
-                return error(404, "report_not_found", f"Không tìm thấy báo cáo «{report_id}».")
-            return JSONResponse(system.versions.get(report_id, []))
+                return not_found(report_id)
+            return [
+                intake_api.ReportVersionView.model_validate(v)
+                for v in system.versions.get(report_id, [])
+            ]
 
-        @app.post("/v1/reports/{report_id}/withdraw")
-        async def withdraw(report_id: str, request: Request) -> Response:
+        @app.post("/v1/reports/{report_id}/withdraw", response_model=intake_api.ReportSummary)
+        async def withdraw(report_id: str, request: Request) -> Any:
             await system.record(request)
             if (refused := system.refusal(request)) is not None:
                 return refused
             report = system.reports[report_id]
             report["status"] = "withdrawn"
             report["withdrawn_at"] = system.clock.now().isoformat()
-            return JSONResponse(summary(report))
+            return intake_api.ReportSummary.model_validate(report)
 
-        @app.get("/v1/reports/{report_id}/attachments")
-        async def list_attachments(report_id: str, request: Request) -> Response:
+        @app.get(
+            "/v1/reports/{report_id}/attachments",
+            response_model=list[intake_api.AttachmentInfo],
+        )
+        async def list_attachments(report_id: str, request: Request) -> Any:
             if caller(request) is None:
                 return unauthorized()
-            return JSONResponse(system.attachments.get(report_id, []))
+            return system.attachments.get(report_id, [])
 
-        @app.post("/v1/reports/{report_id}/attachments")
-        async def add_attachment(report_id: str, request: Request) -> Response:
+        @app.post(
+            "/v1/reports/{report_id}/attachments",
+            status_code=201,
+            response_model=intake_api.AttachmentInfo,
+        )
+        async def add_attachment(report_id: str, request: Request) -> Any:
             who = caller(request)
             if who is None:
                 return unauthorized()
@@ -640,22 +684,22 @@ class FakeSystem:
                 )
             attachment_id = f"a{len(system.files) + 1}"
             system.files[attachment_id] = data
-            meta = {
-                "attachment_id": attachment_id,
-                "report_id": report_id,
-                "version": system.reports[report_id]["version"],
-                "filename": upload.filename,
-                "media_type": "application/pdf",
-                "size": len(data),
-                "sha256": hashlib.sha256(data).hexdigest(),
-                "uploaded_by": who["sub"],
-                "uploaded_at": system.clock.now().isoformat(),
-                "download": f"/v1/reports/{report_id}/attachments/{attachment_id}",
-            }
+            meta = intake_api.AttachmentInfo(
+                attachment_id=attachment_id,
+                report_id=report_id,
+                version=system.reports[report_id]["version"],
+                filename=upload.filename or "",
+                media_type="application/pdf",
+                size=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+                uploaded_by=who["sub"],
+                uploaded_at=system.clock.now(),
+                download=f"/v1/reports/{report_id}/attachments/{attachment_id}",
+            )
             system.attachments.setdefault(report_id, []).append(meta)
-            return JSONResponse(meta, status_code=201)
+            return meta
 
-        @app.get("/v1/reports/{report_id}/attachments/{attachment_id}")
+        @app.get("/v1/reports/{report_id}/attachments/{attachment_id}", response_class=Response)
         async def download_attachment(
             report_id: str, attachment_id: str, request: Request
         ) -> Response:
@@ -672,23 +716,29 @@ class FakeSystem:
                 },
             )
 
-        @app.get("/v1/difficulties")
-        async def list_difficulties(request: Request, period_id: str | None = None) -> Response:
+        @app.get("/v1/difficulties", response_model=list[intake_api.DifficultyThread])
+        async def list_difficulties(
+            request: Request,
+            period_id: str | None = None,
+            waiting: Annotated[bool | None, Query(alias="open")] = None,
+        ) -> Any:
             who = caller(request)
             if who is None:
                 return unauthorized()
-            return JSONResponse(
-                [
-                    d
-                    for d in system.difficulties.values()
-                    if (period_id is None or d["period_id"] == period_id)
-                    and (who["role"] != "unit" or d["unit_code"] == who["unit"])
-                ]
-            )
+            threads = [
+                fakes_pages.thread(system, d)
+                for d in system.difficulties.values()
+                if (period_id is None or d["period_id"] == period_id)
+                and (who["role"] != "unit" or d["unit_code"] == who["unit"])
+            ]
+            return [t for t in threads if waiting is None or t.open == waiting]
 
-        @app.post("/v1/difficulties/{difficulty_id}/answer")
-        async def answer(difficulty_id: str, request: Request) -> Response:
-            body = await system.record(request)
+        @app.post(
+            "/v1/difficulties/{difficulty_id}/answer",
+            response_model=intake_api.DifficultyThread,
+        )
+        async def answer(difficulty_id: str, request: Request) -> Any:
+            body = intake_api.AnswerRequest.model_validate(await system.record(request))
             who = caller(request)
             if who is None:
                 return unauthorized()
@@ -700,26 +750,27 @@ class FakeSystem:
                     404, "difficulty_not_found", f"Không tìm thấy vướng mắc «{difficulty_id}»."
                 )
             difficulty.update(
-                answer=body["answer"],
+                answer=body.answer,
                 answered_by=who["sub"],
                 answered_at=system.clock.now().isoformat(),
                 answered=True,
+                open_since=None,
             )
-            return JSONResponse(difficulty)
+            return fakes_pages.thread(system, difficulty)
 
-        @app.post("/v1/reports/{report_id}/review")
-        async def review(report_id: str, request: Request) -> Response:
-            body = await system.record(request)
+        @app.post("/v1/reports/{report_id}/review", response_model=intake_api.ReportSummary)
+        async def review(report_id: str, request: Request) -> Any:
+            body = intake_api.ReviewRequest.model_validate(await system.record(request))
             report = system.reports[report_id]
-            report["status"] = "accepted" if body["decision"] == "accepted" else "returned"
-            report["review"] = {
-                "decision": body["decision"],
-                "reason": body.get("reason", ""),
-                "version": report["version"],
-                "reviewed_by": "pnv",
-                "reviewed_at": NOW.isoformat(),
-            }
-            return JSONResponse(summary(report))
+            report["status"] = "accepted" if body.decision == "accepted" else "returned"
+            report["review"] = intake_api.Review(
+                decision=body.decision,
+                reason=body.reason,
+                version=report["version"],
+                reviewed_by="pnv",
+                reviewed_at=NOW,
+            ).model_dump(mode="json")
+            return intake_api.ReportSummary.model_validate(report)
 
         @app.get("/healthz")
         async def healthz() -> dict[str, str]:
@@ -728,74 +779,62 @@ class FakeSystem:
         return app
 
     def consolidation(self) -> FastAPI:
+        """Consolidation's completeness, counted by consolidation's own rules
+        (`services.consolidation.domain.completeness`) over the fake's reports."""
         app = FastAPI()
         system = self
 
-        def completeness(period: dict[str, Any]) -> dict[str, Any]:
-            # As the real consolidation: a withdrawn report no longer counts, so the unit
-            # reads "missing" and its report is forgotten.
-            current = {
-                r["unit_code"]: r
-                for r in system.reports.values()
-                if r["period_id"] == period["period_id"] and r["status"] != "withdrawn"
-            }
-            units = []
-            for unit in period["expected_unit_details"]:
-                report = current.get(unit["code"])
-                state = "missing"
-                if report:
-                    state = {"returned": "awaiting_revision"}.get(
-                        report["status"], report["status"]
-                    )
-                units.append(
-                    {
-                        "code": unit["code"],
-                        "name": unit["name"],
-                        "kind": unit["kind"],
-                        "state": state,
-                        "report_id": report["report_id"] if report else None,
-                        "version": report["version"] if report else None,
-                        "submitted_at": report["submitted_at"] if report else None,
-                        "first_submitted_at": report["first_submitted_at"] if report else None,
-                        "on_time": report["on_time"] if report else None,
-                    }
-                )
-            missing = [
-                {"code": u["code"], "name": u["name"]} for u in units if u["state"] == "missing"
-            ]
-            submitted = len(units) - len(missing)
-            return {
-                "period_id": period["period_id"],
-                "title": period["title"],
-                "due_at": period["due_at"],
-                "status": period["status"],
-                "expected": len(units),
-                "submitted": submitted,
-                "on_time": sum(1 for u in units if u["on_time"]),
-                "late": sum(1 for u in units if u["on_time"] is False),
-                "missing": missing,
-                "missing_count": len(missing),
-                "awaiting_revision": sum(1 for u in units if u["state"] == "awaiting_revision"),
-                "accepted": sum(1 for u in units if u["state"] == "accepted"),
-                "rates": {"submitted": round(submitted / len(units), 4)},
-                "by_kind": {},
-                "units": units,
-            }
+        def completeness(period: dict[str, Any]) -> consolidation_api.PeriodCompleteness:
+            info = consolidation_domain.PeriodInfo(
+                period_id=period["period_id"],
+                kind=period["kind"],
+                year=period["year"],
+                title=period["title"],
+                form_id=period["form_id"],
+                form_version=period["form_version"],
+                due_at=datetime.fromisoformat(period["due_at"]),
+                status=period["status"],
+                expected_units=tuple(
+                    ExpectedUnit.model_validate(u) for u in period["expected_unit_details"]
+                ),
+                version=period["version"],
+                window_start=_day(period.get("window_start")),
+                window_end=_day(period.get("window_end")),
+            )
+            return consolidation_views.completeness(
+                consolidation_domain.completeness(info, map(report_record, system.reports.values()))
+            )
 
-        @app.get("/v1/periods")
-        async def all_periods(request: Request) -> Response:
+        def not_ready() -> JSONResponse:
+            return error(404, "not_found", "Không tìm thấy địa chỉ yêu cầu.")
+
+        @app.get(
+            "/v1/periods",
+            response_model=list[
+                consolidation_api.PeriodCompleteness | consolidation_api.OwnPeriodCompleteness
+            ],
+        )
+        async def all_periods(request: Request) -> Any:
             if not system.consolidation_ready:
-                return error(404, "not_found", "Không tìm thấy địa chỉ yêu cầu.")
-            return JSONResponse([completeness(p) for p in system.periods])
+                return not_ready()
+            return [completeness(p) for p in system.periods]
 
-        @app.get("/v1/periods/{period_id}/completeness")
-        async def read(period_id: str, request: Request) -> Response:
+        @app.get(
+            "/v1/periods/{period_id}/completeness",
+            response_model=consolidation_api.PeriodCompleteness
+            | consolidation_api.OwnPeriodCompleteness,
+        )
+        async def read(period_id: str, request: Request) -> Any:
             if not system.consolidation_ready:
-                return error(404, "not_found", "Không tìm thấy địa chỉ yêu cầu.")
-            period = next(p for p in system.periods if p["period_id"] == period_id)
-            return JSONResponse(completeness(period))
+                return not_ready()
+            if (refused := system.refusal(request)) is not None:
+                return refused
+            period = next((p for p in system.periods if p["period_id"] == period_id), None)
+            if period is None:
+                return error(404, "period_not_found", f"Không tìm thấy kỳ báo cáo «{period_id}».")
+            return completeness(period)
 
-        @app.get("/v1/periods/{period_id}/report.docx")
+        @app.get("/v1/periods/{period_id}/report.docx", response_class=Response)
         async def docx(period_id: str) -> Response:
             return Response(
                 b"PK-fake-docx",
@@ -814,25 +853,55 @@ class FakeSystem:
         app = FastAPI()
         system = self
 
-        @app.post("/v1/periods/{period_id}/remind", status_code=202)
-        async def remind(period_id: str, request: Request) -> Response:
-            body = await system.record(request)
+        @app.post(
+            "/v1/periods/{period_id}/remind",
+            status_code=202,
+            response_model=reminders_api.UrgeResult,
+        )
+        async def remind(period_id: str, request: Request) -> Any:
+            body = reminders_api.RemindRequest.model_validate(await system.record(request))
             if not system.reminders_ready:
                 return error(404, "not_found", "Không tìm thấy địa chỉ yêu cầu.")
-            units = (body or {}).get("units") or ["18118", "PVHTT"]
-            return JSONResponse(
-                {"request_id": "r1", "queued": units, "skipped": []}, status_code=202
-            )
+            units = body.units or ["18118", "PVHTT"]
+            return reminders_api.UrgeResult(request_id="r1", queued=tuple(units), skipped=())
 
-        @app.get("/v1/reminders")
-        async def log(request: Request) -> Response:
-            return JSONResponse([])
+        @app.get("/v1/reminders", response_model=list[reminders_api.DeliveryEntry])
+        async def log(request: Request) -> Any:
+            return system.deliveries
 
         @app.get("/healthz")
         async def healthz() -> dict[str, str]:
             return {"status": "ok"}
 
         return app
+
+
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def report_record(report: Mapping[str, Any]) -> consolidation_domain.ReportRecord:
+    """A fake report as consolidation's projection holds it."""
+    withdrawn_at = report.get("withdrawn_at")
+    return consolidation_domain.ReportRecord(
+        report_id=report["report_id"],
+        period_id=report["period_id"],
+        unit_code=report["unit_code"],
+        submission=consolidation_domain.Submission(
+            version=report["version"],
+            status=report["status"],
+            on_time=report["on_time"],
+            first_submitted_at=datetime.fromisoformat(report["first_submitted_at"]),
+            submitted_at=datetime.fromisoformat(report["submitted_at"]),
+            content=report.get("content") or {},
+            content_sha256=report.get("content_sha256") or "",
+        ),
+        withdrawal=consolidation_domain.Withdrawal(
+            version=report["version"], withdrawn_at=datetime.fromisoformat(withdrawn_at)
+        )
+        if withdrawn_at
+        else None,
+    )
 
 
 URLS = {
@@ -855,14 +924,21 @@ def portal_settings(**overrides: Any) -> PortalSettings:
     )
 
 
+def fake_apps(system: FakeSystem) -> dict[str, FastAPI]:
+    """The four fake backends, keyed by service name, with every route the portal calls."""
+    by_service = {
+        "registry": system.registry(),
+        "intake": system.intake(),
+        "reminders": system.reminders(),
+        "consolidation": system.consolidation(),
+    }
+    fakes_pages.install(system, by_service)
+    return by_service
+
+
 def build_portal(system: FakeSystem, **settings: Any) -> FastAPI:
     """The portal wired to the fakes in memory (no ports)."""
-    apps = {
-        URLS["registry"]: system.registry(),
-        URLS["intake"]: system.intake(),
-        URLS["reminders"]: system.reminders(),
-        URLS["consolidation"]: system.consolidation(),
-    }
+    apps = {URLS[name]: app for name, app in fake_apps(system).items()}
 
     def factory(base_url: str) -> httpx.AsyncClient:
         return httpx.AsyncClient(

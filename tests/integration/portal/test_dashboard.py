@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.integration.portal.conftest import Browser
-from tests.integration.portal.fakes import NOW, FakeSystem
+from tests.integration.portal.fakes import NOW, FakeSystem, error
 
 PERIOD = "/theo-doi/2023-H1"
 
@@ -165,19 +165,55 @@ async def test_a_leader_reads_the_dashboard_but_cannot_urge_or_review(
     assert [(r.method, r.path) for r in system.requests] == [("POST", "/v1/auth/token")]
 
 
-async def test_without_consolidation_the_dashboard_rebuilds_completeness_and_says_so(
+async def test_without_consolidation_the_dashboard_says_so_and_counts_nothing_itself(
     browser: Browser, system: FakeSystem
 ) -> None:
+    # Completeness is consolidation's: the portal shows what it says, or that it cannot say,
+    # never figures of its own.
     system.consolidation_ready = False
     submitted_report(system)
     await browser.login("pnv")
     page = (await browser.page(PERIOD)).text
-    assert "Dịch vụ tổng hợp chưa trả lời" in page
-    missing = page[page.index('id="chua-gui"') : page.index('id="tung-don-vi"')]
-    assert "Đơn vị chưa gửi báo cáo (2)" in missing
-    assert "UBND phường Nam Hồng" in missing
+    assert "Dịch vụ tổng hợp chưa trả lời nên chưa xem được số đơn vị đã gửi báo cáo" in page
+    assert "Chức năng này của dịch vụ tổng hợp chưa sẵn sàng" in page  # why, as it said
+    assert "6 tháng đầu năm 2023" in page and "trước ngày 10/06/2023" in page
+    assert 'id="chua-gui"' not in page and 'id="tung-don-vi"' not in page
+    assert "Phải báo cáo" not in page
+    assert "Đổi hạn gửi" in page  # what needs no figures still works
     assert "Traceback" not in page
-    assert "Đã gửi 1/3 đơn vị" in (await browser.page("/theo-doi")).text
+    cards = (await browser.page("/theo-doi")).text
+    assert "Dịch vụ tổng hợp chưa trả lời" in cards
+    assert 'href="/theo-doi/2023-H1"' in cards and 'href="/theo-doi/2023-Y"' in cards
+    assert "Đã gửi" not in cards
+
+
+async def test_a_period_consolidation_has_not_heard_of_yet_says_to_wait(
+    browser: Browser, system: FakeSystem
+) -> None:
+    system.refusals[("GET", "/v1/periods/2023-H1/completeness")] = error(
+        404, "period_not_found", "Không tìm thấy kỳ báo cáo «2023-H1»."
+    )
+    await browser.login("pnv")
+    page = (await browser.page(PERIOD)).text
+    assert "Dịch vụ tổng hợp chưa có số liệu của kỳ này" in page
+    assert "6 tháng đầu năm 2023" in page
+    assert 'id="chua-gui"' not in page
+
+
+async def test_the_dashboard_shows_consolidations_labels_and_counts(
+    browser: Browser, system: FakeSystem
+) -> None:
+    report = submitted_report(system)
+    report["status"] = "returned"
+    await browser.login("pnv")
+    page = (await browser.page(PERIOD)).text
+    by_kind = page[page.index('id="theo-loai"') : page.index('id="tung-don-vi"')]
+    assert ">Phường</th>" in by_kind and ">Phòng, ban</th>" in by_kind
+    assert by_kind.index("Phường") < by_kind.index("Phòng, ban")  # consolidation's order
+    row = page[page.index("UBND phường Bắc Hồng <small>(18115)</small></th>") :]
+    assert "Trả lại, chờ bổ sung" in row[: row.index("</tr>")]
+    assert "Chưa gửi" in page
+    assert "Số liệu từ ngày 15/12/2022 đến ngày 14/06/2023" in page  # consolidation's window
 
 
 async def test_a_missing_reminders_endpoint_becomes_a_notice_not_an_error(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html as html_lib
 
+from fastapi.responses import JSONResponse
+
 from tests.integration.portal.conftest import Browser
 from tests.integration.portal.fakes import FakeSystem, error
 from tests.integration.portal.test_report_form import FORM, filled_form
@@ -75,7 +77,7 @@ async def test_a_withdrawn_report_is_sent_again_under_one_name_everywhere(
     assert "Gửi lại báo cáo</button>" in refused.text
 
 
-async def test_the_receipt_says_nothing_about_timeliness_when_it_is_unknown(
+async def test_the_receipt_says_whether_the_report_was_on_time_as_intake_says(
     browser: Browser, system: FakeSystem
 ) -> None:
     page_url = await _ward_sends(browser)
@@ -85,14 +87,26 @@ async def test_the_receipt_says_nothing_about_timeliness_when_it_is_unknown(
         start = page.index("<dt>Thời hạn</dt>")
         return page[start : page.index("</div>", start)]
 
-    assert "Đúng hạn" in timeliness((await browser.page(page_url)).text)
-    system.reports[report_id]["on_time"] = None
-    unknown = timeliness((await browser.page(page_url)).text)
-    assert "Gửi muộn" not in unknown and "Đúng hạn" not in unknown and "—" in unknown
-    del system.reports[report_id]["on_time"]
-    assert "Gửi muộn" not in timeliness((await browser.page(page_url)).text)
+    on_time = timeliness((await browser.page(page_url)).text)
+    assert "Đúng hạn" in on_time and "Gửi muộn" not in on_time
     system.reports[report_id]["on_time"] = False
-    assert "Gửi muộn" in timeliness((await browser.page(page_url)).text)
+    late = timeliness((await browser.page(page_url)).text)
+    assert "Gửi muộn" in late and "Đúng hạn" not in late
+
+
+async def test_an_answer_outside_intakes_contract_is_a_notice_never_half_a_page(
+    browser: Browser, system: FakeSystem
+) -> None:
+    # `on_time` is always a yes or no in intake's ReportDetail; an answer without it breaks
+    # the contract, and the portal says so instead of guessing.
+    page_url = await _ward_sends(browser)
+    report_id = page_url.rsplit("/", 1)[1]
+    broken = {**system.reports[report_id], "on_time": None}
+    system.refusals[("GET", f"/v1/reports/{report_id}")] = JSONResponse(broken)
+    page = await browser.page(page_url)
+    assert page.status_code == 502
+    assert "Câu trả lời của dịch vụ tiếp nhận báo cáo không đúng định dạng" in page.text
+    assert "Traceback" not in page.text and "<dt>Thời hạn</dt>" not in page.text
 
 
 async def test_a_refused_withdrawal_shows_intakes_vietnamese_message(

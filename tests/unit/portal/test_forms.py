@@ -9,11 +9,11 @@ from services.portal.forms import (
     body_from_values,
     build_form_view,
     issue_views,
-    parse_form_payload,
     values_from_content,
     values_from_submission,
 )
 from services.portal.report_content import content_view
+from shared.contracts.api.intake import PeriodForm
 from shared.forms import FormDefinition, form_for_unit, load_form, validate_report
 
 
@@ -46,11 +46,26 @@ def test_a_ward_form_has_sections_1_to_8_with_labels_and_types() -> None:
     assert vuong_mac.entries == [""] * MIN_DIFFICULTY_BOXES == [""] * 5
 
 
-def test_the_form_payload_is_read_bare_or_wrapped() -> None:
+def test_intakes_form_answer_reads_back_into_the_very_form() -> None:
     form = ward_form()
-    dumped = form.model_dump(mode="json")
-    assert parse_form_payload(dumped) == form
-    assert parse_form_payload({"period": {}, "unit": None, "form": dumped}) == form
+    answer = PeriodForm.model_validate(
+        {
+            "period": {
+                "period_id": "2023-H1",
+                "kind": "six_month",
+                "title": "6 tháng đầu năm 2023",
+                "status": "open",
+                "due_at": "2023-06-09T17:00:00+00:00",
+                "due_text": "trước ngày 10/06/2023",
+                "window_start": "2022-12-15",
+                "window_end": "2023-06-14",
+                "content": "",
+            },
+            "unit": None,
+            "form": form.model_dump(mode="json"),
+        }
+    )
+    assert answer.form == form
 
 
 def test_typed_figures_become_json_numbers_and_blank_stays_not_reported() -> None:
