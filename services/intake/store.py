@@ -16,12 +16,13 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.intake import db
-from services.intake.domain import Period, Report
+from services.intake.domain import ExpectedUnits, Period, Report
 from shared.contracts.envelope import Envelope
 from shared.contracts.registry import ExpectedUnit, Leader, PeriodState, UnitState
 from shared.db import dialect_insert, upsert_newer
 from shared.idempotency import Answer, IdempotentRequest, remember, replay
 from shared.messaging.outbox import add_event
+from shared.versioned import VersionedCache
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -105,8 +106,13 @@ async def upsert_period(session: AsyncSession, period: PeriodState) -> None:
     )
 
 
-def period_from_row(row: Any) -> Period:
-    """A period row as the domain's value."""
+def _expected_units(value: Any) -> ExpectedUnits:
+    return ExpectedUnits(ExpectedUnit.model_validate(u) for u in value or ())
+
+
+def period_from_row(row: Any, expected_units: ExpectedUnits | None = None) -> Period:
+    """A period row as the domain's value (its expected units parsed from the row unless
+    given)."""
     return Period(
         period_id=row.period_id,
         kind=row.kind,
@@ -115,10 +121,50 @@ def period_from_row(row: Any) -> Period:
         form_version=row.form_version,
         due_at=row.due_at,
         status=row.status,
-        expected_units=tuple(ExpectedUnit.model_validate(u) for u in row.expected_units or ()),
+        expected_units=(
+            expected_units if expected_units is not None else _expected_units(row.expected_units)
+        ),
         version=row.version,
         year=row.year,
     )
+
+
+# A period's expected units parsed once per version (up to ~10,000 entries: decoding and
+# parsing them was most of a submission's cost at that scale); the rest of the row is read
+# each time.
+_EXPECTED_UNITS: VersionedCache[ExpectedUnits] = VersionedCache(size=32)
+_PERIOD_HEADER = [c for c in db.periods.c if c.name != "expected_units"]
+
+
+async def _periods(session: AsyncSession, query: Any) -> list[tuple[Any, Period]]:
+    """The periods a query of header columns selects, with their header rows; the expected
+    units from the cache (one more statement for those not cached at their version)."""
+    rows = (await session.execute(query)).all()
+    cached: dict[str, ExpectedUnits | None] = {
+        row.period_id: _EXPECTED_UNITS.get(session, row.period_id, row.version) for row in rows
+    }
+    missing = [row.period_id for row in rows if cached[row.period_id] is None]
+    if missing:
+        table = db.periods
+        fetched = select(table.c.period_id, table.c.version, table.c.expected_units).where(
+            table.c.period_id.in_(missing)
+        )
+        versions = {row.period_id: row.version for row in rows}
+        for found in (await session.execute(fetched)).all():
+            units = _expected_units(found.expected_units)
+            _EXPECTED_UNITS.put(session, found.period_id, found.version, units)
+            if found.version == versions[found.period_id]:
+                cached[found.period_id] = units
+    periods = []
+    for row in rows:
+        known = cached[row.period_id]
+        if known is None:  # replaced between the two statements: read it as it is now
+            full = await find_period_row(session, row.period_id)
+            if full is not None:
+                periods.append((full, period_from_row(full)))
+        else:
+            periods.append((row, period_from_row(row, known)))
+    return periods
 
 
 async def find_period_row(session: AsyncSession, period_id: str) -> Any:
@@ -129,14 +175,22 @@ async def find_period_row(session: AsyncSession, period_id: str) -> Any:
 
 async def all_periods(session: AsyncSession) -> list[Period]:
     """Every period intake knows (a few a year)."""
-    rows = (await session.execute(select(db.periods).order_by(db.periods.c.due_at))).all()
-    return [period_from_row(row) for row in rows]
+    query = select(*_PERIOD_HEADER).order_by(db.periods.c.due_at)
+    return [period for _, period in await _periods(session, query)]
+
+
+async def find_period_and_row(session: AsyncSession, period_id: str) -> tuple[Any, Period] | None:
+    """The period as projected with its row (without the expected units' column), or None
+    when intake has not heard of it."""
+    query = select(*_PERIOD_HEADER).where(db.periods.c.period_id == period_id)
+    found = await _periods(session, query)
+    return found[0] if found else None
 
 
 async def find_period(session: AsyncSession, period_id: str) -> Period | None:
     """The period as projected, or None when intake has not heard of it."""
-    row = await find_period_row(session, period_id)
-    return period_from_row(row) if row is not None else None
+    found = await find_period_and_row(session, period_id)
+    return found[1] if found else None
 
 
 # --- reports and their versions ----------------------------------------------------------
