@@ -13,9 +13,10 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Collection, Hashable
 from typing import Any, Generic, TypeVar
 
+from sqlalchemy import ColumnElement, and_, case, false, null, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 V = TypeVar("V")
@@ -46,6 +47,26 @@ class VersionedCache(Generic[V]):
             if value is not None:
                 entries.move_to_end((key, version))
             return value
+
+    def unless_cached(
+        self,
+        session: AsyncSession,
+        key: ColumnElement[Any],
+        version: ColumnElement[Any],
+        value: ColumnElement[Any],
+        *,
+        keys: Collection[Hashable] | None = None,
+    ) -> ColumnElement[Any]:
+        """`value`, or NULL for a row whose key and version are cached (of `keys` only,
+        when given): the query that reads the row's other columns reads the value only when
+        it has to be parsed, in the same statement."""
+        with self._lock:
+            held = self._entries.get(self._database(session))
+            known = [k for k in held or () if keys is None or k[0] in keys]
+        if not known:
+            return value.label(value.key)
+        cached = or_(false(), *(and_(key == k, version == v) for k, v in known))
+        return case((cached, null()), else_=value).label(value.key)
 
     def put(self, session: AsyncSession, key: Hashable, version: int, value: V) -> None:
         """Keep the value for this key and version."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -136,35 +137,73 @@ _EXPECTED_UNITS: VersionedCache[ExpectedUnits] = VersionedCache(size=32)
 _PERIOD_HEADER = [c for c in db.periods.c if c.name != "expected_units"]
 
 
+def _period_columns(session: AsyncSession, period_id: str | None = None) -> list[Any]:
+    """A period's columns, its expected units NULL when they are cached at its version."""
+    table = db.periods
+    units = _EXPECTED_UNITS.unless_cached(
+        session,
+        table.c.period_id,
+        table.c.version,
+        table.c.expected_units,
+        keys=None if period_id is None else (period_id,),
+    )
+    return [*_PERIOD_HEADER, units]
+
+
+async def _period_of(session: AsyncSession, row: Any) -> Period | None:
+    """The period of a row of `_period_columns`: its expected units parsed (and cached)
+    when the row has them, else from the cache."""
+    if row.expected_units is not None:
+        units = _expected_units(row.expected_units)
+        _EXPECTED_UNITS.put(session, row.period_id, row.version, units)
+        return period_from_row(row, units)
+    cached = _EXPECTED_UNITS.get(session, row.period_id, row.version)
+    if cached is not None:
+        return period_from_row(row, cached)
+    # Dropped from the cache since the statement was built: read the whole row again.
+    full = await find_period_row(session, row.period_id)
+    return period_from_row(full) if full is not None else None
+
+
 async def _periods(session: AsyncSession, query: Any) -> list[tuple[Any, Period]]:
-    """The periods a query of header columns selects, with their header rows; the expected
-    units from the cache (one more statement for those not cached at their version)."""
-    rows = (await session.execute(query)).all()
-    cached: dict[str, ExpectedUnits | None] = {
-        row.period_id: _EXPECTED_UNITS.get(session, row.period_id, row.version) for row in rows
-    }
-    missing = [row.period_id for row in rows if cached[row.period_id] is None]
-    if missing:
-        table = db.periods
-        fetched = select(table.c.period_id, table.c.version, table.c.expected_units).where(
-            table.c.period_id.in_(missing)
-        )
-        versions = {row.period_id: row.version for row in rows}
-        for found in (await session.execute(fetched)).all():
-            units = _expected_units(found.expected_units)
-            _EXPECTED_UNITS.put(session, found.period_id, found.version, units)
-            if found.version == versions[found.period_id]:
-                cached[found.period_id] = units
-    periods = []
-    for row in rows:
-        known = cached[row.period_id]
-        if known is None:  # replaced between the two statements: read it as it is now
-            full = await find_period_row(session, row.period_id)
-            if full is not None:
-                periods.append((full, period_from_row(full)))
-        else:
-            periods.append((row, period_from_row(row, known)))
-    return periods
+    """The periods a query of `_period_columns` selects, with their rows."""
+    found = []
+    for row in (await session.execute(query)).all():
+        period = await _period_of(session, row)
+        if period is not None:
+            found.append((row, period))
+    return found
+
+
+async def find_report_with_period(
+    session: AsyncSession, report_id: str
+) -> tuple[Any, Period | None, Leader | None] | None:
+    """The report's row, its period as projected (None when intake has not heard of it)
+    and the leader the registry holds for its unit now, in one statement (the period's
+    expected units read only when they are not cached); None when there is no such report."""
+    reports, periods, units = db.reports, db.periods, db.units
+    leader = (
+        select(units.c.leader)
+        .where(units.c.code == reports.c.unit_code)
+        .order_by(units.c.valid_from.desc(), units.c.version.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    columns = [c.label(f"period__{c.key}") for c in _period_columns(session)]
+    query = (
+        select(reports, *columns, leader.label("unit_leader"))
+        .outerjoin(periods, periods.c.period_id == reports.c.period_id)
+        .where(reports.c.report_id == report_id)
+    )
+    row = (await session.execute(query)).first()
+    if row is None:
+        return None
+    on_record = Leader.model_validate(row.unit_leader) if row.unit_leader else None
+    if row.period__period_id is None:
+        return row, None, on_record
+    names = [c.key for c in _period_columns(session)]
+    period_row = SimpleNamespace(**{name: getattr(row, f"period__{name}") for name in names})
+    return row, await _period_of(session, period_row), on_record
 
 
 async def find_period_row(session: AsyncSession, period_id: str) -> Any:
@@ -175,15 +214,15 @@ async def find_period_row(session: AsyncSession, period_id: str) -> Any:
 
 async def all_periods(session: AsyncSession) -> list[Period]:
     """Every period intake knows (a few a year)."""
-    query = select(*_PERIOD_HEADER).order_by(db.periods.c.due_at)
+    query = select(*_period_columns(session)).order_by(db.periods.c.due_at)
     return [period for _, period in await _periods(session, query)]
 
 
 async def find_period_and_row(session: AsyncSession, period_id: str) -> tuple[Any, Period] | None:
-    """The period as projected with its row (without the expected units' column), or None
-    when intake has not heard of it."""
-    query = select(*_PERIOD_HEADER).where(db.periods.c.period_id == period_id)
-    found = await _periods(session, query)
+    """The period as projected with its row (its expected units' column NULL when they were
+    cached), or None when intake has not heard of it."""
+    columns = _period_columns(session, period_id)
+    found = await _periods(session, select(*columns).where(db.periods.c.period_id == period_id))
     return found[0] if found else None
 
 

@@ -183,34 +183,32 @@ def _parse_expected(value: Any) -> tuple[tuple[ExpectedUnit, ...], dict[str, lis
     return expected, positions
 
 
+def _period_columns(session: AsyncSession, period_id: str | None = None) -> list[Any]:
+    """A period's columns, its expected units NULL when they are parsed at its version."""
+    table = db.periods
+    units = _EXPECTED_UNITS.unless_cached(
+        session,
+        table.c.period_id,
+        table.c.version,
+        table.c.expected_units,
+        keys=None if period_id is None else (period_id,),
+    )
+    return [*_PERIOD_HEADER, units]
+
+
 async def _stored_periods(session: AsyncSession, query: Any) -> list[StoredPeriod]:
-    """The periods a query of header columns selects, with their expected units (one more
-    statement for those not parsed yet at their version)."""
-    rows = list((await session.execute(query)).all())
-    parsed = {
-        row.period_id: _EXPECTED_UNITS.get(session, row.period_id, row.version) for row in rows
-    }
-    missing = [row.period_id for row in rows if parsed[row.period_id] is None]
-    if missing:
-        table = db.periods
-        versions = {row.period_id: row.version for row in rows}
-        fetched = select(table.c.period_id, table.c.version, table.c.expected_units).where(
-            table.c.period_id.in_(missing)
-        )
-        for found in (await session.execute(fetched)).all():
-            fresh = _parse_expected(found.expected_units)
-            _EXPECTED_UNITS.put(session, found.period_id, found.version, fresh)
-            if found.version == versions[found.period_id]:
-                parsed[found.period_id] = fresh
+    """The periods a query of `_period_columns` selects, with their expected units (parsed
+    when the row has them, else from the cache)."""
     stored = []
-    for row in rows:
-        value = parsed[row.period_id]
-        if value is None:  # replaced between the two statements: read it as it is now
-            full = (
-                await session.execute(
-                    select(db.periods).where(db.periods.c.period_id == row.period_id)
-                )
-            ).first()
+    for row in (await session.execute(query)).all():
+        if row.expected_units is not None:
+            value = _parse_expected(row.expected_units)
+            _EXPECTED_UNITS.put(session, row.period_id, row.version, value)
+        elif (cached := _EXPECTED_UNITS.get(session, row.period_id, row.version)) is not None:
+            value = cached
+        else:  # dropped from the cache since the statement was built: read the row again
+            query = select(db.periods).where(db.periods.c.period_id == row.period_id)
+            full = (await session.execute(query)).first()
             if full is None:
                 continue
             row, value = full, _parse_expected(full.expected_units)
@@ -220,8 +218,10 @@ async def _stored_periods(session: AsyncSession, query: Any) -> list[StoredPerio
 
 async def find_period_row(session: AsyncSession, period_id: str) -> StoredPeriod | None:
     """The stored period, if its event has arrived."""
-    query = select(*_PERIOD_HEADER).where(db.periods.c.period_id == period_id)
-    found = await _stored_periods(session, query)
+    columns = _period_columns(session, period_id)
+    found = await _stored_periods(
+        session, select(*columns).where(db.periods.c.period_id == period_id)
+    )
     return found[0] if found else None
 
 
@@ -237,7 +237,7 @@ async def open_period_rows(session: AsyncSession) -> list[StoredPeriod]:
     """Every open period, earliest deadline first."""
     return await _stored_periods(
         session,
-        select(*_PERIOD_HEADER)
+        select(*_period_columns(session))
         .where(db.periods.c.status == "open")
         .order_by(db.periods.c.due_at, db.periods.c.period_id),
     )
