@@ -34,6 +34,16 @@ reports = Table(
 )
 
 
+class LeaderAnswer(BaseModel):
+    """The unit's answer to the leader check of a section (plan II.5)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    confirmed: bool
+    full_name: str = Field("", max_length=200)
+    title: str = Field("", max_length=200)
+
+
 class Section(BaseModel):
     """One numbered section of the periodic report."""
 
@@ -41,6 +51,7 @@ class Section(BaseModel):
 
     narrative: str = Field(max_length=20_000)
     indicators: dict[str, float] = Field(default_factory=dict, max_length=100)
+    lanh_dao_phu_trach: LeaderAnswer | None = None
 
 
 class ReportBody(BaseModel):

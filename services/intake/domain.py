@@ -31,6 +31,20 @@ Decision = Literal["accepted", "returned"]
 PERIODIC_KINDS = frozenset({"six_month", "annual"})
 
 
+class ExpectedUnits(tuple[ExpectedUnit, ...]):
+    """A period's expected units in the registry's order, found by code without a scan."""
+
+    def find(self, unit_code: str) -> ExpectedUnit | None:
+        """The first entry with this code, if any."""
+        index: dict[str, ExpectedUnit] | None = self.__dict__.get("_by_code")
+        if index is None:
+            index = {}
+            for unit in self:
+                index.setdefault(unit.code, unit)
+            self.__dict__["_by_code"] = index
+        return index.get(unit_code)
+
+
 @dataclass(frozen=True)
 class Period:
     """A reporting period as intake knows it from the registry's events."""
@@ -53,6 +67,8 @@ class Period:
 
     def expected(self, unit_code: str) -> ExpectedUnit | None:
         """The unit's entry among the units expected to report, if it is one."""
+        if isinstance(self.expected_units, ExpectedUnits):
+            return self.expected_units.find(unit_code)
         return next((u for u in self.expected_units if u.code == unit_code), None)
 
 

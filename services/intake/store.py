@@ -10,18 +10,20 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.intake import db
-from services.intake.domain import Period, Report
+from services.intake.domain import ExpectedUnits, Period, Report
 from shared.contracts.envelope import Envelope
 from shared.contracts.registry import ExpectedUnit, Leader, PeriodState, UnitState
 from shared.db import dialect_insert, upsert_newer
 from shared.idempotency import Answer, IdempotentRequest, remember, replay
 from shared.messaging.outbox import add_event
+from shared.versioned import VersionedCache
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -105,8 +107,13 @@ async def upsert_period(session: AsyncSession, period: PeriodState) -> None:
     )
 
 
-def period_from_row(row: Any) -> Period:
-    """A period row as the domain's value."""
+def _expected_units(value: Any) -> ExpectedUnits:
+    return ExpectedUnits(ExpectedUnit.model_validate(u) for u in value or ())
+
+
+def period_from_row(row: Any, expected_units: ExpectedUnits | None = None) -> Period:
+    """A period row as the domain's value (its expected units parsed from the row unless
+    given)."""
     return Period(
         period_id=row.period_id,
         kind=row.kind,
@@ -115,10 +122,88 @@ def period_from_row(row: Any) -> Period:
         form_version=row.form_version,
         due_at=row.due_at,
         status=row.status,
-        expected_units=tuple(ExpectedUnit.model_validate(u) for u in row.expected_units or ()),
+        expected_units=(
+            expected_units if expected_units is not None else _expected_units(row.expected_units)
+        ),
         version=row.version,
         year=row.year,
     )
+
+
+# A period's expected units parsed once per version (up to ~10,000 entries: decoding and
+# parsing them was most of a submission's cost at that scale); the rest of the row is read
+# each time.
+_EXPECTED_UNITS: VersionedCache[ExpectedUnits] = VersionedCache(size=32)
+_PERIOD_HEADER = [c for c in db.periods.c if c.name != "expected_units"]
+
+
+def _period_columns(session: AsyncSession, period_id: str | None = None) -> list[Any]:
+    """A period's columns, its expected units NULL when they are cached at its version."""
+    table = db.periods
+    units = _EXPECTED_UNITS.unless_cached(
+        session,
+        table.c.period_id,
+        table.c.version,
+        table.c.expected_units,
+        keys=None if period_id is None else (period_id,),
+    )
+    return [*_PERIOD_HEADER, units]
+
+
+async def _period_of(session: AsyncSession, row: Any) -> Period | None:
+    """The period of a row of `_period_columns`: its expected units parsed (and cached)
+    when the row has them, else from the cache."""
+    if row.expected_units is not None:
+        units = _expected_units(row.expected_units)
+        _EXPECTED_UNITS.put(session, row.period_id, row.version, units)
+        return period_from_row(row, units)
+    cached = _EXPECTED_UNITS.get(session, row.period_id, row.version)
+    if cached is not None:
+        return period_from_row(row, cached)
+    # Dropped from the cache since the statement was built: read the whole row again.
+    full = await find_period_row(session, row.period_id)
+    return period_from_row(full) if full is not None else None
+
+
+async def _periods(session: AsyncSession, query: Any) -> list[tuple[Any, Period]]:
+    """The periods a query of `_period_columns` selects, with their rows."""
+    found = []
+    for row in (await session.execute(query)).all():
+        period = await _period_of(session, row)
+        if period is not None:
+            found.append((row, period))
+    return found
+
+
+async def find_report_with_period(
+    session: AsyncSession, report_id: str
+) -> tuple[Any, Period | None, Leader | None] | None:
+    """The report's row, its period as projected (None when intake has not heard of it)
+    and the leader the registry holds for its unit now, in one statement (the period's
+    expected units read only when they are not cached); None when there is no such report."""
+    reports, periods, units = db.reports, db.periods, db.units
+    leader = (
+        select(units.c.leader)
+        .where(units.c.code == reports.c.unit_code)
+        .order_by(units.c.valid_from.desc(), units.c.version.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    columns = [c.label(f"period__{c.key}") for c in _period_columns(session)]
+    query = (
+        select(reports, *columns, leader.label("unit_leader"))
+        .outerjoin(periods, periods.c.period_id == reports.c.period_id)
+        .where(reports.c.report_id == report_id)
+    )
+    row = (await session.execute(query)).first()
+    if row is None:
+        return None
+    on_record = Leader.model_validate(row.unit_leader) if row.unit_leader else None
+    if row.period__period_id is None:
+        return row, None, on_record
+    names = [c.key for c in _period_columns(session)]
+    period_row = SimpleNamespace(**{name: getattr(row, f"period__{name}") for name in names})
+    return row, await _period_of(session, period_row), on_record
 
 
 async def find_period_row(session: AsyncSession, period_id: str) -> Any:
@@ -129,14 +214,22 @@ async def find_period_row(session: AsyncSession, period_id: str) -> Any:
 
 async def all_periods(session: AsyncSession) -> list[Period]:
     """Every period intake knows (a few a year)."""
-    rows = (await session.execute(select(db.periods).order_by(db.periods.c.due_at))).all()
-    return [period_from_row(row) for row in rows]
+    query = select(*_period_columns(session)).order_by(db.periods.c.due_at)
+    return [period for _, period in await _periods(session, query)]
+
+
+async def find_period_and_row(session: AsyncSession, period_id: str) -> tuple[Any, Period] | None:
+    """The period as projected with its row (its expected units' column NULL when they were
+    cached), or None when intake has not heard of it."""
+    columns = _period_columns(session, period_id)
+    found = await _periods(session, select(*columns).where(db.periods.c.period_id == period_id))
+    return found[0] if found else None
 
 
 async def find_period(session: AsyncSession, period_id: str) -> Period | None:
     """The period as projected, or None when intake has not heard of it."""
-    row = await find_period_row(session, period_id)
-    return period_from_row(row) if row is not None else None
+    found = await find_period_and_row(session, period_id)
+    return found[1] if found else None
 
 
 # --- reports and their versions ----------------------------------------------------------

@@ -41,6 +41,7 @@ from shared.contracts.registry import Contacts, Leader
 from shared.db import Database, dialect_insert, upsert_newer
 from shared.errors import NotFound
 from shared.messaging.outbox import add_event as add_outbox_event
+from shared.versioned import VersionedCache
 
 log = logging.getLogger(__name__)
 
@@ -147,14 +148,84 @@ async def save_period(
         await session.execute(update(table).where(table.c.period_id == period_id).values(**values))
 
 
-async def find_period_row(session: AsyncSession, period_id: str) -> Row[Any] | None:
+@dataclass(frozen=True)
+class StoredPeriod:
+    """A stored period: its row without the expected units' column (attributes read through),
+    and its expected units, parsed once per version (`shared.versioned`): a period of 10,000
+    units made every reminder and notice decode and parse the whole list again."""
+
+    row: Row[Any]
+    expected: tuple[ExpectedUnit, ...]
+    positions: dict[str, list[int]]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.row, name)
+
+    def only(self, codes: Iterable[str]) -> list[ExpectedUnit]:
+        """The expected units with these codes, in the registry's order."""
+        found = sorted(i for code in set(codes) for i in self.positions.get(code, ()))
+        return [self.expected[i] for i in found]
+
+
+_EXPECTED_UNITS: VersionedCache[tuple[tuple[ExpectedUnit, ...], dict[str, list[int]]]]
+_EXPECTED_UNITS = VersionedCache(size=32)
+_PERIOD_HEADER = [c for c in db.periods.c if c.name != "expected_units"]
+
+
+def _parse_expected(value: Any) -> tuple[tuple[ExpectedUnit, ...], dict[str, list[int]]]:
+    expected = tuple(
+        ExpectedUnit(str(u["code"]), str(u["name"]), int(u.get("display_order", 0)), u.get("kind"))
+        for u in value or ()
+    )
+    positions: dict[str, list[int]] = {}
+    for i, unit in enumerate(expected):
+        positions.setdefault(unit.code, []).append(i)
+    return expected, positions
+
+
+def _period_columns(session: AsyncSession, period_id: str | None = None) -> list[Any]:
+    """A period's columns, its expected units NULL when they are parsed at its version."""
+    table = db.periods
+    units = _EXPECTED_UNITS.unless_cached(
+        session,
+        table.c.period_id,
+        table.c.version,
+        table.c.expected_units,
+        keys=None if period_id is None else (period_id,),
+    )
+    return [*_PERIOD_HEADER, units]
+
+
+async def _stored_periods(session: AsyncSession, query: Any) -> list[StoredPeriod]:
+    """The periods a query of `_period_columns` selects, with their expected units (parsed
+    when the row has them, else from the cache)."""
+    stored = []
+    for row in (await session.execute(query)).all():
+        if row.expected_units is not None:
+            value = _parse_expected(row.expected_units)
+            _EXPECTED_UNITS.put(session, row.period_id, row.version, value)
+        elif (cached := _EXPECTED_UNITS.get(session, row.period_id, row.version)) is not None:
+            value = cached
+        else:  # dropped from the cache since the statement was built: read the row again
+            query = select(db.periods).where(db.periods.c.period_id == row.period_id)
+            full = (await session.execute(query)).first()
+            if full is None:
+                continue
+            row, value = full, _parse_expected(full.expected_units)
+        stored.append(StoredPeriod(row, *value))
+    return stored
+
+
+async def find_period_row(session: AsyncSession, period_id: str) -> StoredPeriod | None:
     """The stored period, if its event has arrived."""
-    return (
-        await session.execute(select(db.periods).where(db.periods.c.period_id == period_id))
-    ).first()
+    columns = _period_columns(session, period_id)
+    found = await _stored_periods(
+        session, select(*columns).where(db.periods.c.period_id == period_id)
+    )
+    return found[0] if found else None
 
 
-async def period_row(session: AsyncSession, period_id: str) -> Row[Any]:
+async def period_row(session: AsyncSession, period_id: str) -> StoredPeriod:
     """The stored period, or a 404 error."""
     row = await find_period_row(session, period_id)
     if row is None:
@@ -162,20 +233,17 @@ async def period_row(session: AsyncSession, period_id: str) -> Row[Any]:
     return row
 
 
-async def open_period_rows(session: AsyncSession) -> list[Row[Any]]:
+async def open_period_rows(session: AsyncSession) -> list[StoredPeriod]:
     """Every open period, earliest deadline first."""
-    return list(
-        (
-            await session.execute(
-                select(db.periods)
-                .where(db.periods.c.status == "open")
-                .order_by(db.periods.c.due_at, db.periods.c.period_id)
-            )
-        ).all()
+    return await _stored_periods(
+        session,
+        select(*_period_columns(session))
+        .where(db.periods.c.status == "open")
+        .order_by(db.periods.c.due_at, db.periods.c.period_id),
     )
 
 
-def period_view(row: Row[Any]) -> PeriodView:
+def period_view(row: StoredPeriod) -> PeriodView:
     """What the schedule needs of a stored period."""
     status = {"open": PeriodStatus.OPEN, "closed": PeriodStatus.CLOSED}.get(
         row.status, PeriodStatus.DRAFT
@@ -192,29 +260,18 @@ def period_view(row: Row[Any]) -> PeriodView:
     )
 
 
-def expected_units(row: Row[Any] | None) -> list[ExpectedUnit]:
+def expected_units(row: StoredPeriod | None) -> list[ExpectedUnit]:
     """The units a stored period expects, in the registry's order of the event."""
     if row is None:
         return []
-    return [
-        ExpectedUnit(
-            str(u["code"]),
-            str(u["name"]),
-            int(u.get("display_order", 0)),
-            u.get("kind"),
-        )
-        for u in row.expected_units or ()
-    ]
+    return list(row.expected)
 
 
 async def load_plan(
-    session: AsyncSession, row: Row[Any], *, only: Iterable[str] | None = None
+    session: AsyncSession, row: StoredPeriod, *, only: Iterable[str] | None = None
 ) -> PeriodPlan:
     """The period's expected units with their report state, contacts and sent reminder keys."""
-    expected = expected_units(row)
-    if only is not None:
-        wanted = set(only)
-        expected = [u for u in expected if u.code in wanted]
+    expected = expected_units(row) if only is None else row.only(only)
     codes = [u.code for u in expected]
     table = db.unit_reports
     reports = {

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+from typing import Any
+
 from docx.document import Document
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
 from docx.shared import Cm, Length, Mm, Pt
+from docx.table import Table as DocxTable
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph as DocxParagraph
 
@@ -100,26 +106,77 @@ def _add_table(document: Document, block: Table) -> None:
     rows += [[(c, False) for c in row] for row in block.rows]
     if block.totals_row is not None:
         rows.append([(c, True) for c in block.totals_row])
+    widths: list[Length] = [Mm(w) for w in widths_mm]
+    cells = _CellFactory(table, widths)
     for r, row in enumerate(rows):
-        cells = table.add_row().cells
-        for cell, (value, bold) in zip(cells, row, strict=True):
-            _fill_table_cell(cell, value, bold=bold, centred=r == 0)
+        tr = table._tbl._new_tr()
+        # The rows are the table's last children, so appending is where python-docx's
+        # `add_row` would put them; it would also look up `w:tblGrid` by scanning every row
+        # added so far, which made a table of 10,000 units quadratic.
+        table._tbl.append(tr)
+        for column, (value, bold) in enumerate(row):
+            tr.append(cells.make(column, value, bold=bold, centred=r == 0))
     xml.repeat_as_header(table.rows[0])
-    xml.set_column_widths(table, [Mm(w) for w in widths_mm])
+    # The cells already have their widths (`set_column_widths` sets them on every cell).
+    table.autofit = False
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = width
+
+
+class _CellFactory:
+    """Table cells made by copying a cell formatted once per column, emphasis and alignment
+    (and a run's formatting once per emphasis): the same XML `_fill_table_cell` writes for
+    each cell, without python-docx's lookups for every element of every cell, which took
+    most of a 10,000-unit report's time (tests/unit/documents checks they are the same)."""
+
+    def __init__(self, table: DocxTable, widths: list[Length]) -> None:
+        self._table = table
+        self._widths = widths
+        self._cells: dict[tuple[int, bool, bool], Any] = {}
+        self._runs: dict[bool, Any] = {}
+
+    def make(self, column: int, value: Cell, *, bold: bool, centred: bool) -> Any:
+        """A new `w:tc` holding the value, formatted as `_fill_table_cell` formats it."""
+        centre = centred or isinstance(value, int | float)
+        key = (column, bold, centre)
+        if key not in self._cells:
+            tc = self._table._tbl._new_tr().add_tc()
+            tc.width = self._widths[column]
+            _format_table_cell(_Cell(tc, self._table), centred=centre)
+            self._cells[key] = tc
+        tc = copy.deepcopy(self._cells[key])
+        text = _cell_text(value)
+        if text:
+            paragraph = DocxParagraph(tc.find(qn("w:p")), _Cell(tc, self._table))
+            run = paragraph.add_run(text)
+            run._r.insert(0, copy.deepcopy(self._run_properties(bold)))
+        return tc
+
+    def _run_properties(self, bold: bool) -> Any:
+        if bold not in self._runs:
+            scratch = DocxParagraph(OxmlElement("w:p"), self._table).add_run()
+            xml.style_run(scratch, _TABLE_SIZE, bold=bold)
+            self._runs[bold] = scratch._r.rPr
+        return self._runs[bold]
 
 
 def _fill_table_cell(cell: _Cell, value: Cell, *, bold: bool, centred: bool) -> None:
+    """A table cell as every table of the documents has it (what `_CellFactory` copies)."""
+    content = _format_table_cell(cell, centred=centred or isinstance(value, int | float))
+    text = _cell_text(value)
+    if text:
+        xml.style_run(content.add_run(text), _TABLE_SIZE, bold=bold)
+
+
+def _format_table_cell(cell: _Cell, *, centred: bool) -> DocxParagraph:
     cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
-    content = cell.paragraphs[0]
-    numeric = isinstance(value, int | float)
-    content.alignment = WD_ALIGN_PARAGRAPH.CENTER if centred or numeric else WD_ALIGN_PARAGRAPH.LEFT
+    content: DocxParagraph = cell.paragraphs[0]
+    content.alignment = WD_ALIGN_PARAGRAPH.CENTER if centred else WD_ALIGN_PARAGRAPH.LEFT
     fmt = content.paragraph_format
     fmt.space_before = fmt.space_after = Pt(2)
     fmt.line_spacing = 1.0
     xml.set_paragraph_mark_size(content, _TABLE_SIZE)
-    text = _cell_text(value)
-    if text:
-        xml.style_run(content.add_run(text), _TABLE_SIZE, bold=bold)
+    return content
 
 
 def _cell_text(value: Cell) -> str:

@@ -78,10 +78,13 @@ def _fill(ws: Worksheet, sheet: Sheet) -> None:
     for cell in ws[1]:
         cell.font = header_font
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    for row in sheet.rows:
-        _append(ws, row, bold=False)
+    # Rows are numbered here: `Worksheet.max_row` scans every cell written so far, which made
+    # a workbook of 10,000 units quadratic. `ws.cell` creates each cell it is asked for, so
+    # the numbering is the one `max_row + 1` gave.
+    for row_index, row in enumerate(sheet.rows, start=2):
+        _append(ws, row_index, row, bold=False)
     if sheet.totals_row is not None:
-        _append(ws, sheet.totals_row, bold=True)
+        _append(ws, len(sheet.rows) + 2, sheet.totals_row, bold=True)
     ws.freeze_panes = "A2"
     if sheet.columns:
         last = get_column_letter(len(sheet.columns))
@@ -89,21 +92,24 @@ def _fill(ws: Worksheet, sheet: Sheet) -> None:
     _set_widths(ws, sheet)
 
 
-def _append(ws: Worksheet, values: Sequence[XlsxCell], *, bold: bool) -> None:
-    row_index = ws.max_row + 1
+_TEXT_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
+_BOLD = Font(bold=True)
+
+
+def _append(ws: Worksheet, row_index: int, values: Sequence[XlsxCell], *, bold: bool) -> None:
     for col, value in enumerate(values, start=1):
         cell = ws.cell(row=row_index, column=col)
         if isinstance(value, str):
             cell.value = clean_text(value)
             # A narrative starting with "=" must stay text, never become a live formula.
             cell.data_type = "s"
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            cell.alignment = _TEXT_ALIGNMENT
         elif value is not None:
             cell.value = value
             is_int = isinstance(value, int) and not isinstance(value, bool)
             cell.number_format = _INTEGER_FORMAT if is_int else _DECIMAL_FORMAT
         if bold:
-            cell.font = Font(bold=True)
+            cell.font = _BOLD
 
 
 def _set_widths(ws: Worksheet, sheet: Sheet) -> None:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -83,11 +85,9 @@ def summarise(
         for u in status.units
         if u.code in current
     ]
-    expected_units = period.ordered_units()
+    groups = _unit_groups(period.ordered_units())
     read_of = {u.code: read for u, read in reporting}
-    sections = tuple(
-        _section(s, reporting, earlier, expected_units, read_of) for s in form.sections
-    )
+    sections = tuple(_section(s, reporting, earlier, groups, read_of) for s in form.sections)
     texts = tuple(
         TextFieldSummary(
             code=f.code,
@@ -124,11 +124,20 @@ def _section_content(content: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     return part if isinstance(part, Mapping) else {}
 
 
+UnitGroups = Mapping[tuple[str, frozenset[str]], int]
+"""How many expected units there are of each kind and set of tags: what a form's rules read
+of a unit, so a count over the expected units costs the number of groups, not of units."""
+
+
+def _unit_groups(units: Iterable[ExpectedUnit]) -> UnitGroups:
+    return Counter((u.kind, frozenset(u.tags)) for u in units)
+
+
 def _section(
     section: Section,
     reporting: Reporting,
     earlier: Summary | None,
-    expected_units: list[ExpectedUnit],
+    groups: UnitGroups,
     read_of: Mapping[str, ReadReport],
 ) -> SectionSummary:
     narratives = tuple(
@@ -137,20 +146,22 @@ def _section(
         if (text := _text(_section_content(read.content, section.key).get("narrative")))
     )
     indicators = tuple(
-        _indicator(section, ind, reporting, earlier, expected_units, read_of)
-        for ind in section.indicators
+        _indicator(section, ind, reporting, earlier, groups, read_of) for ind in section.indicators
     )
-    expected = sum(1 for u in expected_units if section.applies_to.includes(u.kind, set(u.tags)))
+    expected = sum(
+        n for (kind, tags), n in groups.items() if section.applies_to.includes(kind, tags)
+    )
     return SectionSummary(
         section.key, section.title, section.plan_ref, indicators, narratives, expected
     )
 
 
 def _applies(section: Section, indicator: Indicator, unit: ExpectedUnit) -> bool:
-    tags = set(unit.tags)
-    return section.applies_to.includes(unit.kind, tags) and indicator.applies_to.includes(
-        unit.kind, tags
-    )
+    return _applies_to(section, indicator, unit.kind, set(unit.tags))
+
+
+def _applies_to(section: Section, indicator: Indicator, kind: str, tags: AbstractSet[str]) -> bool:
+    return section.applies_to.includes(kind, tags) and indicator.applies_to.includes(kind, tags)
 
 
 def _indicator(
@@ -158,7 +169,7 @@ def _indicator(
     indicator: Indicator,
     reporting: Reporting,
     earlier: Summary | None,
-    expected_units: list[ExpectedUnit],
+    groups: UnitGroups,
     read_of: Mapping[str, ReadReport],
 ) -> IndicatorSummary:
     values: dict[str, Value] = {}
@@ -178,11 +189,17 @@ def _indicator(
             values[unit.code] = value
             kinds[unit.kind].append(value)
     # The "m" of "n/m đơn vị": the expected units asked for the figure, reported or not.
+    # (Every expected unit the figure applies to, less those whose report was written on a
+    # version that never asked for it.)
     expected = sum(
+        n for (kind, tags), n in groups.items() if _applies_to(section, indicator, kind, tags)
+    )
+    reporting_units = {u.code: u for u, _ in reporting}
+    expected -= sum(
         1
-        for u in expected_units
-        if _applies(section, indicator, u)
-        and (u.code not in read_of or read_of[u.code].was_asked(indicator.code))
+        for code, read in read_of.items()
+        if not read.was_asked(indicator.code)
+        and _applies(section, indicator, reporting_units[code])
     )
     previous = None
     if earlier is not None and indicator.code in earlier.indicators:

@@ -39,7 +39,11 @@ def submitting_unit(principal: Principal) -> str:
 
 async def visible_report(session: AsyncSession, principal: Principal, report_id: str) -> Any:
     """The report row if the caller may see it; a unit never learns of another's report."""
-    row = await store.find_report_row(session, report_id)
+    return check_visible(principal, report_id, await store.find_report_row(session, report_id))
+
+
+def check_visible(principal: Principal, report_id: str, row: Any) -> Any:
+    """The report row (None: not found) if the caller may see it (404 otherwise)."""
     if row is None:
         raise report_not_found(report_id)
     if principal.role == "unit":

@@ -49,11 +49,11 @@ async def report_document(
                 code="version_not_found",
                 details={"current_version": row.version},
             )
-        period_row = await store.find_period_row(session, row.period_id)
-        if period_row is None:
+        found = await store.find_period_and_row(session, row.period_id)
+        if found is None:
             raise period_not_found(row.period_id)
+        period_row, period = found
         unit_row = await store.latest_unit_row(session, row.unit_code)
-    period = store.period_from_row(period_row)
     unit = period.expected(row.unit_code) or ExpectedUnit(
         code=row.unit_code,
         name=row.unit_name,

@@ -108,11 +108,11 @@ async def unit_form(
     else:
         principal.require(Permission.READ_REPORTS)
     async with store.reading(context.sessions) as session:
-        row = await store.find_period_row(session, period_id)
+        found = await store.find_period_and_row(session, period_id)
         leader = await store.unit_leader(session, unit_code) if unit_code else None
-    if row is None:
+    if found is None:
         raise period_not_found(period_id)
-    period = store.period_from_row(row)
+    row, period = found
     form = load_form(period.form_id, period.form_version)
     unit_view: FormUnit | None = None
     if unit_code:

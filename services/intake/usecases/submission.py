@@ -31,7 +31,7 @@ from services.intake.domain import (
     text_digest,
     version_changed,
 )
-from services.intake.usecases.common import PRODUCER, period_of, submitting_unit, visible_report
+from services.intake.usecases.common import PRODUCER, check_visible, submitting_unit
 from services.intake.views import difficulty_contract, warning_contracts
 from shared.auth import Principal
 from shared.contracts.api.intake import ContentIssue, ReportAccepted
@@ -113,8 +113,9 @@ async def _store_version(
         leader_check=check,
     )
     await store.publish(session, ReportSubmitted.new(payload, producer=PRODUCER, occurred_at=now))
-    raised = await store.raised_digests(session, report.report_id)
     entries: list[str] = result.content.get("vuong_mac") or []
+    # Without entries there is nothing to compare with what was raised before.
+    raised = await store.raised_digests(session, report.report_id) if entries else []
     fresh = new_difficulties(entries, raised)
     thread_ids: list[str] = []
     for text in fresh:
@@ -268,17 +269,21 @@ async def amend_report(
         idempotency_key, caller=f"unit:{unit_code}", method="PUT", path=path, body=body
     )
     async with store.reading(context.sessions) as session:
-        row = await visible_report(session, principal, report_id)
+        # The report, its period and the unit's leader in one statement.
+        found = await store.find_report_with_period(session, report_id)
+        row, projected, leader = found or (None, None, None)
+        check_visible(principal, report_id, row)
         if earlier := await store.replayed(session, keyed):
             return earlier
-        report = store.report_from_row(row)
-        if "period_id" in body and body["period_id"] != report.period_id:
-            message = f"Báo cáo này thuộc kỳ «{report.period_id}», không thể chuyển sang kỳ khác."
-            raise field_problem("period_id", "period_mismatch", "Kỳ báo cáo", message)
-        period = await period_of(session, report)
-        check_can_amend(report, period)
-        unit = expected_unit(period, unit_code)
-        leader = await store.unit_leader(session, unit_code)
+    report = store.report_from_row(row)
+    if "period_id" in body and body["period_id"] != report.period_id:
+        message = f"Báo cáo này thuộc kỳ «{report.period_id}», không thể chuyển sang kỳ khác."
+        raise field_problem("period_id", "period_mismatch", "Kỳ báo cáo", message)
+    if projected is None:
+        raise period_not_found(report.period_id)
+    period = projected
+    check_can_amend(report, period)
+    unit = expected_unit(period, unit_code)
     result = _validate(context, period, unit, leader, body)
     now = context.clock.now()
     new = Report(**{**report.__dict__, "version": report.version + 1, "status": "submitted"})

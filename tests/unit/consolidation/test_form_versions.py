@@ -10,7 +10,7 @@ from services.consolidation import views
 from services.consolidation.domain import Summary, summarise
 from services.consolidation.domain.events import InMemoryProjection
 from shared.forms import FormDefinition, load_form
-from shared.forms.crosswalk import NoCrosswalk
+from shared.forms.crosswalk import NoCrosswalk, crosswalk
 from tests.unit.consolidation.factory import period_event, submitted
 
 OLD = load_form("dvcq-dinh-ky", "2023.1")
@@ -124,3 +124,33 @@ def test_a_report_on_a_version_nobody_mapped_is_not_guessed() -> None:
     unmapped = NEW.model_copy(update={"version": "2099.1"})
     with pytest.raises(NoCrosswalk):
         summary_in(p, "2023-H1", unmapped, form_of=lambda form_id, version: OLD)
+
+
+def test_the_expected_units_of_each_figure_and_section_are_counted_unit_by_unit() -> None:
+    """The "m" of "n/m đơn vị", counted by kind and tags (not unit by unit), is the number of
+    expected units the section and figure apply to, less those whose report was written on
+    a version that never asked for the figure."""
+    p = mixed_period()
+    period = p.periods["2023-H1"]
+    summary = summary_in(p, "2023-H1", NEW)
+    # What each report's own version asked (18115 wrote on 2023.1, 18118 on 2023.2).
+    asked_of = {
+        "18115": frozenset(crosswalk(OLD, NEW).indicators),
+        "18118": frozenset(i.code for i in NEW.indicators),
+    }
+    units = period.ordered_units()
+    assert len({(u.kind, u.tags) for u in units}) > 1
+    checked = 0
+    for section, summed in zip(NEW.sections, summary.sections, strict=True):
+        applies = [u for u in units if section.applies_to.includes(u.kind, set(u.tags))]
+        assert summed.expected == len(applies)
+        for indicator, figure in zip(section.indicators, summed.indicators, strict=True):
+            asked = [
+                u
+                for u in applies
+                if indicator.applies_to.includes(u.kind, set(u.tags))
+                and (u.code not in asked_of or indicator.code in asked_of[u.code])
+            ]
+            assert figure.expected == len(asked), (section.key, indicator.code)
+            checked += 1
+    assert checked > 10

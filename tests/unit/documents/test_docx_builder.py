@@ -10,11 +10,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from docx import Document as new_document
 from docx import Document as open_document
 from docx.document import Document
+from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
-from docx.shared import Cm, Pt
+from docx.shared import Cm, Mm, Pt
 from docx.text.paragraph import Paragraph as DocxParagraph
 
 from shared.documents import (
@@ -24,8 +26,11 @@ from shared.documents import (
     Paragraph,
     Signature,
     Table,
+    _docx_parts,
+    _docx_xml,
     build_docx,
 )
+from shared.documents.model import Cell
 
 from .samples import RECIPIENTS, SIGNER, SUBJECT
 
@@ -341,3 +346,38 @@ def test_properties_are_written_in_schema_order(
                 names = [child.tag.split("}")[1] for child in element]
                 positions = [order.index(n) for n in names]
                 assert positions == sorted(positions), (tag, names)
+
+
+def test_a_tables_cells_are_the_xml_python_docx_writes_cell_by_cell() -> None:
+    """`_add_table` copies a formatted cell instead of formatting each cell through
+    python-docx; the table is the one `add_row` and `_fill_table_cell` write, cell by cell."""
+    block = Table(
+        columns=["Đơn vị", "Số hồ sơ", "Ghi chú"],
+        rows=[
+            ["Phường Bắc Hồng", 120, "có\tnhiều dòng\nthứ hai"],
+            ["Phường Nam Hồng", 3.5, None],
+            ["  Xã Thuận Lộc  ", None, "=1+1"],
+        ],
+        widths_mm=[60, 30, 70],
+        totals_row=["Tổng cộng", 123.5, ""],
+    )
+    copied = new_document()
+    _docx_parts._add_table(copied, block)
+    by_cell = new_document()
+    table = by_cell.add_table(rows=0, cols=3)
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    _docx_xml.set_table_borders(table, visible=True)
+    rows: list[list[tuple[Cell, bool]]] = [[(c, True) for c in block.columns]]
+    rows += [[(c, False) for c in row] for row in block.rows]
+    rows.append([(c, True) for c in block.totals_row or ()])
+    for r, row in enumerate(rows):
+        for cell, (value, bold) in zip(table.add_row().cells, row, strict=True):
+            _docx_parts._fill_table_cell(cell, value, bold=bold, centred=r == 0)
+    _docx_xml.repeat_as_header(table.rows[0])
+    _docx_xml.set_column_widths(table, [Mm(w) for w in block.widths_mm or ()])
+
+    def tables(doc: Document) -> list[str]:
+        return [t.xml for t in doc.element.body.iter(qn("w:tbl"))]
+
+    assert tables(copied) == tables(by_cell)
+    assert "nhiều dòng" in tables(copied)[0] and "<w:tab/>" in tables(copied)[0]
