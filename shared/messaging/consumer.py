@@ -1,11 +1,20 @@
-"""Subscriptions: idempotent handling, retries with backoff, dead letters after a bound."""
+"""Subscriptions: idempotent handling, retries with backoff, dead letters after a bound.
+
+A subscription applies each event in its own transaction (`handler`), or, when it opts in
+with `batch`, the events of one fetch in one transaction: the inbox claims every event id of
+the group in one statement (a redelivered event is a duplicate and is not applied again),
+the batch handler applies the new ones in stream order, the transaction commits, and only
+then is each message acknowledged. If the group's transaction fails, it is rolled back and
+its events are applied one by one, in order, each in its own transaction: a poison event is
+retried and dead-lettered alone while the others are applied, and an event whose key (e.g.
+its report) follows one that failed is not applied ahead of it but redelivered after it."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from faststream.exceptions import NackMessage
@@ -17,21 +26,31 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared import logs
 from shared.backoff import Backoff
 from shared.contracts.streams import dead_letter_subject
-from shared.messaging.inbox import claim_event
+from shared.messaging.inbox import claim_event, claim_events
 from shared.messaging.provision import ConsumerSpec
 from shared.metrics import MessagingMetrics
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, Any], Awaitable[None]]
+BatchHandler = Callable[[AsyncSession, Sequence[Any]], Awaitable[None]]
+KeyOf = Callable[[Any], str]
 
 
 @dataclass(frozen=True)
 class Subscription:
-    """One subject, its contract and the handler applied in a transaction."""
+    """One subject, its contract and the handler applied in a transaction.
+
+    `batch` opts in to batched consumption: it is given the new (not yet applied) events of
+    one fetch, in stream order, and applies them in the caller's transaction. `key` names
+    what the order matters for (a report's id): after a failure, an event is not applied
+    ahead of an earlier one with the same key; without `key`, every event of the
+    subscription keeps its order. `handler` stays the per-event form (rebuild, tests)."""
 
     contract: type[BaseModel]
     handler: Handler
+    batch: BatchHandler | None = None
+    key: KeyOf | None = None
 
     @property
     def subject(self) -> str:
@@ -52,8 +71,23 @@ class DeliveryPolicy:
         return Backoff(self.backoff_seconds, self.backoff_cap_seconds).delay(attempt)
 
 
+@dataclass
+class _Pending:
+    """One parsed message waiting for its group's commit."""
+
+    msg: NatsMessage
+    event: Any
+    event_id: str
+    attempt: int
+    sequence: int
+    done: asyncio.Future[None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
 class EventProcessor:
-    """Applies one message: parse, claim the event id, run the handler, all in one transaction."""
+    """Applies one message: parse, claim the event id, run the handler, all in one transaction;
+    with a batch handler, the messages of one fetch in one transaction (see the module)."""
 
     def __init__(
         self,
@@ -74,6 +108,7 @@ class EventProcessor:
         self._metrics = metrics
         self._dead_letter = dead_letter
         self._lock = lock
+        self._waiting: list[_Pending] = []
 
     async def __call__(self, body: Any, msg: NatsMessage) -> None:
         raw = msg.raw_message
@@ -86,6 +121,9 @@ class EventProcessor:
             return
         event_id = str(getattr(event, "event_id", ""))
         logs.event_id.set(event_id)  # each message runs in its own task: no reset needed
+        if self.subscription.batch is not None:
+            await self._in_group(msg, event, event_id, attempt)
+            return
         try:
             async with self._lock, self._sessions() as session, session.begin():
                 if not await claim_event(session, self._inbox, self.spec.durable, event_id):
@@ -111,6 +149,129 @@ class EventProcessor:
             self._metrics.event(subject, "retried")
             raise NackMessage(delay=delay) from exc
         self._metrics.event(subject, "processed")
+
+    async def _in_group(self, msg: NatsMessage, event: Any, event_id: str, attempt: int) -> None:
+        """Join the group of the current fetch; its first member to take the lock applies
+        the whole group. Returns once this event's transaction has committed (the message is
+        then acknowledged), or raises NackMessage to have it redelivered."""
+        raw = msg.raw_message
+        sequence = int(raw.metadata.sequence.stream) if raw.metadata else 0
+        item = _Pending(msg, event, event_id, attempt, sequence)
+        self._waiting.append(item)
+        # FastStream starts every message of a fetch as its own task: let them all join.
+        await asyncio.sleep(0)
+        async with self._lock:
+            if not item.done.done():
+                group, self._waiting = self._waiting, []
+                await self._apply_group(sorted(group, key=lambda i: i.sequence))
+        await item.done
+
+    async def _apply_group(self, group: list[_Pending]) -> None:
+        batch = self.subscription.batch
+        assert batch is not None
+        subject = self.subscription.subject
+        try:
+            async with self._sessions() as session, session.begin():
+                new = await claim_events(
+                    session, self._inbox, self.spec.durable, [i.event_id for i in group]
+                )
+                fresh: list[_Pending] = []
+                for item in group:
+                    if item.event_id in new:
+                        new.discard(item.event_id)  # a second copy in the group is a duplicate
+                        fresh.append(item)
+                if fresh:
+                    await batch(session, [i.event for i in fresh])
+        except Exception as exc:
+            if len(group) == 1:
+                await self._settle_failed(group[0], exc)
+                return
+            log.warning(
+                "a batch of %d events on %s failed; applying them one by one",
+                len(group),
+                subject,
+                exc_info=True,
+            )
+            await self._one_by_one(group)
+            return
+        applied = {id(i) for i in fresh}
+        for item in group:
+            self._metrics.event(subject, "processed" if id(item) in applied else "duplicate")
+            item.done.set_result(None)
+
+    async def _one_by_one(self, group: list[_Pending]) -> None:
+        """After a failed group: each event alone, in order; a key that failed holds back its
+        later events (redelivered after it) so that their order is kept."""
+        batch = self.subscription.batch
+        assert batch is not None
+        subject = self.subscription.subject
+        held_back: set[str] = set()
+        for item in group:
+            key = self._key(item.event)
+            if key in held_back:
+                if item.attempt >= self._policy.max_deliver:
+                    await self._settle_dead_letter(
+                        item, "blocked_by_failed_event", "an earlier event of its key failed"
+                    )
+                else:
+                    self._metrics.event(subject, "retried")
+                    item.done.set_exception(NackMessage(delay=self._policy.delay(item.attempt)))
+                continue
+            try:
+                async with self._sessions() as session, session.begin():
+                    if not await claim_event(
+                        session, self._inbox, self.spec.durable, item.event_id
+                    ):
+                        self._metrics.event(subject, "duplicate")
+                        item.done.set_result(None)
+                        continue
+                    await batch(session, [item.event])
+            except Exception as exc:
+                if not await self._settle_failed(item, exc):
+                    held_back.add(key)
+                continue
+            self._metrics.event(subject, "processed")
+            item.done.set_result(None)
+
+    def _key(self, event: Any) -> str:
+        key = self.subscription.key
+        return "" if key is None else key(event)
+
+    async def _settle_failed(self, item: _Pending, exc: Exception) -> bool:
+        """A failed event alone: dead-lettered after its last attempt (True), else redelivered
+        after the back-off (False)."""
+        subject = self.subscription.subject
+        if item.attempt >= self._policy.max_deliver:
+            log.error(
+                "event %s on %s failed %d times; dead-lettering",
+                item.event_id,
+                subject,
+                item.attempt,
+                exc_info=exc,
+            )
+            return await self._settle_dead_letter(item, "handler_failed", repr(exc)[:1000])
+        delay = self._policy.delay(item.attempt)
+        log.warning(
+            "event %s on %s failed (attempt %d), retrying in %.1fs",
+            item.event_id,
+            subject,
+            item.attempt,
+            delay,
+            exc_info=exc,
+        )
+        self._metrics.event(subject, "retried")
+        item.done.set_exception(NackMessage(delay=delay))
+        return False
+
+    async def _settle_dead_letter(self, item: _Pending, reason: str, error: str) -> bool:
+        """Dead-letter the event (True), or have it redelivered if that failed (False)."""
+        try:
+            await self._to_dead_letters(item.msg, item.attempt, reason, error)
+        except NackMessage as nack:
+            item.done.set_exception(nack)
+            return False
+        item.done.set_result(None)
+        return True
 
     async def _to_dead_letters(
         self, msg: NatsMessage, attempt: int, reason: str, error: str
