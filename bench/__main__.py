@@ -70,8 +70,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         sqlite_c = f"sqlite+aiosqlite:///{tmp}/bench-consumer.db"
         note("consumer")
         results["consumer_sqlite"], found["raw_fetch_ack"] = await messaging.consumer_throughput(
-            tmp, sqlite_c, args.events
+            tmp, f"sqlite+aiosqlite:///{tmp}/bench-consumer-batch.db", args.events, batch=True
         )
+        (
+            results["consumer_sqlite_per_event"],
+            found["raw_fetch_ack_per_event_run"],
+        ) = await messaging.consumer_throughput(tmp, sqlite_c, args.events)
         note("consolidation")
         results["consolidation_per_event_sqlite"] = await consolidation.per_event_cost(
             tmp,
