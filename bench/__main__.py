@@ -33,6 +33,7 @@ QUICK = {
     "c1_requests": 40,
     "warmup": 10,
     "consolidation_events": 300,
+    "rebuild_events": 10_000,
 }
 
 
@@ -82,6 +83,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             f"sqlite+aiosqlite:///{tmp}/bench-consolidation.db",
             events=args.consolidation_events,
         )
+        note("rebuild")
+        results["consolidation_rebuild_sqlite"] = await consolidation.rebuild_throughput(
+            tmp, f"sqlite+aiosqlite:///{tmp}/bench-rebuild.db", events=args.rebuild_events
+        )
         note("bare_intake")
         found["bare_intake"] = await baselines.bare_intake(
             tmp,
@@ -112,6 +117,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup", type=int, default=20, help="requests before each HTTP measurement")
     p.add_argument(
         "--consolidation-events", type=int, default=1000, help="report events per period size"
+    )
+    p.add_argument(
+        "--rebuild-events", type=int, default=50_000, help="events replayed by the rebuild"
     )
     p.add_argument("--no-system", dest="system", action="store_false")
     p.add_argument("--out", type=Path, default=Path("bench-results"))

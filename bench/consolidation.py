@@ -12,6 +12,7 @@ per event, which is what every event cost before the running counters.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 import uuid
@@ -261,3 +262,60 @@ async def per_event_cost(
         return {"backend": engine.dialect.name, "sizes": results}
     finally:
         await engine.dispose()
+
+
+async def rebuild_throughput(tmp: Path, database_url: str, *, events: int) -> dict[str, Any]:
+    """`consolidation rebuild` of a stream of about `events` report events (periods of 2,000
+    units, every unit submitting, a third amending, half reviewed) on a server with the
+    launcher's configuration: events per second and the extrapolated time for 10⁶."""
+    import nats
+
+    from bench.natsserver import ProjectNatsServer
+    from services.consolidation.rebuild import rebuild
+    from services.consolidation.settings import ConsolidationSettings
+    from shared.messaging.provision import provision
+
+    server = ProjectNatsServer(tmp / "nats-rebuild")
+    server.start()
+    try:
+        rng = random.Random(7)
+        units = many_units(2000, prefix="U")
+        stream: list[Any] = []
+        n = 0
+        while len(stream) < events:
+            period_id = f"R{n}"
+            stream.append(period_changed(period_id, units))
+            stream.extend(backlog(rng, period_id, 2000))
+            n += 1
+        stream = stream[:events]
+        nc = await nats.connect(server.url)
+        try:
+            js = nc.jetstream(publish_async_max_pending=4000)
+            await provision(js)
+            for start in range(0, len(stream), 4000):
+                futures = [
+                    await js.publish_async(
+                        e.subject, e.to_json(), headers={"Nats-Msg-Id": str(e.event_id)}
+                    )
+                    for e in stream[start : start + 4000]
+                ]
+                await asyncio.gather(*futures)
+        finally:
+            await nc.close()
+        settings = ConsolidationSettings(database_url=database_url, nats_url=server.url, env="test")
+        began, cpu = time.perf_counter(), time.process_time()
+        report = await rebuild(settings, clock=ManualClock(datetime(2024, 1, 10, tzinfo=UTC)))
+        elapsed, cpu_seconds = time.perf_counter() - began, time.process_time() - cpu
+        per_s = report.applied / elapsed
+        return {
+            "events": len(stream),
+            "applied": report.applied,
+            "periods": n,
+            "units_per_period": 2000,
+            "seconds": round(elapsed, 2),
+            "events_per_s": round(per_s),
+            "cpu_ms_per_event": round(1000 * cpu_seconds / max(1, report.applied), 3),
+            "extrapolated_minutes_for_1e6_events": round(1_000_000 / per_s / 60, 1),
+        }
+    finally:
+        server.stop()
