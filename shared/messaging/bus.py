@@ -140,16 +140,34 @@ class EventBus:
             self._dead_letter,
             self._handler_lock,
         )
+        common: dict[str, Any] = {
+            "stream": JStream(spec.stream.name, declare=False),
+            "durable": spec.durable,
+            # FastStream names pull inboxes itself: keep them under the service's prefix.
+            "inbox_prefix": f"{inbox_prefix(settings.service_name)}.".encode(),
+            "title": f"{settings.service_name}:{subscription.subject}",
+            "description": (subscription.handler.__doc__ or "").strip() or None,
+        }
+        if subscription.batch is not None:
+            # One handler call per fetch (at most `consumer_batch_size` messages, gathered
+            # for at most `consumer_batch_wait_seconds`); the processor acknowledges each
+            # message itself after the batch's commit.
+            self.broker.subscriber(
+                subscription.subject,
+                pull_sub=PullSub(
+                    batch_size=settings.consumer_batch_size,
+                    timeout=settings.consumer_batch_wait_seconds,
+                    batch=True,
+                ),
+                ack_policy=AckPolicy.MANUAL,
+                **common,
+            )(processor.apply_batch)
+            return
         self.broker.subscriber(
             subscription.subject,
-            stream=JStream(spec.stream.name, declare=False),
-            durable=spec.durable,
             pull_sub=PullSub(batch_size=settings.consumer_batch_size, timeout=1.0),
-            # FastStream names pull inboxes itself: keep them under the service's prefix.
-            inbox_prefix=f"{inbox_prefix(settings.service_name)}.".encode(),
             ack_policy=AckPolicy.NACK_ON_ERROR,
-            title=f"{settings.service_name}:{subscription.subject}",
-            description=(subscription.handler.__doc__ or "").strip() or None,
+            **common,
         )(processor.__call__)
 
     @property

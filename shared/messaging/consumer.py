@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,10 @@ from shared.messaging.provision import ConsumerSpec
 from shared.metrics import MessagingMetrics
 
 log = logging.getLogger(__name__)
+
+# How long past its back-off a failed event's key holds back later events of the key (its
+# redelivery may go to another replica, which this process does not see).
+BLOCK_GRACE_SECONDS = 30.0
 
 Handler = Callable[[AsyncSession, Any], Awaitable[None]]
 BatchHandler = Callable[[AsyncSession, Sequence[Any]], Awaitable[None]]
@@ -75,7 +80,7 @@ class DeliveryPolicy:
 class _Pending:
     """One parsed message waiting for its group's commit."""
 
-    msg: NatsMessage
+    raw: Any  # the nats-py Msg
     event: Any
     event_id: str
     attempt: int
@@ -108,7 +113,9 @@ class EventProcessor:
         self._metrics = metrics
         self._dead_letter = dead_letter
         self._lock = lock
-        self._waiting: list[_Pending] = []
+        # Keys whose event failed and waits for its redelivery: (its sequence, until when, on
+        # the monotonic clock). Later events of such a key are held back, across fetches.
+        self._blocked: dict[str, tuple[int, float]] = {}
 
     async def __call__(self, body: Any, msg: NatsMessage) -> None:
         raw = msg.raw_message
@@ -117,13 +124,10 @@ class EventProcessor:
         try:
             event = self.subscription.contract.model_validate_json(msg.body)
         except ValidationError as exc:
-            await self._to_dead_letters(msg, attempt, "invalid_event", str(exc)[:1000])
+            await self._to_dead_letters(raw, attempt, "invalid_event", str(exc)[:1000])
             return
         event_id = str(getattr(event, "event_id", ""))
         logs.event_id.set(event_id)  # each message runs in its own task: no reset needed
-        if self.subscription.batch is not None:
-            await self._in_group(msg, event, event_id, attempt)
-            return
         try:
             async with self._lock, self._sessions() as session, session.begin():
                 if not await claim_event(session, self._inbox, self.spec.durable, event_id):
@@ -135,7 +139,7 @@ class EventProcessor:
                 log.error(
                     "event %s on %s failed %d times; dead-lettering", event_id, subject, attempt
                 )
-                await self._to_dead_letters(msg, attempt, "handler_failed", repr(exc)[:1000])
+                await self._to_dead_letters(raw, attempt, "handler_failed", repr(exc)[:1000])
                 return
             delay = self._policy.delay(attempt)
             log.warning(
@@ -150,26 +154,47 @@ class EventProcessor:
             raise NackMessage(delay=delay) from exc
         self._metrics.event(subject, "processed")
 
-    async def _in_group(self, msg: NatsMessage, event: Any, event_id: str, attempt: int) -> None:
-        """Join the group of the current fetch; its first member to take the lock applies
-        the whole group. Returns once this event's transaction has committed (the message is
-        then acknowledged), or raises NackMessage to have it redelivered."""
-        raw = msg.raw_message
-        sequence = int(raw.metadata.sequence.stream) if raw.metadata else 0
-        item = _Pending(msg, event, event_id, attempt, sequence)
-        self._waiting.append(item)
-        # FastStream starts every message of a fetch as its own task: let them all join.
-        await asyncio.sleep(0)
+    async def apply_batch(self, body: Any, msg: NatsMessage) -> None:
+        """A fetched batch (FastStream's batch subscriber, manual acknowledgement): parse,
+        apply in one transaction (see the module), then acknowledge each message, or have
+        it redelivered after its back-off."""
+        del body  # the raw messages are read instead
+        group: list[_Pending] = []
+        raws: list[Any] = list(msg.raw_message)  # type: ignore[call-overload]
+        for raw in raws:
+            attempt = int(raw.metadata.num_delivered) if raw.metadata else 1
+            try:
+                event = self.subscription.contract.model_validate_json(raw.data)
+            except ValidationError as exc:
+                try:
+                    await self._to_dead_letters(raw, attempt, "invalid_event", str(exc)[:1000])
+                except NackMessage as nack:
+                    await raw.nak(delay=nack.extra_options.get("delay"))
+                else:
+                    await raw.ack()
+                continue
+            sequence = int(raw.metadata.sequence.stream) if raw.metadata else 0
+            event_id = str(getattr(event, "event_id", ""))
+            group.append(_Pending(raw, event, event_id, attempt, sequence))
+        if not group:
+            return
         async with self._lock:
-            if not item.done.done():
-                group, self._waiting = self._waiting, []
-                await self._apply_group(sorted(group, key=lambda i: i.sequence))
-        await item.done
+            await self._apply_group(sorted(group, key=lambda i: i.sequence))
+        for item in group:
+            error = item.done.exception()
+            if error is None:
+                await item.raw.ack()
+            else:
+                delay = error.extra_options.get("delay") if isinstance(error, NackMessage) else None
+                await item.raw.nak(delay=delay)
 
     async def _apply_group(self, group: list[_Pending]) -> None:
         batch = self.subscription.batch
         assert batch is not None
         subject = self.subscription.subject
+        if self._blocked and any(self._blocking(i) for i in group):
+            await self._one_by_one(group)  # an earlier event of one of its keys failed
+            return
         try:
             async with self._sessions() as session, session.begin():
                 new = await claim_events(
@@ -197,6 +222,7 @@ class EventProcessor:
         applied = {id(i) for i in fresh}
         for item in group:
             self._metrics.event(subject, "processed" if id(item) in applied else "duplicate")
+            self._unblock(item)
             item.done.set_result(None)
 
     async def _one_by_one(self, group: list[_Pending]) -> None:
@@ -208,7 +234,7 @@ class EventProcessor:
         held_back: set[str] = set()
         for item in group:
             key = self._key(item.event)
-            if key in held_back:
+            if key in held_back or self._blocking(item):
                 if item.attempt >= self._policy.max_deliver:
                     await self._settle_dead_letter(
                         item, "blocked_by_failed_event", "an earlier event of its key failed"
@@ -223,6 +249,7 @@ class EventProcessor:
                         session, self._inbox, self.spec.durable, item.event_id
                     ):
                         self._metrics.event(subject, "duplicate")
+                        self._unblock(item)
                         item.done.set_result(None)
                         continue
                     await batch(session, [item.event])
@@ -231,11 +258,31 @@ class EventProcessor:
                     held_back.add(key)
                 continue
             self._metrics.event(subject, "processed")
+            self._unblock(item)
             item.done.set_result(None)
 
     def _key(self, event: Any) -> str:
         key = self.subscription.key
         return "" if key is None else key(event)
+
+    def _blocking(self, item: _Pending) -> bool:
+        """Whether an earlier event of the item's key failed and is still to be redelivered."""
+        key = self._key(item.event)
+        entry = self._blocked.get(key)
+        if entry is None:
+            return False
+        sequence, until = entry
+        if time.monotonic() > until:
+            del self._blocked[key]  # redelivered elsewhere (another replica), or gone
+            return False
+        return item.sequence > sequence
+
+    def _unblock(self, item: _Pending) -> None:
+        """The item was applied or dead-lettered: its key's later events may follow."""
+        key = self._key(item.event)
+        entry = self._blocked.get(key)
+        if entry is not None and entry[0] == item.sequence:
+            del self._blocked[key]
 
     async def _settle_failed(self, item: _Pending, exc: Exception) -> bool:
         """A failed event alone: dead-lettered after its last attempt (True), else redelivered
@@ -249,7 +296,10 @@ class EventProcessor:
                 item.attempt,
                 exc_info=exc,
             )
-            return await self._settle_dead_letter(item, "handler_failed", repr(exc)[:1000])
+            settled = await self._settle_dead_letter(item, "handler_failed", repr(exc)[:1000])
+            if settled:
+                self._unblock(item)
+            return settled
         delay = self._policy.delay(item.attempt)
         log.warning(
             "event %s on %s failed (attempt %d), retrying in %.1fs",
@@ -260,23 +310,25 @@ class EventProcessor:
             exc_info=exc,
         )
         self._metrics.event(subject, "retried")
+        self._blocked[self._key(item.event)] = (
+            item.sequence,
+            time.monotonic() + delay + BLOCK_GRACE_SECONDS,
+        )
         item.done.set_exception(NackMessage(delay=delay))
         return False
 
     async def _settle_dead_letter(self, item: _Pending, reason: str, error: str) -> bool:
         """Dead-letter the event (True), or have it redelivered if that failed (False)."""
         try:
-            await self._to_dead_letters(item.msg, item.attempt, reason, error)
+            await self._to_dead_letters(item.raw, item.attempt, reason, error)
         except NackMessage as nack:
             item.done.set_exception(nack)
             return False
         item.done.set_result(None)
         return True
 
-    async def _to_dead_letters(
-        self, msg: NatsMessage, attempt: int, reason: str, error: str
-    ) -> None:
-        raw = msg.raw_message
+    async def _to_dead_letters(self, raw: Any, attempt: int, reason: str, error: str) -> None:
+        """Publish the message (a nats-py Msg) to the dead letters; NackMessage if that failed."""
         sequence = raw.metadata.sequence.stream if raw.metadata else 0
         headers = {
             "Nats-Msg-Id": f"dlq:{self.spec.durable}:{sequence}",
@@ -290,7 +342,7 @@ class EventProcessor:
         try:
             await self._dead_letter(
                 dead_letter_subject(self.spec.durable, self.subscription.subject),
-                bytes(msg.body),
+                bytes(raw.data),
                 headers,
             )
         except Exception as exc:

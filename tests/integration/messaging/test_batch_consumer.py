@@ -183,3 +183,33 @@ async def test_a_consumer_killed_after_committing_a_batch_applies_nothing_twice(
         assert sorted(r for r, _ in rows) == sorted(f"c{i}" for i in range(30))
         # The worker's events came back and were claimed as duplicates, not applied again.
         assert not set(harness.calls) & {r for r, _ in rows[:committed]}
+
+
+async def test_a_failed_event_holds_back_its_reports_later_events_from_later_fetches(
+    nats_server, databases
+):
+    # Version 3 of report "k" arrives in a later fetch while version 2 waits for its
+    # redelivery: it is held back until version 2 has been applied.
+    await publish(nats_server.url, report_event("k", 1), report_event("k", 2))
+    settings = settings_for(await databases.url("batch-later"), nats_server.url)
+    # A back-off long enough that the next fetch comes before version 2's redelivery.
+    harness = Harness(settings.model_copy(update={"consumer_backoff_seconds": 1.0}), batch=True)
+    failures = {"left": 2}
+
+    async def flaky(event: ReportSubmitted) -> None:
+        if event.payload.report_id == "k" and event.payload.version == 2 and failures["left"]:
+            if failures["left"] == 2:
+                await publish(nats_server.url, report_event("k", 3), report_event("other", 1))
+            failures["left"] -= 1
+            raise ConnectionError("the database went away")
+
+    harness.fail = flaky
+    async with running(harness):
+
+        async def all_applied() -> bool:
+            return await harness.applied_count() == 4
+
+        await eventually(all_applied, timeout=30)
+        rows = await harness.applied_rows()
+        assert [v for r, v in rows if r == "k"] == [1, 2, 3]
+        assert await dead_letters(nats_server.url) == []
