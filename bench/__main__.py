@@ -88,13 +88,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             tmp, f"sqlite+aiosqlite:///{tmp}/bench-rebuild.db", events=args.rebuild_events
         )
         note("bare_intake")
-        found["bare_intake"] = await baselines.bare_intake(
-            tmp,
-            units=baselines.seed_units(),
-            rounds=args.rounds,
-            c1_requests=args.c1_requests,
-            warmup=args.warmup,
-        )
+        try:
+            found["bare_intake"] = await baselines.bare_intake(
+                tmp,
+                units=baselines.seed_units(),
+                rounds=args.rounds,
+                c1_requests=args.c1_requests,
+                warmup=args.warmup,
+            )
+        except Exception as exc:  # recorded, so that the other figures are still written
+            found["bare_intake"] = {"error": repr(exc)[:1000]}
         results["baselines"] = found
         if args.system:
             from bench import system
