@@ -148,7 +148,7 @@ class EventBus:
             "title": f"{settings.service_name}:{subscription.subject}",
             "description": (subscription.handler.__doc__ or "").strip() or None,
         }
-        if subscription.batch is not None:
+        if subscription.batch is not None and settings.consumer_batching:
             # One handler call per fetch (at most `consumer_batch_size` messages, gathered
             # for at most `consumer_batch_wait_seconds`); the processor acknowledges each
             # message itself after the batch's commit.

@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 # How long past its back-off a failed event's key holds back later events of the key (its
 # redelivery may go to another replica, which this process does not see).
 BLOCK_GRACE_SECONDS = 30.0
+# A held-back event comes back this long after its key's failed event.
+HELD_BACK_MARGIN_SECONDS = 0.2
 
 Handler = Callable[[AsyncSession, Any], Awaitable[None]]
 BatchHandler = Callable[[AsyncSession, Sequence[Any]], Awaitable[None]]
@@ -115,7 +117,8 @@ class EventProcessor:
         self._lock = lock
         # Keys whose event failed and waits for its redelivery: (its sequence, until when, on
         # the monotonic clock). Later events of such a key are held back, across fetches.
-        self._blocked: dict[str, tuple[int, float]] = {}
+        # Their redelivery time, too: held-back events are redelivered just after it.
+        self._blocked: dict[str, tuple[int, float, float]] = {}
 
     async def __call__(self, body: Any, msg: NatsMessage) -> None:
         raw = msg.raw_message
@@ -235,13 +238,15 @@ class EventProcessor:
         for item in group:
             key = self._key(item.event)
             if key in held_back or self._blocking(item):
-                if item.attempt >= self._policy.max_deliver:
+                # Held back: redelivered just after the failed event's own redelivery. It may
+                # use the server's spare deliveries (max_deliver + 3) before it gives up.
+                if item.attempt >= self._policy.max_deliver + 2:
                     await self._settle_dead_letter(
                         item, "blocked_by_failed_event", "an earlier event of its key failed"
                     )
                 else:
                     self._metrics.event(subject, "retried")
-                    item.done.set_exception(NackMessage(delay=self._policy.delay(item.attempt)))
+                    item.done.set_exception(NackMessage(delay=self._held_back_delay(key)))
                 continue
             try:
                 async with self._sessions() as session, session.begin():
@@ -271,11 +276,17 @@ class EventProcessor:
         entry = self._blocked.get(key)
         if entry is None:
             return False
-        sequence, until = entry
+        sequence, until, _ = entry
         if time.monotonic() > until:
             del self._blocked[key]  # redelivered elsewhere (another replica), or gone
             return False
         return item.sequence > sequence
+
+    def _held_back_delay(self, key: str) -> float:
+        """NAK delay of a held-back event: just after its key's failed event is redelivered."""
+        entry = self._blocked.get(key)
+        due = entry[2] - time.monotonic() if entry is not None else 0.0
+        return max(due, 0.0) + HELD_BACK_MARGIN_SECONDS
 
     def _unblock(self, item: _Pending) -> None:
         """The item was applied or dead-lettered: its key's later events may follow."""
@@ -310,9 +321,11 @@ class EventProcessor:
             exc_info=exc,
         )
         self._metrics.event(subject, "retried")
+        now = time.monotonic()
         self._blocked[self._key(item.event)] = (
             item.sequence,
-            time.monotonic() + delay + BLOCK_GRACE_SECONDS,
+            now + delay + BLOCK_GRACE_SECONDS,
+            now + delay,
         )
         item.done.set_exception(NackMessage(delay=delay))
         return False

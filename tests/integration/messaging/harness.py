@@ -64,6 +64,8 @@ class Harness:
         self.fail: Callable[[ReportSubmitted], Awaitable[None]] | None = None
         # Called with each batch after it was applied, inside its transaction.
         self.after_batch: Callable[[Sequence[ReportSubmitted]], None] | None = None
+        if batch:
+            settings = settings.model_copy(update={"consumer_batching": True})
         self.runtime = ServiceRuntime(
             settings,
             Database(settings.resolved_database_url),
