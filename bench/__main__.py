@@ -33,6 +33,7 @@ QUICK = {
     "c1_requests": 40,
     "warmup": 10,
     "consolidation_events": 300,
+    "rebuild_events": 10_000,
 }
 
 
@@ -70,22 +71,33 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         sqlite_c = f"sqlite+aiosqlite:///{tmp}/bench-consumer.db"
         note("consumer")
         results["consumer_sqlite"], found["raw_fetch_ack"] = await messaging.consumer_throughput(
-            tmp, sqlite_c, args.events
+            tmp, f"sqlite+aiosqlite:///{tmp}/bench-consumer-batch.db", args.events, batch=True
         )
+        (
+            results["consumer_sqlite_per_event"],
+            found["raw_fetch_ack_per_event_run"],
+        ) = await messaging.consumer_throughput(tmp, sqlite_c, args.events)
         note("consolidation")
         results["consolidation_per_event_sqlite"] = await consolidation.per_event_cost(
             tmp,
             f"sqlite+aiosqlite:///{tmp}/bench-consolidation.db",
             events=args.consolidation_events,
         )
-        note("bare_intake")
-        found["bare_intake"] = await baselines.bare_intake(
-            tmp,
-            units=baselines.seed_units(),
-            rounds=args.rounds,
-            c1_requests=args.c1_requests,
-            warmup=args.warmup,
+        note("rebuild")
+        results["consolidation_rebuild_sqlite"] = await consolidation.rebuild_throughput(
+            tmp, f"sqlite+aiosqlite:///{tmp}/bench-rebuild.db", events=args.rebuild_events
         )
+        note("bare_intake")
+        try:
+            found["bare_intake"] = await baselines.bare_intake(
+                tmp,
+                units=baselines.seed_units(),
+                rounds=args.rounds,
+                c1_requests=args.c1_requests,
+                warmup=args.warmup,
+            )
+        except Exception as exc:  # recorded, so that the other figures are still written
+            found["bare_intake"] = {"error": repr(exc)[:1000]}
         results["baselines"] = found
         if args.system:
             from bench import system
@@ -108,6 +120,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup", type=int, default=20, help="requests before each HTTP measurement")
     p.add_argument(
         "--consolidation-events", type=int, default=1000, help="report events per period size"
+    )
+    p.add_argument(
+        "--rebuild-events", type=int, default=50_000, help="events replayed by the rebuild"
     )
     p.add_argument("--no-system", dest="system", action="store_false")
     p.add_argument("--out", type=Path, default=Path("bench-results"))

@@ -12,8 +12,10 @@ per event, which is what every event cost before the running counters.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,7 +31,7 @@ from services.consolidation.projector import Projector
 from services.consolidation.subscribers import subscriptions
 from shared.clock import ManualClock
 from shared.db import create_engine, make_session_factory
-from shared.messaging.inbox import claim_event
+from shared.messaging.inbox import claim_event, claim_events
 from shared.migrations import upgrade_to_head
 from tests.unit.consolidation.histories import (
     START,
@@ -98,6 +100,56 @@ async def _apply(
     return timing
 
 
+BATCH = 100  # the consumers' fetch size (DANVAN_CONSUMER_BATCH_SIZE)
+
+
+def fetches(events: list[Any], size: int = BATCH) -> list[list[Any]]:
+    """The batches the live consumers would fetch: each subject has its own durable
+    consumer, so a batch holds events of one kind, in their order, at most `size`."""
+    by_kind: dict[type, list[Any]] = {}
+    for e in events:
+        by_kind.setdefault(type(e), []).append(e)
+    batches = [
+        kind_events[n : n + size]
+        for kind_events in by_kind.values()
+        for n in range(0, len(kind_events), size)
+    ]
+    # Interleave the subjects' batches, as their consumers run side by side.
+    out: list[list[Any]] = []
+    queues = [[b for b in batches if type(b[0]) is kind] for kind in by_kind]
+    while any(queues):
+        for queue in queues:
+            if queue:
+                out.append(queue.pop(0))
+    return out
+
+
+async def _apply_batched(
+    sessions: async_sessionmaker[AsyncSession], batch_handlers: dict[type, Any], events: list[Any]
+) -> Timing:
+    """Apply events as the batched consumer does: one transaction per fetched batch, the
+    event ids claimed in one statement, the subscription's batch handler."""
+    timing = Timing()
+    began, cpu = time.perf_counter(), time.process_time()
+    for batch in fetches(events):
+        async with sessions() as session, session.begin():
+            new = await claim_events(
+                session, db.processed_events, CONSUMER, [str(e.event_id) for e in batch]
+            )
+            fresh = [e for e in batch if str(e.event_id) in new]
+            started = time.perf_counter()
+            await batch_handlers[type(batch[0])](session, fresh)
+            timing.handler_seconds += time.perf_counter() - started
+    timing.seconds = time.perf_counter() - began
+    timing.cpu_seconds = time.process_time() - cpu
+    return timing
+
+
+def _renamed(e: Any) -> Any:
+    """The same event under a new id (the inbox already holds the first pass's ids)."""
+    return e.model_copy(update={"event_id": uuid.uuid4()})
+
+
 async def _recount_from_scratch(session: AsyncSession, period_id: str) -> None:
     """What every event cost before the running counters: count the whole period again."""
     period = await store.load_period(session, period_id)
@@ -139,6 +191,7 @@ async def per_event_cost(
         sessions = make_session_factory(engine)
         projector = Projector(ManualClock(datetime(2023, 6, 20, tzinfo=UTC)))
         handle = {s.contract: s.handler for s in subscriptions(projector)}
+        batched = {s.contract: s.batch for s in subscriptions(projector)}
         # Warm the statement caches and connections so the first size is not penalised.
         warm = [period_changed("warm", many_units(20, prefix="U"))]
         await _apply(sessions, handle, warm + backlog(random.Random(0), "warm", 20))
@@ -164,7 +217,22 @@ async def per_event_cost(
                 report_version(period_ids[0], u.code, 5, at=START + timedelta(days=3, seconds=n))
                 for n, u in enumerate(rng.sample(units, min(baseline_events, size)))
             ]
+            per_event_statements = statements
             old = await _apply(sessions, handle, extra, recount_period=period_ids[0])
+            # The same backlog again, batched, on fresh projections of the same periods.
+            async with sessions() as session, session.begin():
+                await store.clear_projections(session)
+                await session.execute(delete(db.outbox))
+            await _apply(sessions, handle, [_renamed(p) for p in periods])
+            again = [
+                _renamed(e) for e in applied
+            ]  # new ids: the inbox still holds the first pass's
+            statements = 0
+            event.listen(engine.sync_engine, "before_cursor_execute", count)
+            try:
+                fast = await _apply_batched(sessions, batched, again)
+            finally:
+                event.remove(engine.sync_engine, "before_cursor_execute", count)
             results[str(size)] = {
                 "units_per_period": size,
                 "periods": len(period_ids),
@@ -173,7 +241,7 @@ async def per_event_cost(
                 "events_per_s": round(len(applied) / timing.seconds),
                 "handler_ms_per_event": round(1000 * timing.handler_seconds / len(applied), 3),
                 "cpu_ms_per_event": round(1000 * timing.cpu_seconds / len(applied), 3),
-                "statements_per_event": round(statements / len(applied), 2),
+                "statements_per_event": round(per_event_statements / len(applied), 2),
                 "period_event_ms": round(period_seconds * 1000, 1),
                 "full_recount_events": len(extra),
                 "full_recount_events_per_s": round(len(extra) / old.seconds),
@@ -181,7 +249,73 @@ async def per_event_cost(
                     1000 * old.handler_seconds / len(extra), 3
                 ),
                 "full_recount_cpu_ms_per_event": round(1000 * old.cpu_seconds / len(extra), 3),
+                "batched": {
+                    "batch": BATCH,
+                    "events": len(again),
+                    "seconds": round(fast.seconds, 3),
+                    "events_per_s": round(len(again) / fast.seconds),
+                    "handler_ms_per_event": round(1000 * fast.handler_seconds / len(again), 3),
+                    "cpu_ms_per_event": round(1000 * fast.cpu_seconds / len(again), 3),
+                    "statements_per_event": round(statements / len(again), 2),
+                },
             }
         return {"backend": engine.dialect.name, "sizes": results}
     finally:
         await engine.dispose()
+
+
+async def rebuild_throughput(tmp: Path, database_url: str, *, events: int) -> dict[str, Any]:
+    """`consolidation rebuild` of a stream of about `events` report events (periods of 2,000
+    units, every unit submitting, a third amending, half reviewed) on a server with the
+    launcher's configuration: events per second and the extrapolated time for 10⁶."""
+    import nats
+
+    from bench.natsserver import ProjectNatsServer
+    from services.consolidation.rebuild import rebuild
+    from services.consolidation.settings import ConsolidationSettings
+    from shared.messaging.provision import provision
+
+    server = ProjectNatsServer(tmp / "nats-rebuild")
+    server.start()
+    try:
+        rng = random.Random(7)
+        units = many_units(2000, prefix="U")
+        stream: list[Any] = []
+        n = 0
+        while len(stream) < events:
+            period_id = f"R{n}"
+            stream.append(period_changed(period_id, units))
+            stream.extend(backlog(rng, period_id, 2000))
+            n += 1
+        stream = stream[:events]
+        nc = await nats.connect(server.url)
+        try:
+            js = nc.jetstream(publish_async_max_pending=4000)
+            await provision(js)
+            for start in range(0, len(stream), 4000):
+                futures = [
+                    await js.publish_async(
+                        e.subject, e.to_json(), headers={"Nats-Msg-Id": str(e.event_id)}
+                    )
+                    for e in stream[start : start + 4000]
+                ]
+                await asyncio.gather(*futures)
+        finally:
+            await nc.close()
+        settings = ConsolidationSettings(database_url=database_url, nats_url=server.url, env="test")
+        began, cpu = time.perf_counter(), time.process_time()
+        report = await rebuild(settings, clock=ManualClock(datetime(2024, 1, 10, tzinfo=UTC)))
+        elapsed, cpu_seconds = time.perf_counter() - began, time.process_time() - cpu
+        per_s = report.applied / elapsed
+        return {
+            "events": len(stream),
+            "applied": report.applied,
+            "periods": n,
+            "units_per_period": 2000,
+            "seconds": round(elapsed, 2),
+            "events_per_s": round(per_s),
+            "cpu_ms_per_event": round(1000 * cpu_seconds / max(1, report.applied), 3),
+            "extrapolated_minutes_for_1e6_events": round(1_000_000 / per_s / 60, 1),
+        }
+    finally:
+        server.stop()

@@ -78,12 +78,14 @@ async def raw_publish_async(tmp: Path, rows: int, *, sync_always: bool = True) -
 
 
 async def consumer_throughput(
-    tmp: Path, database_url: str, count: int
+    tmp: Path, database_url: str, count: int, *, batch: bool = False
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Events already in the stream, applied by the project's consumer (one transaction per
-    event with the inbox claim); then the same events read by a bare nats-py pull consumer
-    (`fetch(100)` + ack) on the same server. Returns (project, raw)."""
-    server = ProjectNatsServer(tmp / "nats-consumer")
+    event with the inbox claim, or with `batch` one per fetch with one claim statement);
+    then the same events read by a bare nats-py pull consumer (`fetch(100)` + ack) on the
+    same server. Returns (project, raw)."""
+    mode = "batch" if batch else "single"
+    server = ProjectNatsServer(tmp / f"nats-consumer-{mode}")
     server.start()
     try:
         harness = Harness(settings_for(database_url, server.url, "benchconsumer"), consume=False)
@@ -94,13 +96,19 @@ async def consumer_throughput(
         futures = [await js.publish_async(e.subject, e.to_json()) for e in events("c", count)]
         await asyncio.gather(*futures)
         await nc.close()
-        consumer = Harness(settings_for(database_url, server.url, "benchconsumer"))
-        began = time.perf_counter()
+        consumer = Harness(settings_for(database_url, server.url, "benchconsumer"), batch=batch)
+        starting = time.perf_counter()
         async with running(consumer):
+            # Timed from when the subscribers run, as the raw consumer is timed from its first
+            # fetch: connecting and provisioning are not consuming (`startup_s`).
+            await asyncio.wait_for(consumer.runtime.bus.wait_started(), 30)
+            began = time.perf_counter()
             while await consumer.applied_count() < count:
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(0.02)
             elapsed = time.perf_counter() - began
         project = {
+            "mode": "one transaction per fetch" if batch else "one transaction per event",
+            "startup_s": round(began - starting, 3),
             "events": count,
             "seconds": round(elapsed, 3),
             "events_per_s": round(rate(count, elapsed)),

@@ -60,6 +60,18 @@ class MessagingMetrics:
             ["service"],
             registry=registry,
         )
+        self.outbox_parked = Gauge(
+            "danvan_outbox_parked_rows",
+            "Outbox rows parked because they can never be published (too large, refused)",
+            ["service"],
+            registry=registry,
+        )
+        self.outbox_parked_total = Counter(
+            "danvan_outbox_parked_total",
+            "Outbox rows parked",
+            ["service"],
+            registry=registry,
+        )
         self.events = Counter(
             "danvan_events_processed_total",
             "Events handled by outcome",
@@ -84,10 +96,11 @@ class MessagingMetrics:
             ["service", "durable"],
             registry=registry,
         )
-        for series in (self.outbox_pending, self.outbox_oldest_age):
+        for series in (self.outbox_pending, self.outbox_oldest_age, self.outbox_parked):
             series.labels(service).set(0)
         self.outbox_published.labels(service)
         self.outbox_errors.labels(service)
+        self.outbox_parked_total.labels(service)
 
     def declare_subscription(self, subject: str) -> None:
         """Start a consumed subject's counters at 0. A labelled counter otherwise appears

@@ -4,6 +4,8 @@ transaction of the consumer that delivered it (inbox claim and projection in one
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,7 +41,7 @@ from shared.contracts.intake import (
     ReportWithdrawn,
 )
 from shared.contracts.registry import PeriodChanged, UnitChanged
-from shared.messaging.outbox import add_event
+from shared.messaging.outbox import add_event, add_events
 
 PRODUCER = "consolidation"
 log = logging.getLogger(__name__)
@@ -134,6 +136,95 @@ class Projector:
         """The excerpts picked for a period's town report (consolidation's own event)."""
         await store.upsert_highlights(session, event.payload)
 
+    async def on_report_events(self, session: AsyncSession, events: Sequence[ReportEvent]) -> None:
+        """A fetched batch of report events (any of the three kinds), in one transaction,
+        with the same result as applying them one by one: the batch's periods are locked
+        together, the reports, standings and counters read and written in one statement
+        each, and each changed period's snapshot is published once."""
+        if not events:
+            return
+        progress = await store.lock_many_progress(session, {e.payload.period_id for e in events})
+        held = await store.load_reports(session, (e.payload.report_id for e in events))
+        # A record keeps the period it was first seen in; that period is the one to lock.
+        others = {r.period_id for r in held.values()} - progress.keys()
+        if others:
+            progress.update(await store.lock_many_progress(session, others))
+        current: dict[str, Any] = dict(held)
+        changed: dict[str, Any] = {}
+        for event in events:
+            report_id = event.payload.report_id
+            before = current.get(report_id)
+            after = apply_report_event(before, event)
+            if after != before:
+                current[report_id] = changed[report_id] = after
+        if not changed:
+            return
+        await store.save_reports(session, changed.values(), existing=set(held))
+        units: dict[str, set[str]] = {}
+        for record in changed.values():
+            units.setdefault(record.period_id, set()).add(record.unit_code)
+        counters: dict[str, Counters | None] = {}
+        counted: dict[str, set[str]] = {}
+        for period_id in sorted(units):
+            if progress[period_id].period_version is None:
+                counters[period_id] = await self._counters(session, progress[period_id])
+            else:
+                counted[period_id] = units[period_id]
+                counters[period_id] = progress[period_id].counters
+        await self._count_units(session, counted, counters)
+        await self._periods_changed(session, counters)
+
+    async def _count_units(
+        self,
+        session: AsyncSession,
+        units: dict[str, set[str]],
+        counters: dict[str, Counters | None],
+    ) -> None:
+        """Move the periods' counters by several units' changes of standing (a batch's
+        `_count_unit`); `counters` holds each period's stored counters and is updated."""
+        held = await store.load_standings(session, units)
+        if not held:
+            return  # none of them is expected: nothing to count
+        expected: dict[str, set[str]] = {}
+        for period_id, code in held:
+            expected.setdefault(period_id, set()).add(code)
+        reports = await store.units_reports(session, expected)
+        moved = {}
+        moved_counters: dict[str, Counters] = {}
+        for key, before in held.items():
+            standing = unit_standing(reports[key])
+            if standing != before:
+                period_id = key[0]
+                now = counters[period_id]
+                assert now is not None
+                counters[period_id] = moved_counters[period_id] = now.moved(before, standing)
+                moved[key] = standing
+        await store.save_standings(session, moved)
+        await store.save_many_counters(session, moved_counters)
+
+    async def _periods_changed(
+        self, session: AsyncSession, counters: dict[str, Counters | None]
+    ) -> None:
+        """`_period_changed` for several periods: one snapshot each, queued together."""
+        known = {p: c for p, c in counters.items() if c is not None}
+        if not known:
+            return  # the periods have not arrived: nothing to announce yet
+        if self._metrics is not None:
+            for period_id, c in known.items():
+                self._metrics.set_completeness(period_id, c.ratio)
+        if not self._publish:
+            return
+        revisions = await store.next_revisions(session, known)
+        missing = await store.missing_units_of(session, known, limit=SNAPSHOT_MISSING_UNITS)
+        snapshots = []
+        for period_id in sorted(known):
+            revision, title = revisions[period_id]
+            snapshot = completeness_snapshot(
+                period_id, title, known[period_id], missing[period_id], self._clock, revision
+            )
+            snapshots.append(ConsolidationUpdated.new(snapshot, producer=PRODUCER))
+        await add_events(session, db.outbox, snapshots)
+
     async def _change_report(self, session: AsyncSession, event: ReportEvent) -> None:
         progress = await store.lock_progress(session, event.payload.period_id)
         held = await store.load_report(session, event.payload.report_id)
@@ -219,6 +310,17 @@ class Projector:
                 session, db.outbox, ConsolidationUpdated.new(snapshot, producer=PRODUCER)
             )
             log.debug("period %s snapshot %d queued", period_id, revision)
+
+
+def each(handler: Callable[[AsyncSession, Any], Awaitable[None]]) -> Any:
+    """A batch handler that applies a per-event handler to each event of the batch, in order,
+    in the batch's one transaction (events whose handlers need no set-based form)."""
+
+    async def apply(session: AsyncSession, events: Sequence[Any]) -> None:
+        for event in events:
+            await handler(session, event)
+
+    return apply
 
 
 def completeness_snapshot(

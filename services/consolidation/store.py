@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict, fields
 from typing import Any
 
-from sqlalchemy import Row, delete, select, update
+from sqlalchemy import Row, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.consolidation import db
@@ -287,6 +287,37 @@ async def load_report(session: AsyncSession, report_id: str) -> ReportRecord | N
     return report_from_row(row) if row else None
 
 
+async def load_reports(session: AsyncSession, report_ids: Iterable[str]) -> dict[str, ReportRecord]:
+    """Report records by id, locked for the transaction (a batch's `load_report`)."""
+    ids = sorted(set(report_ids))
+    if not ids:
+        return {}
+    query = select(db.reports).where(db.reports.c.report_id.in_(ids)).with_for_update()
+    return {r.report_id: report_from_row(r) for r in (await session.execute(query)).all()}
+
+
+async def save_reports(
+    session: AsyncSession, records: Iterable[ReportRecord], *, existing: set[str]
+) -> None:
+    """Insert the new records and replace the existing ones, one statement each."""
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for record in records:
+        values = report_values(record)
+        if record.report_id in existing:
+            values["b_report_id"] = values.pop("report_id")
+            updates.append(values)
+        else:
+            inserts.append(values)
+    if inserts:
+        await session.execute(db.reports.insert(), inserts)
+    if updates:
+        await session.execute(
+            update(db.reports).where(db.reports.c.report_id == bindparam("b_report_id")),
+            updates,
+        )
+
+
 async def save_report(session: AsyncSession, record: ReportRecord, *, exists: bool) -> None:
     """Insert or replace a report record."""
     values = report_values(record)
@@ -326,6 +357,33 @@ async def unit_reports(
         )
     ).all()
     return [report_from_row(r) for r in rows]
+
+
+async def units_reports(
+    session: AsyncSession, units: dict[str, set[str]]
+) -> dict[tuple[str, str], list[ReportRecord]]:
+    """Several units' report records, by (period, unit), without content (a batch's
+    `unit_reports`): one query for every period of the batch."""
+    found: dict[tuple[str, str], list[ReportRecord]] = {
+        (p, code): [] for p, codes in units.items() for code in codes
+    }
+    if not found:
+        return found
+    rows = (
+        await session.execute(
+            select(*_STATUS_COLUMNS)
+            .where(
+                db.reports.c.period_id.in_(sorted(units)),
+                db.reports.c.unit_code.in_(sorted({c for codes in units.values() for c in codes})),
+            )
+            .order_by(db.reports.c.report_id)
+        )
+    ).all()
+    for row in rows:
+        key = (row.period_id, row.unit_code)
+        if key in found:
+            found[key].append(report_from_row(row))
+    return found
 
 
 async def load_difficulty(session: AsyncSession, difficulty_id: str) -> DifficultyRecord | None:
@@ -452,6 +510,140 @@ async def load_standing(session: AsyncSession, period_id: str, unit_code: str) -
         )
     ).first()
     return _standing(row) if row is not None else None
+
+
+async def load_standings(
+    session: AsyncSession, units: dict[str, set[str]]
+) -> dict[tuple[str, str], Standing]:
+    """The standings, by (period, unit), of those of the units expected in their period."""
+    codes = sorted({c for unit_codes in units.values() for c in unit_codes})
+    if not codes:
+        return {}
+    rows = (
+        await session.execute(
+            select(
+                db.unit_progress.c.period_id,
+                db.unit_progress.c.unit_code,
+                db.unit_progress.c.state,
+                db.unit_progress.c.on_time,
+                db.unit_progress.c.report_id,
+                db.unit_progress.c.withdrawn_report_id,
+            ).where(
+                db.unit_progress.c.period_id.in_(sorted(units)),
+                db.unit_progress.c.unit_code.in_(codes),
+            )
+        )
+    ).all()
+    return {
+        (row.period_id, row.unit_code): _standing(row)
+        for row in rows
+        if row.unit_code in units.get(row.period_id, ())
+    }
+
+
+async def save_standings(session: AsyncSession, standings: dict[tuple[str, str], Standing]) -> None:
+    """Store several expected units' new standings, by (period, unit), in one statement."""
+    if not standings:
+        return
+    await session.execute(
+        update(db.unit_progress).where(
+            db.unit_progress.c.period_id == bindparam("b_period_id"),
+            db.unit_progress.c.unit_code == bindparam("b_unit_code"),
+        ),
+        [
+            {"b_period_id": period_id, "b_unit_code": code, **_standing_values(standing)}
+            for (period_id, code), standing in standings.items()
+        ],
+    )
+
+
+async def save_many_counters(session: AsyncSession, counters: dict[str, Counters]) -> None:
+    """Store several periods' counters in one statement."""
+    if not counters:
+        return
+    await session.execute(
+        update(db.period_progress).where(
+            db.period_progress.c.period_id == bindparam("b_period_id")
+        ),
+        [{"b_period_id": p, **_counter_values(c)} for p, c in counters.items()],
+    )
+
+
+async def lock_many_progress(
+    session: AsyncSession, period_ids: Iterable[str]
+) -> dict[str, PeriodProgress]:
+    """`lock_progress` for several periods at once, locked in period order."""
+    ids = sorted(set(period_ids))
+    if not ids:
+        return {}
+    query = (
+        select(db.period_progress)
+        .where(db.period_progress.c.period_id.in_(ids))
+        .order_by(db.period_progress.c.period_id)
+        .with_for_update()
+    )
+    found = {r.period_id: _progress_from_row(r) for r in (await session.execute(query)).all()}
+    absent = [p for p in ids if p not in found]
+    if absent:
+        zero = _counter_values(Counters())
+        await session.execute(
+            dialect_insert(session, db.period_progress).on_conflict_do_nothing(),
+            [{"period_id": p, "period_version": None, **zero} for p in absent],
+        )
+        again = query.where(db.period_progress.c.period_id.in_(absent))
+        found.update(
+            {r.period_id: _progress_from_row(r) for r in (await session.execute(again)).all()}
+        )
+    return found
+
+
+async def next_revisions(
+    session: AsyncSession, period_ids: Iterable[str]
+) -> dict[str, tuple[int, str]]:
+    """`next_revision` for several periods in one statement."""
+    ids = sorted(set(period_ids))
+    if not ids:
+        return {}
+    rows = (
+        await session.execute(
+            update(db.periods)
+            .where(db.periods.c.period_id.in_(ids))
+            .values(revision=db.periods.c.revision + 1)
+            .returning(db.periods.c.period_id, db.periods.c.revision, db.periods.c.title)
+        )
+    ).all()
+    return {r.period_id: (int(r.revision), str(r.title)) for r in rows}
+
+
+async def missing_units_of(
+    session: AsyncSession, period_ids: Iterable[str], *, limit: int
+) -> dict[str, list[str]]:
+    """`missing_unit_codes` for several periods in one query."""
+    ids = sorted(set(period_ids))
+    found: dict[str, list[str]] = {p: [] for p in ids}
+    if not ids:
+        return found
+    u = db.unit_progress
+    ranked = (
+        select(
+            u.c.period_id,
+            u.c.unit_code,
+            u.c.registry_order,
+            func.row_number()
+            .over(partition_by=u.c.period_id, order_by=u.c.registry_order)
+            .label("n"),
+        )
+        .where(u.c.period_id.in_(ids), u.c.state == "missing")
+        .subquery()
+    )
+    rows = await session.execute(
+        select(ranked.c.period_id, ranked.c.unit_code)
+        .where(ranked.c.n <= limit)
+        .order_by(ranked.c.period_id, ranked.c.registry_order)
+    )
+    for period_id, code in rows.all():
+        found[period_id].append(code)
+    return found
 
 
 def _standing(row: Any) -> Standing:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from services.consolidation.projector import Projector
+from typing import Any
+
+from services.consolidation.projector import Projector, each
 from shared.contracts.consolidation import DraftSaved, HighlightsChanged
 from shared.contracts.intake import (
     DifficultyAnswered,
@@ -15,18 +17,59 @@ from shared.contracts.registry import PeriodChanged, UnitChanged
 from shared.messaging.consumer import Subscription
 
 
+def _report_id(event: Any) -> str:
+    return str(event.payload.report_id)
+
+
+def _period_id(event: Any) -> str:
+    return str(event.payload.period_id)
+
+
 def subscriptions(projector: Projector) -> list[Subscription]:
-    """Every subscription of the service; a rebuild replays the same list."""
+    """Every subscription of the service; a rebuild replays the same list.
+
+    Each applies a fetched batch in one transaction (`batch`); the report events with the
+    projector's set-based form, the others one by one inside the batch's transaction. The
+    keys are what their order matters for (the projector is order-independent anyway)."""
+    p = projector
     return [
-        Subscription(contract=UnitChanged, handler=projector.on_unit_changed),
-        Subscription(contract=PeriodChanged, handler=projector.on_period_changed),
-        Subscription(contract=ReportSubmitted, handler=projector.on_report_submitted),
-        Subscription(contract=ReportWithdrawn, handler=projector.on_report_withdrawn),
-        Subscription(contract=ReportReviewed, handler=projector.on_report_reviewed),
-        Subscription(contract=DifficultyRaised, handler=projector.on_difficulty_raised),
-        Subscription(contract=DifficultyAnswered, handler=projector.on_difficulty_answered),
+        Subscription(
+            UnitChanged,
+            p.on_unit_changed,
+            batch=each(p.on_unit_changed),
+            key=lambda e: str(e.payload.unit_id),
+        ),
+        Subscription(
+            PeriodChanged, p.on_period_changed, batch=each(p.on_period_changed), key=_period_id
+        ),
+        Subscription(
+            ReportSubmitted, p.on_report_submitted, batch=p.on_report_events, key=_report_id
+        ),
+        Subscription(
+            ReportWithdrawn, p.on_report_withdrawn, batch=p.on_report_events, key=_report_id
+        ),
+        Subscription(
+            ReportReviewed, p.on_report_reviewed, batch=p.on_report_events, key=_report_id
+        ),
+        Subscription(
+            DifficultyRaised,
+            p.on_difficulty_raised,
+            batch=each(p.on_difficulty_raised),
+            key=lambda e: str(e.payload.difficulty_id),
+        ),
+        Subscription(
+            DifficultyAnswered,
+            p.on_difficulty_answered,
+            batch=each(p.on_difficulty_answered),
+            key=lambda e: str(e.payload.difficulty_id),
+        ),
         # Its own events: the drafts and picked excerpts are projections like the others,
         # so `consolidation rebuild` restores them from the DANVAN_CONSOLIDATION stream.
-        Subscription(contract=DraftSaved, handler=projector.on_draft_saved),
-        Subscription(contract=HighlightsChanged, handler=projector.on_highlights_changed),
+        Subscription(DraftSaved, p.on_draft_saved, batch=each(p.on_draft_saved), key=_period_id),
+        Subscription(
+            HighlightsChanged,
+            p.on_highlights_changed,
+            batch=each(p.on_highlights_changed),
+            key=_period_id,
+        ),
     ]

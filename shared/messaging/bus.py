@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 
 LAG_INTERVAL_SECONDS = 15.0
 
+# Acknowledgements the relay's publish_async waits for at once (nats-py's bound).
+PUBLISH_ASYNC_MAX_PENDING = 4000
+
 # Connecting (and provisioning) again after a failure: 0.2 s, 0.4 s, … at most 5 s.
 CONNECT_RETRY = Backoff(base_seconds=0.2, cap_seconds=5.0)
 
@@ -102,12 +105,18 @@ class EventBus:
                 outbox,
                 self.jetstream,
                 metrics,
+                max_payload=self.max_payload,
                 batch_size=settings.outbox_batch_size,
                 poll_seconds=settings.outbox_poll_seconds,
                 skip_locked=skip_locked,
             )
         self._tasks: list[asyncio.Task[None]] = []
         self._started = asyncio.Event()
+        # One JetStream context per connection, made on first use and reused by the relay,
+        # the dead-lettering and the lag checks: each context subscribes its own reply inbox
+        # for publish_async, so a context per call leaked a subscription per relay pass.
+        self._js: Any = None
+        self._js_connection: Any = None
 
     def subscribe(self, subscription: Subscription) -> None:
         """Consume a subject with a durable consumer of this service (before `start`)."""
@@ -131,16 +140,34 @@ class EventBus:
             self._dead_letter,
             self._handler_lock,
         )
+        common: dict[str, Any] = {
+            "stream": JStream(spec.stream.name, declare=False),
+            "durable": spec.durable,
+            # FastStream names pull inboxes itself: keep them under the service's prefix.
+            "inbox_prefix": f"{inbox_prefix(settings.service_name)}.".encode(),
+            "title": f"{settings.service_name}:{subscription.subject}",
+            "description": (subscription.handler.__doc__ or "").strip() or None,
+        }
+        if subscription.batch is not None and settings.consumer_batching:
+            # One handler call per fetch (at most `consumer_batch_size` messages, gathered
+            # for at most `consumer_batch_wait_seconds`); the processor acknowledges each
+            # message itself after the batch's commit.
+            self.broker.subscriber(
+                subscription.subject,
+                pull_sub=PullSub(
+                    batch_size=settings.consumer_batch_size,
+                    timeout=settings.consumer_batch_wait_seconds,
+                    batch=True,
+                ),
+                ack_policy=AckPolicy.MANUAL,
+                **common,
+            )(processor.apply_batch)
+            return
         self.broker.subscriber(
             subscription.subject,
-            stream=JStream(spec.stream.name, declare=False),
-            durable=spec.durable,
             pull_sub=PullSub(batch_size=settings.consumer_batch_size, timeout=1.0),
-            # FastStream names pull inboxes itself: keep them under the service's prefix.
-            inbox_prefix=f"{inbox_prefix(settings.service_name)}.".encode(),
             ack_policy=AckPolicy.NACK_ON_ERROR,
-            title=f"{settings.service_name}:{subscription.subject}",
-            description=(subscription.handler.__doc__ or "").strip() or None,
+            **common,
         )(processor.__call__)
 
     @property
@@ -157,10 +184,21 @@ class EventBus:
         return bool(connection is not None and connection.is_connected)
 
     def jetstream(self) -> Any:
-        """The raw JetStream context for batched publishing, or None while disconnected."""
+        """The bus's JetStream context (one per connection, reused), or None while
+        disconnected. At most `PUBLISH_ASYNC_MAX_PENDING` acks are awaited at once."""
         if not self.is_connected():
             return None
-        return self.broker.connection.jetstream(publish_async_max_pending=4000)
+        connection = self.broker.connection
+        if self._js is None or self._js_connection is not connection:
+            self._js = connection.jetstream(publish_async_max_pending=PUBLISH_ASYNC_MAX_PENDING)
+            self._js_connection = connection
+        return self._js
+
+    def max_payload(self) -> int | None:
+        """The largest message the connected server accepts, or None while disconnected."""
+        if not self.is_connected():
+            return None
+        return int(self.broker.connection.max_payload)
 
     def wake_relay(self) -> None:
         """Publish committed outbox rows now."""
@@ -201,7 +239,7 @@ class EventBus:
         ):
             with attempt:
                 await self.broker.connect()
-                js = self.broker.connection.jetstream()
+                js = self.jetstream()
                 streams, owned = provision_scope(self._settings.service_name, self.consumers)
                 await provision(
                     js,

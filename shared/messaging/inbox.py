@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import Table
@@ -16,3 +17,21 @@ async def claim_event(session: AsyncSession, table: Table, consumer: str, event_
     statement = dialect_insert(session, table).values(**values).on_conflict_do_nothing()
     result = await session.execute(statement)
     return bool(getattr(result, "rowcount", 0))
+
+
+async def claim_events(
+    session: AsyncSession, table: Table, consumer: str, event_ids: Sequence[str]
+) -> set[str]:
+    """Record a batch of events as processed in one statement; the ids that were new (the
+    others were already applied: duplicates)."""
+    unique = list(dict.fromkeys(event_ids))
+    if not unique:
+        return set()
+    now = datetime.now(UTC)
+    statement = (
+        dialect_insert(session, table)
+        .values([{"consumer": consumer, "event_id": e, "processed_at": now} for e in unique])
+        .on_conflict_do_nothing()
+        .returning(table.c.event_id)
+    )
+    return {str(row) for row in (await session.execute(statement)).scalars()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,5 +26,26 @@ async def add_event(session: AsyncSession, table: Table, event: Envelope[Any]) -
             created_at=datetime.now(UTC),
             attempts=0,
         )
+    )
+    notify_on_commit(session, OUTBOX_WRITTEN)
+
+
+async def add_events(session: AsyncSession, table: Table, events: Sequence[Envelope[Any]]) -> None:
+    """Queue several events in one statement; sent only if the transaction commits."""
+    if not events:
+        return
+    now = datetime.now(UTC)
+    await session.execute(
+        insert(table),
+        [
+            {
+                "event_id": str(event.event_id),
+                "subject": event.subject,
+                "payload": event.to_json(),
+                "created_at": now,
+                "attempts": 0,
+            }
+            for event in events
+        ],
     )
     notify_on_commit(session, OUTBOX_WRITTEN)

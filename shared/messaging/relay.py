@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from nats.errors import MaxPayloadError
+from nats.js.errors import BadRequestError
 from sqlalchemy import Row, Table, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -22,6 +24,17 @@ log = logging.getLogger(__name__)
 RETRY = Backoff(base_seconds=0.2, cap_seconds=5.0)
 
 JetStreamProvider = Callable[[], Any]
+MaxPayloadProvider = Callable[[], int | None]
+
+# Errors no retry can cure: the message is larger than the server accepts (the client's
+# `max_payload`, or the stream's `max_msg_size` answered with a 400), or JetStream refused the
+# request as malformed. Such a row is parked (`parked_at`) instead of blocking the outbox.
+PERMANENT_ERRORS: tuple[type[BaseException], ...] = (MaxPayloadError, BadRequestError)
+
+
+def is_permanent(error: BaseException) -> bool:
+    """Whether publishing again cannot succeed without an operator's change."""
+    return isinstance(error, PERMANENT_ERRORS)
 
 
 class OutboxRelay:
@@ -34,6 +47,12 @@ class OutboxRelay:
     they are in flight; one that is never marked (the relay died) expires after
     `claim_seconds` and any relay takes the rows again. The relay that holds a claim may
     retake it at once (its earlier pass failed before marking).
+
+    A row that can never be published (larger than NATS's `max_payload`, or refused by
+    JetStream as a bad request) is parked: `parked_at` and `last_error` are set, it is
+    counted (`danvan_outbox_parked_total`, the `danvan_outbox_parked_rows` gauge and its alert) and
+    logged, and the rows after it flow. An operator requeues it by clearing `parked_at` once
+    the cause is fixed (docs/OPERATIONS.md).
     """
 
     def __init__(
@@ -48,6 +67,7 @@ class OutboxRelay:
         publish_timeout: float = 10.0,
         claim_seconds: float = 30.0,
         skip_locked: bool = False,
+        max_payload: MaxPayloadProvider | None = None,
     ) -> None:
         if claim_seconds <= publish_timeout:
             raise ValueError("a claim must outlast the wait for acknowledgements")
@@ -60,6 +80,7 @@ class OutboxRelay:
         self._publish_timeout = publish_timeout
         self._claim = timedelta(seconds=claim_seconds)
         self._skip_locked = skip_locked
+        self._max_payload = max_payload
         self._owner = str(uuid.uuid4())
         self._wake = asyncio.Event()
         self._stopping = False
@@ -103,9 +124,13 @@ class OutboxRelay:
         rows = await self.claim_batch()
         if not rows:
             return 0
-        acked, errors = await self._publish(js, rows)
-        await self._mark_sent(acked, errors)
+        acked, errors, parked = await self._publish(js, rows)
+        await self._mark_sent(acked, errors, parked)
         self._metrics.outbox_published.labels(self._metrics.service).inc(len(acked))
+        if parked:
+            self._metrics.outbox_parked_total.labels(self._metrics.service).inc(len(parked))
+            for row_id, error in parked.items():
+                log.error("outbox row %s parked: it can never be published (%s)", row_id, error)
         if errors:
             raise ConnectionError(f"{len(errors)} outbox rows not acknowledged")
         return len(acked)
@@ -118,6 +143,7 @@ class OutboxRelay:
             select(t.c.id)
             .where(
                 t.c.published_at.is_(None),
+                t.c.parked_at.is_(None),
                 or_(
                     t.c.claimed_until.is_(None),
                     t.c.claimed_until < now,
@@ -142,27 +168,56 @@ class OutboxRelay:
 
     async def _publish(
         self, js: Any, rows: Sequence[Row[Any, Any, Any, Any]]
-    ) -> tuple[list[int], dict[int, str]]:
-        futures = []
+    ) -> tuple[list[int], dict[int, str], dict[int, str]]:
+        """Publish every row with `publish_async` (the client bounds the acks in flight at
+        its `publish_async_max_pending`), then wait for all acks. Returns the acknowledged
+        row ids, the rows to retry with their error, and the rows to park with theirs."""
+        futures: list[tuple[int, asyncio.Future[Any]]] = []
+        errors: dict[int, str] = {}
+        parked: dict[int, str] = {}
+        limit = self._max_payload() if self._max_payload is not None else None
         for row in rows:
-            future = await js.publish_async(
-                row.subject, bytes(row.payload), headers={"Nats-Msg-Id": row.event_id}
+            payload = bytes(row.payload)
+            if limit is not None and len(payload) > limit:
+                # Checked before publish_async, which would otherwise raise MaxPayloadError
+                # after taking one of its pending slots for good.
+                parked[row.id] = (
+                    f"MaxPayloadError: {len(payload)} bytes over the server's "
+                    f"max_payload of {limit}"
+                )
+                continue
+            try:
+                future = await js.publish_async(
+                    row.subject, payload, headers={"Nats-Msg-Id": row.event_id}
+                )
+            except Exception as exc:
+                # Raised before anything was sent (too large, connection gone): this row
+                # only; the rows after it are still published.
+                (parked if is_permanent(exc) else errors)[row.id] = repr(exc)
+                continue
+            futures.append((row.id, future))
+        pending: set[asyncio.Future[Any]] = set()
+        if futures:
+            _, pending = await asyncio.wait(
+                [future for _, future in futures], timeout=self._publish_timeout
             )
-            futures.append(future)
-        done, pending = await asyncio.wait(futures, timeout=self._publish_timeout)
         for future in pending:
             future.cancel()
         acked: list[int] = []
-        errors: dict[int, str] = {}
-        for row, future in zip(rows, futures, strict=True):
-            if future in done and future.exception() is None:
-                acked.append(row.id)
+        for row_id, future in futures:
+            if future in pending:
+                errors[row_id] = "timeout"
+            elif (error := future.exception()) is None:
+                acked.append(row_id)
             else:
-                errors[row.id] = "timeout" if future in pending else repr(future.exception())
-        return acked, errors
+                (parked if is_permanent(error) else errors)[row_id] = repr(error)
+        return acked, errors, parked
 
-    async def _mark_sent(self, acked: list[int], errors: dict[int, str]) -> None:
-        """Mark acknowledged rows published; release the others, with their error."""
+    async def _mark_sent(
+        self, acked: list[int], errors: dict[int, str], parked: dict[int, str]
+    ) -> None:
+        """Mark acknowledged rows published; park the ones that can never be; release the
+        others, with their error."""
         t = self._table
         async with self._sessions() as session, session.begin():
             if acked:
@@ -170,6 +225,18 @@ class OutboxRelay:
                     update(t)
                     .where(t.c.id.in_(acked), t.c.published_at.is_(None))
                     .values(published_at=datetime.now(UTC), claimed_by=None, claimed_until=None)
+                )
+            for row_id, error in parked.items():
+                await session.execute(
+                    update(t)
+                    .where(t.c.id == row_id, t.c.claimed_by == self._owner)
+                    .values(
+                        attempts=t.c.attempts + 1,
+                        last_error=error[:500],
+                        parked_at=datetime.now(UTC),
+                        claimed_by=None,
+                        claimed_until=None,
+                    )
                 )
             for row_id, error in errors.items():
                 await session.execute(
@@ -188,18 +255,25 @@ class OutboxRelay:
         t = self._table
         try:
             async with self._sessions() as session:
+                waiting = t.c.published_at.is_(None)
                 count, oldest = (
                     await session.execute(
                         select(func.count(), func.min(t.c.created_at)).where(
-                            t.c.published_at.is_(None)
+                            waiting, t.c.parked_at.is_(None)
                         )
                     )
                 ).one()
+                parked = (
+                    await session.execute(
+                        select(func.count()).where(waiting, t.c.parked_at.is_not(None))
+                    )
+                ).scalar_one()
         except Exception:
             log.debug("could not read outbox backlog", exc_info=True)
             return
         service = self._metrics.service
         self._metrics.outbox_pending.labels(service).set(count)
+        self._metrics.outbox_parked.labels(service).set(parked)
         age = 0.0
         if oldest is not None:
             oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)

@@ -37,6 +37,9 @@ def outbox_table(metadata: MetaData) -> Table:
         # relay takes the row only once the claim has expired (docs/ARCHITECTURE.md).
         Column("claimed_by", String(36), nullable=True),
         Column("claimed_until", UtcDateTime(), nullable=True),
+        # Set when the row can never be published (too large for NATS, refused as a bad
+        # request): the relay skips it, the rows after it flow (docs/OPERATIONS.md).
+        Column("parked_at", UtcDateTime(), nullable=True),
     )
     Index(
         "ix_outbox_pending",

@@ -49,9 +49,15 @@ class NatsServer:
     public keys, as every shipped configuration does; without, it accepts any client."""
 
     def __init__(
-        self, store_dir: Path, port: int | None = None, keys: Mapping[str, KeyPair] | None = None
+        self,
+        store_dir: Path,
+        port: int | None = None,
+        keys: Mapping[str, KeyPair] | None = None,
+        *,
+        max_payload: int | None = None,
     ) -> None:
         self.store_dir = store_dir
+        self.max_payload = max_payload
         self.port = port or free_port()
         self.monitor_port = free_port() if keys is not None else None
         self.keys = keys
@@ -69,15 +75,17 @@ class NatsServer:
         self.store_dir.mkdir(parents=True, exist_ok=True)
         argv = [str(nats_server_binary()), "-a", "127.0.0.1", "-p", str(self.port)]
         env = dict(os.environ)
+        lines: list[str] = []
+        if self.max_payload is not None:
+            lines.append(f"max_payload: {self.max_payload}")
         if self.keys is not None:
             shutil.copyfile(AUTHORIZATION_CONF, self.store_dir / "authorization.conf")
-            config = self.store_dir / "nats.conf"
-            config.write_text(
-                f"http: 127.0.0.1:{self.monitor_port}\ninclude ./authorization.conf\n",
-                encoding="utf-8",
-            )
-            argv += ["-c", str(config)]
+            lines += [f"http: 127.0.0.1:{self.monitor_port}", "include ./authorization.conf"]
             env.update(server_environment(self.keys))
+        if lines:
+            config = self.store_dir / "nats.conf"
+            config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            argv += ["-c", str(config)]
         argv += ["-js", "-sd", str(self.store_dir)]
         log = open(self.log_path, "ab")  # noqa: SIM115
         self.process = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -357,3 +357,56 @@ async def test_an_event_costs_the_same_statements_and_rows_for_20_or_2000_units(
     assert [c.rows for c in large] == [c.rows for c in small]
     assert max(c.statements for c in large) <= 12
     assert max(c.rows for c in large) <= 20
+
+
+@pytest.mark.parametrize("seed", [31, 32])
+async def test_batches_give_the_same_projections_as_one_event_at_a_time(
+    databases: Any, seed: int
+) -> None:
+    # The live consumer applies a fetch's events of one subject together (the batch
+    # handlers); the result must be what applying them one by one gives.
+    rng = random.Random(seed)
+    history = [e for p in ("P1", "P2") for e in random_history(rng, p, units=25)]
+    replay = shuffled_with_duplicates(rng, history)
+    results = []
+    for mode in ("one by one", "batches"):
+        engine = create_engine(await databases.url(f"consolidation-{mode.replace(' ', '-')}"))
+        await upgrade_to_head(engine, MIGRATIONS)
+        try:
+            sessions = make_session_factory(engine)
+            subs = {s.contract: s for s in subscriptions(projector.Projector(CLOCK))}
+            if mode == "one by one":
+                for e in replay:
+                    async with sessions() as session, session.begin():
+                        await subs[type(e)].handler(session, e)
+            else:
+                chunks = random.Random(seed)
+                n = 0
+                while n < len(replay):
+                    # Consecutive events of one subject, as one durable consumer fetches them.
+                    kind, size = type(replay[n]), chunks.randint(1, 40)
+                    batch = [replay[n]]
+                    n += 1
+                    while n < len(replay) and len(batch) < size and type(replay[n]) is kind:
+                        batch.append(replay[n])
+                        n += 1
+                    handler = subs[kind].batch
+                    assert handler is not None
+                    async with sessions() as session, session.begin():
+                        await handler(session, batch)
+            async with sessions() as session:
+                snapshots = await last_snapshots(session)
+                results.append(
+                    [
+                        (
+                            await assert_counters_are_a_recount(session, p),
+                            await store.period_standings(session, p),
+                            await store.period_reports(session, p, with_content=True),
+                            (snapshots[p].submitted, snapshots[p].missing_units),
+                        )
+                        for p in ("P1", "P2")
+                    ]
+                )
+        finally:
+            await engine.dispose()
+    assert results[0] == results[1]

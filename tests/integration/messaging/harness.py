@@ -4,7 +4,7 @@ ReportSubmitted events to a table, so the messaging guarantees can be checked en
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -55,16 +55,33 @@ def report_event(report_id: str, version: int = 1) -> ReportSubmitted:
 class Harness:
     """The runtime plus hooks a test can use to make the handler fail."""
 
-    def __init__(self, settings: ServiceSettings, *, consume: bool = True) -> None:
+    def __init__(
+        self, settings: ServiceSettings, *, consume: bool = True, batch: bool = False
+    ) -> None:
         self.calls: list[str] = []
+        # The report ids of each batch the batch handler was given, in order.
+        self.batches: list[list[str]] = []
         self.fail: Callable[[ReportSubmitted], Awaitable[None]] | None = None
+        # Called with each batch after it was applied, inside its transaction.
+        self.after_batch: Callable[[Sequence[ReportSubmitted]], None] | None = None
+        if batch:
+            settings = settings.model_copy(update={"consumer_batching": True})
         self.runtime = ServiceRuntime(
             settings,
             Database(settings.resolved_database_url),
             outbox=outbox,
             inbox=inbox if consume else None,
         )
-        if consume:
+        if consume and batch:
+            self.runtime.subscribe(
+                Subscription(
+                    ReportSubmitted,
+                    self._apply,
+                    batch=self._apply_batch,
+                    key=lambda event: event.payload.report_id,
+                )
+            )
+        elif consume:
             self.runtime.subscribe(Subscription(ReportSubmitted, self._apply))
 
     async def _apply(self, session: AsyncSession, event: ReportSubmitted) -> None:
@@ -77,6 +94,26 @@ class Harness:
                 report_id=event.payload.report_id, version=event.payload.version
             )
         )
+
+    async def _apply_batch(self, session: AsyncSession, events: Sequence[ReportSubmitted]) -> None:
+        """Record a batch of report versions with one statement."""
+        self.batches.append([e.payload.report_id for e in events])
+        for event in events:
+            self.calls.append(event.payload.report_id)
+            if self.fail is not None:
+                await self.fail(event)
+        await session.execute(
+            applied.insert(),
+            [{"report_id": e.payload.report_id, "version": e.payload.version} for e in events],
+        )
+        if self.after_batch is not None:
+            self.after_batch(events)
+
+    async def applied_rows(self) -> list[tuple[str, int]]:
+        """(report id, version) in the order they were applied."""
+        query = select(applied.c.report_id, applied.c.version).order_by(applied.c.id)
+        async with self.runtime.sessions() as session:
+            return [(str(r), int(v)) for r, v in (await session.execute(query)).all()]
 
     async def submit(self, *events: ReportSubmitted) -> None:
         async with self.runtime.sessions() as session, session.begin():

@@ -37,6 +37,8 @@ APP_METRICS: dict[str, frozenset[str]] = {
     "danvan_outbox_oldest_pending_age_seconds": frozenset({"service"}),
     "danvan_outbox_published_total": frozenset({"service"}),
     "danvan_outbox_publish_errors_total": frozenset({"service"}),
+    "danvan_outbox_parked_rows": frozenset({"service"}),
+    "danvan_outbox_parked_total": frozenset({"service"}),
     "danvan_events_processed_total": frozenset({"service", "subject", "outcome"}),
     "danvan_dead_letters_total": frozenset({"service", "subject"}),
     "danvan_consumer_pending_messages": frozenset({"service", "durable"}),

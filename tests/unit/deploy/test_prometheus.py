@@ -108,6 +108,7 @@ def test_a_service_down_alert_watches_every_danvan_job() -> None:
         ("danvan_consumer_pending_messages", ">", None),
         ("danvan_period_completeness_ratio", "<", None),
         ("danvan_dead_letters_total", "increase(", None),
+        ("danvan_outbox_parked_rows", "> 0", None),
         ("danvan_reminders_total", 'outcome="failed"', None),
         ("danvan_reminders_total", 'outcome="undeliverable"', None),
         ("danvan_login_throttled_total", "increase(", None),
