@@ -64,8 +64,15 @@ class ServiceRuntime:
             publishes=publishes,
             skip_locked=database.is_postgres,
         )
+        self.jwks: JwksKeySource | None = None
+        if key_source is None:
+            self.jwks = key_source = JwksKeySource(
+                settings.jwks_url,
+                ttl_seconds=settings.jwks_ttl_seconds,
+                max_stale_seconds=settings.jwks_max_stale_seconds,
+            )
         self.verifier = TokenVerifier(
-            key_source or JwksKeySource(settings.jwks_url),
+            key_source,
             issuer=settings.token_issuer,
             audience=settings.token_audience,
         )
@@ -132,6 +139,8 @@ class ServiceRuntime:
                 for hook in on_shutdown:
                     await hook()
                 await self.bus.stop()
+                if self.jwks is not None:
+                    await self.jwks.aclose()
                 await self.database.dispose()
                 log.info("%s stopped", self.settings.service_name)
 
