@@ -18,6 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.backoff import Backoff
 from shared.errors import Forbidden, Unauthorized
+from shared.revocation import Revocations, issued_at
 
 log = logging.getLogger(__name__)
 
@@ -298,10 +299,18 @@ class JwksKeySource:
 class TokenVerifier:
     """Checks signature, expiry, issuer and audience locally."""
 
-    def __init__(self, keys: KeySource, *, issuer: str, audience: str) -> None:
+    def __init__(
+        self,
+        keys: KeySource,
+        *,
+        issuer: str,
+        audience: str,
+        revocations: Revocations | None = None,
+    ) -> None:
         self._keys = keys
         self._issuer = issuer
         self._audience = audience
+        self.revocations = revocations
 
     async def verify(self, token: str) -> Principal:
         """The principal a valid token names; Unauthorized otherwise."""
@@ -332,6 +341,16 @@ class TokenVerifier:
         role = claims.get("role")
         if role not in ROLES:
             raise Unauthorized("Mã đăng nhập không hợp lệ.", code="invalid_token")
+        if self.revocations is not None:
+            jti = claims.get("jti")
+            if self.revocations.refuses(
+                str(claims["sub"]), issued_at(claims), jti if isinstance(jti, str) else None
+            ):
+                raise Unauthorized(
+                    "Phiên đăng nhập đã bị thu hồi (tài khoản, vai trò hoặc mật khẩu đã thay "
+                    "đổi, hoặc đã đăng xuất); vui lòng đăng nhập lại.",
+                    code="token_revoked",
+                )
         return Principal(
             username=str(claims["sub"]),
             role=role,

@@ -38,6 +38,9 @@ class ServiceSettings(BaseSettings):
     # tokens are refused (503 keys_unavailable) until it answers again.
     jwks_ttl_seconds: float = Field(300.0, alias="DANVAN_JWKS_TTL_SECONDS", gt=0)
     jwks_max_stale_seconds: float = Field(3600.0, alias="DANVAN_JWKS_MAX_STALE_SECONDS", gt=0)
+    # How often a service re-reads its token revocations (another replica may have applied
+    # the event); the whole path from the registry's change stays well within 5 seconds.
+    revocation_poll_seconds: float = Field(1.0, alias="DANVAN_REVOCATION_POLL_SECONDS", gt=0)
     token_issuer: str = Field("danvan-registry", alias="DANVAN_TOKEN_ISSUER")
     token_audience: str = Field("danvan", alias="DANVAN_TOKEN_AUDIENCE")
     stream_replicas: int = Field(1, alias="DANVAN_STREAM_REPLICAS", ge=1, le=5)
