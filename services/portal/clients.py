@@ -243,6 +243,10 @@ class Backends:
         )
         return answer
 
+    async def logout(self, token: str) -> None:
+        """Revoke the session's token at the registry, so no service accepts it any more."""
+        await self.registry.request("POST", "/v1/auth/logout", token=token)
+
     async def periods(self, token: str) -> list[dict[str, Any]]:
         """Every reporting period."""
         answer: list[dict[str, Any]] = await self.registry.json("GET", "/v1/periods", token=token)

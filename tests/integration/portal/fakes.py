@@ -293,6 +293,15 @@ class FakeSystem:
                 }
             )
 
+        @app.post("/v1/auth/logout")
+        async def logout(request: Request) -> Response:
+            system.requests.append(
+                Recorded(request.method, request.url.path, dict(request.headers), None)
+            )
+            if caller(request) is None:
+                return unauthorized()
+            return JSONResponse({"revoked": True})
+
         @app.get("/v1/periods")
         async def periods(request: Request) -> Response:
             if caller(request) is None:
