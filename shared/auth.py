@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Annotated, Any, Literal, Protocol
@@ -98,6 +98,9 @@ class Principal:
     role: Role
     unit_code: str | None = None
     display_name: str = ""
+    # The verified token's `jti` and `exp` (epoch seconds), for a sign-out that revokes it.
+    token_id: str | None = field(default=None, compare=False)
+    token_expires_at: float | None = field(default=None, compare=False)
 
     def may(self, permission: Permission) -> bool:
         """Whether the principal has the permission."""
@@ -341,21 +344,23 @@ class TokenVerifier:
         role = claims.get("role")
         if role not in ROLES:
             raise Unauthorized("Mã đăng nhập không hợp lệ.", code="invalid_token")
-        if self.revocations is not None:
-            jti = claims.get("jti")
-            if self.revocations.refuses(
-                str(claims["sub"]), issued_at(claims), jti if isinstance(jti, str) else None
-            ):
-                raise Unauthorized(
-                    "Phiên đăng nhập đã bị thu hồi (tài khoản, vai trò hoặc mật khẩu đã thay "
-                    "đổi, hoặc đã đăng xuất); vui lòng đăng nhập lại.",
-                    code="token_revoked",
-                )
+        jti = claims.get("jti") if isinstance(claims.get("jti"), str) else None
+        revoked = self.revocations is not None and self.revocations.refuses(
+            str(claims["sub"]), issued_at(claims), jti
+        )
+        if revoked:
+            raise Unauthorized(
+                "Phiên đăng nhập đã bị thu hồi (tài khoản, vai trò hoặc mật khẩu đã thay đổi, "
+                "hoặc đã đăng xuất); vui lòng đăng nhập lại.",
+                code="token_revoked",
+            )
         return Principal(
             username=str(claims["sub"]),
             role=role,
             unit_code=claims.get("unit"),
             display_name=str(claims.get("name") or ""),
+            token_id=jti,
+            token_expires_at=float(claims["exp"]),
         )
 
 

@@ -40,7 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.clock import Clock
-from shared.contracts.registry import TokenRevocation, TokensRevoked
+from shared.contracts.registry import RevocationReason, TokenRevocation, TokensRevoked
 from shared.db import UtcDateTime
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,26 @@ _BIG_ID = BigInteger().with_variant(Integer(), "sqlite")
 # A transaction that wrote a revocation may commit a little after a later one (two replicas
 # applying events at once): each poll re-reads rows recorded this long before the last seen.
 POLL_OVERLAP = timedelta(seconds=60)
+
+
+# Verifiers accept tokens up to 10 s past `exp` (shared/auth.py): keep entries longer than that.
+FORGET_GRACE = timedelta(minutes=2)
+
+
+def revoke_subject(
+    subject: str, reason: RevocationReason, *, now: datetime, token_ttl: timedelta
+) -> TokenRevocation:
+    """Every token of `subject` issued before `now` (the registry, at the change)."""
+    return TokenRevocation(
+        subject=subject, valid_after=now, forget_after=now + token_ttl + FORGET_GRACE, reason=reason
+    )
+
+
+def revoke_token(subject: str, token_id: str, *, expires_at: datetime) -> TokenRevocation:
+    """One token, by its `jti` (a sign-out); forgotten once it has expired."""
+    return TokenRevocation(
+        subject=subject, token_id=token_id, forget_after=expires_at + FORGET_GRACE, reason="logout"
+    )
 
 
 def revocations_table(metadata: MetaData) -> Table:
