@@ -5,6 +5,8 @@ JWKS and keeps its own token revocations."""
 from __future__ import annotations
 
 import contextlib
+import re
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -17,6 +19,9 @@ from services.consolidation.app import create_app as create_consolidation
 from services.consolidation.settings import ConsolidationSettings
 from services.intake.app import create_app as create_intake
 from services.intake.settings import IntakeSettings
+from services.portal.app import create_app as create_portal
+from services.portal.session import COOKIE_NAME, decode_session
+from services.portal.settings import PortalSettings
 from services.registry import db as registry_db
 from services.registry.app import create_app as create_registry
 from services.registry.settings import RegistrySettings
@@ -39,6 +44,7 @@ PROBES: dict[str, str] = {
     "reminders": "/v1/reminders",
     "consolidation": "/v1/periods",
 }
+PORTAL_SECRET = "phien-dang-nhap-" * 3
 
 
 @dataclass
@@ -49,6 +55,7 @@ class Town:
     stack: contextlib.AsyncExitStack
     intake_settings: IntakeSettings
     apps: dict[str, FastAPI] = field(default_factory=dict)
+    probes: dict[str, str] = field(default_factory=lambda: dict(PROBES))
 
     @property
     def registry(self) -> str:
@@ -67,9 +74,10 @@ class Town:
     async def answers(self, token: str, services: Any = None) -> dict[str, tuple[int, str]]:
         """Each service's (status, error code) for a request with the token."""
         found: dict[str, tuple[int, str]] = {}
-        for name in services or PROBES:
+        for name in services or self.probes:
             answer = await self.http.get(
-                f"{self.urls[name]}{PROBES[name]}", headers={"Authorization": f"Bearer {token}"}
+                f"{self.urls[name]}{self.probes[name]}",
+                headers={"Authorization": f"Bearer {token}"},
             )
             code = ""
             if answer.status_code >= 400:
@@ -100,10 +108,57 @@ class Town:
                 session, registry_db.outbox, TokensRevoked.new(entry, producer="registry")
             )
 
-    async def start_intake(self, name: str, port: int | None = None) -> None:
+    @contextlib.asynccontextmanager
+    async def portal_user(self, username: str) -> AsyncIterator[PortalUser]:
+        """A browser signed in at the portal."""
+        async with httpx.AsyncClient(base_url=self.urls["portal"], timeout=30) as browser:
+            page = await browser.get("/dang-nhap")
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+            assert csrf
+            signed_in = await browser.post(
+                "/dang-nhap",
+                data={"csrf_token": csrf.group(1), "username": username, "password": PASSWORD},
+            )
+            assert signed_in.status_code == 303, signed_in.text
+            yield PortalUser(browser)
+
+    async def start_intake(self, name: str) -> None:
         app = create_intake(self.intake_settings)
         self.apps[name] = app
-        self.urls[name] = await self.stack.enter_async_context(serve_app(app, port=port))
+        self.urls[name] = await self.stack.enter_async_context(serve_app(app))
+        self.probes[name] = "/v1/reports"
+
+
+@dataclass
+class PortalUser:
+    browser: httpx.AsyncClient
+
+    @property
+    def token(self) -> str:
+        """The registry token the portal keeps in this browser's session cookie."""
+        session = decode_session(
+            self.browser.cookies.get(COOKIE_NAME),
+            PORTAL_SECRET,
+            now=int(time.time()),
+            max_age=3600,
+        )
+        assert session is not None and session.token is not None
+        return session.token
+
+    async def signed_in(self) -> bool:
+        """The home page shows (a refused token sends the browser to the sign-in page)."""
+        home = await self.browser.get("/")
+        if home.status_code == 200:
+            return True
+        assert home.status_code == 303 and home.headers["location"].startswith("/dang-nhap")
+        return False
+
+    async def sign_out(self) -> None:
+        home = await self.browser.get("/")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', home.text)
+        assert csrf
+        answer = await self.browser.post("/dang-xuat", data={"csrf_token": csrf.group(1)})
+        assert answer.status_code == 303
 
 
 def accepted(answers: dict[str, tuple[int, str]]) -> bool:
@@ -159,6 +214,20 @@ async def town(nats_server: Any, databases: Any, tmp_path: Any) -> AsyncIterator
                         database_url=await databases.url("consolidation"),
                         jwks_url=jwks_url,
                         **common,
+                    )
+                )
+            )
+        )
+        result.urls["portal"] = await stack.enter_async_context(
+            serve_app(
+                create_portal(
+                    PortalSettings(
+                        env="test",
+                        registry_url=registry,
+                        intake_url=result.urls["intake"],
+                        reminders_url=result.urls["reminders"],
+                        consolidation_url=result.urls["consolidation"],
+                        session_secret=PORTAL_SECRET,
                     )
                 )
             )

@@ -66,17 +66,13 @@ async def test_a_restarted_replica_knows_earlier_revocations_and_learns_missed_o
         first, second = await city.token("18115"), await city.token("18121")
         replica = create_intake(city.intake_settings)
         async with serve_app(replica) as url:
-            city.urls["intake-3"] = url
-            PROBES["intake-3"] = "/v1/reports"
-            try:
-                await city.revoke_through_outbox("18115", "password_reset")
+            city.urls["intake-3"], city.probes["intake-3"] = url, "/v1/reports"
+            await city.revoke_through_outbox("18115", "password_reset")
 
-                async def replica_refuses() -> bool:
-                    return refused(await city.answers(first, ["intake-3"]))
+            async def replica_refuses() -> bool:
+                return refused(await city.answers(first, ["intake-3"]))
 
-                await eventually(replica_refuses, timeout=REVOKED_WITHIN)
-            finally:
-                del PROBES["intake-3"]
+            await eventually(replica_refuses, timeout=REVOKED_WITHIN)
         # While the replica is stopped, another revocation is published (the other replicas
         # get it; the replica's durable consumer is shared with them).
         await city.revoke_through_outbox("18121", "role_changed")
@@ -89,10 +85,6 @@ async def test_a_restarted_replica_knows_earlier_revocations_and_learns_missed_o
         restarted = create_intake(city.intake_settings)
         async with serve_app(restarted) as url:
             city.urls["intake-3"] = url
-            PROBES["intake-3"] = "/v1/reports"
-            try:
-                # From the first request on, both are refused: read from its table at start.
-                assert refused(await city.answers(first, ["intake-3"]))
-                assert refused(await city.answers(second, ["intake-3"]))
-            finally:
-                del PROBES["intake-3"]
+            # From the first request on, both are refused: read from its table at start.
+            assert refused(await city.answers(first, ["intake-3"]))
+            assert refused(await city.answers(second, ["intake-3"]))
