@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends
@@ -14,12 +14,13 @@ from services.registry.settings import RegistrySettings
 from services.registry.store import RegistryStore
 from shared.clock import Clock
 from shared.http import context_dependency
+from shared.revocation import Revocations
 
 
 @dataclass(frozen=True)
 class RegistryContext:
     """Settings, clock, the store (the only way to the database), metrics, the signing key
-    ring and the reporting regime."""
+    ring, the reporting regime and the revoked tokens."""
 
     settings: RegistrySettings
     clock: Clock
@@ -27,6 +28,8 @@ class RegistryContext:
     metrics: RegistryMetrics
     keys: KeyRing
     regime: tuple[RegimeRule, ...]
+    # The revoked tokens this replica's token check refuses (shared/revocation.py).
+    revocations: Revocations = field(default_factory=Revocations)
 
 
 ContextDep = Annotated[RegistryContext, Depends(context_dependency(RegistryContext))]
