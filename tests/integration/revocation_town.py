@@ -13,7 +13,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import nats
 from fastapi import FastAPI
+from nats.js.errors import NotFoundError
 
 from services.consolidation.app import create_app as create_consolidation
 from services.consolidation.settings import ConsolidationSettings
@@ -27,9 +29,10 @@ from services.registry.app import create_app as create_registry
 from services.registry.settings import RegistrySettings
 from services.reminders.app import create_app as create_reminders
 from shared.contracts.registry import RevocationReason, TokenRevocation, TokensRevoked
+from shared.contracts.streams import ALL_STREAMS
 from shared.messaging.outbox import add_event
 from tests.integration.reminders.support import reminders_settings
-from tests.support.http import serve_app
+from tests.support.http import eventually, serve_app
 from tests.support.nats import free_port
 
 PASSWORD = "mat-khau-thu"
@@ -161,6 +164,29 @@ class PortalUser:
         assert answer.status_code == 303
 
 
+async def caught_up(nats_url: str, timeout: float = 60.0) -> None:
+    """Wait until every durable consumer has applied what was published so far (the seed's
+    units and periods): the tests measure revocation in steady state. A revocation waits
+    behind a service's backlog, since a service applies one event at a time."""
+    connection = await nats.connect(nats_url)
+    try:
+        js = connection.jetstream()
+
+        async def idle() -> bool:
+            for stream in ALL_STREAMS:
+                try:
+                    consumers = await js.consumers_info(stream.name)
+                except NotFoundError:
+                    continue
+                if any(c.num_pending or c.num_ack_pending for c in consumers):
+                    return False
+            return True
+
+        await eventually(idle, timeout=timeout, interval=0.1)
+    finally:
+        await connection.close()
+
+
 def accepted(answers: dict[str, tuple[int, str]]) -> bool:
     """Every service let the token through its check."""
     return all(status != 401 for status, _ in answers.values())
@@ -232,4 +258,5 @@ async def town(nats_server: Any, databases: Any, tmp_path: Any) -> AsyncIterator
                 )
             )
         )
+        await caught_up(nats_server.url)
         yield result

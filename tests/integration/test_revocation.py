@@ -24,11 +24,16 @@ NEW_PASSWORD = "Sen-hong-linh-2026"
 async def refused_within_deadline(city: Town, token: str) -> None:
     """Poll every service until each refuses the token as revoked; at most 5 s."""
     started = time.monotonic()
+    last: dict[str, tuple[int, str]] = {}
 
     async def everywhere() -> bool:
-        return refused(await city.answers(token))
+        last.update(await city.answers(token))
+        return refused(last)
 
-    await eventually(everywhere, timeout=REVOKED_WITHIN, interval=0.1)
+    try:
+        await eventually(everywhere, timeout=REVOKED_WITHIN, interval=0.1)
+    except AssertionError:
+        raise AssertionError(f"not refused everywhere within {REVOKED_WITHIN} s: {last}") from None
     assert time.monotonic() - started < REVOKED_WITHIN
 
 
