@@ -27,6 +27,7 @@ from shared.contracts.registry import (
     Leader,
     PeriodChanged,
     PeriodState,
+    RequestBasis,
     TokenRevocation,
     TokensRevoked,
     UnitChanged,
@@ -38,6 +39,12 @@ from shared.messaging.outbox import add_event
 from shared.revocation import record as record_revocation
 
 PRODUCER = "registry"
+
+
+def _findable(value: str, max_length: int) -> bool:
+    """Whether a key from a request can name a row at all (a NUL or an over-long value cannot,
+    and PostgreSQL would refuse the query)."""
+    return len(value) <= max_length and "\x00" not in value
 
 
 class RegistryStore:
@@ -175,6 +182,8 @@ async def insert_unit_once(
 
 async def unit_history(session: AsyncSession, ref: str) -> list[HistoryEntry]:
     """Every recorded change of the records with this code (or of one record), oldest first."""
+    if not _findable(ref, 64):
+        return []
     column = db.unit_history.c.unit_id if "@" in ref else db.unit_history.c.code
     rows = (
         await session.execute(
@@ -221,6 +230,7 @@ def period_from_row(row: Row[Any]) -> PeriodState:
         window_end=row.window_end,
         due_at=row.due_at,
         status=row.status,
+        basis=RequestBasis.model_validate(row.basis) if row.basis else None,
         expected_units=tuple(row.expected_units or ()),
         version=row.version,
     )
@@ -234,6 +244,8 @@ async def all_periods(session: AsyncSession) -> list[PeriodState]:
 
 async def get_period(session: AsyncSession, period_id: str) -> PeriodState:
     """One period."""
+    if not _findable(period_id, 32):
+        raise NotFound(f"Không tìm thấy kỳ báo cáo «{period_id[:32]}».", code="period_not_found")
     row = (
         await session.execute(select(db.periods).where(db.periods.c.period_id == period_id))
     ).first()
@@ -274,12 +286,13 @@ async def save_period(
 
 
 def _period_values(period: PeriodState, scope: Scope, now: datetime) -> dict[str, Any]:
-    values = period.model_dump(mode="json", exclude={"basis"})  # no column yet
+    values = period.model_dump(mode="json")
     values.update(
         window_start=period.window_start,
         window_end=period.window_end,
         due_at=period.due_at,
         scope=scope.as_dict(),
+        basis=period.basis.model_dump(mode="json") if period.basis else None,
         updated_at=now,
     )
     return values
@@ -313,6 +326,8 @@ def concurrent_change() -> Conflict:
 
 async def account_row(session: AsyncSession, username: str) -> Row[Any] | None:
     """The account's row (with its password hash), None when there is none."""
+    if not _findable(username, 64):
+        return None
     return (
         await session.execute(select(db.accounts).where(db.accounts.c.username == username))
     ).first()
@@ -403,6 +418,8 @@ async def clear_failures(session: AsyncSession, key: str) -> None:
 
 async def api_key_row(session: AsyncSession, key_id: str) -> Row[Any] | None:
     """One issued key's row, None when there is none."""
+    if not _findable(key_id, 32):
+        return None
     return (
         await session.execute(select(db.api_keys).where(db.api_keys.c.key_id == key_id))
     ).first()

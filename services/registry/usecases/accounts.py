@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry import store
 from services.registry.context import RegistryContext
-from services.registry.domain import Problem
+from services.registry.domain import Problem, instant_problems, text_problems
 from services.registry.passwords import hash_password
 from services.registry.usecases.common import as_local_instant, raise_problems
 from shared.auth import ROLES, Permission, Principal
@@ -36,6 +36,7 @@ from shared.revocation import revoke_subject
 
 audit = logging.getLogger("danvan.registry.audit")
 
+DISPLAY_NAME_MAX = 200
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 API_KEY_PREFIX = "dvk"
 API_KEY_PATTERN = re.compile(r"^dvk\.([0-9a-f]{12})\.([A-Za-z0-9_-]{20,100})$")
@@ -191,10 +192,7 @@ async def create_account(
                 "dấu, chữ số, «.», «-» hoặc «_».",
             )
         )
-    if not body.display_name.strip():
-        problems.append(
-            Problem("display_name", "display_name_required", "Tên hiển thị không được để trống.")
-        )
+    problems += _display_name_problems(body.display_name)
     unit_code = body.unit_code or None
     async with context.store.reading() as session:
         problems += await _role_problems(session, body.role, unit_code)
@@ -297,11 +295,15 @@ async def _update_problems(
 ) -> list[Problem]:
     role, unit_code = _planned(current, fields)
     problems = await _role_problems(session, role, unit_code)
-    if "display_name" in fields and not str(fields["display_name"]).strip():
-        problems.append(
-            Problem("display_name", "display_name_required", "Tên hiển thị không được để trống.")
-        )
+    if "display_name" in fields:
+        problems += _display_name_problems(str(fields["display_name"]))
     return problems
+
+
+def _display_name_problems(display_name: str) -> list[Problem]:
+    return text_problems(
+        "display_name", display_name, label="Tên hiển thị", max_length=DISPLAY_NAME_MAX
+    )
 
 
 def _changes(current: Row[Any], values: dict[str, Any]) -> list[str]:
@@ -378,7 +380,15 @@ async def issue_api_key(
             )
         if not body.name.strip():
             problems.append(Problem("name", "name_required", "Hãy đặt tên cho khóa (dùng ở đâu)."))
-        if expires_at is not None and expires_at <= now:
+        else:
+            problems += text_problems(
+                "name", body.name, label="Tên khóa", max_length=DISPLAY_NAME_MAX
+            )
+        if expires_at is not None and instant_problems(
+            "expires_at", expires_at, label="Thời hạn của khóa"
+        ):
+            problems += instant_problems("expires_at", expires_at, label="Thời hạn của khóa")
+        elif expires_at is not None and expires_at <= now:
             problems.append(
                 Problem("expires_at", "expires_in_past", "Thời hạn của khóa phải ở tương lai.")
             )

@@ -14,20 +14,28 @@ from services.registry.domain import (
     AD_HOC_FORM,
     Problem,
     Scope,
+    basis_problems,
+    content_problems,
     deadline_problems,
     empty_scope_problem,
+    instant_problems,
     next_ad_hoc_id,
     parse_scope,
+    period_window_problems,
     resolve_expected_units,
     title_problems,
-    window_problems,
 )
-from services.registry.usecases.common import as_local_instant, ensure_regime_year, raise_problems
+from services.registry.usecases.common import (
+    as_local_instant,
+    ensure_regime_year,
+    local_today,
+    raise_problems,
+)
 from services.registry.views import created_period
 from shared.auth import Permission, Principal
 from shared.clock import VN_TZ
-from shared.contracts.api.registry import PeriodIn, PeriodPatch
-from shared.contracts.registry import PeriodState
+from shared.contracts.api.registry import PeriodIn, PeriodPatch, RequestBasisIn
+from shared.contracts.registry import PeriodState, RequestBasis
 from shared.errors import Conflict, Unprocessable
 from shared.idempotency import Answer, IdempotentRequest
 
@@ -40,6 +48,13 @@ class ScopedPeriod:
 
     period: PeriodState
     scope: Scope
+
+
+def _basis(body: RequestBasisIn | None) -> RequestBasis | None:
+    if body is None:
+        return None
+    basis = RequestBasis(**body.model_dump())
+    return None if basis == RequestBasis() else basis
 
 
 async def list_periods(
@@ -86,6 +101,9 @@ async def create_ad_hoc(
         body=body.model_dump(mode="json"),
     )
     due_at = as_local_instant(body.due_at)
+    basis = _basis(body.basis)
+    today = local_today(context.clock)
+    raise_problems(instant_problems("due_at", due_at, label="Hạn gửi"))
     for attempt in range(1, CREATE_ATTEMPTS + 1):
         now = context.clock.now()
         try:
@@ -95,7 +113,9 @@ async def create_ad_hoc(
                 units = await store.all_units(session)
                 parsed, problems = parse_scope(body.scope, {u.code for u in units})
                 problems = title_problems(body.title) + deadline_problems(due_at, now) + problems
-                problems += window_problems(body.window_start, body.window_end)
+                problems += content_problems(body.content)
+                problems += period_window_problems(body.window_start, body.window_end, due_at)
+                problems += basis_problems(basis, today)
                 raise_problems(problems)
                 assert parsed is not None
                 expected = tuple(resolve_expected_units(units, parsed, due_at))
@@ -115,6 +135,7 @@ async def create_ad_hoc(
                     window_end=body.window_end,
                     due_at=due_at,
                     status="open",
+                    basis=basis,
                     expected_units=expected,
                     version=1,
                 )
@@ -141,10 +162,16 @@ async def update_period(
     fields: dict[str, Any] = {}
     for name in body.model_fields_set:
         value = getattr(body, name)
-        if value is None and name not in ("window_start", "window_end"):
+        if value is None and name not in ("window_start", "window_end", "basis"):
             continue
-        fields[name] = as_local_instant(value) if name == "due_at" else value
+        if name == "due_at":
+            value = as_local_instant(value)
+            raise_problems(instant_problems("due_at", value, label="Hạn gửi"))
+        elif name == "basis":
+            value = _basis(body.basis)
+        fields[name] = value
     now = context.clock.now()
+    today = local_today(context.clock)
     async with context.store.transaction() as session:
         current = await store.get_period(session, period_id)
         stored_scope = (await store.period_scopes(session))[period_id]
@@ -154,16 +181,32 @@ async def update_period(
         if "title" in fields:
             problems += title_problems(fields["title"])
             fields["title"] = fields["title"].strip()
+        if "content" in fields:
+            problems += content_problems(fields["content"])
+        if "basis" in fields:
+            if current.kind != "ad_hoc" and fields["basis"] is not None:
+                problems.append(
+                    Problem(
+                        "basis",
+                        "basis_not_ad_hoc",
+                        "Chỉ yêu cầu báo cáo đột xuất mới ghi văn bản yêu cầu; kỳ báo cáo định kỳ "
+                        "thực hiện theo kế hoạch.",
+                    )
+                )
+            problems += basis_problems(fields["basis"], today)
         if "due_at" in fields and fields["due_at"] != current.due_at:
             problems += deadline_problems(fields["due_at"], now)
         if "scope" in fields:
             parsed, scope_problems = parse_scope(fields.pop("scope"), {u.code for u in units})
             problems += scope_problems
             scope = parsed or scope
-        problems += window_problems(
-            fields.get("window_start", current.window_start),
-            fields.get("window_end", current.window_end),
-        )
+        window = ("window_start", "window_end", "due_at")
+        if any(name in fields for name in window):
+            problems += period_window_problems(
+                fields.get("window_start", current.window_start),
+                fields.get("window_end", current.window_end),
+                fields.get("due_at", current.due_at),
+            )
         raise_problems(problems)
         new = current.model_copy(update=fields)
         if new.status == "open":

@@ -66,6 +66,17 @@ def too_many_attempts(seconds: float, message: str) -> TooManyRequests:
     return TooManyRequests(message.format(wait=wait), retry_after=wait)
 
 
+USERNAME_MAX = 64
+
+
+def _counted_username(username: str) -> str:
+    """The username a failure counts against; one no account can have counts as one name."""
+    name = username.strip().casefold()
+    if len(name) > USERNAME_MAX or not name.isprintable():
+        return "~invalid"
+    return name
+
+
 def _subject_key(credentials: Credentials, policy: ThrottlePolicy) -> ThrottleKey:
     if credentials.grant_type == "password":
         if not credentials.username or credentials.password is None:
@@ -75,7 +86,7 @@ def _subject_key(credentials: Credentials, policy: ThrottlePolicy) -> ThrottleKe
                 status=422,
                 details={"field": "username" if not credentials.username else "password"},
             )
-        return ThrottleKey(f"user:{credentials.username.strip().casefold()}", policy)
+        return ThrottleKey(f"user:{_counted_username(credentials.username)}", policy)
     if credentials.grant_type == "api_key":
         if not credentials.api_key:
             raise DomainError(
@@ -111,7 +122,7 @@ async def _record_failure(context: RegistryContext, keys: list[ThrottleKey], now
 
 async def _check_password(context: RegistryContext, username: str, password: str) -> Principal:
     async with context.store.reading() as session:
-        row = await store.account_row(session, username)
+        row = await store.account_row(session, username) if username.isprintable() else None
     refused = Unauthorized("Tên đăng nhập hoặc mật khẩu không đúng.", code="invalid_credentials")
     if row is None or not row.active:
         # Same cost whether or not the account exists, so timing does not reveal it.

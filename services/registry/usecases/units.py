@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry import store, tabular
 from services.registry.context import RegistryContext
-from services.registry.domain import Problem, valid_on
+from services.registry.domain import NOTE_MAX, Problem, date_problems, text_problems, valid_on
 from services.registry.seed_files import closure_from_dict, merger_from_dict
 from services.registry.tabular import SheetRow, draft_from_fields, parse_row, row_problem
 from services.registry.unit_rules import (
@@ -228,6 +228,11 @@ async def reorganise(
 ) -> list[UnitState]:
     """Merge and close units on one day (admin), all of it or nothing."""
     principal.require(Permission.ADMINISTER)
+    problems = date_problems("effective_from", body.effective_from, label="Ngày có hiệu lực")
+    problems += text_problems(
+        "note", body.note, label="Ghi chú", max_length=NOTE_MAX, required=False, multiline=True
+    )
+    raise_problems(problems)
     mergers = [
         merger_from_dict(
             s.model_dump(exclude_none=True)

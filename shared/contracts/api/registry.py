@@ -55,6 +55,7 @@ __all__ = [
     "RegimeYearIn",
     "ReorganisationIn",
     "Reorganised",
+    "RequestBasisIn",
     "RingKeyInfo",
     "SuccessorIn",
     "TokenAnswer",
@@ -382,8 +383,20 @@ class Reorganised(ResponseModel):
 # --- periods -----------------------------------------------------------------------------
 
 
+class RequestBasisIn(_Body):
+    """The document that asked for an ad-hoc report (every field optional), e.g. "Công văn"
+    "125/SNV-XDCQ" of 02/3/2024 by "Sở Nội vụ" "về việc báo cáo kết quả 01 năm thực hiện Chỉ
+    thị số 33/CT-TTg"."""
+
+    document_type: str = ""
+    number: str = ""
+    issued_on: date | None = None
+    issuer: str = ""
+    subject: str = ""
+
+
 class PeriodIn(_Body):
-    """An ad-hoc request: what is asked, of whom, by when."""
+    """An ad-hoc request: what is asked, of whom, by when, and the document that asked."""
 
     title: str
     content: str = ""
@@ -391,6 +404,7 @@ class PeriodIn(_Body):
     scope: dict[str, Any]
     window_start: date | None = None
     window_end: date | None = None
+    basis: RequestBasisIn | None = None
 
 
 class PeriodPatch(_Body):
@@ -403,6 +417,8 @@ class PeriodPatch(_Body):
     scope: dict[str, Any] | None = None
     window_start: date | None = None
     window_end: date | None = None
+    # Ad-hoc requests only; null removes it.
+    basis: RequestBasisIn | None = None
 
 
 class RegimeYearIn(_Body):
