@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Annotated, Any, Literal, Protocol
@@ -15,7 +16,11 @@ import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from shared.backoff import Backoff
 from shared.errors import Forbidden, Unauthorized
+from shared.revocation import Revocations, issued_at
+
+log = logging.getLogger(__name__)
 
 Role = Literal["unit", "reviewer", "leader", "admin", "service"]
 ROLES: tuple[Role, ...] = ("unit", "reviewer", "leader", "admin", "service")
@@ -93,6 +98,9 @@ class Principal:
     role: Role
     unit_code: str | None = None
     display_name: str = ""
+    # The verified token's `jti` and `exp` (epoch seconds), for a sign-out that revokes it.
+    token_id: str | None = field(default=None, compare=False)
+    token_expires_at: float | None = field(default=None, compare=False)
 
     def may(self, permission: Permission) -> bool:
         """Whether the principal has the permission."""
@@ -117,6 +125,14 @@ class Principal:
             "unit": self.unit_code,
             "name": self.display_name,
         }
+
+
+def _keys_unavailable() -> Unauthorized:
+    return Unauthorized(
+        "Không kiểm tra được phiên đăng nhập: dịch vụ danh mục chưa sẵn sàng.",
+        code="keys_unavailable",
+        status=503,
+    )
 
 
 def _unknown_key() -> Unauthorized:
@@ -144,8 +160,21 @@ class StaticKeySource:
 
 
 class JwksKeySource:
-    """Fetches the registry's JWKS and caches it; refetches on an unknown key id, at most
-    once per `min_refresh_seconds`, so a rotated key is picked up without a call per request."""
+    """The registry's JWKS, fetched and cached, verified against locally.
+
+    - A cached key is served while the copy is younger than `ttl_seconds`; after that the
+      copy is refreshed in the background while the cached keys keep serving.
+    - An unknown key id (a rotation) waits for a refresh, at most once per
+      `min_refresh_seconds`; a key id still unknown afterwards is refused (401).
+    - One refresh at a time: every caller that needs one awaits the same fetch and shares its
+      result (single flight; the state is read and the fetch started under one lock).
+    - After a failed fetch the next one waits `Backoff(backoff_base, backoff_cap)`: 1 s,
+      2 s, 4 s … so a registry that is down is not asked again by every request.
+    - Keys older than `max_stale_seconds` (no successful fetch since) are no longer trusted:
+      a token is then refused with 503 `keys_unavailable` until the registry answers again,
+      so a key withdrawn from the JWKS does not stay valid forever while the registry is away.
+    - One HTTP client for the life of the service (`aclose` at shutdown).
+    """
 
     def __init__(
         self,
@@ -154,55 +183,137 @@ class JwksKeySource:
         client: httpx.AsyncClient | None = None,
         ttl_seconds: float = 300.0,
         min_refresh_seconds: float = 5.0,
+        max_stale_seconds: float = 3600.0,
+        backoff: Backoff | None = None,
+        fetch_timeout_seconds: float = 5.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._url = url
+        self._owns_client = client is None
         self._client = client
         self._ttl = ttl_seconds
         self._min_refresh = min_refresh_seconds
+        self._max_stale = max(max_stale_seconds, ttl_seconds)
+        self._backoff = backoff or Backoff(base_seconds=1.0, cap_seconds=60.0)
+        self._timeout = fetch_timeout_seconds
+        self._now = monotonic
         self._keys: dict[str, Any] = {}
-        self._fetched_at = 0.0
+        self._fetched_at: float | None = None  # last successful fetch
+        self._attempted_at: float | None = None  # last fetch started
+        self._failures = 0
+        self._next_attempt = float("-inf")
+        self._inflight: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        self.fetches = 0
+        """Fetches started so far (metrics and tests)."""
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """The one HTTP client, created on first use."""
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self._timeout)
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the HTTP client (when this source created it) and drop a running fetch."""
+        task, self._inflight = self._inflight, None
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        if self._owns_client and self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def wait_idle(self) -> None:
+        """Wait for a running fetch (a background refresh) to finish."""
+        task = self._inflight
+        if task is not None:
+            await asyncio.gather(asyncio.shield(task), return_exceptions=True)
+
+    def _age(self, now: float) -> float:
+        return float("inf") if self._fetched_at is None else now - self._fetched_at
 
     async def key(self, kid: str) -> Any:
         """The key with this id, fetching the JWKS when needed."""
-        now = time.monotonic()
-        stale = now - self._fetched_at > self._ttl
-        if kid not in self._keys or stale:
+        now = self._now()
+        age = self._age(now)
+        if kid in self._keys and age <= self._ttl:
+            return self._keys[kid]
+        if kid in self._keys and age <= self._max_stale:
+            # Known key, copy past its TTL: refresh in the background, answer now.
             async with self._lock:
-                if (kid not in self._keys and now - self._fetched_at > self._min_refresh) or stale:
-                    await self._refresh()
+                self._start_refresh(self._now(), unknown_kid=False)
+            return self._keys[kid]
+        async with self._lock:
+            # Decide under the lock: another caller may have just refreshed or failed.
+            now = self._now()
+            task = self._start_refresh(now, unknown_kid=kid not in self._keys)
+        if task is not None:
+            await asyncio.shield(task)
+        if self._age(self._now()) > self._max_stale:
+            raise _keys_unavailable()
         if kid not in self._keys:
             raise _unknown_key()
         return self._keys[kid]
 
+    def _start_refresh(self, now: float, *, unknown_kid: bool) -> asyncio.Task[None] | None:
+        """The running fetch, or a new one when allowed now; None when none may start.
+        Called with the lock held."""
+        if self._inflight is not None and not self._inflight.done():
+            return self._inflight
+        if now < self._next_attempt:
+            return None  # backing off after a failure
+        if (
+            unknown_kid
+            and self._attempted_at is not None
+            and self._age(now) <= self._max_stale
+            and now - self._attempted_at < self._min_refresh
+        ):
+            return None  # asked very recently; a still unknown key id is simply refused
+        self._attempted_at = now
+        self.fetches += 1
+        self._inflight = asyncio.get_running_loop().create_task(
+            self._refresh(), name="jwks-refresh"
+        )
+        return self._inflight
+
     async def _refresh(self) -> None:
         try:
-            if self._client is not None:
-                response = await self._client.get(self._url, timeout=5)
-            else:
-                async with httpx.AsyncClient() as client:
-                    response = await client.get(self._url, timeout=5)
+            response = await self.client.get(self._url, timeout=self._timeout)
             response.raise_for_status()
-            jwks = response.json()
-        except (httpx.HTTPError, ValueError):
-            if self._keys:
-                return  # keep serving with the keys we have while the registry is away
-            raise Unauthorized(
-                "Không kiểm tra được phiên đăng nhập: dịch vụ danh mục chưa sẵn sàng.",
-                code="keys_unavailable",
-                status=503,
-            ) from None
-        self._keys = {k["kid"]: jwt.PyJWK(k).key for k in jwks.get("keys", [])}
-        self._fetched_at = time.monotonic()
+            keys = {k["kid"]: jwt.PyJWK(k).key for k in response.json().get("keys", [])}
+        except (httpx.HTTPError, ValueError, KeyError, TypeError, jwt.PyJWTError) as exc:
+            self._failures += 1
+            pause = self._backoff.delay(self._failures)
+            self._next_attempt = self._now() + pause
+            log.warning(
+                "JWKS fetch from %s failed (%s); next attempt in %.1fs",
+                self._url,
+                type(exc).__name__,
+                pause,
+            )
+            return
+        self._keys = keys
+        self._fetched_at = self._now()
+        self._failures = 0
+        self._next_attempt = float("-inf")
 
 
 class TokenVerifier:
     """Checks signature, expiry, issuer and audience locally."""
 
-    def __init__(self, keys: KeySource, *, issuer: str, audience: str) -> None:
+    def __init__(
+        self,
+        keys: KeySource,
+        *,
+        issuer: str,
+        audience: str,
+        revocations: Revocations | None = None,
+    ) -> None:
         self._keys = keys
         self._issuer = issuer
         self._audience = audience
+        self.revocations = revocations
 
     async def verify(self, token: str) -> Principal:
         """The principal a valid token names; Unauthorized otherwise."""
@@ -233,11 +344,23 @@ class TokenVerifier:
         role = claims.get("role")
         if role not in ROLES:
             raise Unauthorized("Mã đăng nhập không hợp lệ.", code="invalid_token")
+        jti = claims.get("jti") if isinstance(claims.get("jti"), str) else None
+        revoked = self.revocations is not None and self.revocations.refuses(
+            str(claims["sub"]), issued_at(claims), jti
+        )
+        if revoked:
+            raise Unauthorized(
+                "Phiên đăng nhập đã bị thu hồi (tài khoản, vai trò hoặc mật khẩu đã thay đổi, "
+                "hoặc đã đăng xuất); vui lòng đăng nhập lại.",
+                code="token_revoked",
+            )
         return Principal(
             username=str(claims["sub"]),
             role=role,
             unit_code=claims.get("unit"),
             display_name=str(claims.get("name") or ""),
+            token_id=jti,
+            token_expires_at=float(claims["exp"]),
         )
 
 

@@ -14,6 +14,8 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.auth import JwksKeySource, KeySource, TokenVerifier
+from shared.clock import Clock, SystemClock
+from shared.contracts.registry import TokensRevoked
 from shared.db import CommitHook, Database
 from shared.http import create_service_app
 from shared.logs import configure_logging
@@ -22,6 +24,7 @@ from shared.messaging.consumer import Subscription
 from shared.messaging.outbox import OUTBOX_WRITTEN
 from shared.metrics import HttpMetrics, MessagingMetrics
 from shared.migrations import upgrade_to_head
+from shared.revocation import RevocationFeed, Revocations
 from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -48,6 +51,9 @@ class ServiceRuntime:
         inbox: Table | None,
         publishes: Sequence[type[BaseModel]] = (),
         key_source: KeySource | None = None,
+        revocations: Table | None = None,
+        consume_revocations: bool = True,
+        clock: Clock | None = None,
     ) -> None:
         self.settings = settings
         self.database = database
@@ -64,11 +70,33 @@ class ServiceRuntime:
             publishes=publishes,
             skip_locked=database.is_postgres,
         )
+        self.jwks: JwksKeySource | None = None
+        if key_source is None:
+            self.jwks = key_source = JwksKeySource(
+                settings.jwks_url,
+                ttl_seconds=settings.jwks_ttl_seconds,
+                max_stale_seconds=settings.jwks_max_stale_seconds,
+            )
+        # Revoked tokens (shared/revocation.py): kept in the service's `revocations` table,
+        # fed by a durable consumer of TokensRevoked (the registry, their producer, writes
+        # its table itself and passes consume_revocations=False).
+        self.revocation_feed: RevocationFeed | None = None
+        if revocations is not None:
+            self.revocation_feed = RevocationFeed(
+                database.sessions,
+                revocations,
+                clock or SystemClock(),
+                Revocations(),
+                poll_seconds=settings.revocation_poll_seconds,
+            )
         self.verifier = TokenVerifier(
-            key_source or JwksKeySource(settings.jwks_url),
+            key_source,
             issuer=settings.token_issuer,
             audience=settings.token_audience,
+            revocations=self.revocation_feed.revocations if self.revocation_feed else None,
         )
+        if self.revocation_feed is not None and consume_revocations:
+            self.subscribe(Subscription(TokensRevoked, self.revocation_feed.on_event))
         if outbox is not None:
             self.after_commit(OUTBOX_WRITTEN, self.bus.wake_relay)
 
@@ -124,6 +152,9 @@ class ServiceRuntime:
             await upgrade_to_head(self.engine, migrations_dir)
             for hook in on_startup:
                 await hook()
+            if self.revocation_feed is not None:
+                # Before the first request: a restarted service refuses what it knew of.
+                await self.revocation_feed.start()
             await self.bus.start()
             log.info("%s started", self.settings.service_name)
             try:
@@ -131,7 +162,11 @@ class ServiceRuntime:
             finally:
                 for hook in on_shutdown:
                     await hook()
+                if self.revocation_feed is not None:
+                    await self.revocation_feed.stop()
                 await self.bus.stop()
+                if self.jwks is not None:
+                    await self.jwks.aclose()
                 await self.database.dispose()
                 log.info("%s stopped", self.settings.service_name)
 

@@ -33,6 +33,14 @@ class ServiceSettings(BaseSettings):
     # JSON lines for the log collector in production; readable lines on a developer's screen.
     log_format: Literal["json", "text", "auto"] = Field("auto", alias="DANVAN_LOG_FORMAT")
     jwks_url: str = Field("http://127.0.0.1:8001/.well-known/jwks.json", alias="DANVAN_JWKS_URL")
+    # The JWKS copy: refreshed after `jwks_ttl_seconds`; while the registry cannot be reached
+    # the cached keys serve at most `jwks_max_stale_seconds` after the last good fetch, then
+    # tokens are refused (503 keys_unavailable) until it answers again.
+    jwks_ttl_seconds: float = Field(300.0, alias="DANVAN_JWKS_TTL_SECONDS", gt=0)
+    jwks_max_stale_seconds: float = Field(3600.0, alias="DANVAN_JWKS_MAX_STALE_SECONDS", gt=0)
+    # How often a service re-reads its token revocations (another replica may have applied
+    # the event); the whole path from the registry's change stays well within 5 seconds.
+    revocation_poll_seconds: float = Field(1.0, alias="DANVAN_REVOCATION_POLL_SECONDS", gt=0)
     token_issuer: str = Field("danvan-registry", alias="DANVAN_TOKEN_ISSUER")
     token_audience: str = Field("danvan", alias="DANVAN_TOKEN_AUDIENCE")
     stream_replicas: int = Field(1, alias="DANVAN_STREAM_REPLICAS", ge=1, le=5)

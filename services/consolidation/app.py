@@ -40,6 +40,8 @@ def create_app(
         inbox=db.processed_events,
         publishes=[ConsolidationUpdated, DraftSaved, HighlightsChanged],
         key_source=key_source,
+        revocations=db.token_revocations,
+        clock=clock,
     )
     metrics = ConsolidationMetrics(runtime.registry)
     runtime.subscribe(*subscriptions(Projector(clock, metrics)))

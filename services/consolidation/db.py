@@ -17,6 +17,7 @@ from sqlalchemy import (
 
 from shared.db import UtcDateTime
 from shared.messaging.tables import outbox_table, processed_events_table
+from shared.revocation import revocations_table
 
 metadata = MetaData()
 
@@ -169,6 +170,8 @@ highlights = Table(
 
 outbox = outbox_table(metadata)
 processed_events = processed_events_table(metadata)
+# Revoked tokens (shared/revocation.py), fed by the registry's TokensRevoked.
+token_revocations = revocations_table(metadata)
 
 PROJECTIONS: tuple[Table, ...] = (
     periods,

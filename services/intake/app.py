@@ -55,6 +55,8 @@ def create_app(
         inbox=db.processed_events,
         publishes=PUBLISHED_EVENTS,
         key_source=key_source,
+        revocations=db.token_revocations,
+        clock=clock,
     )
     runtime.subscribe(*SUBSCRIPTIONS)
     context = IntakeContext(

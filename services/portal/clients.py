@@ -329,6 +329,10 @@ class Backends:
             headers=headers,
         )
 
+    async def logout(self, token: str) -> None:
+        """Revoke the session's token at the registry, so no service accepts it any more."""
+        await self.registry.model(registry_api.SignedOut, "POST", "/v1/auth/logout", token=token)
+
     async def periods(self, token: str) -> list[registry_api.PeriodView]:
         """Every reporting period."""
         return await self.registry.models(

@@ -20,6 +20,7 @@ from shared.contracts.api.registry import (
     Me,
     PasswordChange,
     PasswordChanged,
+    SignedOut,
     TokenAnswer,
 )
 
@@ -101,6 +102,14 @@ async def change_password(
         _client_address(request, context.settings),
     )
     return PasswordChanged(changed=True)
+
+
+@router.post("/v1/auth/logout", tags=["đăng nhập"], response_model=SignedOut)
+async def logout(principal: PrincipalDep, context: ContextDep) -> SignedOut:
+    """Sign out: the token of this request is revoked, and every service refuses it within
+    seconds (the portal's «Đăng xuất» calls this). The account's other sign-ins stay valid."""
+    await signin.sign_out(context, principal)
+    return SignedOut(revoked=True)
 
 
 @router.post("/v1/keys/rotate", tags=["đăng nhập"], response_model=KeyRotation)

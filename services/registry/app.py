@@ -17,7 +17,7 @@ from services.registry.settings import RegimeRuleSetting, RegistrySettings
 from services.registry.store import RegistryStore
 from services.registry.usecases import seeding
 from shared.clock import Clock, SystemClock
-from shared.contracts.registry import PeriodChanged, UnitChanged
+from shared.contracts.registry import PeriodChanged, TokensRevoked, UnitChanged
 from shared.db import Database
 from shared.service import ServiceRuntime
 
@@ -71,9 +71,14 @@ def create_app(settings: RegistrySettings | None = None, *, clock: Clock | None 
         database,
         outbox=db.outbox,
         inbox=None,
-        publishes=[UnitChanged, PeriodChanged],
+        publishes=[UnitChanged, PeriodChanged, TokensRevoked],
         key_source=keys,
+        # Its own revocations: written by its use cases, so it consumes none.
+        revocations=db.token_revocations,
+        consume_revocations=False,
+        clock=clock,
     )
+    assert runtime.revocation_feed is not None
     context = RegistryContext(
         settings=settings,
         clock=clock,
@@ -82,6 +87,7 @@ def create_app(settings: RegistrySettings | None = None, *, clock: Clock | None 
         keys=keys,
         regime=regime_rules(settings),
         passwords=PasswordChecker(settings.password_check_slots),
+        revocations=runtime.revocation_feed.revocations,
     )
 
     async def startup() -> None:

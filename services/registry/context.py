@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends
@@ -15,12 +15,14 @@ from services.registry.settings import RegistrySettings
 from services.registry.store import RegistryStore
 from shared.clock import Clock
 from shared.http import context_dependency
+from shared.revocation import Revocations
 
 
 @dataclass(frozen=True)
 class RegistryContext:
     """Settings, clock, the store (the only way to the database), metrics, the signing key
-    ring, the reporting regime and the password checker (argon2 behind its limit)."""
+    ring, the reporting regime, the password checker (argon2 behind its limit) and the revoked
+    tokens."""
 
     settings: RegistrySettings
     clock: Clock
@@ -29,6 +31,8 @@ class RegistryContext:
     keys: KeyRing
     regime: tuple[RegimeRule, ...]
     passwords: PasswordChecker
+    # The revoked tokens this replica's token check refuses (shared/revocation.py).
+    revocations: Revocations = field(default_factory=Revocations)
 
 
 ContextDep = Annotated[RegistryContext, Depends(context_dependency(RegistryContext))]

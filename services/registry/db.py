@@ -21,6 +21,7 @@ from sqlalchemy import (
 from shared.db import UtcDateTime
 from shared.idempotency import idempotency_table
 from shared.messaging.tables import outbox_table
+from shared.revocation import revocations_table
 
 metadata = MetaData()
 
@@ -151,3 +152,7 @@ api_keys = Table(
 idempotency_keys = idempotency_table(metadata)
 
 outbox = outbox_table(metadata)
+
+# Revoked tokens (shared/revocation.py): written with the change that revokes them, read by
+# the registry's own token check (the other services keep their own copy from the events).
+token_revocations = revocations_table(metadata)

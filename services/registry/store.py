@@ -28,12 +28,15 @@ from shared.contracts.registry import (
     PeriodChanged,
     PeriodState,
     RequestBasis,
+    TokenRevocation,
+    TokensRevoked,
     UnitChanged,
     UnitState,
 )
 from shared.errors import Conflict, NotFound
 from shared.idempotency import Answer, IdempotentRequest, remember, replay
 from shared.messaging.outbox import add_event
+from shared.revocation import record as record_revocation
 
 PRODUCER = "registry"
 
@@ -481,6 +484,15 @@ async def retire_current_keys(session: AsyncSession, retires_at: datetime) -> No
         update(db.signing_keys)
         .where(db.signing_keys.c.retired_at.is_(None))
         .values(retired_at=retires_at)
+    )
+
+
+async def revoke_tokens(session: AsyncSession, entry: TokenRevocation, *, now: datetime) -> None:
+    """Tokens refused from now on: kept for the registry's own check and published to every
+    service (TokensRevoked, through the outbox), in the caller's transaction."""
+    await record_revocation(session, db.token_revocations, entry, now=now)
+    await add_event(
+        session, db.outbox, TokensRevoked.new(entry, producer=PRODUCER, occurred_at=now)
     )
 
 

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from shared.auth import ALGORITHM, Principal
+from shared.revocation import epoch
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,8 @@ def issue_token(
     claims = principal.claims() | {
         "iss": issuer,
         "aud": audience,
-        "iat": int(now.timestamp()),
+        # In milliseconds: a revocation refuses tokens issued before it (shared/revocation.py).
+        "iat": epoch(now),
         "nbf": int(now.timestamp()),
         "exp": int((now + ttl).timestamp()),
         "jti": uuid.uuid4().hex,

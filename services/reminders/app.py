@@ -67,6 +67,8 @@ def create_app(
         inbox=db.processed_events,
         publishes=[ReminderSent, ReminderFailed],
         key_source=key_source,
+        revocations=db.token_revocations,
+        clock=clock,
     )
     store = RemindersStore(database)
     metrics = RemindersMetrics(runtime.registry)

@@ -11,10 +11,19 @@ from shared.contracts.envelope import Contract, Envelope
 
 UNIT_CHANGED = "danvan.registry.unit.changed.v1"
 PERIOD_CHANGED = "danvan.registry.period.changed.v1"
+TOKENS_REVOKED = "danvan.registry.tokens.revoked.v1"
 
 UnitKind = Literal["department", "centre", "ward", "commune", "agency"]
 PeriodKind = Literal["six_month", "annual", "ad_hoc"]
 PeriodStatus = Literal["open", "closed"]
+RevocationReason = Literal[
+    "deactivated",
+    "role_changed",
+    "password_changed",
+    "password_reset",
+    "api_key_revoked",
+    "logout",
+]
 
 UNIT_KIND_ORDER: tuple[str, ...] = ("ward", "commune", "department", "centre", "agency")
 """The order unit kinds are listed in, on every page, document and JSON answer."""
@@ -115,3 +124,25 @@ class PeriodChanged(Envelope[PeriodState]):
     """A period was opened, changed or closed; carries the whole period."""
 
     subject: ClassVar[str] = PERIOD_CHANGED
+
+
+class TokenRevocation(Contract):
+    """Tokens that must no longer be accepted, on any service.
+
+    `subject` is the token's `sub` (a username, or `apikey:<key id>` for an API key's
+    tokens). With `valid_after`, every token of that subject issued (`iat`) before it is
+    refused; with `token_id`, the one token with that `jti` (a sign-out). `forget_after` is
+    when the entry no longer matters: every token it refuses has expired by then."""
+
+    subject: str
+    valid_after: datetime | None = None
+    token_id: str | None = None
+    forget_after: datetime
+    reason: RevocationReason
+
+
+class TokensRevoked(Envelope[TokenRevocation]):
+    """An account was deactivated, changed role or password, an API key was revoked, or a
+    user signed out: tokens issued before are refused from now on."""
+
+    subject: ClassVar[str] = TOKENS_REVOKED

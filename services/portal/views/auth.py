@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -18,6 +20,8 @@ from services.portal.views.common import (
     session_or_new,
     sign_in_with_password,
 )
+
+log = logging.getLogger(__name__)
 
 router = APIRouter()
 
@@ -70,8 +74,16 @@ async def login(request: Request, portal: PortalDep) -> Response:
 
 @router.post("/dang-xuat", include_in_schema=False)
 async def logout(request: Request, portal: PortalDep) -> Response:
-    """Forget the token; the next page starts a fresh anonymous session."""
+    """Revoke the token at the registry and forget it; the next page starts a fresh
+    anonymous session. A registry that cannot be reached does not keep the user signed in
+    here: the cookie is replaced all the same and the failure is logged."""
     session = read_session(request, portal)
     await checked_form(request, session)
+    if session is not None and session.token is not None:
+        try:
+            await portal.api().logout(session.token)
+        except BackendError as exc:
+            if exc.status != 401:  # 401: the token had already expired or been revoked
+                log.warning("sign-out not recorded at the registry: %s", exc.code)
     fresh = anonymous_session(portal.now_epoch())
     return redirect(portal, "/dang-nhap", fresh, notice="Bạn đã đăng xuất.")

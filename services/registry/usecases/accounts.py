@@ -1,5 +1,7 @@
 """Account and API-key use cases (admin), and the one place that records what happened to an
-account (`account_changed`): deactivation, a role change, a password reset, a revoked key."""
+account (`account_changed`): deactivation, a role change, a password reset, a revoked key —
+each of which also revokes the tokens issued before it (docs/SECURITY.md, "Tokens and
+revocation")."""
 
 from __future__ import annotations
 
@@ -30,7 +32,9 @@ from shared.contracts.api.registry import (
     CreatedAccount,
     IssuedApiKey,
 )
+from shared.contracts.registry import RevocationReason, TokenRevocation
 from shared.errors import Conflict, NotFound, Unauthorized
+from shared.revocation import revoke_subject
 
 audit = logging.getLogger("danvan.registry.audit")
 
@@ -62,13 +66,51 @@ async def _account(session: AsyncSession, username: str) -> Row[Any]:
 
 
 async def account_changed(
-    session: AsyncSession, username: str, changes: list[str], *, actor: str, now: datetime
+    session: AsyncSession,
+    username: str,
+    changes: list[str],
+    *,
+    actor: str,
+    now: datetime,
+    revocation: TokenRevocation | None = None,
 ) -> None:
     """What happened to an account, in the transaction that did it: every use case that
     deactivates or reactivates an account, changes its role or unit, resets or changes its
-    password, or revokes an API key comes through here (an audit line for each)."""
-    del session, now  # the same transaction, for what is recorded with the change
-    audit.info("account %s: %s (by %s)", username, ", ".join(changes), actor)
+    password, or revokes an API key comes through here (an audit line for each). With a
+    `revocation`, the tokens it names are refused from now on: kept for the registry's own
+    check and published to every service (TokensRevoked) in this same transaction."""
+    if revocation is not None:
+        await store.revoke_tokens(session, revocation, now=now)
+    audit.info(
+        "account %s: %s (by %s)%s",
+        username,
+        ", ".join(changes),
+        actor,
+        f"; tokens issued before are revoked ({revocation.reason})" if revocation else "",
+    )
+
+
+def token_ttl(context: RegistryContext) -> timedelta:
+    """The longest life of a token the registry signs."""
+    return timedelta(seconds=context.settings.token_ttl_seconds)
+
+
+def revoked_here(context: RegistryContext, revocation: TokenRevocation | None) -> None:
+    """After the commit: this replica refuses the tokens at once (the others within their
+    next re-read of the table, every service within seconds of the event)."""
+    if revocation is not None:
+        context.revocations.apply(revocation, now=context.clock.now())
+
+
+def _revocation_reason(changes: list[str]) -> RevocationReason | None:
+    """Which change of an account makes its earlier tokens invalid (the strongest first)."""
+    if "deactivated" in changes:
+        return "deactivated"
+    if "password reset" in changes:
+        return "password_reset"
+    if any(c.startswith(("role ", "unit ")) for c in changes):
+        return "role_changed"
+    return None
 
 
 # --- passwords -----------------------------------------------------------------------------
@@ -257,13 +299,20 @@ async def reset_password(
             code="cannot_reset_own_password",
         )
     now = context.clock.now()
+    revocation = revoke_subject(username, "password_reset", now=now, token_ttl=token_ttl(context))
     async with context.store.transaction() as session:
         await _account(session, username)
         await store.update_account(session, username, password_hash=NO_PASSWORD)
         activation = await _issue_code(context, session, username, principal.username, now)
         await account_changed(
-            session, username, ["password reset"], actor=principal.username, now=now
+            session,
+            username,
+            ["password reset"],
+            actor=principal.username,
+            now=now,
+            revocation=revocation,
         )
+    revoked_here(context, revocation)
     return activation
 
 
@@ -340,9 +389,24 @@ async def update_account(
             values["active"] = bool(fields["active"])
         await store.update_account(session, username, **values)
         changes = _changes(current, values)
+        reason = _revocation_reason(changes)
+        revocation = (
+            revoke_subject(username, reason, now=now, token_ttl=token_ttl(context))
+            if reason is not None
+            else None
+        )
         if changes:
-            await account_changed(session, username, changes, actor=principal.username, now=now)
-        return account_info(await _account(session, username))
+            await account_changed(
+                session,
+                username,
+                changes,
+                actor=principal.username,
+                now=now,
+                revocation=revocation,
+            )
+        answer = account_info(await _account(session, username))
+    revoked_here(context, revocation)
+    return answer
 
 
 def _planned(current: Row[Any], fields: dict[str, Any]) -> tuple[str, str | None]:
@@ -474,11 +538,16 @@ async def revoke_api_key(context: RegistryContext, principal: Principal, key_id:
     """Revoke a key (admin): it can no longer be exchanged for tokens."""
     principal.require(Permission.ADMINISTER)
     now = context.clock.now()
+    revocation: TokenRevocation | None = None
     async with context.store.transaction() as session:
         current = await _key(session, key_id)
         if current.revoked_at is None:
             await store.update_api_key(
                 session, key_id, revoked_at=now, revoked_by=principal.username
+            )
+            # The tokens already exchanged for the key stop too (their `sub`).
+            revocation = revoke_subject(
+                f"apikey:{key_id}", "api_key_revoked", now=now, token_ttl=token_ttl(context)
             )
             await account_changed(
                 session,
@@ -486,8 +555,11 @@ async def revoke_api_key(context: RegistryContext, principal: Principal, key_id:
                 ["api key revoked"],
                 actor=principal.username,
                 now=now,
+                revocation=revocation,
             )
-        return api_key_info(await _key(session, key_id))
+        answer = api_key_info(await _key(session, key_id))
+    revoked_here(context, revocation)
+    return answer
 
 
 def api_key_id(presented: str) -> str | None:

@@ -8,7 +8,7 @@ import asyncio
 import logging
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from services.registry import store
 from services.registry.context import RegistryContext
@@ -31,11 +31,14 @@ from services.registry.usecases.accounts import (
     audit,
     exchange_api_key,
     password_problems,
+    revoked_here,
+    token_ttl,
 )
 from services.registry.usecases.common import raise_problems
 from shared.auth import Permission, Principal
 from shared.contracts.api.registry import ActivationRequest
 from shared.errors import Conflict, DomainError, Forbidden, TooManyRequests, Unauthorized
+from shared.revocation import revoke_subject, revoke_token
 
 
 @dataclass(frozen=True)
@@ -290,14 +293,45 @@ async def change_own_password(
         )
     raise_problems(problems)
     new_hash = await context.passwords.hash(new_password)
+    revocation = revoke_subject(
+        principal.username, "password_changed", now=now, token_ttl=token_ttl(context)
+    )
     async with context.store.transaction() as session:
         if not await store.replace_password_hash(
             session, principal.username, row.password_hash, new_hash
         ):
             raise store.concurrent_change()
         await account_changed(
-            session, principal.username, ["password changed"], actor=principal.username, now=now
+            session,
+            principal.username,
+            ["password changed"],
+            actor=principal.username,
+            now=now,
+            revocation=revocation,
         )
+    revoked_here(context, revocation)
+
+
+async def sign_out(context: RegistryContext, principal: Principal) -> None:
+    """Revoke the token of this request (its `jti`); the user's other sessions stay."""
+    if principal.token_id is None or principal.token_expires_at is None:
+        raise Unauthorized("Mã đăng nhập không hợp lệ.", code="invalid_token")
+    now = context.clock.now()
+    revocation = revoke_token(
+        principal.username,
+        principal.token_id,
+        expires_at=datetime.fromtimestamp(principal.token_expires_at, UTC),
+    )
+    async with context.store.transaction() as session:
+        await account_changed(
+            session,
+            principal.username,
+            ["signed out"],
+            actor=principal.username,
+            now=now,
+            revocation=revocation,
+        )
+    revoked_here(context, revocation)
 
 
 async def rotate_keys(

@@ -126,9 +126,16 @@ class PasswordChange(_Body):
 
 
 class PasswordChanged(ResponseModel):
-    """The password was replaced."""
+    """The password was replaced; every token issued before is refused from now on (sign in
+    again with the new password)."""
 
     changed: bool
+
+
+class SignedOut(ResponseModel):
+    """The token of this request is revoked: every service refuses it within seconds."""
+
+    revoked: bool
 
 
 class RingKeyInfo(ResponseModel):

@@ -314,6 +314,15 @@ class FakeSystem:
                 unit_code=account["unit"],
             )
 
+        @app.post("/v1/auth/logout", response_model=registry_api.SignedOut)
+        async def logout(request: Request) -> Any:
+            system.requests.append(
+                Recorded(request.method, request.url.path, dict(request.headers), None)
+            )
+            if caller(request) is None:
+                return unauthorized()
+            return registry_api.SignedOut(revoked=True)
+
         @app.get("/v1/periods", response_model=list[registry_api.PeriodView])
         async def periods(request: Request) -> Any:
             if caller(request) is None:

@@ -94,11 +94,14 @@ async def test_a_tampered_cookie_counts_as_signed_out(browser: Browser) -> None:
     assert response.headers["location"].startswith("/dang-nhap")
 
 
-async def test_logout_forgets_the_token(browser: Browser) -> None:
+async def test_logout_forgets_the_token(browser: Browser, system: FakeSystem) -> None:
     await browser.login("18115")
     token = await browser.csrf("/")
     response = await browser.client.post("/dang-xuat", data={"csrf_token": token})
     assert response.status_code == 303
+    # The token is revoked at the registry too, so no service accepts it any more.
+    logouts = [r for r in system.requests if r.path == "/v1/auth/logout"]
+    assert len(logouts) == 1 and logouts[0].headers["authorization"].startswith("Bearer ")
     after = await browser.page("/")
     assert after.status_code == 303
 
