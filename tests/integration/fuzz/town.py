@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,10 @@ from services.intake.app import create_app as create_intake
 from services.intake.settings import IntakeSettings
 from services.registry.app import create_app as create_registry
 from services.registry.settings import RegistrySettings
+from services.registry.tokens import issue_token
 from services.reminders.app import create_app as create_reminders
 from services.reminders.settings import RemindersSettings
+from shared.auth import Principal
 from tests.integration.reminders.support import smtp_server
 from tests.support.databases import TestDatabases
 from tests.support.http import eventually, serve_app
@@ -49,10 +52,24 @@ class Town:
     openapi: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Path parameters that name things that exist, so cases reach past the 404.
     known: dict[str, str] = field(default_factory=dict)
+    registry_app: Any = None
 
     def headers(self, who: str) -> dict[str, str]:
         """Authorization headers of `admin` or the unit's clerk."""
         return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+    def mint(self, principal: Principal) -> str:
+        """A token the registry's current key signs, as sign-in would issue it: for roles
+        that have no account to sign in with (an integration's `service`)."""
+        settings = self.registry_app.state.context.settings
+        return issue_token(
+            principal,
+            self.registry_app.state.context.keys.current(),
+            issuer=settings.token_issuer,
+            audience=settings.token_audience,
+            now=datetime.now(UTC),
+            ttl=timedelta(hours=1),
+        )
 
 
 async def _serve(root: Path, town: Town, ready: threading.Event, stop: asyncio.Event) -> None:
@@ -71,6 +88,7 @@ async def _serve(root: Path, town: Town, ready: threading.Event, stop: asyncio.E
                 )
             )
             town.urls["registry"] = await exits.enter_async_context(serve_app(registry))
+            town.registry_app = registry
             jwks_url = f"{town.urls['registry']}/.well-known/jwks.json"
             _, smtp_port = await exits.enter_async_context(smtp_server())
             apps = {
