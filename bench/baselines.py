@@ -16,7 +16,7 @@ import httpx
 
 from bench.http1 import Connection
 from bench.load import closed_loop
-from services.registry.handlers import load_seed
+from services.registry.seed_files import load_seed
 from tests.support.nats import free_port
 from tests.support.reports import full_report
 

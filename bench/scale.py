@@ -49,8 +49,9 @@ from bench.http1 import Connection
 from bench.load import closed_loop
 from bench.procfs import cpu_seconds, rss_mib
 from bench.stats import latency_summary
-from services.registry.handlers import load_seed
 from services.registry.keyring import KeyRing
+from services.registry.seed_files import load_seed
+from services.registry.store import RegistryStore
 from services.registry.tokens import issue_token
 from shared.auth import Principal
 from shared.clock import SystemClock
@@ -263,7 +264,9 @@ async def mint_unit_tokens(system: ScaleSystem, units: Sequence[dict[str, Any]])
     """An Authorization header per unit, signed with the registry's current key."""
     engine = create_engine(system.database_urls["registry"])
     try:
-        ring = KeyRing(make_session_factory(engine), passphrase=PASSPHRASE, clock=SystemClock())
+        ring = KeyRing(
+            RegistryStore(make_session_factory(engine)), passphrase=PASSPHRASE, clock=SystemClock()
+        )
         await ring.load()
         key = ring.current()
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -19,11 +20,14 @@ class DomainError(Exception):
         code: str | None = None,
         status: int | None = None,
         details: Any = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self.message = message or type(self).message
         self.code = code or type(self).code
         self.status = status or type(self).status
         self.details = details
+        # Extra response headers, e.g. Retry-After of a 429.
+        self.headers = dict(headers or {})
         super().__init__(f"{self.code}: {self.message}")
 
     def body(self) -> dict[str, Any]:
@@ -80,3 +84,19 @@ class PayloadTooLarge(DomainError):
     status = 413
     code = "payload_too_large"
     message = "Dữ liệu gửi lên vượt quá dung lượng cho phép."
+
+
+class TooManyRequests(DomainError):
+    """Too many attempts: wait `retry_after` seconds (sent as Retry-After too)."""
+
+    status = 429
+    code = "too_many_attempts"
+    message = "Quá nhiều yêu cầu; vui lòng thử lại sau."
+
+    def __init__(self, message: str, *, retry_after: int, details: Any = None) -> None:
+        super().__init__(
+            message,
+            details={"retry_after_seconds": retry_after, **(details or {})},
+            headers={"Retry-After": str(retry_after)},
+        )
+        self.retry_after = retry_after

@@ -87,7 +87,7 @@ def context_dependency(kind: type[C]) -> Callable[[Request], C]:
 
 def error_response(error: DomainError) -> JSONResponse:
     """The JSON response of a domain error."""
-    return JSONResponse(error.body(), status_code=error.status)
+    return JSONResponse(error.body(), status_code=error.status, headers=error.headers or None)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -7,12 +7,14 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.registry import api, api_accounts, api_periods, api_units, db, handlers, units
+from services.registry import api, api_accounts, api_periods, api_units, db
 from services.registry.context import RegistryContext
 from services.registry.domain import RegimeRule
 from services.registry.keyring import KeyRing
 from services.registry.metrics import RegistryMetrics
 from services.registry.settings import RegimeRuleSetting, RegistrySettings
+from services.registry.store import RegistryStore
+from services.registry.usecases import seeding
 from shared.clock import Clock, SystemClock
 from shared.contracts.registry import PeriodChanged, UnitChanged
 from shared.db import Database
@@ -55,9 +57,10 @@ def create_app(settings: RegistrySettings | None = None, *, clock: Clock | None 
     settings = settings or RegistrySettings()
     clock = clock or SystemClock()
     database = Database(settings.resolved_database_url)
+    store = RegistryStore(database.sessions)
     # The registry verifies its own tokens straight from its key ring.
     keys = KeyRing(
-        database.sessions,
+        store,
         passphrase=settings.signing_key_passphrase,
         clock=clock,
         refresh_seconds=settings.key_refresh_seconds,
@@ -73,27 +76,14 @@ def create_app(settings: RegistrySettings | None = None, *, clock: Clock | None 
     context = RegistryContext(
         settings=settings,
         clock=clock,
-        sessions=database.sessions,
+        store=store,
         metrics=RegistryMetrics(runtime.registry),
         keys=keys,
         regime=regime_rules(settings),
     )
 
     async def startup() -> None:
-        async with database.sessions() as session, session.begin():
-            await handlers.seed(
-                session,
-                units=handlers.load_seed(settings.seed_file),
-                years=settings.regime_years,
-                demo_password=settings.demo_password if settings.seed_demo_accounts else None,
-                demo_contacts=settings.seed_demo_contacts,
-                now=clock.now(),
-                rules=context.regime,
-            )
-        for name in settings.reorganisation_files:
-            async with database.sessions() as session, session.begin():
-                await units.apply_reorganisation_file(session, name, now=clock.now())
-        await keys.load()
+        await seeding.start(context)
 
     return runtime.create_app(
         title="Danh mục đơn vị và kỳ báo cáo (registry)",

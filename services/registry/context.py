@@ -1,4 +1,4 @@
-"""What the registry's routes need, complete when the app is built (`app.py`)."""
+"""What the registry's routes and use cases need, complete when the app is built (`app.py`)."""
 
 from __future__ import annotations
 
@@ -6,23 +6,24 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.registry.domain import RegimeRule
 from services.registry.keyring import KeyRing
 from services.registry.metrics import RegistryMetrics
 from services.registry.settings import RegistrySettings
+from services.registry.store import RegistryStore
 from shared.clock import Clock
 from shared.http import context_dependency
 
 
 @dataclass(frozen=True)
 class RegistryContext:
-    """Settings, clock, database sessions, metrics, the signing key ring and the regime."""
+    """Settings, clock, the store (the only way to the database), metrics, the signing key
+    ring and the reporting regime."""
 
     settings: RegistrySettings
     clock: Clock
-    sessions: async_sessionmaker[AsyncSession]
+    store: RegistryStore
     metrics: RegistryMetrics
     keys: KeyRing
     regime: tuple[RegimeRule, ...]

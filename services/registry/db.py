@@ -60,6 +60,8 @@ periods = Table(
     Column("due_at", UtcDateTime(), nullable=False),
     Column("scope", JSON, nullable=False),
     Column("status", String(10), nullable=False),
+    # Ad-hoc requests: the asking document (RequestBasis), when recorded.
+    Column("basis", JSON, nullable=True),
     Column("expected_units", JSON, nullable=False),
     Column("version", Integer, nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),

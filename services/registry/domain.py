@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, get_args
 
 from shared.clock import VN_TZ, local_midnight
-from shared.contracts.registry import ExpectedUnit, PeriodKind, UnitKind, UnitState
+from shared.contracts.registry import ExpectedUnit, PeriodKind, RequestBasis, UnitKind, UnitState
 from shared.formatting import vn_date, vn_datetime
 
 UNIT_KINDS: tuple[str, ...] = get_args(UnitKind)
@@ -253,7 +254,19 @@ def _string_list(value: Any) -> list[str]:
 
 
 def deadline_problems(due_at: datetime, now: datetime) -> list[Problem]:
-    """A new or moved deadline must lie in the future."""
+    """A new or moved deadline must lie in the future, and within five years."""
+    implausible = instant_problems("due_at", due_at, label="Hạn gửi")
+    if implausible:
+        return implausible
+    if due_at > now + timedelta(days=366 * DEADLINE_YEARS_AHEAD):
+        return [
+            Problem(
+                "due_at",
+                "due_too_far",
+                f"Hạn gửi {vn_datetime(due_at)} cách hôm nay quá {DEADLINE_YEARS_AHEAD} năm; "
+                "hãy kiểm tra lại năm.",
+            )
+        ]
     if due_at <= now:
         return [
             Problem(
@@ -266,12 +279,26 @@ def deadline_problems(due_at: datetime, now: datetime) -> list[Problem]:
 
 
 def title_problems(title: str) -> list[Problem]:
-    """A period title is required and fits the column."""
-    if not title.strip():
-        return [Problem("title", "title_required", "Tiêu đề yêu cầu báo cáo không được để trống.")]
-    if len(title) > TITLE_MAX:
-        return [Problem("title", "title_too_long", f"Tiêu đề dài quá {TITLE_MAX} ký tự.")]
-    return []
+    """A period title: one line, no control characters, required, fits the column."""
+    return text_problems(
+        "title",
+        title,
+        label="Tiêu đề yêu cầu báo cáo",
+        max_length=TITLE_MAX,
+        too_long_code="title_too_long",
+    )
+
+
+def content_problems(content: str) -> list[Problem]:
+    """A request's content: free text with line breaks, optional, bounded."""
+    return text_problems(
+        "content",
+        content,
+        label="Nội dung yêu cầu báo cáo",
+        max_length=CONTENT_MAX,
+        required=False,
+        multiline=True,
+    )
 
 
 def window_problems(start: date | None, end: date | None) -> list[Problem]:
@@ -295,3 +322,163 @@ def empty_scope_problem(due_at: datetime) -> Problem:
         "Không có đơn vị nào trong phạm vi phải báo cáo vào hạn "
         f"{vn_date(last_valid_day(due_at))}.",
     )
+
+
+# --- free text and plausible dates ---------------------------------------------------------
+
+CONTENT_MAX = 20_000
+NOTE_MAX = 2_000
+FIRST_YEAR = 1990  # thị xã Hồng Lĩnh was established in 1992
+LAST_YEAR = 2100
+DEADLINE_YEARS_AHEAD = 5
+# A data window lies around its deadline: it starts at most two years before it and ends at
+# most one year after it (Nghị định 09/2019's windows end a few days after the deadline).
+WINDOW_BEFORE_DUE = timedelta(days=2 * 366)
+WINDOW_AFTER_DUE = timedelta(days=366)
+_ALLOWED_CONTROLS = frozenset("\n\t")
+
+
+def text_problems(
+    field: str,
+    value: str,
+    *,
+    label: str,
+    max_length: int,
+    required: bool = True,
+    multiline: bool = False,
+    required_code: str | None = None,
+    too_long_code: str = "too_long",
+) -> list[Problem]:
+    """Text as stored: NFC (the request bodies normalise it), no control characters (a line
+    break or tab only in multi-line text), not blank when required, within its bound."""
+    for position, character in enumerate(value):
+        category = unicodedata.category(character)
+        allowed = multiline and character in _ALLOWED_CONTROLS
+        if (category == "Cc" and not allowed) or category == "Cs":
+            return [
+                Problem(
+                    field,
+                    "control_character",
+                    f"{label} chứa ký tự không được phép (U+{ord(character):04X}) ở vị trí "
+                    f"{position + 1}.",
+                )
+            ]
+    if unicodedata.normalize("NFC", value) != value:
+        return [Problem(field, "not_nfc", f"{label} chưa ở dạng Unicode dựng sẵn (NFC).")]
+    if required and not value.strip():
+        return [
+            Problem(field, required_code or f"{field}_required", f"{label} không được để trống.")
+        ]
+    if len(value) > max_length:
+        return [
+            Problem(
+                field,
+                too_long_code,
+                f"{label} dài {len(value)} ký tự, vượt quá giới hạn {max_length} ký tự.",
+            )
+        ]
+    return []
+
+
+def date_problems(field: str, value: date | None, *, label: str) -> list[Problem]:
+    """A date the registry can reason about: between 1990 and 2100."""
+    if value is None or FIRST_YEAR <= value.year <= LAST_YEAR:
+        return []
+    return [
+        Problem(
+            field,
+            "implausible_date",
+            f"{label} {vn_date(value)} không hợp lệ: phải trong khoảng năm {FIRST_YEAR}–"
+            f"{LAST_YEAR}.",
+        )
+    ]
+
+
+def instant_problems(field: str, value: datetime, *, label: str) -> list[Problem]:
+    """An instant between 1990 and 2100 (checked before any time-zone arithmetic)."""
+    if FIRST_YEAR <= value.year <= LAST_YEAR:
+        return []
+    return [
+        Problem(
+            field,
+            "implausible_date",
+            f"{label} năm {value.year} không hợp lệ: phải trong khoảng năm {FIRST_YEAR}–"
+            f"{LAST_YEAR}.",
+        )
+    ]
+
+
+def period_window_problems(start: date | None, end: date | None, due_at: datetime) -> list[Problem]:
+    """The data window agrees with itself and with its deadline: start ≤ end, and both near the
+    deadline (from two years before it to one year after it; the start not after it)."""
+    problems = date_problems("window_start", start, label="Ngày đầu kỳ số liệu")
+    problems += date_problems("window_end", end, label="Ngày cuối kỳ số liệu")
+    if problems:
+        return problems
+    problems = window_problems(start, end)
+    if problems:
+        return problems
+    due_day = last_valid_day(due_at)
+    if start is not None and start > due_day:
+        problems.append(
+            Problem(
+                "window_start",
+                "window_start_after_due",
+                f"Ngày đầu kỳ số liệu {vn_date(start)} sau hạn gửi báo cáo {vn_date(due_day)}.",
+            )
+        )
+    if start is not None and start < due_day - WINDOW_BEFORE_DUE:
+        problems.append(
+            Problem(
+                "window_start",
+                "window_implausible",
+                f"Ngày đầu kỳ số liệu {vn_date(start)} cách hạn gửi {vn_date(due_day)} quá hai "
+                "năm; hãy kiểm tra lại năm.",
+            )
+        )
+    if end is not None and end > due_day + WINDOW_AFTER_DUE:
+        problems.append(
+            Problem(
+                "window_end",
+                "window_implausible",
+                f"Ngày cuối kỳ số liệu {vn_date(end)} sau hạn gửi {vn_date(due_day)} quá một "
+                "năm; hãy kiểm tra lại năm.",
+            )
+        )
+    if end is not None and end < due_day - WINDOW_BEFORE_DUE:
+        problems.append(
+            Problem(
+                "window_end",
+                "window_implausible",
+                f"Ngày cuối kỳ số liệu {vn_date(end)} cách hạn gửi {vn_date(due_day)} quá hai "
+                "năm; hãy kiểm tra lại năm.",
+            )
+        )
+    return problems
+
+
+def basis_problems(basis: RequestBasis | None, today: date) -> list[Problem]:
+    """The asking document of an ad-hoc request: short single-line texts, a past date."""
+    if basis is None:
+        return []
+    problems: list[Problem] = []
+    for name, label, bound in (
+        ("document_type", "Loại văn bản", 100),
+        ("number", "Số văn bản", 100),
+        ("issuer", "Cơ quan ban hành", 300),
+        ("subject", "Trích yếu", 1000),
+    ):
+        problems += text_problems(
+            f"basis.{name}", getattr(basis, name), label=label, max_length=bound, required=False
+        )
+    if basis.issued_on is not None:
+        problems += date_problems("basis.issued_on", basis.issued_on, label="Ngày văn bản")
+        if not problems and basis.issued_on > today:
+            problems.append(
+                Problem(
+                    "basis.issued_on",
+                    "issued_in_future",
+                    f"Ngày văn bản {vn_date(basis.issued_on)} chưa đến.",
+                )
+            )
+    return problems

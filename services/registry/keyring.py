@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import jwt
-from sqlalchemy import or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry import db
+from services.registry import store
+from services.registry.store import RegistryStore
 from services.registry.tokens import SigningKey, encrypt_key, generate_key, load_key
 from shared.clock import Clock
 from shared.errors import Unauthorized
@@ -41,13 +41,13 @@ class KeyRing:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        keystore: RegistryStore,
         *,
         passphrase: str,
         clock: Clock,
         refresh_seconds: float = 30.0,
     ) -> None:
-        self._sessions = sessions
+        self._store = keystore
         self._passphrase = passphrase
         self._clock = clock
         self._refresh_seconds = refresh_seconds
@@ -57,22 +57,14 @@ class KeyRing:
     async def load(self) -> None:
         """Read the active keys; creates the first key when there is none."""
         now = self._clock.now()
-        async with self._sessions() as session, session.begin():
+        async with self._store.transaction() as session:
             await self._reload_rows(session, now)
             if not any(k.retires_at is None for k in self.keys):
                 await _insert_key(session, generate_key(now), self._passphrase, now)
                 await self._reload_rows(session, now)
 
     async def _reload_rows(self, session: AsyncSession, now: datetime) -> None:
-        rows = (
-            await session.execute(
-                select(db.signing_keys)
-                .where(
-                    or_(db.signing_keys.c.retired_at.is_(None), db.signing_keys.c.retired_at > now)
-                )
-                .order_by(db.signing_keys.c.created_at.desc())
-            )
-        ).all()
+        rows = await store.published_key_rows(session, now)
         self.keys = [self._ring_key(r) for r in rows]
         self._loaded_at = time.monotonic()
 
@@ -119,12 +111,8 @@ class KeyRing:
         they signed has expired."""
         now = self._clock.now()
         new_key = generate_key(now)
-        async with self._sessions() as session, session.begin():
-            await session.execute(
-                update(db.signing_keys)
-                .where(db.signing_keys.c.retired_at.is_(None))
-                .values(retired_at=now + token_ttl + RETIREMENT_GRACE)
-            )
+        async with self._store.transaction() as session:
+            await store.retire_current_keys(session, now + token_ttl + RETIREMENT_GRACE)
             await _insert_key(session, new_key, self._passphrase, now)
             await self._reload_rows(session, now)
         return next(k for k in self.keys if k.key.kid == new_key.kid)
@@ -133,11 +121,10 @@ class KeyRing:
 async def _insert_key(
     session: AsyncSession, key: SigningKey, passphrase: str, now: datetime
 ) -> None:
-    await session.execute(
-        db.signing_keys.insert().values(
-            kid=key.kid,
-            private_pem=encrypt_key(key, passphrase),
-            public_jwk=key.public_jwk,
-            created_at=now,
-        )
+    await store.insert_signing_key(
+        session,
+        kid=key.kid,
+        private_pem=encrypt_key(key, passphrase),
+        public_jwk=key.public_jwk,
+        now=now,
     )

@@ -227,6 +227,16 @@ def _header(values: Sequence[Any]) -> list[str | None]:
     return keys
 
 
+# A spreadsheet reads a cell beginning with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_safe(value: str) -> str:
+    """A CSV cell that no spreadsheet runs: text beginning like a formula gets a leading
+    apostrophe (which spreadsheets show as text and the import takes off again)."""
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
@@ -234,7 +244,10 @@ def _text(value: Any) -> str:
         value = int(value)
     if isinstance(value, datetime):
         return value.date().isoformat()
-    return unicodedata.normalize("NFC", str(value)).strip()
+    text = str(value)
+    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
+        text = text[1:]  # written by formula_safe
+    return unicodedata.normalize("NFC", text).strip()
 
 
 def _parse_date(value: Any) -> date:
@@ -383,13 +396,16 @@ def write_csv(units: Sequence[UnitState]) -> bytes:
     writer.writerow(KEYS)
     for unit in units:
         cells = unit_cells(unit)
-        writer.writerow(
-            [
-                vn_date(v) if isinstance(v, date) else ("" if v is None else v)
-                for v in (cells[k] for k in KEYS)
-            ]
-        )
+        writer.writerow([_csv_cell(cells[k]) for k in KEYS])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, date):
+        return vn_date(value)
+    if value is None:
+        return ""
+    return formula_safe(value) if isinstance(value, str) else value
 
 
 def write_xlsx(units: Sequence[UnitState]) -> bytes:
@@ -406,6 +422,9 @@ def write_xlsx(units: Sequence[UnitState]) -> bytes:
     for unit in units:
         cells = unit_cells(unit)
         sheet.append([cells[k] for k in KEYS])
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # text stays text: "=…" is never a live formula
     for column in ("H", "I"):
         for cell in sheet[column][1:]:
             cell.number_format = "DD/MM/YYYY"

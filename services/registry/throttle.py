@@ -50,3 +50,19 @@ def retry_after(record: FailureRecord | None, now: datetime) -> timedelta | None
     if record is None or record.locked_until is None or record.locked_until <= now:
         return None
     return record.locked_until - now
+
+
+@dataclass(frozen=True)
+class ThrottleKey:
+    """A counter (per username, API key or client address) and the policy it follows."""
+
+    key: str
+    policy: ThrottlePolicy
+
+
+def longest_wait(
+    keys: list[ThrottleKey], records: dict[str, FailureRecord], now: datetime
+) -> timedelta | None:
+    """How long the caller must still wait over all its counters, None when allowed now."""
+    waits = [retry_after(records.get(k.key), now) for k in keys]
+    return max((w for w in waits if w is not None), default=None)

@@ -13,15 +13,27 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from services.registry.domain import UNIT_KINDS, Problem, unknown_kind_message, valid_on
+from services.registry.domain import (
+    UNIT_KINDS,
+    Problem,
+    date_problems,
+    text_problems,
+    unknown_kind_message,
+    valid_on,
+)
 from shared.contracts.registry import Contacts, Leader, UnitState
 from shared.formatting import vn_date
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
-EMAIL_PATTERN = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
+_EMAIL_PART = r"[^@\s,;\x00-\x1f\x7f]"
+EMAIL_PATTERN = re.compile(rf"^{_EMAIL_PART}{{1,64}}@{_EMAIL_PART}+\.{_EMAIL_PART}+$")
 PHONE_PATTERN = re.compile(r"^\+?[0-9 .()-]+$")
 NAME_MAX = 300
+PERSON_MAX = 200
+URL_MAX = 2000
+EMAIL_MAX = 254
+DISPLAY_ORDER_MAX = 1_000_000
 
 
 def unit_id_for(code: str, valid_from: date) -> str:
@@ -140,10 +152,9 @@ def field_problems(draft: UnitDraft) -> list[Problem]:
                 "«-» hoặc «_», tối đa 32 ký tự.",
             )
         )
-    if not draft.name.strip():
-        problems.append(Problem("name", "name_required", "Tên đơn vị không được để trống."))
-    elif len(draft.name) > NAME_MAX:
-        problems.append(Problem("name", "name_too_long", f"Tên đơn vị dài quá {NAME_MAX} ký tự."))
+    problems += text_problems(
+        "name", draft.name, label="Tên đơn vị", max_length=NAME_MAX, too_long_code="name_too_long"
+    )
     if not draft.kind:
         problems.append(Problem("kind", "kind_required", "Chưa chọn loại đơn vị."))
     elif draft.kind not in UNIT_KINDS:
@@ -157,10 +168,18 @@ def field_problems(draft: UnitDraft) -> list[Problem]:
         for tag in draft.tags
         if not TAG_PATTERN.match(tag)
     ]
-    if draft.display_order < 0:
+    if not 0 <= draft.display_order <= DISPLAY_ORDER_MAX:
         problems.append(
-            Problem("display_order", "invalid_display_order", "Thứ tự hiển thị phải từ 0 trở lên.")
+            Problem(
+                "display_order",
+                "invalid_display_order",
+                f"Thứ tự hiển thị phải từ 0 đến {DISPLAY_ORDER_MAX}.",
+            )
         )
+    dates = date_problems("valid_from", draft.valid_from, label="Ngày bắt đầu hiệu lực")
+    dates += date_problems("valid_to", draft.valid_to, label="Ngày hết hiệu lực")
+    if dates:
+        return problems + dates  # the checks below reason about these dates
     if draft.valid_to is not None and draft.valid_to < draft.valid_from:
         problems.append(
             Problem(
@@ -189,16 +208,21 @@ def field_problems(draft: UnitDraft) -> list[Problem]:
 
 
 def _person_problems(leader: Leader) -> list[Problem]:
-    problems: list[Problem] = []
-    if not leader.full_name.strip():
-        problems.append(
-            Problem(
-                "leader.full_name",
-                "leader_name_required",
-                "Họ và tên lãnh đạo phụ trách không được để trống.",
-            )
-        )
-    if leader.email and not EMAIL_PATTERN.match(leader.email):
+    problems = text_problems(
+        "leader.full_name",
+        leader.full_name,
+        label="Họ và tên lãnh đạo phụ trách",
+        max_length=PERSON_MAX,
+        required_code="leader_name_required",
+    )
+    problems += text_problems(
+        "leader.title",
+        leader.title,
+        label="Chức vụ lãnh đạo phụ trách",
+        max_length=PERSON_MAX,
+        required=False,
+    )
+    if leader.email and not _valid_email(leader.email):
         problems.append(_bad_email("leader.email", leader.email))
     if leader.phone and not valid_phone(leader.phone):
         problems.append(_bad_phone("leader.phone", leader.phone))
@@ -207,13 +231,14 @@ def _person_problems(leader: Leader) -> list[Problem]:
 
 def _contact_problems(contacts: Contacts) -> list[Problem]:
     problems = [
-        _bad_email("contacts.emails", email)
-        for email in contacts.emails
-        if not EMAIL_PATTERN.match(email)
+        _bad_email("contacts.emails", email) for email in contacts.emails if not _valid_email(email)
     ]
     if contacts.phone and not valid_phone(contacts.phone):
         problems.append(_bad_phone("contacts.phone", contacts.phone))
-    if contacts.webhook_url and not re.match(r"^https?://\S+$", contacts.webhook_url):
+    if contacts.webhook_url and (
+        not re.match(r"^https?://[^\s\x00-\x1f\x7f]+$", contacts.webhook_url)
+        or len(contacts.webhook_url) > URL_MAX
+    ):
         problems.append(
             Problem(
                 "contacts.webhook_url",
@@ -222,6 +247,10 @@ def _contact_problems(contacts: Contacts) -> list[Problem]:
             )
         )
     return problems
+
+
+def _valid_email(email: str) -> bool:
+    return len(email) <= EMAIL_MAX and bool(EMAIL_PATTERN.match(email))
 
 
 def valid_phone(phone: str) -> bool:
@@ -291,8 +320,8 @@ def duplicate_problem(draft: DatedUnit, other: DatedUnit) -> Problem:
 def unit_problems(draft: UnitDraft, index: UnitIndex) -> list[Problem]:
     """Everything wrong with a draft within the resulting set of units."""
     own = field_problems(draft)
-    if any(p.field == "code" for p in own):
-        return own
+    if any(p.field == "code" or p.code == "implausible_date" for p in own):
+        return own  # the references cannot be checked without a code and sound dates
     return own + reference_problems(draft, index)
 
 

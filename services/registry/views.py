@@ -1,53 +1,26 @@
-"""What the HTTP API shows: request bodies, and responses with personal data held back."""
+"""What the HTTP API shows: the registry's records as the answers of
+`shared.contracts.api.registry`, with personal data held back from callers who may not see it."""
 
 from __future__ import annotations
 
-import unicodedata
-from datetime import date, datetime
-from typing import Any, ClassVar
-
-from pydantic import BaseModel, ConfigDict, model_validator
+from typing import Any
 
 from services.registry.domain import Scope
+from services.registry.keyring import RingKey
 from services.registry.unit_rules import HistoryEntry, leader_timeline
 from shared.auth import Permission, Principal
-from shared.clock import VN_TZ, Clock
-from shared.contracts.registry import PeriodState, UnitState
-
-
-def local_today(clock: Clock) -> date:
-    """Today in Asia/Ho_Chi_Minh."""
-    return clock.now().astimezone(VN_TZ).date()
-
-
-def _nfc(value: Any) -> Any:
-    if isinstance(value, str):
-        return unicodedata.normalize("NFC", value).strip()
-    if isinstance(value, list):
-        return [_nfc(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _nfc(v) for k, v in value.items()}
-    return value
-
-
-class Body(BaseModel):
-    """A request body: unknown fields refused, text NFC-normalised and trimmed (secrets are
-    taken exactly as typed)."""
-
-    model_config = ConfigDict(extra="forbid")
-    verbatim: ClassVar[frozenset[str]] = frozenset({"password", "old_password", "new_password"})
-
-    @model_validator(mode="before")
-    @classmethod
-    def _normalise(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        return {k: v if k in cls.verbatim else _nfc(v) for k, v in data.items()}
-
-
-def as_local_instant(value: datetime) -> datetime:
-    """A deadline without an offset is read as Asia/Ho_Chi_Minh time."""
-    return value.replace(tzinfo=VN_TZ) if value.tzinfo is None else value
+from shared.contracts.api.registry import (
+    CreatedPeriod,
+    HistoryEntryView,
+    KeyRotation,
+    LeaderRecord,
+    PeriodView,
+    PublicLeader,
+    RingKeyInfo,
+    UnitHistory,
+    UnitView,
+)
+from shared.contracts.registry import Leader, PeriodState, UnitState
 
 
 def may_see_contacts(principal: Principal, code: str) -> bool:
@@ -64,19 +37,34 @@ def _public_leader(leader: Any) -> Any:
     return {k: leader.get(k, "") for k in ("full_name", "title")}
 
 
-def unit_view(unit: UnitState, principal: Principal) -> dict[str, Any]:
+def _leader(raw: Any, private: bool) -> PublicLeader | Leader | None:
+    if not raw:
+        return None
+    return (
+        PublicLeader.model_validate(_public_leader(raw)) if private else Leader.model_validate(raw)
+    )
+
+
+def unit_view(unit: UnitState, principal: Principal) -> UnitView:
     """A unit as this caller may see it."""
-    view = unit.model_dump(mode="json")
+    view = unit.model_dump()
     if not may_see_contacts(principal, unit.code):
         view["contacts"] = None
-        view["leader"] = _public_leader(view.get("leader"))
-    return view
+        view["leader"] = (
+            PublicLeader(full_name=unit.leader.full_name, title=unit.leader.title)
+            if unit.leader
+            else None
+        )
+    else:
+        view["contacts"] = unit.contacts
+        view["leader"] = unit.leader
+    return UnitView(**view)
 
 
-def history_view(code: str, entries: list[HistoryEntry], principal: Principal) -> dict[str, Any]:
+def history_view(code: str, entries: list[HistoryEntry], principal: Principal) -> UnitHistory:
     """A unit's recorded changes and its leaders over time, as this caller may see them."""
     private = not may_see_contacts(principal, code)
-    shown: list[dict[str, Any]] = []
+    shown: list[HistoryEntryView] = []
     for entry in entries:
         changes = {name: dict(change) for name, change in entry.changes.items()}
         if private:
@@ -87,36 +75,55 @@ def history_view(code: str, entries: list[HistoryEntry], principal: Principal) -
                     side: _public_leader(changes["leader"].get(side)) for side in ("from", "to")
                 }
         shown.append(
-            {
-                "unit_id": entry.unit_id,
-                "code": entry.code,
-                "version": entry.version,
-                "action": entry.action,
-                "changed_by": entry.changed_by,
-                "changed_at": entry.changed_at.isoformat(),
-                "changes": changes,
-                "note": entry.note,
-            }
+            HistoryEntryView(
+                unit_id=entry.unit_id,
+                code=entry.code,
+                version=entry.version,
+                action=entry.action,
+                changed_by=entry.changed_by,
+                changed_at=entry.changed_at,
+                changes=changes,
+                note=entry.note,
+            )
         )
-    leaders = []
-    for record in leader_timeline(entries):
-        leaders.append(
-            {
-                "unit_id": record["unit_id"],
-                "leader": _public_leader(record["leader"]) if private else record["leader"],
-                "since": record["since"].isoformat(),
-                "until": record["until"].isoformat() if record["until"] else None,
-                "recorded_by": record["recorded_by"],
-            }
+    leaders = [
+        LeaderRecord(
+            unit_id=record["unit_id"],
+            leader=_leader(record["leader"], private),
+            since=record["since"],
+            until=record["until"],
+            recorded_by=record["recorded_by"],
         )
-    return {"code": code, "entries": shown, "leaders": leaders}
+        for record in leader_timeline(entries)
+    ]
+    return UnitHistory(code=code, entries=shown, leaders=leaders)
 
 
-def period_view(period: PeriodState, scope: Scope | None) -> dict[str, Any]:
+def period_view(period: PeriodState, scope: Scope) -> PeriodView:
     """A period with the codes of the units expected to report (and their details)."""
-    view = period.model_dump(mode="json")
-    view["expected_units"] = [u.code for u in period.expected_units]
-    view["expected_unit_details"] = [u.model_dump(mode="json") for u in period.expected_units]
-    if scope is not None:
-        view["scope"] = scope.as_dict()
-    return view
+    return PeriodView(**_period_fields(period, scope))
+
+
+def created_period(period: PeriodState, scope: Scope) -> CreatedPeriod:
+    """A new ad-hoc request, with `id`."""
+    return CreatedPeriod(**_period_fields(period, scope), id=period.period_id)
+
+
+def _period_fields(period: PeriodState, scope: Scope) -> dict[str, Any]:
+    fields = period.model_dump(exclude={"expected_units"})
+    fields["basis"] = period.basis
+    fields["expected_units"] = [u.code for u in period.expected_units]
+    fields["expected_unit_details"] = list(period.expected_units)
+    fields["scope"] = scope.as_dict()
+    return fields
+
+
+def key_rotation(new: RingKey, keys: list[RingKey]) -> KeyRotation:
+    """The key that signs now and every key still published."""
+    return KeyRotation(
+        kid=new.key.kid,
+        keys=[
+            RingKeyInfo(kid=k.key.kid, created_at=k.created_at, retires_at=k.retires_at)
+            for k in keys
+        ],
+    )

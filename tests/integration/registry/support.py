@@ -88,7 +88,7 @@ class Registry:
         from services.registry import db
 
         async def empty() -> bool:
-            async with self.app.state.context.sessions() as session:
+            async with self.app.state.context.store.reading() as session:
                 pending: int | None = await session.scalar(
                     select(func.count())
                     .select_from(db.outbox)

@@ -25,7 +25,7 @@ async def test_an_api_key_is_exchanged_for_a_unit_token_until_it_is_revoked(nats
         listed = (await http.get("/v1/api-keys?unit_code=18115", headers=admin)).json()
         assert [k["key_id"] for k in listed] == [key_id]
         assert "api_key" not in listed[0] and api_key not in str(listed)
-        async with registry.app.state.context.sessions() as session:
+        async with registry.app.state.context.store.reading() as session:
             stored = (await session.execute(select(db.api_keys))).one()
         assert api_key.split(".")[2] not in stored.secret_hash  # only a hash is kept
 

@@ -7,7 +7,7 @@ import unicodedata
 import pytest
 
 from bench.scale import counter, generated_units, seed_document, split
-from services.registry.handlers import load_seed
+from services.registry.seed_files import load_seed
 from services.registry.unit_rules import CODE_PATTERN
 
 

@@ -22,8 +22,8 @@ from services.intake.settings import IntakeSettings
 from services.portal.settings import PortalSettings
 from services.registry.app import regime_rules
 from services.registry.domain import regime_periods
+from services.registry.seed_files import load_reorganisation
 from services.registry.settings import RegistrySettings
-from services.registry.units import load_reorganisation
 from services.reminders.settings import RemindersSettings
 from tests.unit.deploy.support import (
     REPO,

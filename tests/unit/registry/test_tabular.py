@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import csv
 import io
 from datetime import date
 
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from services.registry.tabular import (
     draft_from_fields,
+    formula_safe,
     parse_row,
     read_rows,
     write_csv,
@@ -142,3 +144,33 @@ def test_xlsx_numbers_and_dates_are_read_as_codes_and_days():
 def test_templates_have_the_header_only():
     header, _ = read_rows(write_csv([]) + b"X\n", "t.csv", **LIMITS)
     assert header[0] == "code" and len(header) == 17
+
+
+FORMULAS = ('=HYPERLINK("http://x")', "+84 912", "-1+2", "@SUM(A1)", "\tcmd", "\rcmd")
+
+
+def test_exports_never_hold_a_live_formula_and_import_back_the_same_text():
+    leader = Leader(full_name="=cmd|' /C calc'!A0", title="@SUM(1)", phone="+84 912 345 678")
+    unit = UNIT.model_copy(
+        update={"name": "=1+1", "leader": leader, "contacts": Contacts(phone="-0912 345 678")}
+    )
+    text = write_csv([unit]).decode("utf-8-sig")
+    for cell in next(csv.reader(io.StringIO(text[text.index("\n") + 1 :]))):
+        assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+    assert "'=1+1" in text and "'+84 912 345 678" in text
+    _, rows = read(write_csv([unit]))
+    fields, problems = parse_row(rows[0])
+    assert problems == [] and fields["name"] == "=1+1"
+    assert fields["leader"].full_name == "=cmd|' /C calc'!A0"
+    assert fields["leader"].phone == "+84 912 345 678"
+
+    workbook = load_workbook(io.BytesIO(write_xlsx([unit])))
+    sheet = workbook["Đơn vị"]
+    cells = [c for c in sheet[2] if isinstance(c.value, str)]
+    assert {c.data_type for c in cells} == {"s"}  # no cell is a formula ("f")
+    assert sheet["B2"].value == "=1+1"
+    _, rows = read(write_xlsx([unit]), "units.xlsx")
+    assert parse_row(rows[0])[0]["name"] == "=1+1"
+    for value in FORMULAS:
+        assert formula_safe(value).startswith("'")
+    assert formula_safe("UBND phường") == "UBND phường"
