@@ -37,13 +37,8 @@ MAX_EXAMPLES = 12
 METHODS = ("get", "put", "post", "patch", "delete")
 
 # Registry operations that still answer 5xx, with the reason (strict: they must still fail).
-# The registry is being refactored and validated on its own branch (issue 9, item 7); until
-# that lands, these are its known 500s.
-KNOWN_REGISTRY_5XX: dict[tuple[str, str], str] = {
-    ("POST", "/v1/units/reorganisations"): (
-        "registry: a malformed successor (empty code) answers 500 (issue 9, item 7)"
-    ),
-}
+# None since the registry's input validation (issue 9, item 7).
+KNOWN_REGISTRY_5XX: dict[tuple[str, str], str] = {}
 
 
 def documented_operations() -> list[tuple[str, str, str]]:
