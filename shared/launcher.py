@@ -372,7 +372,7 @@ Hệ thống báo cáo công tác Dân vận chính quyền — thị xã Hồng
   Thư đã gửi (mail sink): {data_dir / "mail"}
   Nhật ký (logs):          {data_dir / "logs"}
 
-Tài khoản dùng thử (mật khẩu: {password}):
+Tài khoản dùng thử — CHỈ ĐỂ PHÁT TRIỂN (development only; one shared password: {password}):
   18115 … 18130, VP, PNV, …  đơn vị báo cáo (tên đăng nhập = mã đơn vị)
   pnv                        Phòng Nội vụ (theo dõi, tổng hợp)
   lanhdao                    lãnh đạo (chỉ xem)

@@ -12,6 +12,8 @@ from services.registry.context import ContextDep
 from services.registry.usecases import signin
 from shared.auth import PrincipalDep
 from shared.contracts.api.registry import (
+    Activated,
+    ActivationRequest,
     Jwks,
     KeyRotation,
     Me,
@@ -59,6 +61,17 @@ async def login(
         role=grant.principal.role,
         unit_code=grant.principal.unit_code,
     )
+
+
+@router.post("/v1/auth/activate", tags=["đăng nhập"], response_model=Activated)
+async def activate(body: ActivationRequest, request: Request, context: ContextDep) -> Activated:
+    """Set one's password with the account's one-time activation code (from the admin, or
+    the unit's handover sheet). Password policy: at least 10 characters, not containing the
+    username, not a common password. Wrong codes count towards the sign-in slow-down."""
+    username = await signin.activate(
+        context, body, _client_address(request, context.settings.trust_forwarded_for)
+    )
+    return Activated(username=username)
 
 
 @router.get("/.well-known/jwks.json", tags=["đăng nhập"], response_model=Jwks)

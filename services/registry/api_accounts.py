@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from services.registry.context import ContextDep
+from services.registry.tabular import CSV_MEDIA_TYPE
 from services.registry.usecases import accounts
+from services.registry.views import handover_csv
 from shared.auth import PrincipalDep
 from shared.contracts.api.registry import (
     AccountIn,
     AccountInfo,
     AccountPatch,
+    ActivationCode,
     ApiKeyIn,
     ApiKeyInfo,
+    CreatedAccount,
     IssuedApiKey,
 )
 
@@ -27,12 +31,43 @@ async def list_accounts(principal: PrincipalDep, context: ContextDep) -> list[Ac
     return await accounts.list_accounts(context, principal)
 
 
-@router.post("/v1/accounts", tags=["tài khoản"], status_code=201, response_model=AccountInfo)
+@router.post("/v1/accounts", tags=["tài khoản"], status_code=201, response_model=CreatedAccount)
 async def create_account(
     body: AccountIn, principal: PrincipalDep, context: ContextDep
-) -> AccountInfo:
-    """Add an account (admin); role `unit` needs the code of an existing unit."""
+) -> CreatedAccount:
+    """Add an account (admin); role `unit` needs the code of an existing unit. The answer
+    carries its one-time activation code (shown once), with which its holder sets their own
+    password at POST /v1/auth/activate."""
     return await accounts.create_account(context, principal, body)
+
+
+@router.post(
+    "/v1/accounts/{username}/activation", tags=["tài khoản"], response_model=ActivationCode
+)
+async def reset_password(
+    username: str, principal: PrincipalDep, context: ContextDep
+) -> ActivationCode:
+    """Reset an account's password (admin): the old password stops working and a new
+    activation code (shown once) lets its holder set a new one."""
+    return await accounts.reset_password(context, principal, username)
+
+
+@router.post(
+    "/v1/units/{code}/handover.csv",
+    tags=["tài khoản"],
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "Phiếu bàn giao (.csv)"}},
+)
+async def handover_sheet(code: str, principal: PrincipalDep, context: ContextDep) -> Response:
+    """The handover sheet of a unit (admin), to print and hand over: a new activation code
+    for each of its accounts that has no password yet (its account is created when it has
+    none). The codes are shown here only; earlier codes of these accounts stop working."""
+    sheet = await accounts.handover_sheet(context, principal, code)
+    return Response(
+        handover_csv(code, sheet, context.settings.activation_code_hours),
+        media_type=CSV_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="ban-giao-{code}.csv"'},
+    )
 
 
 @router.get("/v1/accounts/{username}", tags=["tài khoản"], response_model=AccountInfo)

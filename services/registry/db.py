@@ -79,6 +79,19 @@ accounts = Table(
     Column("created_at", UtcDateTime(), nullable=False),
 )
 
+# One-time activation codes: the first sign-in of an account an admin created, or after an
+# admin's reset. Only a SHA-256 of the code is kept (it is 128 random bits); using it deletes
+# the row, so a code works once.
+activation_codes = Table(
+    "activation_codes",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("code_hash", String(64), nullable=False),
+    Column("issued_by", String(100), nullable=False),
+    Column("issued_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+)
+
 signing_keys = Table(
     "signing_keys",
     metadata,

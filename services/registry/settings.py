@@ -118,7 +118,13 @@ class RegistrySettings(ServiceSettings):
     # Reorganisations applied at start-up, idempotently: a path, or the name of a packaged
     # file such as "hong_linh_2025.yaml" (the 2025 merger).
     reorganisation_files: tuple[str, ...] = Field((), alias="DANVAN_REORGANISATION_FILES")
-    seed_demo_accounts: bool = Field(True, alias="DANVAN_SEED_DEMO_ACCOUNTS")
+    # Development only: an account per unit plus pnv, lanhdao and admin, all with the demo
+    # password. Unset, on outside production and off in production; production refuses them
+    # unless DANVAN_DEMO_ACCOUNTS_IN_PRODUCTION=true (a demonstration cluster, never a town's
+    # system). Real accounts: `python -m services.registry create-admin`, then activation
+    # codes (README, "Accounts and activation").
+    seed_demo_accounts: bool | None = Field(None, alias="DANVAN_SEED_DEMO_ACCOUNTS")
+    demo_accounts_in_production: bool = Field(False, alias="DANVAN_DEMO_ACCOUNTS_IN_PRODUCTION")
     # Demo mailboxes in the reserved .invalid domain; the embedded launcher turns them on.
     seed_demo_contacts: bool = Field(False, alias="DANVAN_SEED_DEMO_CONTACTS")
     demo_password: str = Field(DEFAULT_DEMO_PASSWORD, alias="DANVAN_DEMO_PASSWORD")
@@ -136,7 +142,11 @@ class RegistrySettings(ServiceSettings):
         DEFAULT_PERIODIC_FORMS, alias="DANVAN_PERIODIC_FORMS", min_length=1
     )
 
-    password_min_length: int = Field(10, alias="DANVAN_PASSWORD_MIN_LENGTH", ge=8)
+    password_min_length: int = Field(10, alias="DANVAN_PASSWORD_MIN_LENGTH", ge=10)
+    # How long an activation code (first sign-in, or after an admin's reset) stays usable.
+    activation_code_hours: float = Field(
+        72.0, alias="DANVAN_ACTIVATION_CODE_HOURS", gt=0, le=24 * 30
+    )
     # Sign-in slow-down: failures allowed before a lock, doubling from the base up to the cap;
     # failures are forgotten after a quiet window. Offices share an address behind NAT, so the
     # per-address allowance is larger than the per-username one.
@@ -163,6 +173,13 @@ class RegistrySettings(ServiceSettings):
             # Frozen settings: set once, here, before anyone reads them.
             object.__setattr__(self, "signing_key_passphrase", _local_passphrase(self))
         if self.env == "production" and self.seed_demo_accounts:
+            if not self.demo_accounts_in_production:
+                raise ValueError(
+                    "DANVAN_SEED_DEMO_ACCOUNTS: production creates no demo accounts (they share "
+                    "one password); create the first administrator with `python -m "
+                    "services.registry create-admin`, or set "
+                    "DANVAN_DEMO_ACCOUNTS_IN_PRODUCTION=true for a demonstration only"
+                )
             refuse_placeholder(
                 self.env,
                 "DANVAN_DEMO_PASSWORD",
@@ -176,6 +193,13 @@ class RegistrySettings(ServiceSettings):
             if rule.form_version is not None:
                 _packaged_periodic_form("DANVAN_REGIME", rule.form_id, rule.form_version)
         return self
+
+    @property
+    def demo_accounts(self) -> bool:
+        """Whether the demo accounts are seeded (on by default outside production)."""
+        if self.seed_demo_accounts is None:
+            return self.env != "production"
+        return self.seed_demo_accounts
 
     def periodic_form_schedule(self) -> tuple[domain.FormInUse, ...]:
         """DANVAN_PERIODIC_FORMS as the domain's schedule."""

@@ -482,3 +482,74 @@ async def retire_current_keys(session: AsyncSession, retires_at: datetime) -> No
         .where(db.signing_keys.c.retired_at.is_(None))
         .values(retired_at=retires_at)
     )
+
+
+# --- activation codes ----------------------------------------------------------------------
+
+
+async def replace_activation_code(
+    session: AsyncSession,
+    username: str,
+    *,
+    code_hash: str,
+    issued_by: str,
+    now: datetime,
+    expires_at: datetime,
+) -> None:
+    """The account's one activation code from now on (an earlier one stops working)."""
+    await session.execute(
+        delete(db.activation_codes).where(db.activation_codes.c.username == username)
+    )
+    await session.execute(
+        db.activation_codes.insert().values(
+            username=username,
+            code_hash=code_hash,
+            issued_by=issued_by,
+            issued_at=now,
+            expires_at=expires_at,
+        )
+    )
+
+
+async def consume_activation_code(
+    session: AsyncSession, username: str, code_hash: str, now: datetime
+) -> bool:
+    """Use the code once: True when it was the account's unexpired code (it is gone now)."""
+    if not _findable(username, 64):
+        return False
+    result = await session.execute(
+        delete(db.activation_codes).where(
+            db.activation_codes.c.username == username,
+            db.activation_codes.c.code_hash == code_hash,
+            db.activation_codes.c.expires_at > now,
+        )
+    )
+    return _rowcount(result) == 1
+
+
+async def activation_code_row(session: AsyncSession, username: str) -> Row[Any] | None:
+    """The account's pending activation code, None when there is none."""
+    if not _findable(username, 64):
+        return None
+    return (
+        await session.execute(
+            select(db.activation_codes).where(db.activation_codes.c.username == username)
+        )
+    ).first()
+
+
+async def pending_activations(session: AsyncSession) -> set[str]:
+    """Usernames with an activation code outstanding."""
+    return set((await session.execute(select(db.activation_codes.c.username))).scalars())
+
+
+async def admin_exists(session: AsyncSession) -> bool:
+    """Whether any active admin account exists."""
+    row = (
+        await session.execute(
+            select(db.accounts.c.username).where(
+                db.accounts.c.role == "admin", db.accounts.c.active.is_(True)
+            )
+        )
+    ).first()
+    return row is not None

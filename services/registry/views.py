@@ -3,13 +3,18 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 from services.registry.domain import Scope
 from services.registry.keyring import RingKey
+from services.registry.tabular import formula_safe
 from services.registry.unit_rules import HistoryEntry, leader_timeline
 from shared.auth import Permission, Principal
 from shared.contracts.api.registry import (
+    AccountInfo,
+    ActivationCode,
     CreatedPeriod,
     HistoryEntryView,
     KeyRotation,
@@ -21,6 +26,7 @@ from shared.contracts.api.registry import (
     UnitView,
 )
 from shared.contracts.registry import Leader, PeriodState, UnitState
+from shared.formatting import vn_datetime
 
 
 def may_see_contacts(principal: Principal, code: str) -> bool:
@@ -127,3 +133,34 @@ def key_rotation(new: RingKey, keys: list[RingKey]) -> KeyRotation:
             for k in keys
         ],
     )
+
+
+def handover_csv(
+    unit_code: str, sheet: list[tuple[AccountInfo, ActivationCode]], hours: float
+) -> bytes:
+    """The handover sheet as CSV (UTF-8 with BOM, formula-safe): one line per account with
+    its activation code, and how to use it."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(
+        ["Đơn vị", "Tên đăng nhập", "Tên hiển thị", "Mã kích hoạt", "Hết hạn (giờ Việt Nam)"]
+    )
+    for account, code in sheet:
+        writer.writerow(
+            [
+                formula_safe(unit_code),
+                formula_safe(account.username),
+                formula_safe(account.display_name),
+                code.code,
+                vn_datetime(code.expires_at),
+            ]
+        )
+    writer.writerow([])
+    writer.writerow(
+        [
+            f"Mỗi mã dùng một lần, trong {hours:g} giờ: mở trang kích hoạt tài khoản, nhập tên "
+            "đăng nhập, mã kích hoạt và mật khẩu mới (ít nhất 10 ký tự, không chứa tên đăng "
+            "nhập). Không gửi mã qua thư điện tử hay tin nhắn."
+        ]
+    )
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")

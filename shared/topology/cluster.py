@@ -132,7 +132,9 @@ class Cluster(Supervisor):
             # Like `make run`: the plan's 2023 periods and this year's and next year's.
             "DANVAN_REGIME_YEARS": f"'{json.dumps([2023, year, year + 1])}'",
             "DANVAN_REMINDERS_REVIEWER_EMAILS": "'[\"phongnoivu@honglinh.invalid\"]'",
-            "DANVAN_INITIAL_PASSWORD": self.options.demo_password,
+            # A demonstration: make run's demo accounts, by the explicit override.
+            "DANVAN_DEMO_ACCOUNTS": "true",
+            "DANVAN_DEMO_PASSWORD": self.options.demo_password,
         }
         for user, pair in keys.items():
             settings[key_variable(user)] = pair.public_key
@@ -263,7 +265,10 @@ class Cluster(Supervisor):
         tool("prometheus", "prometheus")
         keys = write_key_files(self.data / "nats-auth")
         lines = self.secrets(keys)
-        env = env_values(lines) | {"DANVAN_INITIAL_PASSWORD": self.options.demo_password}
+        env = env_values(lines) | {
+            "DANVAN_DEMO_ACCOUNTS": "true",
+            "DANVAN_DEMO_PASSWORD": self.options.demo_password,
+        }
         compose = load_compose(env)["services"]
         self.render(compose)
         base = self.base_env()
@@ -482,7 +487,8 @@ Hệ thống báo cáo công tác Dân vận chính quyền — dạng triển k
   Thư đã gửi (mail sink):      {self.data / "mail"}
   Nhật ký (logs):              {self.logs}
 
-Tài khoản dùng thử (mật khẩu DANVAN_DEMO_PASSWORD: {self.options.demo_password}):
+Tài khoản dùng thử — CHỈ ĐỂ TRÌNH DIỄN, không dùng cho hệ thống thật
+(demo accounts, one shared password DANVAN_DEMO_PASSWORD: {self.options.demo_password}):
   18115 … 18130, VP, PNV, …  đơn vị báo cáo     pnv  Phòng Nội vụ
   lanhdao  lãnh đạo (chỉ xem)                    admin  quản trị
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -310,13 +311,16 @@ async def test_a_scan_upload_a_vuong_mac_answer_and_an_ad_hoc_request_in_a_real_
         await reviewer.get_by_role("link", name="Yêu cầu báo cáo đột xuất").click()
         assert await has_no_horizontal_scroll(reviewer)
         await reviewer.get_by_label("Tên yêu cầu báo cáo").fill("Báo cáo nhanh tiếp dân")
-        await reviewer.get_by_label("ngày", exact=True).fill("2099-12-30")
+        # Within the registry's five years ahead (issue 9, item 7): next year's 30/12.
+        next_year = date.today().year + 1
+        await reviewer.get_by_label("ngày", exact=True).fill(f"{next_year}-12-30")
         await reviewer.get_by_label("Trước giờ (không bắt buộc)", exact=True).fill("16:30")
         await reviewer.get_by_label("Chỉ các đơn vị được chọn").check()
         await reviewer.get_by_label("UBND phường Bắc Hồng").check()
         await reviewer.get_by_role("button", name="Gửi yêu cầu báo cáo").click()
         await expect(reviewer.locator(".notice-success")).to_contain_text("giao cho 1 đơn vị")
-        await expect(reviewer.locator(".lead")).to_contain_text("trước 16:30 ngày 30/12/2099")
+        deadline = f"trước 16:30 ngày 30/12/{next_year}"
+        await expect(reviewer.locator(".lead")).to_contain_text(deadline)
 
         await clerk.goto("/vuong-mac")
         await expect(clerk.locator(".difficulty-answer")).to_contain_text("Dùng mẫu số 02.")

@@ -8,24 +8,26 @@ import hmac
 import logging
 import re
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry import store
+from services.registry.common_passwords import is_common, normalised
 from services.registry.context import RegistryContext
 from services.registry.domain import Problem, instant_problems, text_problems
-from services.registry.passwords import hash_password
 from services.registry.usecases.common import as_local_instant, raise_problems
 from shared.auth import ROLES, Permission, Principal
 from shared.contracts.api.registry import (
     AccountIn,
     AccountInfo,
     AccountPatch,
+    ActivationCode,
     ApiKeyIn,
     ApiKeyInfo,
+    CreatedAccount,
     IssuedApiKey,
 )
 from shared.errors import Conflict, NotFound, Unauthorized
@@ -33,6 +35,7 @@ from shared.errors import Conflict, NotFound, Unauthorized
 audit = logging.getLogger("danvan.registry.audit")
 
 DISPLAY_NAME_MAX = 200
+PASSWORD_MAX = 200
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 API_KEY_PREFIX = "dvk"
 API_KEY_PATTERN = re.compile(r"^dvk\.([0-9a-f]{12})\.([A-Za-z0-9_-]{20,100})$")
@@ -47,6 +50,7 @@ def account_info(row: Row[Any]) -> AccountInfo:
         unit_code=row.unit_code,
         active=row.active,
         created_at=row.created_at,
+        password_set=bool(row.password_hash),
     )
 
 
@@ -70,11 +74,32 @@ async def account_changed(
 # --- passwords -----------------------------------------------------------------------------
 
 
-def password_problems(password: str, min_length: int, field: str = "password") -> list[Problem]:
-    """A new password is long enough and not blank."""
+def password_problems(
+    password: str, min_length: int, field: str = "password", *, username: str = ""
+) -> list[Problem]:
+    """The password policy: at least `min_length` characters (10 or more), not the username,
+    not a common password."""
     if len(password) < min_length or not password.strip():
         return [
             Problem(field, "password_too_short", f"Mật khẩu phải có ít nhất {min_length} ký tự.")
+        ]
+    if len(password) > PASSWORD_MAX:
+        return [Problem(field, "password_too_long", f"Mật khẩu dài quá {PASSWORD_MAX} ký tự.")]
+    if username and normalised(username) in normalised(password):
+        return [
+            Problem(
+                field,
+                "password_is_username",
+                "Mật khẩu không được chứa tên đăng nhập.",
+            )
+        ]
+    if is_common(password):
+        return [
+            Problem(
+                field,
+                "password_too_common",
+                "Mật khẩu này quá phổ biến, dễ bị đoán; hãy chọn mật khẩu khác.",
+            )
         ]
     return []
 
@@ -135,11 +160,10 @@ async def read_account(
 
 async def create_account(
     context: RegistryContext, principal: Principal, body: AccountIn
-) -> AccountInfo:
-    """Add an account with an initial password (admin); role `unit` needs an existing unit.
-    The password is hashed before the transaction."""
+) -> CreatedAccount:
+    """Add an account (admin); role `unit` needs an existing unit. It has no password: the
+    answer carries a one-time activation code with which its holder sets their own."""
     principal.require(Permission.ADMINISTER)
-    min_length = context.settings.password_min_length
     problems: list[Problem] = []
     if not USERNAME_PATTERN.match(body.username):
         problems.append(
@@ -152,14 +176,9 @@ async def create_account(
         )
     problems += _display_name_problems(body.display_name)
     unit_code = body.unit_code or None
-    async with context.store.reading() as session:
-        problems += await _role_problems(session, body.role, unit_code)
-    problems += password_problems(body.password, min_length)
-    raise_problems(problems)
-    password_hash = await hash_password(body.password)
     now = context.clock.now()
     async with context.store.transaction() as session:
-        problems = await _role_problems(session, body.role, unit_code)
+        problems += await _role_problems(session, body.role, unit_code)
         raise_problems(problems)
         inserted = await store.insert_account(
             session,
@@ -167,7 +186,7 @@ async def create_account(
             display_name=body.display_name.strip(),
             role=body.role,
             unit_code=unit_code,
-            password_hash=password_hash,
+            password_hash=NO_PASSWORD,
             active=True,
             created_at=now,
         )
@@ -177,17 +196,128 @@ async def create_account(
                 code="duplicate_username",
                 details={"field": "username"},
             )
+        activation = await _issue_code(context, session, body.username, principal.username, now)
         await account_changed(
             session, body.username, [f"created ({body.role})"], actor=principal.username, now=now
         )
-        return account_info(await _account(session, body.username))
+        info = account_info(await _account(session, body.username))
+    return CreatedAccount(**info.model_dump(), activation=activation)
+
+
+# --- activation codes ----------------------------------------------------------------------
+
+NO_PASSWORD = ""  # no password matches an empty hash
+_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+_CODE_GROUPS = 4
+_CODE_GROUP = 5
+
+
+def new_activation_code() -> str:
+    """100 random bits as four groups of five characters that read aloud without doubt."""
+    groups = (
+        "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_GROUP))
+        for _ in range(_CODE_GROUPS)
+    )
+    return "-".join(groups)
+
+
+def activation_code_hash(code: str) -> str:
+    """The stored form of a code as typed (case, spaces and dashes do not matter)."""
+    typed = "".join(c for c in code.upper() if c.isalnum())
+    return hashlib.sha256(typed.encode()).hexdigest()
+
+
+async def _issue_code(
+    context: RegistryContext, session: AsyncSession, username: str, actor: str, now: datetime
+) -> ActivationCode:
+    code = new_activation_code()
+    expires_at = now + timedelta(hours=context.settings.activation_code_hours)
+    await store.replace_activation_code(
+        session,
+        username,
+        code_hash=activation_code_hash(code),
+        issued_by=actor,
+        now=now,
+        expires_at=expires_at,
+    )
+    audit.info("account %s: activation code issued (by %s)", username, actor)
+    return ActivationCode(username=username, code=code, expires_at=expires_at)
+
+
+async def reset_password(
+    context: RegistryContext, principal: Principal, username: str
+) -> ActivationCode:
+    """An admin's password reset: the account's password stops working at once and a new
+    activation code (shown once) lets its holder set a new one. Not one's own account (an
+    admin changes their own password with the current one)."""
+    principal.require(Permission.ADMINISTER)
+    if username == principal.username:
+        raise Conflict(
+            "Hãy đổi mật khẩu của chính mình bằng mật khẩu hiện tại.",
+            code="cannot_reset_own_password",
+        )
+    now = context.clock.now()
+    async with context.store.transaction() as session:
+        await _account(session, username)
+        await store.update_account(session, username, password_hash=NO_PASSWORD)
+        activation = await _issue_code(context, session, username, principal.username, now)
+        await account_changed(
+            session, username, ["password reset"], actor=principal.username, now=now
+        )
+    return activation
+
+
+async def handover_sheet(
+    context: RegistryContext, principal: Principal, unit_code: str
+) -> list[tuple[AccountInfo, ActivationCode]]:
+    """The handover sheet of a unit (admin): a new activation code for each active account of
+    the unit that has no password yet (the unit's account, named by its code as in
+    development, is created when the unit has none). Earlier codes of these accounts stop
+    working; codes are shown on this sheet only."""
+    principal.require(Permission.ADMINISTER)
+    now = context.clock.now()
+    sheet: list[tuple[AccountInfo, ActivationCode]] = []
+    async with context.store.transaction() as session:
+        unit = await store.get_unit(session, unit_code)
+        rows = [
+            r
+            for r in await store.account_rows(session)
+            if r.role == "unit" and r.unit_code == unit.code
+        ]
+        if not rows:
+            username = unit.code  # as the development's demo accounts are named
+            if not await store.insert_account(
+                session,
+                username=username,
+                display_name=unit.name,
+                role="unit",
+                unit_code=unit.code,
+                password_hash=NO_PASSWORD,
+                active=True,
+                created_at=now,
+            ):
+                raise Conflict(
+                    f"Không tạo được tài khoản «{username}» cho đơn vị; hãy tạo tài khoản "
+                    "với tên khác rồi lập lại phiếu bàn giao.",
+                    code="unit_account_not_created",
+                )
+            await account_changed(
+                session, username, ["created (unit)"], actor=principal.username, now=now
+            )
+            rows = [await _account(session, username)]
+        for row in rows:
+            if not row.active or row.password_hash:
+                continue
+            code = await _issue_code(context, session, row.username, principal.username, now)
+            sheet.append((account_info(row), code))
+    return sheet
 
 
 async def update_account(
     context: RegistryContext, principal: Principal, username: str, body: AccountPatch
 ) -> AccountInfo:
-    """Change an account (admin): name, role, unit, active flag, or reset its password.
-    Admins cannot deactivate or demote themselves (no locking the last door)."""
+    """Change an account (admin): name, role, unit, active flag (a password reset is
+    `reset_password`). Admins cannot deactivate or demote themselves (no locking the last door)."""
     principal.require(Permission.ADMINISTER)
     fields = {name: getattr(body, name) for name in body.model_fields_set}
     fields = {k: v for k, v in fields.items() if v is not None or k == "unit_code"}
@@ -198,14 +328,6 @@ async def update_account(
             "Không thể tự khóa hoặc tự hạ quyền tài khoản quản trị đang dùng.",
             code="cannot_change_own_admin",
         )
-    min_length = context.settings.password_min_length
-    async with context.store.reading() as session:
-        problems = await _update_problems(session, await _account(session, username), fields)
-    if "password" in fields:
-        problems += password_problems(fields["password"], min_length)
-    raise_problems(problems)
-    # Hashed before the transaction; the checks run again inside it.
-    new_hash = await hash_password(fields["password"]) if "password" in fields else None
     now = context.clock.now()
     async with context.store.transaction() as session:
         current = await _account(session, username)
@@ -216,8 +338,6 @@ async def update_account(
             values["display_name"] = str(fields["display_name"]).strip()
         if "active" in fields:
             values["active"] = bool(fields["active"])
-        if new_hash is not None:
-            values["password_hash"] = new_hash
         await store.update_account(session, username, **values)
         changes = _changes(current, values)
         if changes:
@@ -257,8 +377,6 @@ def _changes(current: Row[Any], values: dict[str, Any]) -> list[str]:
         changes.append(f"role {current.role} → {values['role']}")
     if values["unit_code"] != current.unit_code:
         changes.append(f"unit {current.unit_code or '-'} → {values['unit_code'] or '-'}")
-    if "password_hash" in values:
-        changes.append("password reset")
     if "display_name" in values and values["display_name"] != current.display_name:
         changes.append("display name changed")
     return changes

@@ -36,7 +36,7 @@ async def start(context: RegistryContext) -> None:
             rules=context.regime,
             demo_contacts=settings.seed_demo_contacts,
         )
-    if settings.seed_demo_accounts:
+    if settings.demo_accounts:
         await seed_demo_accounts(context, settings.demo_password)
     for name in settings.reorganisation_files:
         await apply_reorganisation_file(context, name)

@@ -18,13 +18,16 @@ from services.registry.throttle import ThrottleKey, ThrottlePolicy, after_failur
 from services.registry.tokens import issue_token
 from services.registry.usecases.accounts import (
     account_changed,
+    activation_code_hash,
     api_key_id,
+    audit,
     exchange_api_key,
     password_problems,
 )
 from services.registry.usecases.common import raise_problems
 from shared.auth import Permission, Principal
-from shared.errors import DomainError, Forbidden, TooManyRequests, Unauthorized
+from shared.contracts.api.registry import ActivationRequest
+from shared.errors import Conflict, DomainError, Forbidden, TooManyRequests, Unauthorized
 
 
 @dataclass(frozen=True)
@@ -219,7 +222,10 @@ async def change_own_password(
             details={"field": "old_password"},
         )
     problems = password_problems(
-        new_password, context.settings.password_min_length, field="new_password"
+        new_password,
+        context.settings.password_min_length,
+        field="new_password",
+        username=principal.username,
     )
     if new_password == old_password:
         problems.append(
@@ -251,3 +257,60 @@ async def public_keys(context: RegistryContext) -> dict[str, object]:
     """The JWKS verifiers accept now."""
     await context.keys.refresh_if_stale()
     return context.keys.jwks(context.clock.now())
+
+
+async def activate(context: RegistryContext, body: ActivationRequest, client_address: str) -> str:
+    """The holder of an account sets their password with its one-time activation code. A
+    weak password is refused and the code stays usable; an unknown, used or wrong code is
+    401 `invalid_activation_code`, an expired one 409 `activation_code_expired`, and wrong
+    codes count towards the sign-in slow-down. Nothing changes on a refusal."""
+    now = context.clock.now()
+    account_policy, address_policy = policies(context.settings)
+    username = body.username.strip()
+    keys = [
+        ThrottleKey(f"user:{_counted_username(username)}", account_policy),
+        ThrottleKey(f"ip:{client_address}", address_policy),
+    ]
+    wait = await _wait(context, keys, now)
+    if wait is not None:
+        context.metrics.login_throttled.inc()
+        raise too_many_attempts(
+            wait, "Nhập sai mã kích hoạt quá nhiều lần; vui lòng thử lại sau {wait} giây."
+        )
+    raise_problems(
+        password_problems(
+            body.new_password,
+            context.settings.password_min_length,
+            field="new_password",
+            username=username,
+        )
+    )
+    new_hash = await hash_password(body.new_password)
+    code_hash = activation_code_hash(body.code)
+    outcome = "invalid"
+    async with context.store.transaction() as session:
+        account = await store.account_row(session, username)
+        if account is not None and account.active:
+            if await store.consume_activation_code(session, username, code_hash, now):
+                await store.update_account(session, username, password_hash=new_hash)
+                await account_changed(
+                    session, username, ["activated (password set)"], actor=username, now=now
+                )
+                outcome = "activated"
+            else:
+                pending = await store.activation_code_row(session, username)
+                if pending is not None and pending.code_hash == code_hash:
+                    outcome = "expired"
+    if outcome == "activated":
+        async with context.store.transaction() as session:
+            await store.clear_failures(session, keys[0].key)
+        return username
+    context.metrics.login_failures.inc()
+    await _record_failure(context, keys, now)
+    audit.info("account %s: activation refused (%s)", username[:64], outcome)
+    if outcome == "expired":
+        raise Conflict(
+            "Mã kích hoạt đã hết hạn; hãy đề nghị quản trị hệ thống cấp mã mới.",
+            code="activation_code_expired",
+        )
+    raise Unauthorized("Mã kích hoạt không đúng hoặc đã được dùng.", code="invalid_activation_code")

@@ -34,12 +34,18 @@ from shared.auth import Permission, Principal
 from shared.contracts.api.registry import (
     CloseIn,
     ContactsIn,
+    LeaderIn,
     ReorganisationIn,
     UnitIn,
     UnitPatch,
 )
 from shared.contracts.registry import Contacts, UnitState
 from shared.errors import Conflict, DomainError
+
+
+def _leader_dict(body: LeaderIn | None) -> dict[str, Any] | None:
+    leader = merge_leader(None, body.model_dump(exclude_none=True)) if body else None
+    return leader.model_dump() if leader else None
 
 
 def _contacts(body: ContactsIn | None) -> Contacts:
@@ -237,7 +243,8 @@ async def reorganise(
         merger_from_dict(
             s.model_dump(exclude_none=True)
             | {
-                "leader": s.leader.model_dump(exclude_none=True) if s.leader else None,
+                # Through merge_leader, so a leader without a name is a problem, not a 500.
+                "leader": _leader_dict(s.leader),
                 "contacts": s.contacts.model_dump(exclude_none=True) if s.contacts else None,
             },
             body.effective_from,

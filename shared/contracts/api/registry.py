@@ -31,11 +31,15 @@ __all__ = [
     "AccountIn",
     "AccountInfo",
     "AccountPatch",
+    "Activated",
+    "ActivationCode",
+    "ActivationRequest",
     "ApiKeyIn",
     "ApiKeyInfo",
     "CloseIn",
     "ClosureIn",
     "ContactsIn",
+    "CreatedAccount",
     "CreatedPeriod",
     "HistoryEntryView",
     "ImportReport",
@@ -146,27 +150,26 @@ class KeyRotation(ResponseModel):
 
 
 class AccountIn(_Body):
-    """A new account with its initial password."""
+    """A new account; its holder sets the password with the activation code of the answer."""
 
     username: str
     display_name: str
     role: str
     unit_code: str | None = None
-    password: str
 
 
 class AccountPatch(_Body):
-    """Fields to change; `password` resets it."""
+    """Fields to change (a password is never set by an admin: POST …/activation resets it)."""
 
     display_name: str | None = None
     role: str | None = None
     unit_code: str | None = None
     active: bool | None = None
-    password: str | None = None
 
 
 class AccountInfo(ResponseModel):
-    """An account as admins see it (never the password hash)."""
+    """An account as admins see it (never the password hash); `password_set` is false until
+    its holder activated it."""
 
     username: str
     display_name: str
@@ -174,6 +177,39 @@ class AccountInfo(ResponseModel):
     unit_code: str | None
     active: bool
     created_at: Instant
+    password_set: bool = True
+
+
+class ActivationCode(ResponseModel):
+    """A one-time code with which the account's holder sets their own password (at
+    POST /v1/auth/activate); shown in this answer only."""
+
+    username: str
+    code: str
+    expires_at: Instant
+
+
+class CreatedAccount(AccountInfo):
+    """A new account and its activation code (shown once)."""
+
+    activation: ActivationCode
+
+
+class ActivationRequest(_Body):
+    """The holder of an account sets their password with its activation code."""
+
+    verbatim: ClassVar[frozenset[str]] = frozenset({"new_password", "code"})
+
+    username: str
+    code: str
+    new_password: str
+
+
+class Activated(ResponseModel):
+    """The account's password is set; sign in with it."""
+
+    username: str
+    activated: bool = True
 
 
 class ApiKeyIn(_Body):

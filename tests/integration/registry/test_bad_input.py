@@ -123,6 +123,22 @@ async def test_units_accounts_and_reorganisations_refuse_bad_input(nats_server, 
                 "successors.0.code",
             ),
             (
+                {
+                    "effective_from": "2025-07-01",
+                    "successors": [
+                        {
+                            "code": "X1",
+                            "name": "X",
+                            "kind": "ward",
+                            "predecessors": ["18115"],
+                            "leader": {"email": ""},
+                        }
+                    ],
+                },
+                "leader_name_required",
+                "successors.0.leader.full_name",
+            ),
+            (
                 {"effective_from": "9999-12-31", "closures": [{"code": "VP"}]},
                 "implausible_date",
                 "effective_from",
@@ -149,7 +165,6 @@ async def test_units_accounts_and_reorganisations_refuse_bad_input(nats_server, 
             "username": "vanthu.thu",
             "display_name": "Văn\x00thư",
             "role": "reviewer",
-            "password": "mot-mat-khau-dai",
         }
         answer = await http.post("/v1/accounts", json=account, headers=admin)
         refused(answer, 422, "control_character", "display_name")

@@ -53,18 +53,21 @@ async def test_no_password_hash_or_check_runs_inside_a_transaction(
             "display_name": "Văn thư thử",
             "role": "unit",
             "unit_code": "18115",
-            "password": "mot-mat-khau-dai",
         }
-        assert (await http.post("/v1/accounts", json=body, headers=admin)).status_code == 201
-        reset = {"password": "mat-khau-dat-lai-1"}
-        patched = await http.patch("/v1/accounts/vanthu.test", json=reset, headers=admin)
-        assert patched.status_code == 200
+        created = await http.post("/v1/accounts", json=body, headers=admin)
+        assert created.status_code == 201
+        activation = {
+            "username": "vanthu.test",
+            "code": created.json()["activation"]["code"],
+            "new_password": "mot-mat-khau-dai",
+        }
+        assert (await http.post("/v1/auth/activate", json=activation)).status_code == 200
         wrong = await http.post("/v1/auth/token", data={"username": "admin", "password": "sai"})
         assert wrong.status_code == 401
         unknown = await http.post("/v1/auth/token", data={"username": "khong-co", "password": "x"})
         assert unknown.status_code == 401
         own = await registry.auth("18115")
-        change = {"old_password": PASSWORD, "new_password": "mat-khau-moi-123"}
+        change = {"old_password": PASSWORD, "new_password": "doi-mat-khau-2026"}
         changed = await http.post("/v1/accounts/me/password", json=change, headers=own)
         assert changed.status_code == 200
     kinds = {what for what, _ in watching.seen}

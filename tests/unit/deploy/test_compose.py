@@ -189,7 +189,6 @@ def test_every_secret_is_a_required_variable() -> None:
     assert {
         "POSTGRES_PASSWORD",
         "DANVAN_SIGNING_KEY_PASSPHRASE",
-        "DANVAN_INITIAL_PASSWORD",
         "DANVAN_PORTAL_SESSION_SECRET",
         "DANVAN_REMINDERS_WEBHOOK_SECRET",
         "GRAFANA_ADMIN_PASSWORD",

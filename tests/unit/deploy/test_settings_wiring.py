@@ -44,7 +44,7 @@ WARD_CODES = ("18115", "18118", "18121", "18124", "18127", "18130")
 # Variables the services refuse to start without in production (or with a placeholder);
 # each must come from a secret, never from a file in the repository.
 PRODUCTION_SECRETS: dict[str, tuple[str, ...]] = {
-    "registry": ("DATABASE_URL", "DANVAN_SIGNING_KEY_PASSPHRASE", "DANVAN_DEMO_PASSWORD"),
+    "registry": ("DATABASE_URL", "DANVAN_SIGNING_KEY_PASSPHRASE"),
     "intake": ("DATABASE_URL",),
     "reminders": ("DATABASE_URL", "DANVAN_REMINDERS_WEBHOOK_SECRET"),
     "consolidation": ("DATABASE_URL",),
@@ -199,7 +199,8 @@ def test_the_registry_opens_only_periods_after_the_2025_merger(kind: str) -> Non
     for period in planned:
         assert period.window_start >= merger, period.period_id
     assert settings.trust_forwarded_for is True
-    assert settings.seed_demo_accounts is True
+    # A town's system creates no account with a shared password.
+    assert settings.demo_accounts is False
 
 
 @pytest.mark.parametrize("kind", ["compose", "k8s"])

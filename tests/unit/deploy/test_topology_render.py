@@ -136,7 +136,8 @@ def test_secrets_are_generated_from_the_example_and_kept(tmp_path: Path):
     assert "CHANGE_ME" not in "".join(line.value for line in lines.values())
     example = read_env_file(DEPLOY / "compose.env.example")
     assert set(lines) == set(example)
-    assert lines["DANVAN_INITIAL_PASSWORD"].value == "mat-khau-thu"
+    assert lines["DANVAN_DEMO_PASSWORD"].value == "mat-khau-thu"
+    assert lines["DANVAN_DEMO_ACCOUNTS"].value == "true"
     for user, pair in keys.items():
         assert lines[key_variable(user)].value == pair.public_key
         assert lines[seed_variable(user)].value == pair.seed
