@@ -187,9 +187,9 @@ async def test_every_answer_carries_a_request_id_and_echoes_the_callers():
     assert given.headers["x-request-id"] == "abc-123"
 
 
-async def test_a_nul_character_in_the_path_or_query_is_a_422_not_a_database_error():
+async def test_a_nul_character_in_the_query_is_a_422_not_a_database_error():
     app = make_app()
-    for path in ("/v1/things/a%00b", "/v1/things/x?period_id=%5B%00-%08%5D", "/v1/things/x?q=%00"):
+    for path in ("/v1/things/x?period_id=%5B%00-%08%5D", "/v1/things/x?q=%00"):
         response = await call(app, "POST", path, json={"count": 1})
         assert response.status_code == 422, path
         assert response.json()["error"]["code"] == "invalid_characters"
