@@ -62,6 +62,7 @@ def create_service_app(
         max_bytes=max_body_bytes,
         max_upload_bytes=max_upload_bytes or max_body_bytes,
     )
+    app.add_middleware(_NulCharacterMiddleware)
     # Outermost, so the metrics count the status the client gets (a 413 included).
     app.add_middleware(_MetricsMiddleware, metrics=http_metrics)
     return app
@@ -236,6 +237,32 @@ def _route_template(scope: Scope) -> str:
     route = scope.get("route")
     path = getattr(route, "path", None)
     return str(path) if path else "unmatched"
+
+
+class _NulCharacterMiddleware:
+    """Refuses a NUL character in the query string with 422.
+
+    No filter holds one, and PostgreSQL cannot compare text with it: without this,
+    `?period_id=%00` reached the database and answered 500 (found by the API fuzzing test on
+    PostgreSQL). A NUL in a path key names nothing: each service answers its 404.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        query = bytes(scope.get("query_string", b"")) if scope["type"] == "http" else b""
+        if b"%00" in query or b"\x00" in query:
+            await _send_json(
+                send,
+                DomainError(
+                    "Địa chỉ yêu cầu chứa ký tự không hợp lệ (ký tự NUL).",
+                    code="invalid_characters",
+                    status=422,
+                ),
+            )
+            return
+        await self.app(scope, receive, send)
 
 
 class _BodyLimitMiddleware:

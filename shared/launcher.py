@@ -232,6 +232,15 @@ def seed_file(data_dir: Path, user: str) -> Path:
     return data_dir / "nats-auth" / f"{user}.nk"
 
 
+def private_data_folder(data_dir: Path) -> None:
+    """The data folder and everything in it for this account only: umask 077 for this
+    process and every child it starts (databases, attachments, keys, logs, mail: files 0600,
+    folders 0700), and the folder itself 0700 even when an older run made it readable."""
+    os.umask(0o077)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    data_dir.chmod(0o700)
+
+
 def build_children(data_dir: Path, ports: Ports) -> list[Child]:
     """The processes of the embedded system, in start order."""
     logs = data_dir / "logs"
@@ -327,6 +336,7 @@ class Launcher(Supervisor):
     """The embedded system: its children, started in order."""
 
     def __init__(self, data_dir: Path, ports: Ports) -> None:
+        private_data_folder(data_dir)
         super().__init__(build_children(data_dir, ports), data_dir / "children.json")
         self.data_dir = data_dir
         self.ports = ports

@@ -9,6 +9,9 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_PLACEHOLDER = "changeme"
+# Secrets that sign or encrypt (session cookies, webhooks, the signing keys at rest): at
+# least 256 bits, as `secrets.token_urlsafe(32)` gives.
+MIN_SECRET_BYTES = 32
 
 
 class ServiceSettings(BaseSettings):
@@ -109,3 +112,14 @@ def refuse_placeholder(env: str, name: str, value: str) -> None:
     placeholder = not value or value == DEVELOPMENT_PLACEHOLDER or "change_me" in value.lower()
     if env == "production" and placeholder:
         raise ValueError(f"{name} must be set to a real secret in production")
+
+
+def refuse_weak_secret(env: str, name: str, value: str) -> None:
+    """Refuse a placeholder, or a secret shorter than MIN_SECRET_BYTES, in production."""
+    refuse_placeholder(env, name, value)
+    size = len(value.encode("utf-8"))
+    if env == "production" and size < MIN_SECRET_BYTES:
+        raise ValueError(
+            f"{name} must be at least {MIN_SECRET_BYTES} bytes in production (it has {size}); "
+            "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field, model_validator
 
-from shared.settings import DEVELOPMENT_PLACEHOLDER, ServiceSettings, refuse_placeholder
+from shared.settings import DEVELOPMENT_PLACEHOLDER, ServiceSettings, refuse_weak_secret
 
 
 class PortalSettings(ServiceSettings):
@@ -24,6 +24,9 @@ class PortalSettings(ServiceSettings):
     session_secret: str = Field(DEVELOPMENT_PLACEHOLDER, alias="DANVAN_PORTAL_SESSION_SECRET")
     # Behind the gateway's TLS in production; the embedded default is plain http on 127.0.0.1.
     cookie_secure: bool = Field(False, alias="DANVAN_PORTAL_COOKIE_SECURE")
+    # The cookie carries the bearer token, so production refuses it without Secure unless
+    # this says explicitly that the portal is tried over plain HTTP (never a real deployment).
+    allow_insecure_cookie: bool = Field(False, alias="DANVAN_PORTAL_ALLOW_INSECURE_COOKIE")
     session_max_age_seconds: int = Field(
         8 * 3600, alias="DANVAN_PORTAL_SESSION_MAX_AGE_SECONDS", ge=60, le=7 * 86_400
     )
@@ -41,7 +44,11 @@ class PortalSettings(ServiceSettings):
 
     @model_validator(mode="after")
     def _real_secret_in_production(self) -> PortalSettings:
-        refuse_placeholder(self.env, "DANVAN_PORTAL_SESSION_SECRET", self.session_secret)
-        if self.env == "production" and len(self.session_secret) < 32:
-            raise ValueError("DANVAN_PORTAL_SESSION_SECRET must be at least 32 characters")
+        refuse_weak_secret(self.env, "DANVAN_PORTAL_SESSION_SECRET", self.session_secret)
+        if self.env == "production" and not self.cookie_secure and not self.allow_insecure_cookie:
+            raise ValueError(
+                "DANVAN_PORTAL_COOKIE_SECURE must be true in production: the session cookie "
+                "carries the bearer token. Only to try the portal over plain HTTP, set "
+                "DANVAN_PORTAL_ALLOW_INSECURE_COOKIE=true."
+            )
         return self

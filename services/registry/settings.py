@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
+import secrets
 from datetime import date
 from pathlib import Path
 
@@ -12,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from services.registry import domain
 from shared.contracts.registry import PeriodKind
 from shared.forms import FormNotFound, load_form
-from shared.settings import DEVELOPMENT_PLACEHOLDER, ServiceSettings, refuse_placeholder
+from shared.settings import ServiceSettings, refuse_placeholder, refuse_weak_secret
 
 DEFAULT_DEMO_PASSWORD = "danvan-demo"
 
@@ -86,6 +88,28 @@ DEFAULT_REGIME: tuple[RegimeRuleSetting, ...] = (
 )
 
 
+# Tests without DANVAN_SIGNING_KEY_PASSPHRASE: random, the same for the whole test process
+# (a registry restarted on the same database reads its keys again).
+_TEST_PASSPHRASE = secrets.token_urlsafe(32)
+PASSPHRASE_FILE = "registry-signing-key.passphrase"
+
+
+def _local_passphrase(settings: ServiceSettings) -> str:
+    """Development: a random passphrase generated once into `<data>/` (mode 0600), so no
+    signing key is ever encrypted with a known placeholder. Tests: one per process."""
+    if settings.env == "test":
+        return _TEST_PASSPHRASE
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = settings.data_dir / PASSPHRASE_FILE
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="utf-8").strip()
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(secrets.token_urlsafe(32) + "\n")
+    return path.read_text(encoding="utf-8").strip()
+
+
 class RegistrySettings(ServiceSettings):
     """Units, accounts, tokens and the reporting calendar."""
 
@@ -105,9 +129,9 @@ class RegistrySettings(ServiceSettings):
     # Demo mailboxes in the reserved .invalid domain; the embedded launcher turns them on.
     seed_demo_contacts: bool = Field(False, alias="DANVAN_SEED_DEMO_CONTACTS")
     demo_password: str = Field(DEFAULT_DEMO_PASSWORD, alias="DANVAN_DEMO_PASSWORD")
-    signing_key_passphrase: str = Field(
-        DEVELOPMENT_PLACEHOLDER, alias="DANVAN_SIGNING_KEY_PASSPHRASE"
-    )
+    # Encrypts the token signing keys at rest. Required in production (at least 32 bytes);
+    # unset in development, a random one is generated once into the data folder (0600).
+    signing_key_passphrase: str = Field("", alias="DANVAN_SIGNING_KEY_PASSPHRASE")
     token_ttl_seconds: int = Field(3600, alias="DANVAN_TOKEN_TTL_SECONDS", ge=60, le=86_400)
     # How often a registry replica rereads the signing keys (another replica may rotate).
     key_refresh_seconds: float = Field(30.0, alias="DANVAN_KEY_REFRESH_SECONDS", gt=0)
@@ -174,7 +198,13 @@ class RegistrySettings(ServiceSettings):
 
     @model_validator(mode="after")
     def _real_secrets_in_production(self) -> RegistrySettings:
-        refuse_placeholder(self.env, "DANVAN_SIGNING_KEY_PASSPHRASE", self.signing_key_passphrase)
+        if self.env == "production":
+            refuse_weak_secret(
+                self.env, "DANVAN_SIGNING_KEY_PASSPHRASE", self.signing_key_passphrase
+            )
+        elif not self.signing_key_passphrase:
+            # Frozen settings: set once, here, before anyone reads them.
+            object.__setattr__(self, "signing_key_passphrase", _local_passphrase(self))
         if self.env == "production" and self.seed_demo_accounts:
             if not self.demo_accounts_in_production:
                 raise ValueError(

@@ -14,7 +14,7 @@ from pydantic import AliasChoices, Field, ValidationInfo, field_validator, model
 from services.reminders.domain import ReminderPolicy, ReminderPolicyError
 from services.reminders.letter import DEFAULT_DRAFTING_UNIT, DEFAULT_PLAN_REFERENCE
 from services.reminders.webhook_addresses import WebhookAddressPolicy, parse_networks
-from shared.settings import DEVELOPMENT_PLACEHOLDER, ServiceSettings, refuse_placeholder
+from shared.settings import DEVELOPMENT_PLACEHOLDER, ServiceSettings, refuse_weak_secret
 from shared.working_calendar import DEFAULT_COUNTRY, CalendarError, WorkingCalendar
 
 
@@ -163,7 +163,7 @@ class RemindersSettings(ServiceSettings):
     def _valid_policy_and_secrets(self) -> RemindersSettings:
         self.policy()
         # Units' webhook addresses come from the registry, so any deployment may sign.
-        refuse_placeholder(self.env, "DANVAN_REMINDERS_WEBHOOK_SECRET", self.webhook_secret)
+        refuse_weak_secret(self.env, "DANVAN_REMINDERS_WEBHOOK_SECRET", self.webhook_secret)
         if (
             self.env == "production"
             and not self.allow_local_portal_url

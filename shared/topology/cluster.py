@@ -375,6 +375,11 @@ class Cluster(Supervisor):
             if service == "registry":
                 # make run's demo mailboxes, so reminders land in the mail sink.
                 service_env["DANVAN_SEED_DEMO_CONTACTS"] = "true"
+            if service == "portal":
+                # Plain HTTP on this machine, as before: the production refusal of an
+                # insecure session cookie is overridden explicitly (never in a deployment).
+                service_env["DANVAN_PORTAL_COOKIE_SECURE"] = "false"
+                service_env["DANVAN_PORTAL_ALLOW_INSECURE_COOKIE"] = "true"
             if service == "reminders":
                 # The gateway, hence the portal's address in mails, is on this machine: the
                 # production refusal of a loopback portal address is overridden explicitly.

@@ -3,6 +3,7 @@ started as `make run` starts it, driven over HTTP."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import json
@@ -10,9 +11,10 @@ import time
 from decimal import Decimal
 
 import httpx
+import nats
 import pytest
 
-from shared.natsauth import NATS_SERVICES, public_key_of
+from shared.natsauth import NATS_SERVICES, inbox_prefix, public_key_of
 from tests.e2e.system import System
 from tests.support.reports import full_report
 
@@ -130,6 +132,85 @@ def test_each_service_works_through_nats_as_its_own_user(system: System):
     assert users == keys
     log = (system.data_dir / "logs" / "nats.log").read_text(encoding="utf-8")
     assert "Violation" not in log
+
+
+def test_make_run_s_nats_refuses_anonymous_clients_and_forged_subjects(system: System):
+    """The embedded server: no connection without an nkey; intake's seed (from the data
+    folder) connects but cannot publish the registry's events."""
+    url = f"nats://127.0.0.1:{system.ports.nats}"
+    seed = (system.data_dir / "nats-auth" / "intake.nk").read_text().strip()
+
+    async def check() -> list[str]:
+        with pytest.raises(nats.errors.Error, match="Authorization Violation"):
+            await nats.connect(url, allow_reconnect=False, connect_timeout=3)
+        errors: list[str] = []
+
+        async def on_error(error: Exception) -> None:
+            errors.append(str(error))
+
+        nc = await nats.connect(
+            url,
+            nkeys_seed_str=seed,
+            inbox_prefix=inbox_prefix("intake"),
+            error_cb=on_error,
+            allow_reconnect=False,
+        )
+        try:
+            await nc.publish("danvan.registry.unit.changed.v1", b"{}")
+            await nc.flush()
+            for _ in range(200):
+                if errors:
+                    break
+                await asyncio.sleep(0.02)
+        finally:
+            await nc.close()
+        return errors
+
+    errors = asyncio.run(check())
+    assert any("danvan.registry.unit.changed.v1" in e and "ermissions" in e for e in errors)
+
+
+PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+def test_the_data_folder_is_readable_by_this_account_only(system: System):
+    """`make run` keeps databases, keys, attachments, logs and mail under umask 077, and the
+    signing keys under a random passphrase of its own (issue 9, item 6)."""
+    ward = login(system, "18115")
+    reports = httpx.get(system.url("intake") + "/v1/reports", headers=ward, timeout=5).json()
+    report_id = reports[0]["report_id"]
+    attached = httpx.post(
+        system.url("intake") + f"/v1/reports/{report_id}/attachments",
+        files={"file": ("bien-ban.pdf", PDF, "application/pdf")},
+        headers=ward,
+        timeout=10,
+    )
+    assert attached.status_code == 201, attached.text
+    data = system.data_dir
+    passphrase = data / "registry-signing-key.passphrase"
+    expected = [
+        data / "registry.db",
+        data / "intake.db",
+        data / "reminders.db",
+        data / "consolidation.db",
+        passphrase,
+        *(data / "nats-auth" / f"{user}.nk" for user in NATS_SERVICES),
+    ]
+    attachments = list((data / "intake-attachments").rglob("*.pdf"))
+    assert attachments, "the attachment is not under the data folder"
+    for path in [*expected, *attachments]:
+        assert path.is_file(), path
+    assert len(passphrase.read_text(encoding="utf-8").strip()) >= 32
+    assert passphrase.read_text(encoding="utf-8").strip() != "changeme"
+    # Everything the system wrote (the test harness's own launcher.out aside).
+    for path in [data, *data.rglob("*")]:
+        if path.name == "launcher.out" or path.is_symlink():
+            continue
+        mode = path.stat().st_mode & 0o777
+        wanted = 0o700 if path.is_dir() else 0o600
+        assert mode & 0o077 == 0, (str(path), oct(mode))
+        if path in expected or path in attachments or path == data:
+            assert mode == wanted, (str(path), oct(mode))
 
 
 def test_bad_input_gets_a_clear_error_and_changes_nothing(system: System):

@@ -217,14 +217,19 @@ def test_the_portal_needs_only_the_registry_and_intake(services: dict[str, Any])
         assert url.hostname == name
         assert url.port == APP_SERVICES[name]
     assert "volumes" not in portal, "the portal keeps nothing on disk"
-    # Plain HTTP gateway by default; an operator turns this on behind TLS.
-    assert env["DANVAN_PORTAL_COOKIE_SECURE"] == "false"
-    assert (
-        compose({**env_example(), "DANVAN_PORTAL_COOKIE_SECURE": "true"})["services"]["portal"][
-            "environment"
-        ]["DANVAN_PORTAL_COOKIE_SECURE"]
-        == "true"
-    )
+    # The cookie carries the bearer token: Secure by default (TLS in front of the gateway);
+    # plain HTTP only by the explicit override.
+    assert env["DANVAN_PORTAL_COOKIE_SECURE"] == "true"
+    assert env["DANVAN_PORTAL_ALLOW_INSECURE_COOKIE"] == "false"
+    trial = compose(
+        {
+            **env_example(),
+            "DANVAN_PORTAL_COOKIE_SECURE": "false",
+            "DANVAN_PORTAL_ALLOW_INSECURE_COOKIE": "true",
+        }
+    )["services"]["portal"]["environment"]
+    assert trial["DANVAN_PORTAL_COOKIE_SECURE"] == "false"
+    assert trial["DANVAN_PORTAL_ALLOW_INSECURE_COOKIE"] == "true"
 
 
 def test_every_intake_container_shares_one_attachments_volume(services: dict[str, Any]) -> None:

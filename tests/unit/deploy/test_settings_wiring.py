@@ -237,16 +237,24 @@ def test_consolidation_prints_the_configured_signature(kind: str) -> None:
     assert settings.signer_name
 
 
-def test_the_portal_cookie_is_secure_only_behind_tls() -> None:
+def test_the_portal_cookie_is_secure_in_every_deployment() -> None:
     compose_portal = _settings("compose", "portal")
     k8s_portal = _settings("k8s", "portal")
     assert isinstance(compose_portal, PortalSettings)
     assert isinstance(k8s_portal, PortalSettings)
-    assert compose_portal.cookie_secure is False
-    assert k8s_portal.cookie_secure is True
     for portal in (compose_portal, k8s_portal):
+        assert portal.cookie_secure is True
+        assert portal.allow_insecure_cookie is False
         assert portal.database_url is None
-        assert len(portal.session_secret) >= 32
+        assert len(portal.session_secret.encode()) >= 32
+    # A trial over plain HTTP starts only with the explicit override.
+    service, env = _container("compose", "portal")
+    plain = {**env, "DANVAN_PORTAL_COOKIE_SECURE": "false"}
+    with pytest.raises(ValidationError, match="DANVAN_PORTAL_ALLOW_INSECURE_COOKIE"):
+        load_settings(service, {**plain, "DANVAN_PORTAL_ALLOW_INSECURE_COOKIE": "false"})
+    trial = load_settings(service, {**plain, "DANVAN_PORTAL_ALLOW_INSECURE_COOKIE": "true"})
+    assert isinstance(trial, PortalSettings)
+    assert trial.cookie_secure is False
 
 
 def test_list_settings_are_written_as_json_and_the_unit_scope_as_a_comma_list() -> None:

@@ -78,8 +78,22 @@ def test_production_refuses_the_placeholder_secret_but_needs_no_database() -> No
     with pytest.raises(ValueError, match="DANVAN_PORTAL_SESSION_SECRET"):
         PortalSettings(env="production")
     with pytest.raises(ValueError, match="at least 32"):
-        PortalSettings(env="production", session_secret="short")
-    settings = PortalSettings(env="production", session_secret="x" * 40)
+        PortalSettings(env="production", session_secret="short", cookie_secure=True)
+    with pytest.raises(ValueError, match="at least 32 bytes"):
+        PortalSettings(env="production", session_secret="x" * 31, cookie_secure=True)
+    # 32 bytes, not characters: "đ" is two bytes in UTF-8.
+    PortalSettings(env="production", session_secret="đ" * 16, cookie_secure=True)
+    settings = PortalSettings(env="production", session_secret="x" * 40, cookie_secure=True)
     assert settings.database_url is None
     assert settings.http_port == 8000
     assert settings.intake_url == "http://127.0.0.1:8002"
+
+
+def test_production_refuses_an_insecure_cookie_unless_told_explicitly() -> None:
+    secret = "x" * 40
+    with pytest.raises(ValueError, match="DANVAN_PORTAL_COOKIE_SECURE must be true"):
+        PortalSettings(env="production", session_secret=secret)
+    trial = PortalSettings(env="production", session_secret=secret, allow_insecure_cookie=True)
+    assert trial.cookie_secure is False
+    # Development keeps plain http on 127.0.0.1.
+    assert PortalSettings(env="development").cookie_secure is False

@@ -56,6 +56,8 @@ def test_a_policy_that_cannot_work_is_refused_at_start() -> None:
 
 
 PUBLIC_PORTAL = "https://baocao.honglinh.gov.vn"
+# A real secret: at least 32 bytes (shared.settings.MIN_SECRET_BYTES).
+WEBHOOK_SECRET = "s3cret-value-of-at-least-32-bytes-0f7c1e"
 
 
 def test_production_refuses_the_placeholder_webhook_secret() -> None:
@@ -70,7 +72,7 @@ def test_production_refuses_the_placeholder_webhook_secret() -> None:
     RemindersSettings(
         env="production",
         database_url="postgresql://db/reminders",
-        webhook_secret="s3cret-value",
+        webhook_secret=WEBHOOK_SECRET,
         portal_url=PUBLIC_PORTAL,
         **nats,
     )
@@ -93,7 +95,7 @@ def test_production_refuses_a_loopback_portal_address(portal: str) -> None:
         RemindersSettings(
             env="production",
             database_url="postgresql://db/reminders",
-            webhook_secret="s3cret-value",
+            webhook_secret=WEBHOOK_SECRET,
             portal_url=portal,
             nats_nkey_seed=new_key_pair().seed,
         )
@@ -104,7 +106,7 @@ def test_production_refuses_a_loopback_portal_address(portal: str) -> None:
         RemindersSettings(
             env="production",
             database_url="postgresql://db/reminders",
-            webhook_secret="s3cret-value",
+            webhook_secret=WEBHOOK_SECRET,
             portal_url=portal,
             nats_nkey_seed=new_key_pair().seed,
             allow_local_portal_url=True,
@@ -118,7 +120,7 @@ def test_a_public_portal_address_is_accepted_in_production(monkeypatch: pytest.M
     settings = RemindersSettings(
         env="production",
         database_url="postgresql://db/reminders",
-        webhook_secret="s3cret-value",
+        webhook_secret=WEBHOOK_SECRET,
         nats_nkey_seed=new_key_pair().seed,
     )
     assert settings.portal_url == "http://10.0.0.5"

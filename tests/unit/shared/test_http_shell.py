@@ -185,3 +185,14 @@ async def test_every_answer_carries_a_request_id_and_echoes_the_callers():
     assert len(fresh.headers["x-request-id"]) == 32
     given = await call(app, "GET", "/healthz", headers={"X-Request-Id": "abc-123"})
     assert given.headers["x-request-id"] == "abc-123"
+
+
+async def test_a_nul_character_in_the_query_is_a_422_not_a_database_error():
+    app = make_app()
+    for path in ("/v1/things/x?period_id=%5B%00-%08%5D", "/v1/things/x?q=%00"):
+        response = await call(app, "POST", path, json={"count": 1})
+        assert response.status_code == 422, path
+        assert response.json()["error"]["code"] == "invalid_characters"
+        assert "ký tự NUL" in response.json()["error"]["message"]
+    # The same request without it goes through.
+    assert (await call(app, "POST", "/v1/things/x?q=%01", json={"count": 1})).status_code == 200

@@ -32,3 +32,16 @@ def test_a_real_secret_passes_in_production():
 )
 def test_plain_database_urls_get_the_async_driver(given, expected):
     assert normalise_database_url(given) == expected
+
+
+def test_production_refuses_a_signing_secret_under_32_bytes():
+    from shared.settings import MIN_SECRET_BYTES, refuse_weak_secret
+
+    assert MIN_SECRET_BYTES == 32
+    for value in ("1", "x" * 31, "CHANGE_ME_" + "x" * 40):
+        with pytest.raises(ValueError, match="DANVAN_X"):
+            refuse_weak_secret("production", "DANVAN_X", value)
+    refuse_weak_secret("production", "DANVAN_X", "x" * 32)
+    # Development and tests keep their short local values.
+    refuse_weak_secret("development", "DANVAN_X", "1")
+    refuse_weak_secret("test", "DANVAN_X", "changeme")
