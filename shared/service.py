@@ -202,4 +202,8 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
         access_log=False,
         log_config=None,  # keep our handlers: uvicorn's own config would replace them
         timeout_graceful_shutdown=10,
+        # Which peer's X-Forwarded-For to believe is each service's own setting (the portal's
+        # DANVAN_PORTAL_TRUSTED_PROXIES, the registry's DANVAN_TRUSTED_PROXIES): uvicorn's own
+        # rewrite of the client address (by default for any loopback peer) stays off.
+        proxy_headers=False,
     )

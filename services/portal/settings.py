@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import ClassVar
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from shared.settings import DEVELOPMENT_PLACEHOLDER, ServiceSettings, refuse_weak_secret
 
@@ -36,6 +37,30 @@ class PortalSettings(ServiceSettings):
     # little over the limit to reach the page that says so in Vietnamese.
     max_body_bytes: int = Field(12 * 1_048_576, alias="DANVAN_MAX_BODY_BYTES", ge=1024)
     backend_timeout_seconds: float = Field(10.0, alias="DANVAN_PORTAL_BACKEND_TIMEOUT", gt=0)
+    # Peers whose X-Forwarded-For is believed (JSON list of addresses or networks): the
+    # gateway or the Ingress in front of the portal. The portal tells the registry, on sign-in,
+    # the browser's address: its direct peer's, or, from one of these, the address the proxy
+    # wrote; a header from any other peer is ignored, so a browser cannot pick its address.
+    trusted_proxies: tuple[str, ...] = Field(
+        ("127.0.0.0/8", "::1/128"), alias="DANVAN_PORTAL_TRUSTED_PROXIES"
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            ipaddress.ip_network(entry, strict=False)  # ValueError names the bad entry
+        return value
+
+    def trusts_proxy(self, peer: str) -> bool:
+        """Whether X-Forwarded-For from this peer (or an entry it forwarded) is believed."""
+        try:
+            address = ipaddress.ip_address(peer)
+        except ValueError:
+            return False
+        return any(
+            address in ipaddress.ip_network(entry, strict=False) for entry in self.trusted_proxies
+        )
 
     @model_validator(mode="after")
     def _no_placeholder_database_in_production(self) -> PortalSettings:

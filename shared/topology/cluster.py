@@ -380,6 +380,9 @@ class Cluster(Supervisor):
                 # insecure session cookie is overridden explicitly (never in a deployment).
                 service_env["DANVAN_PORTAL_COOKIE_SECURE"] = "false"
                 service_env["DANVAN_PORTAL_ALLOW_INSECURE_COOKIE"] = "true"
+                # The gateway runs on this machine: its X-Forwarded-For (the browser's
+                # address) is believed from loopback only, not compose's private networks.
+                service_env["DANVAN_PORTAL_TRUSTED_PROXIES"] = '["127.0.0.1/32","::1/128"]'
             if service == "reminders":
                 # The gateway, hence the portal's address in mails, is on this machine: the
                 # production refusal of a loopback portal address is overridden explicitly.

@@ -198,7 +198,15 @@ def refused(answers: dict[str, tuple[int, str]]) -> bool:
 
 
 @contextlib.asynccontextmanager
-async def town(nats_server: Any, databases: Any, tmp_path: Any) -> AsyncIterator[Town]:
+async def town(
+    nats_server: Any,
+    databases: Any,
+    tmp_path: Any,
+    *,
+    registry_overrides: dict[str, Any] | None = None,
+    portal_overrides: dict[str, Any] | None = None,
+) -> AsyncIterator[Town]:
+    """The town; the overrides are settings of the registry and of the portal."""
     common: dict[str, Any] = {"nats_url": nats_server.url, "env": "test"}
     registry_app = create_registry(
         RegistrySettings(
@@ -206,6 +214,7 @@ async def town(nats_server: Any, databases: Any, tmp_path: Any) -> AsyncIterator
             demo_password=PASSWORD,
             outbox_poll_seconds=0.2,
             **common,
+            **(registry_overrides or {}),
         )
     )
     async with contextlib.AsyncExitStack() as stack, httpx.AsyncClient(timeout=30) as http:
@@ -254,6 +263,7 @@ async def town(nats_server: Any, databases: Any, tmp_path: Any) -> AsyncIterator
                         reminders_url=result.urls["reminders"],
                         consolidation_url=result.urls["consolidation"],
                         session_secret=PORTAL_SECRET,
+                        **(portal_overrides or {}),
                     )
                 )
             )

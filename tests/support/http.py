@@ -16,7 +16,15 @@ from tests.support.nats import free_port
 async def serve_app(app: Any, port: int | None = None) -> AsyncIterator[str]:
     """Run the app with uvicorn (lifespan included) and yield its base URL."""
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    # As shared.service.serve: the services, not uvicorn, decide whose X-Forwarded-For counts.
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        proxy_headers=False,
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:

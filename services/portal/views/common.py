@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.datastructures import FormData
 
 from services.portal import wording
+from services.portal.client_address import browser_address
 from services.portal.clients import BackendError, Backends
 from services.portal.session import (
     COOKIE_NAME,
@@ -160,7 +161,7 @@ async def sign_in_with_password(
 ) -> Session:
     """The session signed in with the registry's token; BackendError when refused."""
     username = username[:MAX_CREDENTIAL_LENGTH]
-    client = request.client.host if request.client else None
+    client = browser_address(request, portal.settings)
     answer = await portal.api().login(username, password[:MAX_CREDENTIAL_LENGTH], client)
     token = answer.access_token
     claims = _token_claims(token)  # the display name and the exact expiry

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
+from services.portal.settings import PortalSettings
 from tests.unit.deploy.support import APP_SERVICES, DEPLOY, REPO, compose, env_example
 
 NATS_NODES = ("nats-1", "nats-2", "nats-3")
@@ -230,6 +232,13 @@ def test_the_portal_needs_only_the_registry_and_intake(services: dict[str, Any])
     )["services"]["portal"]["environment"]
     assert trial["DANVAN_PORTAL_COOKIE_SECURE"] == "false"
     assert trial["DANVAN_PORTAL_ALLOW_INSECURE_COOKIE"] == "true"
+    # The gateway's X-Forwarded-For is believed (it is on the compose network), a public
+    # peer's is not.
+    portal_settings = PortalSettings(
+        env="test", trusted_proxies=json.loads(env["DANVAN_PORTAL_TRUSTED_PROXIES"])
+    )
+    assert portal_settings.trusts_proxy("172.18.0.7")
+    assert not portal_settings.trusts_proxy("203.0.113.9")
 
 
 def test_every_intake_container_shares_one_attachments_volume(services: dict[str, Any]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from services.portal.settings import PortalSettings
 from tests.unit.deploy.support import (
     APP_SERVICES,
     K8S,
@@ -140,6 +142,13 @@ def test_the_portal_keeps_no_state_and_runs_replicated() -> None:
     assert secret["name"] == "danvan-secrets"
     # TLS terminates at the Ingress.
     assert env["DANVAN_PORTAL_COOKIE_SECURE"]["value"] == "true"
+    # The Ingress controller's X-Forwarded-For is believed (a pod address), a public peer's
+    # is not.
+    portal_settings = PortalSettings(
+        env="test", trusted_proxies=json.loads(env["DANVAN_PORTAL_TRUSTED_PROXIES"]["value"])
+    )
+    assert portal_settings.trusts_proxy("10.244.1.17")
+    assert not portal_settings.trusts_proxy("203.0.113.9")
     (entry,) = [
         ingress
         for ingress in _of_kind("Ingress")
