@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
 from shared.clock import VN_TZ
+from shared.contracts.registry import RequestBasis
 
 SCOPES = ("all", "kinds", "units")
 TITLE_MAX = 300
@@ -22,10 +23,96 @@ _TIME = re.compile(r"^\s*(\d{1,2})[:hg](\d{2})?\s*$")
 BAD_DATE = "Ngày hạn gửi không hợp lệ; nhập theo dạng dd/mm/yyyy."
 BAD_TIME = "Giờ hạn gửi không hợp lệ; nhập theo dạng HH:MM (ví dụ 17:00)."
 PAST_DEADLINE = "Hạn gửi phải sau thời điểm hiện tại."
+BAD_BASIS_DATE = "Ngày văn bản không hợp lệ; nhập theo dạng dd/mm/yyyy."
 AMBIGUOUS_SCOPE = (
     "Đã đánh dấu cả loại đơn vị và từng đơn vị: chọn «Theo loại đơn vị» hoặc "
     "«Chỉ các đơn vị được chọn», hoặc bỏ đánh dấu ở phần không dùng."
 )
+
+
+# The asking document's fields (`RequestBasisIn`); on the forms each is "basis_<name>", and
+# the registry's problem at "basis.<name>" is shown at that field.
+BASIS_FIELDS = ("document_type", "number", "issued_on", "issuer", "subject")
+
+
+@dataclass(frozen=True)
+class BasisDraft:
+    """The asking document as typed (căn cứ: loại văn bản, số, ngày, cơ quan ban hành,
+    trích yếu); a date that reads is kept as yyyy-mm-dd, the value of a date input."""
+
+    document_type: str = ""
+    number: str = ""
+    issued_on: str = ""
+    issuer: str = ""
+    subject: str = ""
+
+    @classmethod
+    def typed(cls, first: Callable[[str], str]) -> BasisDraft:
+        """From the posted form: ``first(name)`` is the field's value."""
+        values = {name: first(f"basis_{name}").strip() for name in BASIS_FIELDS}
+        day = parse_local_date(values["issued_on"]) if values["issued_on"] else None
+        if day is not None:
+            values["issued_on"] = day.isoformat()
+        return cls(**values)
+
+    @classmethod
+    def of(cls, basis: RequestBasis | None) -> BasisDraft:
+        """What the form shows of a recorded basis."""
+        if basis is None:
+            return cls()
+        return cls(
+            document_type=basis.document_type,
+            number=basis.number,
+            issued_on=basis.issued_on.isoformat() if basis.issued_on else "",
+            issuer=basis.issuer,
+            subject=basis.subject,
+        )
+
+    @property
+    def empty(self) -> bool:
+        return not any(getattr(self, name).strip() for name in BASIS_FIELDS)
+
+
+def checked_basis(draft: BasisDraft) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """The registry's `basis` for the typed document (None when nothing was typed), or the
+    field errors; the registry checks the rest (lengths, control characters, a future
+    date) and its messages come back at the same fields."""
+    if draft.empty:
+        return None, {}
+    issued_on: date | None = None
+    if draft.issued_on.strip():
+        issued_on = parse_local_date(draft.issued_on)
+        if issued_on is None:
+            return None, {"basis_issued_on": BAD_BASIS_DATE}
+    body: dict[str, Any] = {
+        name: getattr(draft, name).strip() for name in BASIS_FIELDS if name != "issued_on"
+    }
+    body["issued_on"] = issued_on.isoformat() if issued_on else None
+    return body, {}
+
+
+def form_field(registry_field: str, fields: Mapping[str, str]) -> str:
+    """The form field showing the registry's problem at ``registry_field`` ("" when none):
+    ``fields`` maps the registry's top-level names, "basis.<name>" is "basis_<name>"."""
+    head, _, rest = registry_field.partition(".")
+    if head == "basis" and rest in BASIS_FIELDS:
+        return f"basis_{rest}"
+    return fields.get(head, "")
+
+
+def field_errors(
+    details: object, message: str, fields: Mapping[str, str]
+) -> tuple[dict[str, str], list[str]]:
+    """The registry's problems (``details.problems``) at the form's fields, the first per
+    field; when none has a field on the form, its message as a notice."""
+    problems = details.get("problems") if isinstance(details, Mapping) else None
+    errors: dict[str, str] = {}
+    for problem in problems if isinstance(problems, list) else []:
+        if isinstance(problem, Mapping) and problem.get("message"):
+            name = form_field(str(problem.get("field") or ""), fields)
+            if name and name not in errors:
+                errors[name] = str(problem["message"])
+    return errors, ([] if errors else [message])
 
 
 @dataclass(frozen=True)
@@ -40,6 +127,7 @@ class AdHocDraft:
     kinds: tuple[str, ...] = ()
     units: tuple[str, ...] = ()
     idempotency_key: str = ""
+    basis: BasisDraft = BasisDraft()
 
 
 @dataclass(frozen=True)
@@ -120,6 +208,7 @@ def draft_from_form(fields: Mapping[str, Sequence[str]]) -> AdHocDraft:
         kinds=chosen("kinds"),
         units=chosen("units"),
         idempotency_key=first("idempotency_key"),
+        basis=BasisDraft.typed(first),
     )
 
 
@@ -153,6 +242,8 @@ def checked_request(draft: AdHocDraft, now: datetime) -> Checked:
         scope = {"units": list(draft.units)}
         if not draft.units:
             errors["scope"] = "Chọn ít nhất một đơn vị phải báo cáo."
+    basis, basis_errors = checked_basis(draft.basis)
+    errors.update(basis_errors)
     if errors or due_at is None:
         return Checked(None, errors)
     body = {
@@ -161,4 +252,6 @@ def checked_request(draft: AdHocDraft, now: datetime) -> Checked:
         "due_at": due_at.isoformat(),
         "scope": scope,
     }
+    if basis is not None:
+        body["basis"] = basis
     return Checked(body, {})

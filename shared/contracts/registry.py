@@ -8,6 +8,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from shared.contracts.envelope import Contract, Envelope
+from shared.formatting import vn_date
 
 UNIT_CHANGED = "danvan.registry.unit.changed.v1"
 PERIOD_CHANGED = "danvan.registry.period.changed.v1"
@@ -93,6 +94,18 @@ class RequestBasis(Contract):
     issued_on: date | None = None
     issuer: str = ""  # "Sở Nội vụ", "UBND tỉnh" …
     subject: str = ""  # "về việc …" (trích yếu)
+
+    def citation(self) -> str:
+        """The document cited by its given parts: "Công văn số 125/SNV-XDCQ ngày 02/03/2024
+        của Sở Nội vụ về việc …" ("Văn bản" when its type is not given)."""
+        parts = (
+            self.document_type.strip() or "Văn bản",
+            f"số {self.number.strip()}" if self.number.strip() else "",
+            f"ngày {vn_date(self.issued_on)}" if self.issued_on else "",
+            f"của {self.issuer.strip()}" if self.issuer.strip() else "",
+            self.subject.strip(),
+        )
+        return " ".join(p for p in parts if p)
 
 
 class PeriodState(Contract):

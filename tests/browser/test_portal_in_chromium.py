@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -317,9 +317,21 @@ async def test_a_scan_upload_a_vuong_mac_answer_and_an_ad_hoc_request_in_a_real_
         await reviewer.get_by_label("Trước giờ (không bắt buộc)", exact=True).fill("16:30")
         await reviewer.get_by_label("Chỉ các đơn vị được chọn").check()
         await reviewer.get_by_label("UBND phường Bắc Hồng").check()
+        # The document that asked for the report (căn cứ), recorded with the request.
+        asked_on = date.today() - timedelta(days=3)
+        await reviewer.get_by_label("Loại văn bản").fill("Công văn")
+        await reviewer.get_by_label("Số văn bản").fill("125/SNV-XDCQ")
+        await reviewer.get_by_label("Ngày văn bản").fill(asked_on.isoformat())
+        await reviewer.get_by_label("Cơ quan ban hành").fill("Sở Nội vụ")
+        await reviewer.get_by_label("Trích yếu").fill("về việc báo cáo nhanh công tác tiếp dân")
+        assert await has_no_horizontal_scroll(reviewer)
         await reviewer.get_by_role("button", name="Gửi yêu cầu báo cáo").click()
         await expect(reviewer.locator(".notice-success")).to_contain_text("giao cho 1 đơn vị")
         await expect(reviewer.locator(".lead")).to_contain_text(f"trước 16:30 ngày {due:%d/%m/%Y}")
+        await expect(reviewer.locator("#can-cu")).to_have_text(
+            f"Căn cứ: Công văn số 125/SNV-XDCQ ngày {asked_on:%d/%m/%Y} của Sở Nội vụ về việc "
+            "báo cáo nhanh công tác tiếp dân"
+        )
 
         await clerk.goto("/vuong-mac")
         await expect(clerk.locator(".difficulty-answer")).to_contain_text("Dùng mẫu số 02.")

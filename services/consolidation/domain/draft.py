@@ -36,7 +36,7 @@ from shared.contracts.consolidation import (
 )
 from shared.contracts.registry import RequestBasis
 from shared.errors import Conflict, NotFound, Unprocessable
-from shared.formatting import data_window_phrase, vn_date, vn_datetime, vn_number
+from shared.formatting import data_window_phrase, vn_datetime, vn_number
 from shared.forms import FormDefinition, TextRejected, clean_text
 
 ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X")
@@ -96,14 +96,9 @@ class ReportFrame:
 
 
 def basis_citation(basis: RequestBasis) -> str:
-    """The citation of the given parts: Công văn số 125/SNV-XDCQ ngày 02/03/2024 của …"""
-    return _join(
-        basis.document_type.strip() or "Văn bản",
-        f"số {basis.number.strip()}" if basis.number.strip() else "",
-        f"ngày {vn_date(basis.issued_on)}" if basis.issued_on else "",
-        f"của {basis.issuer.strip()}" if basis.issuer.strip() else "",
-        basis.subject.strip(),
-    )
+    """The citation of the given parts: Công văn số 125/SNV-XDCQ ngày 02/03/2024 của …
+    (written once, by the contract, for the report and the portal's pages alike)."""
+    return basis.citation()
 
 
 def _has_content(basis: RequestBasis | None) -> bool:

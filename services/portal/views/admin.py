@@ -20,6 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
+from services.portal.ad_hoc import BasisDraft, checked_basis, field_errors
 from services.portal.clients import BackendError
 from services.portal.session import Session
 from services.portal.views.common import (
@@ -284,6 +285,8 @@ async def change_password(request: Request, portal: PortalDep, session: SessionD
 
 
 EDIT_FIELDS = ("title", "content", "window_start", "window_end")
+# The registry's problems at these fields are shown at the same fields of the edit page.
+EDIT_FIELD_OF = {name: name for name in EDIT_FIELDS}
 
 
 def _edit_url(period_id: str) -> str:
@@ -296,8 +299,10 @@ def _edit_page(
     session: Session,
     period: PeriodView,
     values: dict[str, str],
+    basis: BasisDraft,
     *,
     error: str | None = None,
+    errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
     return render(
@@ -308,7 +313,9 @@ def _edit_page(
             "title": f"Sửa yêu cầu báo cáo: {period.title}",
             "period": period,
             "values": values,
+            "basis": basis,
             "error": error,
+            "errors": dict(errors or {}),
         },
         session=session,
         status_code=status_code,
@@ -328,23 +335,28 @@ def _values(period: PeriodView) -> dict[str, str]:
 async def edit_period_page(
     period_id: str, request: Request, portal: PortalDep, session: SessionDep
 ) -> Response:
-    """Edit an ad-hoc request already sent: its title, what it asks, its data window (the
-    deadline, closing and reopening are on the period's page)."""
+    """Edit an ad-hoc request already sent: its title, what it asks, its data window and
+    the document that asked for it (the deadline, closing and reopening are on the period's
+    page)."""
     require_permission(session, Permission.MANAGE_PERIODS)
     period = await portal.api().period(token_of(session), period_id)
-    return _edit_page(request, portal, session, period, _values(period))
+    return _edit_page(
+        request, portal, session, period, _values(period), BasisDraft.of(period.basis)
+    )
 
 
 @router.post("/theo-doi/{period_id}/sua", include_in_schema=False)
 async def edit_period(
     period_id: str, request: Request, portal: PortalDep, session: SessionDep
 ) -> Response:
-    """Send the changed fields to the registry; its refusal comes back with what was typed."""
+    """Send the changed fields to the registry; its refusal comes back with what was typed,
+    each problem at its field."""
     require_permission(session, Permission.MANAGE_PERIODS)
     posted = await checked_form(request, session)
     api, token = portal.api(), token_of(session)
     period = await api.period(token, period_id)
     typed = {name: form_text(posted, name).strip() for name in EDIT_FIELDS}
+    basis = BasisDraft.typed(lambda name: form_text(posted, name))
     before = _values(period)
     changes: dict[str, Any] = {}
     for name in EDIT_FIELDS:
@@ -356,10 +368,17 @@ async def edit_period(
             except ValueError:
                 message = "Ngày của khoảng số liệu không hợp lệ (dd/mm/yyyy)."
                 return _edit_page(
-                    request, portal, session, period, typed, error=message, status_code=422
+                    request, portal, session, period, typed, basis, error=message, status_code=422
                 )
         else:
             changes[name] = typed[name]
+    if basis != BasisDraft.of(period.basis):
+        body, basis_errors = checked_basis(basis)
+        if basis_errors:
+            return _edit_page(
+                request, portal, session, period, typed, basis, errors=basis_errors, status_code=422
+            )
+        changes["basis"] = body  # None (nothing typed) removes it
     if not typed["title"]:
         return _edit_page(
             request,
@@ -367,6 +386,7 @@ async def edit_period(
             session,
             period,
             typed,
+            basis,
             error="Tên yêu cầu báo cáo không được để trống.",
             status_code=422,
         )
@@ -383,8 +403,17 @@ async def edit_period(
         if exc.status == 401:
             raise
         status = exc.status if exc.status in (409, 422) else 503
+        errors, notices = field_errors(exc.details, exc.message, EDIT_FIELD_OF)
         return _edit_page(
-            request, portal, session, period, typed, error=exc.message, status_code=status
+            request,
+            portal,
+            session,
+            period,
+            typed,
+            basis,
+            error=" ".join(notices) or None,
+            errors=errors,
+            status_code=status,
         )
     notice = "Đã lưu thay đổi của yêu cầu báo cáo; các đơn vị thấy nội dung mới trên biểu mẫu."
     return redirect(

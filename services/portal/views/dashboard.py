@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from fastapi import APIRouter, Request
@@ -32,6 +32,7 @@ from shared.auth import Permission
 from shared.contracts.api.consolidation import PeriodCompleteness
 from shared.contracts.api.registry import PeriodView
 from shared.contracts.api.reminders import DeliveryEntry, UrgeResult
+from shared.contracts.registry import RequestBasis
 
 router = APIRouter()
 
@@ -61,6 +62,7 @@ class PeriodHeading:
     status: str
     due_at: datetime
     kind: str = ""  # six_month, annual, ad_hoc (an ad-hoc request can be edited)
+    basis: RequestBasis | None = None  # an ad-hoc request's asking document (the registry's)
 
     @classmethod
     def of_completeness(cls, view: PeriodCompleteness) -> PeriodHeading:
@@ -68,7 +70,9 @@ class PeriodHeading:
 
     @classmethod
     def of_period(cls, period: PeriodView) -> PeriodHeading:
-        return cls(period.period_id, period.title, period.status, period.due_at, period.kind)
+        return cls(
+            period.period_id, period.title, period.status, period.due_at, period.kind, period.basis
+        )
 
 
 def _consolidation_notice(exc: BackendError) -> str:
@@ -105,7 +109,15 @@ async def _completeness(
             raise
         notice = _consolidation_notice(exc)
     else:
-        return view, PeriodHeading.of_completeness(view), []
+        heading = PeriodHeading.of_completeness(view)
+        if heading.kind != "ad_hoc":
+            return view, heading, []
+        # The asking document is the registry's: consolidation's figures do not carry it.
+        period, problem = await attempt(api.period(token, period_id))
+        if period is None:
+            reason = problem.message if problem else ""
+            return view, heading, [f"Chưa xem được căn cứ của yêu cầu báo cáo: {reason}"]
+        return view, replace(heading, basis=period.basis), []
     period = await api.period(token, period_id)
     return None, PeriodHeading.of_period(period), [notice]
 

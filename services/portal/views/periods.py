@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -17,6 +16,7 @@ from services.portal.ad_hoc import (
     AdHocDraft,
     checked_request,
     draft_from_form,
+    field_errors,
     local_deadline,
 )
 from services.portal.clients import BackendError
@@ -44,7 +44,7 @@ from shared.formatting import vn_deadline
 router = APIRouter()
 
 PAGE = "/yeu-cau-dot-xuat"
-# Registry field names, as the form calls them.
+# Registry field names, as the form calls them ("basis.<name>" is "basis_<name>").
 _FIELD_OF = {"due_at": "due_date", "title": "title", "content": "content", "scope": "scope"}
 
 
@@ -100,20 +100,6 @@ async def ad_hoc_page(request: Request, portal: PortalDep, session: SessionDep) 
     return await _page(request, portal, session, draft)
 
 
-def _registry_problems(exc: BackendError) -> tuple[dict[str, str], list[str]]:
-    """The registry's problems at the form's fields; the rest as notices."""
-    details = exc.details if isinstance(exc.details, Mapping) else {}
-    raw = details.get("problems")
-    problems: list[Any] = raw if isinstance(raw, list) else []
-    errors: dict[str, str] = {}
-    for problem in problems:
-        if isinstance(problem, Mapping) and problem.get("message"):
-            name = _FIELD_OF.get(str(problem.get("field") or "").split(".")[0], "")
-            if name and name not in errors:
-                errors[name] = str(problem["message"])
-    return errors, ([] if errors else [exc.message])
-
-
 @router.post(PAGE, include_in_schema=False)
 async def create_ad_hoc(request: Request, portal: PortalDep, session: SessionDep) -> Response:
     """Send the ad-hoc request to the registry; the units see it on their home pages."""
@@ -132,7 +118,7 @@ async def create_ad_hoc(request: Request, portal: PortalDep, session: SessionDep
     except BackendError as exc:
         if exc.status == 401:
             raise
-        errors, notices = _registry_problems(exc)
+        errors, notices = field_errors(exc.details, exc.message, _FIELD_OF)
         status = exc.status if 400 <= exc.status < 500 else 422
         return await _page(
             request, portal, session, draft, errors=errors, notices=notices, status_code=status

@@ -174,6 +174,14 @@ def error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message, **extra}}, status_code=status)
 
 
+def basis_record(basis: registry_api.RequestBasisIn | None) -> dict[str, Any] | None:
+    """An asking document as the registry keeps it: None when no field is given."""
+    if basis is None:
+        return None
+    record = basis.model_dump(mode="json")
+    return record if any(record.values()) else None
+
+
 def token_for(username: str, now: datetime) -> str:
     account = ACCOUNTS[username]
     claims = {
@@ -441,6 +449,7 @@ class FakeSystem:
                 "due_at": asked.due_at.astimezone(UTC).isoformat(),
                 "status": "open",
                 "content": asked.content,
+                "basis": basis_record(asked.basis),
                 "expected_units": [u.code for u in expected],
                 "expected_unit_details": [u.model_dump(mode="json") for u in expected],
                 "scope": scope.as_dict(),
@@ -461,6 +470,9 @@ class FakeSystem:
             if found is None:
                 return error(404, "period_not_found", f"Không tìm thấy kỳ báo cáo «{period_id}».")
             found.update(body)
+            if "basis" in body:  # as the registry stores it: nothing typed is no basis
+                patched = registry_api.PeriodPatch.model_validate(body).basis
+                found["basis"] = basis_record(patched)
             found["version"] += 1
             return registry_api.PeriodView.model_validate(found)
 

@@ -259,3 +259,82 @@ async def test_leaders_and_units_cannot_create_requests_nor_change_periods(
         assert refused.status_code == 403
     assert not system.sent("POST", "/v1/periods")
     assert not system.sent("PATCH", "/v1/periods/2023-H1")
+
+
+BASIS = {
+    "basis_document_type": "Công văn",
+    "basis_number": "125/SNV-XDCQ",
+    "basis_issued_on": "02/06/2023",  # typed dd/mm/yyyy; a date input sends 2023-06-02
+    "basis_issuer": "Sở Nội vụ",
+    "basis_subject": "về việc báo cáo kết quả 01 năm thực hiện Chỉ thị số 33/CT-TTg",
+}
+
+
+async def test_the_request_records_the_document_that_asked_for_it(
+    browser: Browser, system: FakeSystem
+) -> None:
+    await browser.login("pnv")
+    page, created = await _create(browser, **BASIS)
+    for label in ("Loại văn bản", "Số văn bản", "Ngày văn bản", "Cơ quan ban hành", "Trích yếu"):
+        assert f">{label}</label>" in page
+    assert created.status_code == 303, created.text
+    (sent,) = system.sent("POST", "/v1/periods")
+    assert sent.body["basis"] == {
+        "document_type": "Công văn",
+        "number": "125/SNV-XDCQ",
+        "issued_on": "2023-06-02",
+        "issuer": "Sở Nội vụ",
+        "subject": "về việc báo cáo kết quả 01 năm thực hiện Chỉ thị số 33/CT-TTg",
+    }
+    dashboard = html_lib.unescape((await browser.page(created.headers["location"])).text)
+    assert (
+        "<strong>Căn cứ:</strong> Công văn số 125/SNV-XDCQ ngày 02/06/2023 của Sở Nội vụ về việc "
+        "báo cáo kết quả 01 năm thực hiện Chỉ thị số 33/CT-TTg" in dashboard
+    )
+
+
+async def test_a_request_without_a_basis_sends_none_and_shows_none(
+    browser: Browser, system: FakeSystem
+) -> None:
+    await browser.login("pnv")
+    _, created = await _create(browser, basis_document_type=" ", basis_number="")
+    assert created.status_code == 303, created.text
+    (sent,) = system.sent("POST", "/v1/periods")
+    assert "basis" not in sent.body
+    dashboard = (await browser.page(created.headers["location"])).text
+    assert "Căn cứ:" not in dashboard
+
+
+async def test_a_basis_date_that_does_not_read_is_refused_at_its_field(
+    browser: Browser, system: FakeSystem
+) -> None:
+    await browser.login("pnv")
+    _, refused = await _create(browser, **{**BASIS, "basis_issued_on": "31/02/2023"})
+    assert refused.status_code == 422
+    assert 'id="basis_issued_on-error"' in refused.text
+    assert "Ngày văn bản không hợp lệ; nhập theo dạng dd/mm/yyyy." in refused.text
+    assert 'value="125/SNV-XDCQ"' in refused.text  # what was typed is kept
+    assert system.sent("POST", "/v1/periods") == []
+
+
+async def test_the_registrys_refusal_of_the_basis_is_shown_at_its_field(
+    browser: Browser, system: FakeSystem
+) -> None:
+    message = "Ngày văn bản 02/06/2024 chưa đến."
+    system.refusals[("POST", "/v1/periods")] = error(
+        422,
+        "issued_in_future",
+        message,
+        details={
+            "field": "basis.issued_on",
+            "problems": [
+                {"field": "basis.issued_on", "code": "issued_in_future", "message": message}
+            ],
+        },
+    )
+    await browser.login("pnv")
+    _, refused = await _create(browser, **{**BASIS, "basis_issued_on": "2024-06-02"})
+    assert refused.status_code == 422
+    assert '<p class="error-message" id="basis_issued_on-error">' in refused.text
+    assert message in refused.text
+    assert 'id="basis_issued_on" name="basis_issued_on" value="2024-06-02"' in refused.text

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html as html_lib
 
 from tests.integration.portal.conftest import Browser
-from tests.integration.portal.fakes import PASSWORD, FakeSystem
+from tests.integration.portal.fakes import PASSWORD, FakeSystem, error
 
 IMPORT = "/don-vi/nhap"
 GOOD = "code,name,kind\n18115,UBND phường Bắc Hồng (mới),ward\nPKT,Phòng Kinh tế,department\n"
@@ -206,3 +206,82 @@ async def test_the_office_edits_an_ad_hoc_request(browser: Browser, system: Fake
     )
     assert empty.status_code == 422
     assert "Tên yêu cầu báo cáo không được để trống." in html_lib.unescape(empty.text)
+
+
+async def test_the_office_records_and_removes_the_basis_of_an_ad_hoc_request(
+    browser: Browser, system: FakeSystem
+) -> None:
+    from tests.integration.portal.fakes import PERIODS
+
+    system.periods.insert(
+        0,
+        {
+            **PERIODS[1],
+            "period_id": "2023-DX-01",
+            "kind": "ad_hoc",
+            "title": "Báo cáo kết quả 01 năm thực hiện Chỉ thị 33",
+            "form_id": "dvcq-dot-xuat",
+            "scope": {"all": True},
+        },
+    )
+    await browser.login("pnv")
+    url = "/theo-doi/2023-DX-01/sua"
+    page = (await browser.page(url)).text
+    assert 'name="basis_number" value=""' in page
+    before = {name: Browser.hidden(page, name) for name in ("title", "window_start", "window_end")}
+    form = {
+        "csrf_token": Browser.hidden(page, "csrf_token"),
+        **before,
+        "content": html_lib.unescape(page.split('name="content" rows="6">')[1].split("<")[0]),
+        "basis_document_type": "Công văn",
+        "basis_number": "125/SNV-XDCQ",
+        "basis_issued_on": "2023-06-02",
+        "basis_issuer": "Sở Nội vụ",
+        "basis_subject": "về việc báo cáo kết quả 01 năm thực hiện Chỉ thị số 33/CT-TTg",
+    }
+    saved = await browser.client.post(url, data=form)
+    assert saved.status_code == 303, saved.text
+    [patch] = system.sent("PATCH", "/v1/periods/2023-DX-01")
+    assert patch.body == {
+        "basis": {
+            "document_type": "Công văn",
+            "number": "125/SNV-XDCQ",
+            "issued_on": "2023-06-02",
+            "issuer": "Sở Nội vụ",
+            "subject": "về việc báo cáo kết quả 01 năm thực hiện Chỉ thị số 33/CT-TTg",
+        }
+    }
+    dashboard = html_lib.unescape((await browser.page("/theo-doi/2023-DX-01")).text)
+    assert "<strong>Căn cứ:</strong> Công văn số 125/SNV-XDCQ ngày 02/06/2023 của Sở Nội vụ" in (
+        dashboard
+    )
+    # The page shows what was recorded; saving it unchanged sends nothing.
+    again = html_lib.unescape((await browser.page(url)).text)
+    assert 'name="basis_number" value="125/SNV-XDCQ"' in again
+    assert 'name="basis_issued_on" value="2023-06-02"' in again
+    assert ">về việc báo cáo kết quả 01 năm thực hiện Chỉ thị số 33/CT-TTg</textarea>" in again
+    unchanged = await browser.client.post(url, data={**form, "basis_issued_on": "02/06/2023"})
+    assert unchanged.status_code == 303
+    assert len(system.sent("PATCH", "/v1/periods/2023-DX-01")) == 1
+    # The registry's message comes back at its field.
+    message = "Số văn bản dài quá 100 ký tự."
+    system.refusals[("PATCH", "/v1/periods/2023-DX-01")] = error(
+        422,
+        "too_long",
+        message,
+        details={
+            "field": "basis.number",
+            "problems": [{"field": "basis.number", "code": "too_long", "message": message}],
+        },
+    )
+    refused = await browser.client.post(url, data={**form, "basis_number": "1" * 101})
+    assert refused.status_code == 422
+    assert '<p class="error-message" id="basis_number-error">' in refused.text
+    assert message in html_lib.unescape(refused.text) and 'id="loi-sua"' not in refused.text
+    del system.refusals[("PATCH", "/v1/periods/2023-DX-01")]
+    # Emptying every field removes the basis.
+    cleared = {name: "" for name in form if name.startswith("basis_")}
+    removed = await browser.client.post(url, data={**form, **cleared})
+    assert removed.status_code == 303
+    assert system.sent("PATCH", "/v1/periods/2023-DX-01")[-1].body == {"basis": None}
+    assert "Căn cứ:" not in (await browser.page("/theo-doi/2023-DX-01")).text

@@ -7,17 +7,22 @@ from datetime import UTC, date, datetime, time
 
 from services.portal.ad_hoc import (
     AMBIGUOUS_SCOPE,
+    BAD_BASIS_DATE,
     BAD_DATE,
     BAD_TIME,
     PAST_DEADLINE,
     AdHocDraft,
+    BasisDraft,
+    checked_basis,
     checked_request,
     deadline_inputs,
     draft_from_form,
+    field_errors,
     local_deadline,
     parse_local_date,
     parse_local_time,
 )
+from shared.contracts.registry import RequestBasis
 
 NOW = datetime(2023, 6, 5, 3, 0, tzinfo=UTC)  # 10:00 05/06/2023 in Hồng Lĩnh
 
@@ -137,3 +142,66 @@ def test_a_chosen_scope_decides_even_when_other_boxes_are_ticked() -> None:
 def test_nothing_ticked_with_the_default_scope_asks_every_unit() -> None:
     checked = checked_request(draft_from_form(_scoped()), NOW)
     assert checked.body is not None and checked.body["scope"] == {"all": True}
+
+
+def test_the_basis_typed_becomes_the_registrys_basis_with_its_date_read_either_way() -> None:
+    typed = {
+        "basis_document_type": [" Công văn "],
+        "basis_number": ["125/SNV-XDCQ"],
+        "basis_issued_on": ["2/3/2024"],
+        "basis_issuer": ["Sở Nội vụ"],
+        "basis_subject": ["về việc báo cáo kết quả 01 năm thực hiện Chỉ thị số 33/CT-TTg"],
+    }
+    draft = draft_from_form(typed)
+    assert draft.basis.issued_on == "2024-03-02"  # what a date input shows again
+    assert draft.basis == draft_from_form({**typed, "basis_issued_on": ["2024-03-02"]}).basis
+    assert checked_basis(draft.basis) == (
+        {
+            "document_type": "Công văn",
+            "number": "125/SNV-XDCQ",
+            "issuer": "Sở Nội vụ",
+            "subject": "về việc báo cáo kết quả 01 năm thực hiện Chỉ thị số 33/CT-TTg",
+            "issued_on": "2024-03-02",
+        },
+        {},
+    )
+    recorded = RequestBasis.model_validate(checked_basis(draft.basis)[0])
+    assert BasisDraft.of(recorded) == draft.basis  # the edit page reads back what was sent
+    assert recorded.citation() == (
+        "Công văn số 125/SNV-XDCQ ngày 02/03/2024 của Sở Nội vụ về việc báo cáo kết quả 01 năm "
+        "thực hiện Chỉ thị số 33/CT-TTg"
+    )
+
+
+def test_no_basis_is_sent_when_nothing_is_typed_and_a_bad_date_is_refused() -> None:
+    assert checked_basis(BasisDraft(number="  ")) == (None, {})
+    assert checked_basis(BasisDraft.of(None)) == (None, {})
+    assert checked_basis(BasisDraft(issued_on="30/02/2024")) == (
+        None,
+        {"basis_issued_on": BAD_BASIS_DATE},
+    )
+    request = AdHocDraft(title="Báo cáo nhanh", due_date="20/06/2023")
+    assert "basis" not in (checked_request(request, NOW).body or {})
+    refused = checked_request(replace(request, basis=BasisDraft(issued_on="hôm qua")), NOW)
+    assert refused.body is None and refused.errors == {"basis_issued_on": BAD_BASIS_DATE}
+
+
+def test_the_registrys_problems_land_on_the_basis_fields() -> None:
+    details = {
+        "problems": [
+            {"field": "basis.number", "code": "too_long", "message": "Số văn bản dài quá."},
+            {"field": "basis.issued_on", "code": "issued_in_future", "message": "Chưa đến."},
+            {"field": "title", "code": "required", "message": "Thiếu tên."},
+        ]
+    }
+    assert field_errors(details, "Số văn bản dài quá.", {"title": "title"}) == (
+        {
+            "basis_number": "Số văn bản dài quá.",
+            "basis_issued_on": "Chưa đến.",
+            "title": "Thiếu tên.",
+        },
+        [],
+    )
+    # A problem at no field of the form (the whole basis on a periodic report) is a notice.
+    other = {"problems": [{"field": "basis", "code": "basis_not_ad_hoc", "message": "Chỉ …"}]}
+    assert field_errors(other, "Chỉ …", {"title": "title"}) == ({}, ["Chỉ …"])
