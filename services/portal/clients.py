@@ -799,6 +799,67 @@ class Backends:
             json=body,
         )
 
+    async def accounts(self, token: str) -> list[registry_api.AccountInfo]:
+        """Every account (admin)."""
+        return await self.registry.models(
+            registry_api.AccountInfo, "GET", "/v1/accounts", token=token
+        )
+
+    async def create_account(self, token: str, **fields: Any) -> registry_api.CreatedAccount:
+        """A new account without a password, with its one-time activation code (admin)."""
+        body = request_body("registry", registry_api.AccountIn, **fields)
+        return await self.registry.model(
+            registry_api.CreatedAccount, "POST", "/v1/accounts", token=token, json=body
+        )
+
+    async def update_account(
+        self, token: str, username: str, **changes: Any
+    ) -> registry_api.AccountInfo:
+        """Change an account's name, role, unit or active flag (admin)."""
+        body = request_body("registry", registry_api.AccountPatch, **changes)
+        return await self.registry.model(
+            registry_api.AccountInfo,
+            "PATCH",
+            f"/v1/accounts/{_seg(username)}",
+            token=token,
+            json=body,
+        )
+
+    async def reset_activation(self, token: str, username: str) -> registry_api.ActivationCode:
+        """A new activation code for an account; its old password stops working (admin)."""
+        return await self.registry.model(
+            registry_api.ActivationCode,
+            "POST",
+            f"/v1/accounts/{_seg(username)}/activation",
+            token=token,
+        )
+
+    async def handover_sheet(self, token: str, unit_code: str) -> Download:
+        """A unit's handover sheet (.csv): new activation codes for its accounts that have
+        no password yet (admin)."""
+        response = await self.registry.request(
+            "POST", f"/v1/units/{_seg(unit_code)}/handover.csv", token=token
+        )
+        media_type = response.headers.get("content-type", "text/csv")
+        name = _filename(response) or f"ban-giao-{_safe_name(unit_code)}.csv"
+        return Download(response.content, media_type, name)
+
+    async def activate(
+        self, username: str, code: str, new_password: str, client_address: str | None = None
+    ) -> registry_api.Activated:
+        """Set an account's password with its one-time activation code (no token)."""
+        body = request_body(
+            "registry",
+            registry_api.ActivationRequest,
+            username=username,
+            code=code,
+            new_password=new_password,
+        )
+        headers = {"X-Forwarded-For": client_address} if client_address else None
+        return await self.registry.model(
+            registry_api.Activated, "POST", "/v1/auth/activate", json=body, headers=headers
+        )
+
     async def _download(
         self, backend: Backend, token: str, path: str, default_name: str
     ) -> Download:

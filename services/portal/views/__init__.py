@@ -1,6 +1,7 @@
 """The portal's pages, one router per area."""
 
 from services.portal.views import (
+    accounts,
     admin,
     auth,
     dashboard,
@@ -16,6 +17,7 @@ from services.portal.views import (
 
 ROUTERS = (
     auth.router,
+    accounts.router,
     unit_home.router,
     report_form.router,
     drafts.router,

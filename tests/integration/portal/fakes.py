@@ -38,7 +38,8 @@ from shared.contracts.api import reminders as reminders_api
 from shared.contracts.registry import ExpectedUnit, UnitState
 from shared.formatting import vn_deadline
 from shared.forms import form_for_unit, load_form, validate_report
-from tests.integration.portal import fakes_pages
+from tests.integration.portal import fakes_accounts, fakes_pages
+from tests.integration.portal.fakes_accounts import AccountsState
 from tests.integration.portal.fakes_pages import PagesState
 
 NOW = datetime(2023, 6, 5, 3, 0, tzinfo=UTC)  # 10:00 on 05/06/2023 in Hồng Lĩnh
@@ -260,6 +261,8 @@ class FakeSystem:
     deliveries: list[reminders_api.DeliveryEntry] = field(default_factory=list)
     # The state of the routes in fakes_pages.py (the portal pages of issues 10 and 11).
     pages: PagesState = field(default_factory=PagesState)
+    # The state of the routes in fakes_accounts.py (accounts and activation codes).
+    accounts: AccountsState = field(default_factory=AccountsState)
     # Shared with the portal, so tokens expire when a test moves time.
     clock: ManualClock = field(default_factory=lambda: ManualClock(NOW))
 
@@ -954,6 +957,7 @@ def fake_apps(system: FakeSystem) -> dict[str, FastAPI]:
         "consolidation": system.consolidation(),
     }
     fakes_pages.install(system, by_service)
+    fakes_accounts.install(system, by_service["registry"])
     return by_service
 
 
