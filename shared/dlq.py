@@ -26,7 +26,8 @@ async def list_dead_letters(js: Any, limit: int = 100) -> list[dict[str, Any]]:
     """The dead letters still in the stream, oldest first."""
     info = await js.stream_info(DEAD_LETTERS.name)
     found: list[dict[str, Any]] = []
-    seq = info.state.first_seq
+    # An empty stream reports first_seq 0, and seq 0 is a bad request, not a miss.
+    seq = max(info.state.first_seq, 1)
     while seq <= info.state.last_seq and len(found) < limit:
         try:
             message = await js.get_msg(DEAD_LETTERS.name, seq=seq)

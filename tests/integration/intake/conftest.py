@@ -165,7 +165,7 @@ class Stack:
         """Every event on a subject of the DANVAN_INTAKE stream, oldest first."""
         info = await self.js.stream_info("DANVAN_INTAKE")
         events = []
-        for seq in range(info.state.first_seq, info.state.last_seq + 1):
+        for seq in range(max(info.state.first_seq, 1), info.state.last_seq + 1):
             try:
                 msg = await self.js.get_msg("DANVAN_INTAKE", seq)
             except nats.js.errors.NotFoundError:

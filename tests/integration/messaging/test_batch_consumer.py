@@ -51,7 +51,7 @@ async def dead_letters(url: str) -> list[str]:
         info = await js.stream_info(DEAD_LETTERS.name)
         if not info.state.messages:
             return []
-        for seq in range(info.state.first_seq, info.state.last_seq + 1):
+        for seq in range(max(info.state.first_seq, 1), info.state.last_seq + 1):
             message = await js.get_msg(DEAD_LETTERS.name, seq=seq)
             reason = (message.headers or {}).get("Danvan-Reason", "")
             found.append(f"{json.loads(message.data or b'{}')['payload']['report_id']}:{reason}")

@@ -87,6 +87,11 @@ async def test_failing_handler_is_retried_then_dead_lettered_while_later_events_
     harness.fail = poison
     async with running(harness):
         await asyncio.wait_for(harness.runtime.bus.wait_started(), 20)
+        nc = await nats.connect(nats_server.url)
+        try:  # a stream that never held a message reports first_seq 0: still an empty list
+            assert await list_dead_letters(nc.jetstream()) == []
+        finally:
+            await nc.close()
         await harness.submit(report_event("before"), report_event("poison"))
         await harness.submit(report_event("after"))
 

@@ -50,7 +50,7 @@ class Registry:
             js = nc.jetstream()
             info = await js.stream_info(STREAM)
             found = []
-            for seq in range(info.state.first_seq, info.state.last_seq + 1):
+            for seq in range(max(info.state.first_seq, 1), info.state.last_seq + 1):
                 message = await js.get_msg(STREAM, seq)
                 if subject is None or message.subject == subject:
                     if message.data is None:  # nats-py gives None for an empty payload
