@@ -449,18 +449,24 @@ class Cluster(Supervisor):
             health = _fetch_json(f"{monitor}/healthz") or {}
             return others <= peers and health.get("status") == "ok"
 
+        # One reading per poll decides: /healthz can flap while JetStream recovers its
+        # streams after a restart, so a second reading must not contradict the first.
+        status = dict.fromkeys((1, 2, 3), False)
         deadline = time.monotonic() + self.options.join_timeout
         while time.monotonic() < deadline:
             if self.stopping:
                 raise StartupError("stopped during start-up")
             dead = [c for c in nodes if not c.alive()]
-            if dead or all(joined(n) for n in (1, 2, 3)):
+            status = {n: joined(n) for n in (1, 2, 3)}
+            if dead:
                 break
+            if all(status.values()):
+                return
             time.sleep(0.2)
         # A node that exited is the cause; the others then only miss their peer.
         numbered = sorted(enumerate(nodes, start=1), key=lambda pair: pair[1].alive())
         for number, child in numbered:
-            if child.alive() and joined(number):
+            if child.alive() and status[number]:
                 continue
             conf = self.data / f"nats-{number}" / "nats.conf"
             text = conf.read_text(encoding="utf-8")
