@@ -10,6 +10,7 @@ import asyncio
 import signal
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,13 +101,14 @@ async def unit_client(topology: Topology, http: httpx.AsyncClient, load: Load, u
         await asyncio.sleep(0.3)
 
 
-async def until(check: Any, timeout: float, what: str) -> Any:
+async def until(check: Any, timeout: float, what: str | Callable[[], str]) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         result = await asyncio.to_thread(check)
         if result:
             return result
-        assert time.monotonic() < deadline, f"{what}: not within {timeout:.0f}s"
+        said = what if isinstance(what, str) else what()
+        assert time.monotonic() < deadline, f"{said}: not within {timeout:.0f}s"
         await asyncio.sleep(0.25)
 
 
@@ -127,7 +129,12 @@ def node_name(leader: str) -> str:
 
 async def chaos(topology: Topology, load: Load) -> list[str]:
     done = []
-    await until(lambda: len(load.acknowledged) >= 15, 120, "clients submitting")
+    # Fifteen sign-ins (Argon2, two at a time) and first reports: slow on two busy cores.
+    await until(
+        lambda: len(load.acknowledged) >= 15,
+        300,
+        lambda: f"clients submitting ({load.answered} answered, {load.failed} failed)",
+    )
     await asyncio.sleep(3)
     await kill_and_wait(topology, load, "nats-2", topology.nats_healthy)
     done.append("nats-2")
