@@ -396,3 +396,51 @@ async def test_the_registry_seed_reaches_consolidation_with_its_expected_units(
         assert (h1["expected"], h1["submitted"], len(h1["missing"])) == (20, 0, 20)
         assert h1["units"][0]["code"] == "18115"  # registry order: Bắc Hồng first
         assert h1["due_at"].startswith("2023-06-09T17:00:00")
+
+
+async def test_pages_of_units_over_http_and_their_bounds(
+    nats_server: Any, databases: Any, mint: Any
+) -> None:
+    settings = await settings_for(databases, nats_server)
+    reviewer = mint.headers("reviewer", username="pnv")
+    base = "/v1/periods/2023-H1"
+    async with running(settings, mint) as http, jetstream(nats_server.url) as js:
+        for event in three_reports():
+            await publish(js, event)
+
+        async def settled() -> dict[str, Any]:
+            r = await http.get(base + "/completeness", headers=reviewer)
+            body: dict[str, Any] = r.json() if r.status_code == 200 else {}
+            return body if body.get("submitted") == 3 else {}
+
+        whole = await eventually(settled, timeout=15)
+        codes = [u["code"] for u in whole["units"]]
+        assert len(codes) >= 4
+        r = await http.get(base + "/completeness?limit=2&offset=1", headers=reviewer)
+        assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+        assert [u["code"] for u in r.json()["units"]] == codes[1:3]
+        assert r.json()["expected"] == whole["expected"]
+        summary = (await http.get(base + "/summary", headers=reviewer)).json()
+        r = await http.get(base + "/summary?offset=2&limit=1", headers=reviewer)
+        assert r.json()["completeness"]["units"] == summary["completeness"]["units"][2:3]
+        assert r.json()["sections"] == summary["sections"]
+        r = await http.get(base + "/completeness?offset=1000", headers=reviewer)
+        assert r.status_code == 200 and r.json()["units"] == []
+        # A unit account pages its own row only.
+        unit = mint.headers("unit", codes[0])
+        r = await http.get(base + "/completeness?limit=50", headers=unit)
+        assert [u["code"] for u in r.json()["units"]] == [codes[0]]
+        for path in ("/completeness", "/summary"):
+            for query, name in (
+                ("limit=0", "limit"),
+                ("limit=10001", "limit"),
+                ("limit=abc", "limit"),
+                ("offset=-1", "offset"),
+                ("offset=1.5", "offset"),
+            ):
+                r = await http.get(f"{base}{path}?{query}", headers=reviewer)
+                assert r.status_code == 422, (path, query)
+                error = r.json()["error"]
+                assert error["code"] == "invalid_request"
+                assert error["message"] == "Dữ liệu gửi lên không đúng định dạng."
+                assert [d["path"] for d in error["details"]] == [f"query.{name}"]
