@@ -62,7 +62,9 @@ class Projector:
     published through the outbox in the same transaction; a rebuild turns that off.
 
     Whatever changes a period's completeness or summary also moves its answers' stamp
-    (`store.move_stamps`), in the same transaction: once per period per batch.
+    (`store.move_stamps`), in the same transaction: once per period per batch; a period
+    event moves every period's, a unit event those of the periods it raised difficulties
+    in.
 
     The period's running counters move by the changed unit's difference, so an event costs
     the same whatever the number of units; a new period version (a new expected set) is
@@ -97,8 +99,12 @@ class Projector:
             },
         )
         if stored:
-            # A unit's name shows in every period it reported in outside its expected set.
-            await store.move_stamps(session)
+            # An answer shows this name (rather than the period's) only for a difficulty
+            # the unit raised in a period that does not expect it: those periods move.
+            periods = await store.periods_with_difficulties_of(session, u.code)
+            if periods:
+                await store.lock_many_progress(session, periods)
+                await store.move_stamps(session, periods)
 
     async def on_period_changed(self, session: AsyncSession, event: PeriodChanged) -> None:
         """Store the period with its expected units exactly as the registry resolved them."""

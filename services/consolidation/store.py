@@ -418,6 +418,17 @@ async def period_difficulties(session: AsyncSession, period_id: str) -> list[Dif
     return [difficulty_from_row(r) for r in rows]
 
 
+async def periods_with_difficulties_of(session: AsyncSession, unit_code: str) -> list[str]:
+    """The periods a unit raised difficulties in (their summaries name the unit)."""
+    rows = await session.scalars(
+        select(db.difficulties.c.period_id)
+        .where(db.difficulties.c.unit_code == unit_code)
+        .distinct()
+        .order_by(db.difficulties.c.period_id)
+    )
+    return list(rows)
+
+
 async def save_unit(session: AsyncSession, values: dict[str, Any]) -> bool:
     """Store a unit unless a newer or equal version is already held; True when stored."""
     return await upsert_newer(session, db.units, "unit_id", values)

@@ -146,12 +146,17 @@ async def test_the_stamp_moves_with_every_kind_of_change(engine: AsyncEngine) ->
     await moved("P")
     await one_by_one(context, [raised("P", UNITS[1].code, "d1", answer="Đã trả lời.")])
     await moved("P")
-    # A period event moves every period (another period's comparison may change), and so
-    # does a unit event (a name shows in every period).
+    # A period event moves every period (another period's comparison may change).
     await one_by_one(context, [period_changed("P", UNITS[:5], version=2)])
     await moved("P", "Q")
+    # A unit event moves the periods the unit raised a difficulty in (its name is shown
+    # there when the period does not expect it), and only those.
     await one_by_one(context, [unit_event("X1", "Đơn vị ngoài danh sách", 1)])
-    await moved("P", "Q")
+    await moved()
+    await one_by_one(context, [raised("Q", "X1", "d2")])
+    await moved("Q")
+    await one_by_one(context, [unit_event("X1", "Tổ dân phố ngoài danh sách", 2)])
+    await moved("Q")
     # What changes nothing moves nothing: a redelivered version, an older unit event.
     await one_by_one(context, [report_version("P", code, 1)])
     await as_batch(context, [report_version("Q", UNITS[2].code, 1)])

@@ -1,4 +1,4 @@
-"""the answers' stamp of each period (period_progress.stamp)
+"""the answers' stamp of each period (period_progress.stamp); difficulties by unit
 
 Existing rows get one value drawn at the upgrade (random like every later stamp, so it
 matches no answer cached before).
@@ -31,9 +31,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('period_progress', schema=None) as batch_op:
         batch_op.alter_column('stamp', existing_type=sa.String(length=32), nullable=False)
+    with op.batch_alter_table('difficulties', schema=None) as batch_op:
+        batch_op.create_index('ix_difficulties_unit_period', ['unit_code', 'period_id'], unique=False)
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    with op.batch_alter_table('difficulties', schema=None) as batch_op:
+        batch_op.drop_index('ix_difficulties_unit_period')
     with op.batch_alter_table('period_progress', schema=None) as batch_op:
         batch_op.drop_column('stamp')
