@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
 
 from services.consolidation import views
+from services.consolidation.answers import Page
 from services.consolidation.context import ContextDep
 from services.consolidation.usecases import documents, draft, reading
 from services.consolidation.usecases.documents import DOCX_TYPE, XLSX_TYPE, Document
@@ -31,23 +34,49 @@ async def list_periods(
     return [views.period_completeness(s) for s in await reading.list_periods(context, principal)]
 
 
+# Paging of the answers' `units` (every unit unless asked); the counts stay the period's.
+Limit = Annotated[
+    int | None,
+    Query(ge=1, le=10_000, description="Số đơn vị tối đa trong danh sách `units`"),
+]
+Offset = Annotated[
+    int, Query(ge=0, le=1_000_000_000, description="Bỏ qua chừng ấy đơn vị đầu danh sách")
+]
+
+
 @router.get(
     "/v1/periods/{period_id}/completeness",
     response_model=PeriodCompleteness | OwnPeriodCompleteness,
 )
 async def read_completeness(
-    period_id: str, principal: PrincipalDep, context: ContextDep
-) -> PeriodCompleteness | OwnPeriodCompleteness:
-    """Who has reported: counts, rates, by unit kind, each unit's state and submission time."""
-    return views.period_completeness(await reading.read_completeness(context, principal, period_id))
+    period_id: str,
+    principal: PrincipalDep,
+    context: ContextDep,
+    limit: Limit = None,
+    offset: Offset = 0,
+) -> Response:
+    """Who has reported: counts, rates, by unit kind, each unit's state and submission time
+    (`limit`/`offset`: a page of `units`, in registry order)."""
+    body = await reading.completeness_answer(
+        context, principal, period_id, Page(offset=offset, limit=limit)
+    )
+    return Response(content=body, media_type="application/json")
 
 
 @router.get("/v1/periods/{period_id}/summary", response_model=PeriodSummary)
 async def read_summary(
-    period_id: str, principal: PrincipalDep, context: ContextDep
-) -> PeriodSummary:
-    """Figures by unit kind and overall, compiled narratives, difficulties, warnings."""
-    return views.summary(await reading.read_summary(context, principal, period_id))
+    period_id: str,
+    principal: PrincipalDep,
+    context: ContextDep,
+    limit: Limit = None,
+    offset: Offset = 0,
+) -> Response:
+    """Figures by unit kind and overall, compiled narratives, difficulties, warnings
+    (`limit`/`offset`: a page of `completeness.units`)."""
+    body = await reading.summary_answer(
+        context, principal, period_id, Page(offset=offset, limit=limit)
+    )
+    return Response(content=body, media_type="application/json")
 
 
 @router.get(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends
 
+from services.consolidation.answers import AnswerCache
+from services.consolidation.builds import OneBuildAtATime
 from services.consolidation.metrics import ConsolidationMetrics
 from services.consolidation.settings import ConsolidationSettings
 from services.consolidation.store import ConsolidationStore
@@ -16,12 +18,15 @@ from shared.http import context_dependency
 
 @dataclass(frozen=True)
 class ConsolidationContext:
-    """Settings, clock, the store (the only way to the database) and the service's metrics."""
+    """Settings, clock, the store (the only way to the database), the service's metrics,
+    the process's cached answers and the one document build at a time."""
 
     settings: ConsolidationSettings
     clock: Clock
     store: ConsolidationStore
     metrics: ConsolidationMetrics
+    answers: AnswerCache = field(default_factory=AnswerCache)
+    builds: OneBuildAtATime = field(default_factory=OneBuildAtATime)
 
 
 ContextDep = Annotated[ConsolidationContext, Depends(context_dependency(ConsolidationContext))]

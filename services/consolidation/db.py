@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -20,6 +22,12 @@ from shared.messaging.tables import outbox_table, processed_events_table
 from shared.revocation import revocations_table
 
 metadata = MetaData()
+
+
+def new_stamp() -> str:
+    """A fresh answers' stamp (`period_progress.stamp`): 128 random bits, never repeated."""
+    return secrets.token_hex(16)
+
 
 periods = Table(
     "periods",
@@ -93,6 +101,8 @@ difficulties = Table(
     Column("answer", Text, nullable=False, default=""),
     Column("answered_by", String(64), nullable=False, default=""),
     Column("answered_at", UtcDateTime(), nullable=True),
+    # A unit event finds the periods whose summaries name the unit (`Projector`).
+    Index("ix_difficulties_unit_period", "unit_code", "period_id"),
 )
 
 # A period's running completeness counters. Its row is also the lock every event of the
@@ -111,6 +121,14 @@ period_progress = Table(
     Column("late", Integer, nullable=False, default=0),
     Column("awaiting_revision", Integer, nullable=False, default=0),
     Column("accepted", Integer, nullable=False, default=0),
+    # The answers' stamp: a new random value, in the same transaction, whenever anything
+    # the period's completeness or summary is made of changes (a report, difficulty or
+    # period event of the period; another period's event, which can change the
+    # year-earlier comparison; a unit event naming a unit that raised a difficulty in
+    # the period; a rebuild). The readers cache their
+    # serialized answer per (period, stamp): random, so it never repeats, even after a
+    # rebuild emptied the table (usecases/reading.py).
+    Column("stamp", String(32), nullable=False, default=new_stamp),
 )
 
 # The standing of each expected unit of a period (only expected units have a row), so an

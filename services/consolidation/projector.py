@@ -61,6 +61,11 @@ class Projector:
     arrival order). When a period's state really changes, its completeness snapshot is
     published through the outbox in the same transaction; a rebuild turns that off.
 
+    Whatever changes a period's completeness or summary also moves its answers' stamp
+    (`store.move_stamps`), in the same transaction: once per period per batch; a period
+    event moves every period's, a unit event those of the periods it raised difficulties
+    in.
+
     The period's running counters move by the changed unit's difference, so an event costs
     the same whatever the number of units; a new period version (a new expected set) is
     recounted once. Every handler locks the period's counter row before it reads anything
@@ -81,7 +86,7 @@ class Projector:
     async def on_unit_changed(self, session: AsyncSession, event: UnitChanged) -> None:
         """Keep unit names for units outside a period's expected set."""
         u = event.payload
-        await store.save_unit(
+        stored = await store.save_unit(
             session,
             {
                 "unit_id": u.unit_id,
@@ -93,15 +98,25 @@ class Projector:
                 "version": u.version,
             },
         )
+        if stored:
+            # An answer shows this name (rather than the period's) only for a difficulty
+            # the unit raised in a period that does not expect it: those periods move.
+            periods = await store.periods_with_difficulties_of(session, u.code)
+            if periods:
+                await store.lock_many_progress(session, periods)
+                await store.move_stamps(session, periods)
 
     async def on_period_changed(self, session: AsyncSession, event: PeriodChanged) -> None:
         """Store the period with its expected units exactly as the registry resolved them."""
         incoming = period_from(event.payload)
-        await store.lock_progress(session, incoming.period_id)
+        # Every period's lock, not only this one's: a new or changed period can change
+        # which period another one's summary compares with, so all their stamps move.
+        await store.lock_every_progress(session, also=incoming.period_id)
         held = await store.load_period(session, incoming.period_id, for_update=True)
         if merge_period(held, incoming) is held:
             return
         await store.save_period(session, incoming, exists=held is not None)
+        await store.move_stamps(session)
         counters = await self._recount(session, incoming)
         await self._period_changed(session, incoming.period_id, counters)
 
@@ -163,6 +178,7 @@ class Projector:
         units: dict[str, set[str]] = {}
         for record in changed.values():
             units.setdefault(record.period_id, set()).add(record.unit_code)
+        await store.move_stamps(session, units)  # once per period of the batch
         counters: dict[str, Counters | None] = {}
         counted: dict[str, set[str]] = {}
         for period_id in sorted(units):
@@ -235,6 +251,7 @@ class Projector:
         if updated == held:
             return
         await store.save_report(session, updated, exists=held is not None)
+        await store.move_stamps(session, [updated.period_id])
         counters = await self._count_unit(session, progress, updated.unit_code)
         await self._period_changed(session, updated.period_id, counters)
 
@@ -248,6 +265,7 @@ class Projector:
         if updated == held:
             return
         await store.save_difficulty(session, updated, exists=held is not None)
+        await store.move_stamps(session, [updated.period_id])
         await self._period_changed(
             session, updated.period_id, await self._counters(session, progress)
         )

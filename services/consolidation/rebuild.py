@@ -94,6 +94,9 @@ async def rebuild(
                         report,
                         idle_timeout,
                     )
+            # No answer cached before the rebuild matches a period after it: the replay
+            # drew new stamps already, and every period's moves once more to be sure.
+            await store.move_stamps(session)
         log.info(
             "rebuild done: %d applied, %d duplicates, %d skipped",
             report.applied,

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict, fields
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, func, select, update
+from sqlalchemy import Row, bindparam, delete, func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.consolidation import db
@@ -418,6 +418,17 @@ async def period_difficulties(session: AsyncSession, period_id: str) -> list[Dif
     return [difficulty_from_row(r) for r in rows]
 
 
+async def periods_with_difficulties_of(session: AsyncSession, unit_code: str) -> list[str]:
+    """The periods a unit raised difficulties in (their summaries name the unit)."""
+    rows = await session.scalars(
+        select(db.difficulties.c.period_id)
+        .where(db.difficulties.c.unit_code == unit_code)
+        .distinct()
+        .order_by(db.difficulties.c.period_id)
+    )
+    return list(rows)
+
+
 async def save_unit(session: AsyncSession, values: dict[str, Any]) -> bool:
     """Store a unit unless a newer or equal version is already held; True when stored."""
     return await upsert_newer(session, db.units, "unit_id", values)
@@ -595,6 +606,53 @@ async def lock_many_progress(
             {r.period_id: _progress_from_row(r) for r in (await session.execute(again)).all()}
         )
     return found
+
+
+async def move_stamps(session: AsyncSession, period_ids: Iterable[str] | None = None) -> None:
+    """Give the periods (every period when None) a new answers' stamp, in the caller's
+    transaction: one statement, whatever the number of periods (`db.period_progress`).
+
+    Every period is locked in period order first, as `lock_many_progress` does, so a unit
+    event moving them all never deadlocks with a batch holding some of them."""
+    if period_ids is None:
+        await session.execute(
+            select(db.period_progress.c.period_id)
+            .order_by(db.period_progress.c.period_id)
+            .with_for_update()
+        )
+        where: Any = true()
+    else:
+        ids = sorted(set(period_ids))
+        if not ids:
+            return
+        where = db.period_progress.c.period_id.in_(ids)
+    await session.execute(update(db.period_progress).where(where).values(stamp=db.new_stamp()))
+
+
+async def answer_stamps(session: AsyncSession, period_ids: Iterable[str]) -> dict[str, str]:
+    """The periods' answers' stamps (a period without a counter row has none): one indexed
+    read of at most a few rows."""
+    ids = sorted(set(period_ids))
+    rows = await session.execute(
+        select(db.period_progress.c.period_id, db.period_progress.c.stamp).where(
+            db.period_progress.c.period_id.in_(ids)
+        )
+    )
+    return {r.period_id: r.stamp for r in rows.all()}
+
+
+async def every_answer_stamp(session: AsyncSession) -> dict[str, str]:
+    """Every period's answers' stamp (a few rows: one per period)."""
+    rows = await session.execute(select(db.period_progress.c.period_id, db.period_progress.c.stamp))
+    return {r.period_id: r.stamp for r in rows.all()}
+
+
+async def lock_every_progress(session: AsyncSession, *, also: str) -> None:
+    """Lock every period's counter row in period order (`also`'s created when absent), as
+    a batch locks its periods: for an event that changes what other periods' answers are
+    made of (a new period can be another's year-earlier comparison)."""
+    known = await session.scalars(select(db.period_progress.c.period_id))
+    await lock_many_progress(session, {also, *known})
 
 
 async def next_revisions(

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
+from pydantic import BaseModel
+
+from services.consolidation.answers import Page, Spliced
 from services.consolidation.domain import (
     STATE_LABELS,
     Completeness,
@@ -123,6 +127,50 @@ def period_completeness(
 ) -> api.PeriodCompleteness | api.OwnPeriodCompleteness:
     """Either view, as the use case decided for the caller."""
     return own_completeness(item) if isinstance(item, OwnProgress) else completeness(item)
+
+
+def as_json(model: BaseModel) -> bytes:
+    """A model as its HTTP answer's body (what the route would send for it)."""
+    return model.model_dump_json().encode()
+
+
+@dataclass(frozen=True)
+class CompletenessAnswer:
+    """A period's completeness serialized for both views: the whole one (readers) and
+    the shell of a unit account's, with each unit's row to put in it."""
+
+    whole: Spliced
+    own: Spliced
+    rows: dict[str, bytes]
+
+    def own_page(self, unit_code: str, page: Page) -> bytes:
+        """What the unit account sees: the period and its own row, if it is expected."""
+        row = self.rows.get(unit_code)
+        return Spliced(self.own.head, (row,) if row is not None else (), self.own.tail).page(page)
+
+
+def completeness_answer(status: Completeness) -> CompletenessAnswer:
+    """`completeness` and `own_completeness` serialized once, around their units."""
+    model = completeness(status)
+    rows = tuple(as_json(u) for u in model.units)
+    by_code: dict[str, bytes] = {}
+    for unit, row in zip(model.units, rows, strict=True):
+        by_code.setdefault(unit.code, row)  # `Completeness.unit` finds the first
+    return CompletenessAnswer(
+        whole=Spliced.of(as_json(model.model_copy(update={"units": []})), rows),
+        own=Spliced.of(as_json(own_completeness(OwnProgress(status.period, None))), ()),
+        rows=by_code,
+    )
+
+
+def summary_answer(s: Summary) -> Spliced:
+    """`summary` serialized once, around its completeness' units."""
+    model = summary(s)
+    units = model.completeness.units
+    shell = model.model_copy(
+        update={"completeness": model.completeness.model_copy(update={"units": []})}
+    )
+    return Spliced.of(as_json(shell), tuple(as_json(u) for u in units))
 
 
 def figure(fig: Figure) -> api.Figure:

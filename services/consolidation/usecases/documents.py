@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
 from services.consolidation.context import ConsolidationContext
@@ -35,8 +34,9 @@ async def consolidated_report(
     async with context.store.reading() as session:
         made = await composition(context, session, period_id)
     issued_on = context.clock.now().astimezone(VN_TZ).date()
-    # Building the document is CPU work, done after the reads: the event loop keeps serving.
-    body = await asyncio.to_thread(
+    # Building the document is CPU work, done after the reads in a thread (the event loop
+    # keeps serving), one build at a time (`services/consolidation/builds.py`).
+    body = await context.builds.run(
         report_docx, made.summary, made.view(), made.frame, context.settings, issued_on
     )
     return Document(body, DOCX_TYPE, f"bao-cao-tong-hop-{period_id}.docx")
@@ -49,5 +49,5 @@ async def consolidated_workbook(
     principal.require(Permission.READ_REPORTS)
     async with context.store.reading() as session:
         summary = await period_summary(session, period_id)
-    body = await asyncio.to_thread(report_xlsx, summary)
+    body = await context.builds.run(report_xlsx, summary)
     return Document(body, XLSX_TYPE, f"so-lieu-tong-hop-{period_id}.xlsx")

@@ -261,6 +261,7 @@ async def test_rebuild_replays_the_streams_into_the_same_projections(
     # Damage the projections while the service is stopped, then rebuild as an operator would.
     engine = create_engine(settings.resolved_database_url)
     counters_live = await stored_counters(engine)
+    stamp_live = await stored_stamp(engine)
     assert counters_live[0]["submitted"] == 2
     async with engine.begin() as connection:
         await connection.execute(delete(db.reports))
@@ -268,25 +269,7 @@ async def test_rebuild_replays_the_streams_into_the_same_projections(
         await connection.execute(delete(db.unit_progress))
         await connection.execute(update(db.period_progress).values(submitted=99))
     await engine.dispose()
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.resolved_database_url,
-        "NATS_URL": nats_server.url,
-        "DANVAN_ENV": "test",
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "services.consolidation",
-        "rebuild",
-        cwd=REPO,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode == 0, err.decode()
-    assert "Đã dựng lại dữ liệu tổng hợp" in out.decode()
+    assert "Đã dựng lại dữ liệu tổng hợp" in await rebuild_process(settings, nats_server.url)
 
     async with running(settings, mint) as http:
         rebuilt = (await http.get("/v1/periods/2023-H1/summary", headers=reviewer)).json()
@@ -294,6 +277,7 @@ async def test_rebuild_replays_the_streams_into_the_same_projections(
     engine = create_engine(settings.resolved_database_url)
     try:
         assert await stored_counters(engine) == counters_live
+        assert await stored_stamp(engine) != stamp_live  # no answer cached before is valid
     finally:
         await engine.dispose()
 
@@ -311,7 +295,78 @@ async def stored_counters(engine: Any) -> tuple[dict[str, Any], list[dict[str, A
             .where(db.unit_progress.c.period_id == "2023-H1")
             .order_by(db.unit_progress.c.registry_order)
         )
-        return dict(progress._mapping), [dict(u._mapping) for u in units]
+        counters = dict(progress._mapping)
+        del counters["stamp"]  # drawn anew by every change, a rebuild's included
+        return counters, [dict(u._mapping) for u in units]
+
+
+async def stored_stamp(engine: Any) -> str:
+    """The answers' stamp of 2023-H1."""
+    async with engine.connect() as connection:
+        query = select(db.period_progress.c.stamp).where(
+            db.period_progress.c.period_id == "2023-H1"
+        )
+        return str((await connection.execute(query)).scalar_one())
+
+
+async def rebuild_process(settings: ConsolidationSettings, nats_url: str) -> str:
+    """`python -m services.consolidation rebuild` as an operator runs it; its output."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.resolved_database_url,
+        "NATS_URL": nats_url,
+        "DANVAN_ENV": "test",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "services.consolidation",
+        "rebuild",
+        cwd=REPO,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, err.decode()
+    return out.decode()
+
+
+async def test_no_answer_cached_before_a_rebuild_is_served_after_it(
+    nats_server: Any, databases: Any, mint: Any
+) -> None:
+    """The service keeps running through a rebuild: what it cached of the projections
+    before (here the damaged state, read under a stamp written by hand) is not served once
+    the rebuild has replaced them."""
+    settings = await settings_for(databases, nats_server)
+    reviewer = mint.headers("reviewer", username="pnv")
+    paths = ("/v1/periods/2023-H1/summary", "/v1/periods/2023-H1/completeness")
+    async with running(settings, mint) as http, jetstream(nats_server.url) as js:
+        for event in [*three_reports(), difficulty("d1", "18118", "Hỏi về kinh phí.")]:
+            await publish(js, event)
+
+        async def settled() -> list[Any]:
+            answers = [(await http.get(p, headers=reviewer)).json() for p in paths]
+            done = answers[0].get("completeness", {}).get("submitted") == 3 and bool(
+                answers[0].get("difficulties")
+            )
+            return answers if done else []
+
+        live = await eventually(settled, timeout=15)
+        engine = create_engine(settings.resolved_database_url)
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(delete(db.reports))
+                await connection.execute(delete(db.difficulties))
+                await connection.execute(update(db.period_progress).values(stamp="damaged"))
+            damaged = [(await http.get(p, headers=reviewer)).json() for p in paths]
+            assert damaged[0]["difficulties"] == [] and damaged != live  # read and cached
+            assert [(await http.get(p, headers=reviewer)).json() for p in paths] == damaged
+            await rebuild_process(settings, nats_server.url)
+            assert await stored_stamp(engine) != "damaged"
+        finally:
+            await engine.dispose()
+        assert [(await http.get(p, headers=reviewer)).json() for p in paths] == live
 
 
 async def test_the_registry_seed_reaches_consolidation_with_its_expected_units(
@@ -341,3 +396,51 @@ async def test_the_registry_seed_reaches_consolidation_with_its_expected_units(
         assert (h1["expected"], h1["submitted"], len(h1["missing"])) == (20, 0, 20)
         assert h1["units"][0]["code"] == "18115"  # registry order: Bắc Hồng first
         assert h1["due_at"].startswith("2023-06-09T17:00:00")
+
+
+async def test_pages_of_units_over_http_and_their_bounds(
+    nats_server: Any, databases: Any, mint: Any
+) -> None:
+    settings = await settings_for(databases, nats_server)
+    reviewer = mint.headers("reviewer", username="pnv")
+    base = "/v1/periods/2023-H1"
+    async with running(settings, mint) as http, jetstream(nats_server.url) as js:
+        for event in three_reports():
+            await publish(js, event)
+
+        async def settled() -> dict[str, Any]:
+            r = await http.get(base + "/completeness", headers=reviewer)
+            body: dict[str, Any] = r.json() if r.status_code == 200 else {}
+            return body if body.get("submitted") == 3 else {}
+
+        whole = await eventually(settled, timeout=15)
+        codes = [u["code"] for u in whole["units"]]
+        assert len(codes) >= 4
+        r = await http.get(base + "/completeness?limit=2&offset=1", headers=reviewer)
+        assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+        assert [u["code"] for u in r.json()["units"]] == codes[1:3]
+        assert r.json()["expected"] == whole["expected"]
+        summary = (await http.get(base + "/summary", headers=reviewer)).json()
+        r = await http.get(base + "/summary?offset=2&limit=1", headers=reviewer)
+        assert r.json()["completeness"]["units"] == summary["completeness"]["units"][2:3]
+        assert r.json()["sections"] == summary["sections"]
+        r = await http.get(base + "/completeness?offset=1000", headers=reviewer)
+        assert r.status_code == 200 and r.json()["units"] == []
+        # A unit account pages its own row only.
+        unit = mint.headers("unit", codes[0])
+        r = await http.get(base + "/completeness?limit=50", headers=unit)
+        assert [u["code"] for u in r.json()["units"]] == [codes[0]]
+        for path in ("/completeness", "/summary"):
+            for query, name in (
+                ("limit=0", "limit"),
+                ("limit=10001", "limit"),
+                ("limit=abc", "limit"),
+                ("offset=-1", "offset"),
+                ("offset=1.5", "offset"),
+            ):
+                r = await http.get(f"{base}{path}?{query}", headers=reviewer)
+                assert r.status_code == 422, (path, query)
+                error = r.json()["error"]
+                assert error["code"] == "invalid_request"
+                assert error["message"] == "Dữ liệu gửi lên không đúng định dạng."
+                assert [d["path"] for d in error["details"]] == [f"query.{name}"]
