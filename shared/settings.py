@@ -53,9 +53,10 @@ class ServiceSettings(BaseSettings):
     consumer_max_deliver: int = Field(5, alias="DANVAN_CONSUMER_MAX_DELIVER", ge=1)
     consumer_backoff_seconds: float = Field(0.5, alias="DANVAN_CONSUMER_BACKOFF_SECONDS", ge=0)
     consumer_batch_size: int = Field(100, alias="DANVAN_CONSUMER_BATCH_SIZE", ge=1)
-    # Subscriptions that offer a batch handler use it (one transaction per fetch) only when
-    # this is on; off, they are consumed one event per transaction (docs/ARCHITECTURE.md).
-    consumer_batching: bool = Field(False, alias="DANVAN_CONSUMER_BATCHING")
+    # Subscriptions that offer a batch handler use it (one transaction per fetch) when this
+    # is on (the default); off, they are consumed one event per transaction
+    # (docs/ARCHITECTURE.md, "Batched consumers").
+    consumer_batching: bool = Field(True, alias="DANVAN_CONSUMER_BATCHING")
     # A batched subscription gathers a fetch for at most this long (its added latency).
     consumer_batch_wait_seconds: float = Field(
         0.1, alias="DANVAN_CONSUMER_BATCH_WAIT_SECONDS", gt=0, le=5

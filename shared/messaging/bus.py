@@ -19,6 +19,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 from shared.backoff import Backoff
 from shared.contracts.streams import DEAD_LETTERS, stream_for_subject
 from shared.messaging.consumer import DeliveryPolicy, EventProcessor, Subscription
+from shared.messaging.fetch import install_batch_loop
 from shared.messaging.provision import ConsumerSpec, provision
 from shared.messaging.relay import OutboxRelay
 from shared.metrics import MessagingMetrics
@@ -152,7 +153,7 @@ class EventBus:
             # One handler call per fetch (at most `consumer_batch_size` messages, gathered
             # for at most `consumer_batch_wait_seconds`); the processor acknowledges each
             # message itself after the batch's commit.
-            self.broker.subscriber(
+            subscriber = self.broker.subscriber(
                 subscription.subject,
                 pull_sub=PullSub(
                     batch_size=settings.consumer_batch_size,
@@ -161,7 +162,14 @@ class EventBus:
                 ),
                 ack_policy=AckPolicy.MANUAL,
                 **common,
-            )(processor.apply_batch)
+            )
+            subscriber(processor.apply_batch)
+            # Our gathering loop: FastStream's drops a partial batch on a bare timeout.
+            install_batch_loop(
+                subscriber,
+                size=settings.consumer_batch_size,
+                wait_seconds=settings.consumer_batch_wait_seconds,
+            )
             return
         self.broker.subscriber(
             subscription.subject,

@@ -10,8 +10,10 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import nats
+from nats.js.client import JetStreamContext
 
 from shared.contracts.intake import ReportSubmitted
 from shared.contracts.streams import DEAD_LETTERS
@@ -211,3 +213,36 @@ async def test_a_failed_event_holds_back_its_reports_later_events_from_later_fet
         rows = await harness.applied_rows()
         assert [v for r, v in rows if r == "k"] == [1, 2, 3]
         assert await dead_letters(nats_server.url) == []
+
+
+async def test_a_bare_timeout_while_gathering_a_batch_loses_none_of_it(
+    nats_server, databases, monkeypatch
+):
+    # nats-py's fetch also raises a bare asyncio.TimeoutError (not its own TimeoutError) when
+    # the deadline passes between its no-wait probe and its waiting request. Here every
+    # fetch that follows one which returned messages does so: the messages gathered before
+    # it must be applied now, not after the consumer's ack_wait (30 s) redelivers them.
+    fetch = JetStreamContext.PullSubscription.fetch
+    returned: set[int] = set()
+
+    async def fetch_then_bare_timeout(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if id(self) in returned:
+            returned.discard(id(self))
+            raise TimeoutError  # asyncio.TimeoutError, the bare one nats-py raises
+        messages = await fetch(self, *args, **kwargs)
+        if messages:
+            returned.add(id(self))
+        return messages
+
+    monkeypatch.setattr(JetStreamContext.PullSubscription, "fetch", fetch_then_bare_timeout)
+    await publish(nats_server.url, *(report_event(f"t{i}") for i in range(5)))
+    harness = Harness(
+        settings_for(await databases.url("batch-timeout"), nats_server.url), batch=True
+    )
+    async with running(harness):
+
+        async def all_applied() -> bool:
+            return await harness.applied_count() == 5
+
+        await eventually(all_applied, timeout=10)
+        assert sorted(r for r, _ in await harness.applied_rows()) == [f"t{i}" for i in range(5)]
