@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -68,6 +69,7 @@ class OutboxRelay:
         claim_seconds: float = 30.0,
         skip_locked: bool = False,
         max_payload: MaxPayloadProvider | None = None,
+        backlog_seconds: float = 5.0,
     ) -> None:
         if claim_seconds <= publish_timeout:
             raise ValueError("a claim must outlast the wait for acknowledgements")
@@ -81,6 +83,8 @@ class OutboxRelay:
         self._claim = timedelta(seconds=claim_seconds)
         self._skip_locked = skip_locked
         self._max_payload = max_payload
+        self._backlog_seconds = backlog_seconds
+        self._backlog_read_at = float("-inf")
         self._owner = str(uuid.uuid4())
         self._wake = asyncio.Event()
         self._stopping = False
@@ -109,7 +113,11 @@ class OutboxRelay:
                 failures += 1
                 self._metrics.outbox_errors.labels(self._metrics.service).inc()
                 log.warning("outbox relay pass failed (attempt %d)", failures, exc_info=True)
-            await self.refresh_backlog_metrics()
+            # The backlog gauges cost two statements on the service's connection: read them
+            # every `backlog_seconds`, not after every pass (one pass per commit that wrote
+            # outbox rows), and at once after a failure.
+            if failures or time.monotonic() - self._backlog_read_at >= self._backlog_seconds:
+                await self.refresh_backlog_metrics()
             delay = self._poll_seconds if failures == 0 else RETRY.delay(failures)
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
@@ -253,6 +261,7 @@ class OutboxRelay:
     async def refresh_backlog_metrics(self) -> None:
         """Set the backlog gauges from the table."""
         t = self._table
+        self._backlog_read_at = time.monotonic()
         try:
             async with self._sessions() as session:
                 waiting = t.c.published_at.is_(None)
