@@ -124,10 +124,22 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    """SQLAlchemy's aiosqlite connection adapter with `OneTripCursor` for its cursors."""
+    """SQLAlchemy's aiosqlite connection adapter with `OneTripCursor` for its cursors, and
+    no trip for a rollback with no transaction open (a session that only read: sqlite3
+    opens a transaction only before a write)."""
 
     __slots__ = ()
     _cursor_cls = OneTripCursor
+
+    def rollback(self) -> None:
+        try:
+            # Read while no statement of this connection is running: SQLAlchemy has awaited
+            # each of them, and the pool lends the connection to one session at a time.
+            idle = not self._connection._conn.in_transaction
+        except Exception:
+            idle = False  # closed or broken: let the driver say so
+        if not idle:
+            super().rollback()
 
 
 def adopt(dbapi_connection: Any) -> None:

@@ -112,3 +112,18 @@ async def test_concurrent_sessions_queue_on_the_one_connection(engine: AsyncEngi
     async with engine.connect() as connection:
         count = (await connection.execute(text("SELECT count(*) FROM things"))).scalar_one()
     assert count == 20
+
+
+async def test_a_session_that_only_read_ends_without_a_trip(
+    engine: AsyncEngine, trips: list[Any]
+) -> None:
+    async with engine.connect() as connection:
+        await connection.execute(select(things))
+        before = len(trips)
+    assert len(trips) == before  # no rollback sent: sqlite3 had opened no transaction
+    async with engine.connect() as connection:
+        await connection.execute(insert(things).values(name="a"))
+        before = len(trips)
+    assert len(trips) == before + 1  # the write's transaction is rolled back
+    async with engine.connect() as connection:
+        assert (await connection.execute(select(things))).all() == []
