@@ -54,6 +54,10 @@ class OutboxRelay:
     counted (`danvan_outbox_parked_total`, the `danvan_outbox_parked_rows` gauge and its alert) and
     logged, and the rows after it flow. An operator requeues it by clearing `parked_at` once
     the cause is fixed (docs/OPERATIONS.md).
+
+    The backlog gauges (pending, parked, oldest age) are read every `backlog_seconds`, not
+    after every pass: a pass follows each commit that wrote outbox rows, and the two
+    statements would take the service's one SQLite connection once more per request.
     """
 
     def __init__(
@@ -117,6 +121,7 @@ class OutboxRelay:
             # every `backlog_seconds`, not after every pass (one pass per commit that wrote
             # outbox rows), and at once after a failure.
             if failures or time.monotonic() - self._backlog_read_at >= self._backlog_seconds:
+                self._backlog_read_at = time.monotonic()
                 await self.refresh_backlog_metrics()
             delay = self._poll_seconds if failures == 0 else RETRY.delay(failures)
             self._wake.clear()
@@ -261,7 +266,6 @@ class OutboxRelay:
     async def refresh_backlog_metrics(self) -> None:
         """Set the backlog gauges from the table."""
         t = self._table
-        self._backlog_read_at = time.monotonic()
         try:
             async with self._sessions() as session:
                 waiting = t.c.published_at.is_(None)
