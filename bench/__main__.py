@@ -87,23 +87,26 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         results["consolidation_rebuild_sqlite"] = await consolidation.rebuild_throughput(
             tmp, f"sqlite+aiosqlite:///{tmp}/bench-rebuild.db", events=args.rebuild_events
         )
-        note("bare_intake")
-        try:
-            found["bare_intake"] = await baselines.bare_intake(
-                tmp,
-                units=baselines.seed_units(),
-                rounds=args.rounds,
-                c1_requests=args.c1_requests,
-                warmup=args.warmup,
-            )
-        except Exception as exc:  # recorded, so that the other figures are still written
-            found["bare_intake"] = {"error": repr(exc)[:1000]}
         results["baselines"] = found
         if args.system:
             from bench import system
 
             note("system")
             results["system"] = await system.measure(tmp, args)
+            # Measured alternating with the project's load (bench.system.measure).
+            found["bare_intake"] = results["system"].pop("bare_intake")
+        else:
+            note("bare_intake")
+            try:
+                found["bare_intake"] = await baselines.bare_intake(
+                    tmp,
+                    units=baselines.seed_units(),
+                    rounds=args.rounds,
+                    c1_requests=args.c1_requests,
+                    warmup=args.warmup,
+                )
+            except Exception as exc:  # recorded, so that the other figures are still written
+                found["bare_intake"] = {"error": repr(exc)[:1000]}
     return results
 
 

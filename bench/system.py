@@ -13,15 +13,18 @@ from typing import Any
 
 import httpx
 
-from bench.baselines import PERIOD, amendment, http_client
+from bench.baselines import DUMMY_BEARER, PERIOD, BareServer, amendment, http_client, wait_healthy
 from bench.http1 import Connection
-from bench.load import closed_loop
+from bench.load import LoadResult, Send, closed_loop
 from bench.procfs import cpu_seconds, rss_mib
 from bench.stats import latency_summary
 from tests.e2e.system import System
 
 PASSWORD = "e2e-mat-khau"
 PROCESSES = ("nats", "registry", "intake", "reminders", "consolidation", "portal")
+# The bare endpoint's load and the project's alternate in this many parts, so that both
+# meet the same load of the shared machine (see `measure`).
+PARTS = 5
 
 
 async def login(http: httpx.AsyncClient, system: System, username: str) -> dict[str, str]:
@@ -34,14 +37,39 @@ async def login(http: httpx.AsyncClient, system: System, username: str) -> dict[
 
 
 async def measure(tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """The whole system's figures, and the bare intake baseline measured in the same minutes:
+    the two loads alternate in `PARTS` parts (bare, then the project, each part after the
+    system has caught up), so that a change of the shared machine's load between the two
+    does not decide the ratio. The bare baseline is under `bare_intake`."""
     data = tmp / "system"
     data.mkdir()
     system = System(data)
-    await asyncio.to_thread(system.start)
+    bare = BareServer(tmp, f"sqlite+aiosqlite:///{tmp / 'bench-bare-interleaved.db'}")
+    bare.start()
     try:
-        return await _measure(system, args)
+        await wait_healthy(bare.url + "/healthz", bare.process)
+        await asyncio.to_thread(system.start)
+        try:
+            return await _measure(system, bare, args)
+        finally:
+            await asyncio.to_thread(system.stop)
     finally:
-        await asyncio.to_thread(system.stop)
+        bare.stop()
+
+
+def _merged(parts: list[LoadResult]) -> LoadResult:
+    """One load result of several parts: their requests over their summed time."""
+    return LoadResult(
+        parts[0].workers,
+        sum(p.requests for p in parts),
+        sum(p.seconds for p in parts),
+        [latency for p in parts for latency in p.latencies],
+    )
+
+
+def _split(total: int, parts: int) -> list[int]:
+    """`total` requests per worker in `parts` parts (at least one each)."""
+    return [max(1, total // parts + (1 if i < total % parts else 0)) for i in range(parts)]
 
 
 def _cpu(pids: dict[str, int | None]) -> dict[str, float | None]:
@@ -58,7 +86,7 @@ def _cpu_ms_per(
     return out
 
 
-async def _measure(system: System, args: argparse.Namespace) -> dict[str, Any]:
+async def _measure(system: System, bare: BareServer, args: argparse.Namespace) -> dict[str, Any]:
     pids = {name: system.child_pid(name) for name in PROCESSES}
     async with http_client() as http:
         reviewer = await login(http, system, "pnv")
@@ -83,6 +111,8 @@ async def _measure(system: System, args: argparse.Namespace) -> dict[str, Any]:
         revisions = dict.fromkeys(reports, 0)
         # The timed load: one keep-alive connection per unit, as each unit's browser has.
         connections = {code: Connection(system.url("intake")) for code in reports}
+        bare_connections = [Connection(bare.url) for _ in units]
+        bare_revisions = [0 for _ in units]
 
         async def amend(unit: dict[str, Any]) -> int:
             code = unit["code"]
@@ -99,6 +129,18 @@ async def _measure(system: System, args: argparse.Namespace) -> dict[str, Any]:
         async def crowd(worker: int, _n: int) -> None:
             await amend(units[worker])
 
+        async def bare_send(worker: int, _n: int) -> None:
+            # The same bodies, the same client, to the bare endpoint (bench.baselines).
+            unit = units[worker]
+            bare_revisions[worker] += 1
+            response = await bare_connections[worker].request(
+                "PUT",
+                f"/v1/reports/{unit['code']}",
+                json_body=amendment(unit, bare_revisions[worker]),
+                headers={"Authorization": DUMMY_BEARER, "Idempotency-Key": str(uuid.uuid4())},
+            )
+            response.raise_for_status()
+
         async def caught_up() -> float:
             """Wait until consolidation shows every unit's last version."""
             while True:
@@ -107,16 +149,44 @@ async def _measure(system: System, args: argparse.Namespace) -> dict[str, Any]:
                     return time.perf_counter()
                 await asyncio.sleep(0.01)
 
+        async def alternate(
+            project: Send, baseline: Send, workers: int, per_worker: int
+        ) -> tuple[LoadResult, LoadResult, dict[str, float | None], float]:
+            """The bare load and the project's in alternating parts; the project's CPU per
+            request by process, and the longest wait after a part's last request until
+            consolidation showed every version."""
+            own: list[LoadResult] = []
+            theirs: list[LoadResult] = []
+            cpu: dict[str, float] = dict.fromkeys(pids, 0.0)
+            known = set(pids)
+            lag = 0.0
+            for count in _split(per_worker, PARTS):
+                theirs.append(await closed_loop(baseline, workers=workers, per_worker=count))
+                before = _cpu(pids)
+                began = time.perf_counter()
+                own.append(await closed_loop(project, workers=workers, per_worker=count))
+                lag = max(lag, await caught_up() - began - own[-1].seconds)
+                for name, value in _cpu_ms_per(before, _cpu(pids), 1).items():
+                    if value is None:
+                        known.discard(name)
+                    else:
+                        cpu[name] += value
+            merged = _merged(own)
+            per_request = {
+                name: round(cpu[name] / merged.requests, 2) if name in known else None
+                for name in pids
+            }
+            return merged, _merged(theirs), per_request, lag
+
         # Warm every path (JIT-less Python still fills caches, pools and statement caches).
         await closed_loop(crowd, workers=len(units), per_worker=1)
+        await closed_loop(bare_send, workers=len(units), per_worker=1)
         await caught_up()
 
         # Throughput: every unit amends its own report, `rounds` times, all at once.
-        cpu_before = _cpu(pids)
-        began = time.perf_counter()
-        burst = await closed_loop(crowd, workers=len(units), per_worker=args.rounds)
-        drained = await caught_up() - began
-        cpu_burst = _cpu_ms_per(cpu_before, _cpu(pids), burst.requests)
+        burst, bare_burst, cpu_burst, lag = await alternate(
+            crowd, bare_send, len(units), args.rounds
+        )
 
         # Service time: one unit alone, one amendment after the other.
         lone = units[0]
@@ -125,10 +195,8 @@ async def _measure(system: System, args: argparse.Namespace) -> dict[str, Any]:
             await amend(lone)
 
         await closed_loop(alone, workers=1, per_worker=args.warmup)
-        cpu_before = _cpu(pids)
-        single = await closed_loop(alone, workers=1, per_worker=args.c1_requests)
-        await caught_up()
-        cpu_single = _cpu_ms_per(cpu_before, _cpu(pids), single.requests)
+        await closed_loop(bare_send, workers=1, per_worker=args.warmup)
+        single, bare_single, cpu_single, _ = await alternate(alone, bare_send, 1, args.c1_requests)
 
         # Latency from an acknowledged amendment to consolidation showing that version,
         # one at a time on an idle system.
@@ -143,14 +211,17 @@ async def _measure(system: System, args: argparse.Namespace) -> dict[str, Any]:
                     visible.append(time.perf_counter() - acked)
                     break
                 await asyncio.sleep(0.005)
-        for connection in connections.values():
+        for connection in [*connections.values(), *bare_connections]:
             await connection.close()
 
     memory = {name: rss_mib(pid) for name, pid in pids.items()}
     return {
         "intake_amendments": {
             **burst.as_dict(),
-            "consolidated_all_after_s": round(drained, 3),
+            "parts": PARTS,
+            # Seconds after a part's last request until consolidation showed every version
+            # (the longest of the parts).
+            "consolidated_after_last_request_s": round(lag, 3),
             "cpu_ms_per_amendment": cpu_burst,
         },
         "intake_one_at_a_time": {**single.as_dict(), "cpu_ms_per_amendment": cpu_single},
@@ -160,4 +231,10 @@ async def _measure(system: System, args: argparse.Namespace) -> dict[str, Any]:
             "target_ms": 1000,
         },
         "rss_mib_after_load": memory,
+        "bare_intake": {
+            "what": "FastAPI + pydantic + SQLAlchemy PUT: validate the body, insert one row",
+            "measured": f"alternating with the project's load, in {PARTS} parts each",
+            "concurrent": bare_burst.as_dict(),
+            "one_at_a_time": bare_single.as_dict(),
+        },
     }

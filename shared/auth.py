@@ -299,8 +299,28 @@ class JwksKeySource:
         self._next_attempt = float("-inf")
 
 
+@dataclass(frozen=True)
+class _Verified:
+    """A token whose signature and claims were checked, and with which key."""
+
+    kid: str
+    key: Any
+    principal: Principal
+    subject: str
+    issued_at: float
+    expires_at: float
+
+
 class TokenVerifier:
-    """Checks signature, expiry, issuer and audience locally."""
+    """Checks signature, expiry, issuer and audience locally.
+
+    A token that passed is remembered (at most `cache_size` of them, each for at most
+    `cache_seconds`), so that the next request with it skips decoding and the Ed25519
+    check. What can change is checked on every request all the same: the key its id names
+    must still be the one that verified it (a rotated or withdrawn key sends it through the
+    full check again), it must not have expired, and the revocations (`TokensRevoked`, the
+    sign-out) are consulted each time, so a revoked token stops working at once.
+    """
 
     def __init__(
         self,
@@ -309,22 +329,67 @@ class TokenVerifier:
         issuer: str,
         audience: str,
         revocations: Revocations | None = None,
+        cache_size: int = 4096,
+        cache_seconds: float = 60.0,
+        now: Callable[[], float] = time.time,
     ) -> None:
         self._keys = keys
         self._issuer = issuer
         self._audience = audience
         self.revocations = revocations
+        self._cache_size = cache_size
+        self._cache_seconds = cache_seconds
+        self._now = now
+        # token → (verified, remembered until); insertion order is the eviction order.
+        self._verified: dict[str, tuple[_Verified, float]] = {}
 
     async def verify(self, token: str) -> Principal:
         """The principal a valid token names; Unauthorized otherwise."""
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError:
-            raise Unauthorized("Mã đăng nhập không hợp lệ.", code="invalid_token") from None
-        kid = header.get("kid")
-        if not isinstance(kid, str) or header.get("alg") != ALGORITHM:
-            raise Unauthorized("Mã đăng nhập không hợp lệ.", code="invalid_token")
-        key = await self._keys.key(kid)
+        verified = await self._remembered(token)
+        if verified is None:
+            try:
+                header = jwt.get_unverified_header(token)
+            except jwt.PyJWTError:
+                raise Unauthorized("Mã đăng nhập không hợp lệ.", code="invalid_token") from None
+            kid = header.get("kid")
+            if not isinstance(kid, str) or header.get("alg") != ALGORITHM:
+                raise Unauthorized("Mã đăng nhập không hợp lệ.", code="invalid_token")
+            verified = self._decode(token, kid, await self._keys.key(kid))
+            self._remember(token, verified)
+        revoked = self.revocations is not None and self.revocations.refuses(
+            verified.subject, verified.issued_at, verified.principal.token_id
+        )
+        if revoked:
+            raise Unauthorized(
+                "Phiên đăng nhập đã bị thu hồi (tài khoản, vai trò hoặc mật khẩu đã thay đổi, "
+                "hoặc đã đăng xuất); vui lòng đăng nhập lại.",
+                code="token_revoked",
+            )
+        return verified.principal
+
+    async def _remembered(self, token: str) -> _Verified | None:
+        """The earlier check of this token, if it still holds now: not expired, and its key
+        id still names the key that verified it."""
+        found = self._verified.get(token)
+        if found is None:
+            return None
+        verified, until = found
+        now = self._now()
+        # As jwt.decode's leeway of 10 s: past that the full check answers token_expired.
+        fresh = now <= until and now <= verified.expires_at + 10
+        if not fresh or await self._keys.key(verified.kid) is not verified.key:
+            self._verified.pop(token, None)
+            return None
+        return verified
+
+    def _remember(self, token: str, verified: _Verified) -> None:
+        if self._cache_size <= 0:
+            return
+        while len(self._verified) >= self._cache_size:
+            del self._verified[next(iter(self._verified))]
+        self._verified[token] = (verified, self._now() + self._cache_seconds)
+
+    def _decode(self, token: str, kid: str, key: Any) -> _Verified:
         try:
             claims = jwt.decode(
                 token,
@@ -345,22 +410,21 @@ class TokenVerifier:
         if role not in ROLES:
             raise Unauthorized("Mã đăng nhập không hợp lệ.", code="invalid_token")
         jti = claims.get("jti") if isinstance(claims.get("jti"), str) else None
-        revoked = self.revocations is not None and self.revocations.refuses(
-            str(claims["sub"]), issued_at(claims), jti
-        )
-        if revoked:
-            raise Unauthorized(
-                "Phiên đăng nhập đã bị thu hồi (tài khoản, vai trò hoặc mật khẩu đã thay đổi, "
-                "hoặc đã đăng xuất); vui lòng đăng nhập lại.",
-                code="token_revoked",
-            )
-        return Principal(
+        principal = Principal(
             username=str(claims["sub"]),
             role=role,
             unit_code=claims.get("unit"),
             display_name=str(claims.get("name") or ""),
             token_id=jti,
             token_expires_at=float(claims["exp"]),
+        )
+        return _Verified(
+            kid=kid,
+            key=key,
+            principal=principal,
+            subject=str(claims["sub"]),
+            issued_at=issued_at(claims),
+            expires_at=float(claims["exp"]),
         )
 
 

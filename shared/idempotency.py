@@ -124,9 +124,19 @@ async def replay(session: AsyncSession, table: Table, request: IdempotentRequest
     ).first()
     if row is None:
         return None
-    if row.fingerprint != request.fingerprint:
+    return stored_answer(request, row.fingerprint, row.status_code, row.response)
+
+
+def stored_answer(
+    request: IdempotentRequest, fingerprint: str | None, status_code: Any, response: Any
+) -> Answer | None:
+    """The first answer from a stored row's columns (read by `replay`, or joined into a
+    caller's own query): None when there is none, 422 if the key asked otherwise."""
+    if fingerprint is None:
+        return None
+    if fingerprint != request.fingerprint:
         raise key_reused()
-    return Answer(int(row.status_code), dict(row.response), replayed=True)
+    return Answer(int(status_code), dict(response), replayed=True)
 
 
 async def remember(

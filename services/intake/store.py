@@ -13,7 +13,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.intake import db
@@ -21,7 +21,7 @@ from services.intake.domain import ExpectedUnits, Period, Report
 from shared.contracts.envelope import Envelope
 from shared.contracts.registry import ExpectedUnit, Leader, PeriodState, UnitState
 from shared.db import dialect_insert, upsert_newer
-from shared.idempotency import Answer, IdempotentRequest, remember, replay
+from shared.idempotency import Answer, IdempotentRequest, remember, replay, stored_answer
 from shared.messaging.outbox import add_event
 from shared.versioned import VersionedCache
 
@@ -176,12 +176,14 @@ async def _periods(session: AsyncSession, query: Any) -> list[tuple[Any, Period]
 
 
 async def find_report_with_period(
-    session: AsyncSession, report_id: str
+    session: AsyncSession, report_id: str, request: IdempotentRequest | None = None
 ) -> tuple[Any, Period | None, Leader | None] | None:
     """The report's row, its period as projected (None when intake has not heard of it)
     and the leader the registry holds for its unit now, in one statement (the period's
-    expected units read only when they are not cached); None when there is no such report."""
-    reports, periods, units = db.reports, db.periods, db.units
+    expected units read only when they are not cached); None when there is no such report.
+    With `request`, the row also carries the stored answer of its key, if any, for
+    `replayed_in`."""
+    reports, periods, units, keys = db.reports, db.periods, db.units, db.idempotency_keys
     leader = (
         select(units.c.leader)
         .where(units.c.code == reports.c.unit_code)
@@ -195,6 +197,13 @@ async def find_report_with_period(
         .outerjoin(periods, periods.c.period_id == reports.c.period_id)
         .where(reports.c.report_id == report_id)
     )
+    if request is not None:
+        # The stored answer of this caller's key, if any (at most one row: its primary key).
+        query = query.add_columns(
+            keys.c.fingerprint.label("idem__fingerprint"),
+            keys.c.status_code.label("idem__status_code"),
+            keys.c.response.label("idem__response"),
+        ).outerjoin(keys, and_(keys.c.scope == request.scope, keys.c.key == request.key))
     row = (await session.execute(query)).first()
     if row is None:
         return None
@@ -636,6 +645,14 @@ async def replayed(session: AsyncSession, request: IdempotentRequest | None) -> 
     if request is None:
         return None
     return await replay(session, db.idempotency_keys, request)
+
+
+def replayed_in(row: Any, request: IdempotentRequest | None) -> Answer | None:
+    """`replayed` for a row of `find_report_with_period(…, request)`: the key's stored
+    answer was read with the report."""
+    if request is None:
+        return None
+    return stored_answer(request, row.idem__fingerprint, row.idem__status_code, row.idem__response)
 
 
 async def remember_answer(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -53,6 +54,10 @@ class OutboxRelay:
     counted (`danvan_outbox_parked_total`, the `danvan_outbox_parked_rows` gauge and its alert) and
     logged, and the rows after it flow. An operator requeues it by clearing `parked_at` once
     the cause is fixed (docs/OPERATIONS.md).
+
+    The backlog gauges (pending, parked, oldest age) are read every `backlog_seconds`, not
+    after every pass: a pass follows each commit that wrote outbox rows, and the two
+    statements would take the service's one SQLite connection once more per request.
     """
 
     def __init__(
@@ -68,6 +73,7 @@ class OutboxRelay:
         claim_seconds: float = 30.0,
         skip_locked: bool = False,
         max_payload: MaxPayloadProvider | None = None,
+        backlog_seconds: float = 5.0,
     ) -> None:
         if claim_seconds <= publish_timeout:
             raise ValueError("a claim must outlast the wait for acknowledgements")
@@ -81,6 +87,8 @@ class OutboxRelay:
         self._claim = timedelta(seconds=claim_seconds)
         self._skip_locked = skip_locked
         self._max_payload = max_payload
+        self._backlog_seconds = backlog_seconds
+        self._backlog_read_at = float("-inf")
         self._owner = str(uuid.uuid4())
         self._wake = asyncio.Event()
         self._stopping = False
@@ -109,7 +117,12 @@ class OutboxRelay:
                 failures += 1
                 self._metrics.outbox_errors.labels(self._metrics.service).inc()
                 log.warning("outbox relay pass failed (attempt %d)", failures, exc_info=True)
-            await self.refresh_backlog_metrics()
+            # The backlog gauges cost two statements on the service's connection: read them
+            # every `backlog_seconds`, not after every pass (one pass per commit that wrote
+            # outbox rows), and at once after a failure.
+            if failures or time.monotonic() - self._backlog_read_at >= self._backlog_seconds:
+                self._backlog_read_at = time.monotonic()
+                await self.refresh_backlog_metrics()
             delay = self._poll_seconds if failures == 0 else RETRY.delay(failures)
             self._wake.clear()
             with contextlib.suppress(TimeoutError):

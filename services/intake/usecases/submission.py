@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -35,7 +36,12 @@ from services.intake.usecases.common import PRODUCER, check_visible, submitting_
 from services.intake.views import difficulty_contract, warning_contracts
 from shared.auth import Principal
 from shared.contracts.api.intake import ContentIssue, ReportAccepted
-from shared.contracts.intake import DifficultyRaised, ReportSubmitted, ReportVersion
+from shared.contracts.intake import (
+    DifficultyRaised,
+    LeaderCheckAnswer,
+    ReportSubmitted,
+    ReportVersion,
+)
 from shared.contracts.registry import ExpectedUnit, Leader
 from shared.forms import ValidationResult, content_sha256, load_form
 from shared.idempotency import Answer, IdempotentRequest
@@ -68,34 +74,29 @@ def _validate(
     return result
 
 
-async def _store_version(
-    session: AsyncSession,
+@dataclass(frozen=True)
+class _Version:
+    """What a version writes that needs no database: built before its transaction opens,
+    so that the transaction (holding SQLite's one connection) only runs statements."""
+
+    warnings: list[dict[str, Any]]
+    check: LeaderCheckAnswer | None
+    event: ReportSubmitted
+
+
+def _prepare_version(
     *,
     report: Report,
     period: Period,
     result: ValidationResult,
     digest: str,
-    principal: Principal,
     now: datetime,
-    action: str,
     leader: Leader | None,
-) -> list[str]:
-    """The version row, its ReportSubmitted event, new difficulties and the audit line."""
+) -> _Version:
+    """The version's warnings, leader check and ReportSubmitted event."""
     warnings = [w.model_dump(mode="json") for w in result.warnings]
     form = load_form(period.form_id, period.form_version)
     check = leader_check_answer(leader, leader_answer(form, result.content))
-    await store.insert_version(
-        session,
-        report_id=report.report_id,
-        version=report.version,
-        content=result.content,
-        content_sha256=digest,
-        warnings=warnings,
-        submitted_at=now,
-        submitted_by=principal.username,
-        leader_on_record=check.on_record if check else None,
-        leader_changed=None if check is None else not check.confirmed,
-    )
     payload = ReportVersion(
         report_id=report.report_id,
         period_id=report.period_id,
@@ -112,7 +113,36 @@ async def _store_version(
         warnings=warning_contracts(warnings),
         leader_check=check,
     )
-    await store.publish(session, ReportSubmitted.new(payload, producer=PRODUCER, occurred_at=now))
+    event = ReportSubmitted.new(payload, producer=PRODUCER, occurred_at=now)
+    return _Version(warnings=warnings, check=check, event=event)
+
+
+async def _store_version(
+    session: AsyncSession,
+    *,
+    report: Report,
+    prepared: _Version,
+    result: ValidationResult,
+    digest: str,
+    principal: Principal,
+    now: datetime,
+    action: str,
+) -> list[str]:
+    """The version row, its ReportSubmitted event, new difficulties and the audit line."""
+    check = prepared.check
+    await store.insert_version(
+        session,
+        report_id=report.report_id,
+        version=report.version,
+        content=result.content,
+        content_sha256=digest,
+        warnings=prepared.warnings,
+        submitted_at=now,
+        submitted_by=principal.username,
+        leader_on_record=check.on_record if check else None,
+        leader_changed=None if check is None else not check.confirmed,
+    )
+    await store.publish(session, prepared.event)
     entries: list[str] = result.content.get("vuong_mac") or []
     # Without entries there is nothing to compare with what was raised before.
     raised = await store.raised_digests(session, report.report_id) if entries else []
@@ -217,6 +247,9 @@ async def submit_report(
     )
     digest = content_sha256(result.content)
     answer = _answer(201, _accepted(report, period, unit, result, digest, now))
+    prepared = _prepare_version(
+        report=report, period=period, result=result, digest=digest, now=now, leader=leader
+    )
     try:
         async with store.transaction(context.sessions) as session:
             # Written first: a concurrent twin blocks here and then fails on the key.
@@ -226,13 +259,12 @@ async def submit_report(
             await _store_version(
                 session,
                 report=report,
-                period=period,
+                prepared=prepared,
                 result=result,
                 digest=digest,
                 principal=principal,
                 now=now,
                 action="report_submitted",
-                leader=leader,
             )
     except IntegrityError:
         # Another request (another replica, or the same retry) got there first.
@@ -269,11 +301,11 @@ async def amend_report(
         idempotency_key, caller=f"unit:{unit_code}", method="PUT", path=path, body=body
     )
     async with store.reading(context.sessions) as session:
-        # The report, its period and the unit's leader in one statement.
-        found = await store.find_report_with_period(session, report_id)
+        # The report, its period, the unit's leader and the key's answer in one statement.
+        found = await store.find_report_with_period(session, report_id, keyed)
         row, projected, leader = found or (None, None, None)
         check_visible(principal, report_id, row)
-        if earlier := await store.replayed(session, keyed):
+        if earlier := store.replayed_in(row, keyed):
             return earlier
     report = store.report_from_row(row)
     if "period_id" in body and body["period_id"] != report.period_id:
@@ -289,6 +321,9 @@ async def amend_report(
     new = Report(**{**report.__dict__, "version": report.version + 1, "status": "submitted"})
     digest = content_sha256(result.content)
     answer = _answer(200, _accepted(new, period, unit, result, digest, now))
+    prepared = _prepare_version(
+        report=new, period=period, result=result, digest=digest, now=now, leader=leader
+    )
     try:
         async with store.transaction(context.sessions) as session:
             await store.remember_answer(session, keyed, answer, now)
@@ -309,13 +344,12 @@ async def amend_report(
             await _store_version(
                 session,
                 report=new,
-                period=period,
+                prepared=prepared,
                 result=result,
                 digest=digest,
                 principal=principal,
                 now=now,
                 action="report_amended",
-                leader=leader,
             )
     except IntegrityError:
         async with store.reading(context.sessions) as session:
