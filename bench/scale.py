@@ -7,8 +7,10 @@ generated communes and departments of a generated province (`tỉnh Thử Nghi�
 `--units` units must report in one period (2023-Y). Every unit then submits its report
 through intake; the harness measures
 
-- how long the period event (all expected units in one PeriodChanged) takes to reach
-  intake and consolidation, and its size;
+- how long the period (its `PeriodChangedV2` header and, above 2,000 units, the
+  `PeriodExpectedUnits` parts of its expected set) takes to reach intake and consolidation,
+  and the size of the largest of those events (nats-server's default 1 MB `max_payload` is
+  enough; `--nats-max-payload` stays for experiments);
 - intake's submissions at that scale (throughput, latency, CPU per submission per process);
 - how long consolidation takes to show every submission, and its CPU per report event;
 - completeness and summary latency (p50/p95/p99), report.docx and report.xlsx time;
@@ -56,7 +58,11 @@ from services.registry.tokens import issue_token
 from shared.auth import Principal
 from shared.clock import SystemClock
 from shared.contracts.intake import ReportSubmitted
-from shared.contracts.registry import PERIOD_CHANGED
+from shared.contracts.registry import (
+    EXPECTED_UNITS_PER_PART,
+    PERIOD_CHANGED_V2,
+    PERIOD_EXPECTED_UNITS,
+)
 from shared.db import create_engine, make_session_factory
 from shared.launcher import SERVICES, Launcher, Ports
 from shared.settings import normalise_database_url
@@ -402,13 +408,22 @@ async def run_system(
         if len(units) != expected:
             raise RuntimeError(f"the registry expects {len(units)} units, not {expected}")
 
-        # The period (every expected unit in one event) reaching its consumers.
+        # The period (its header, and its expected set in parts above one part's worth)
+        # reaching its consumers: they apply it once the header and every part are in.
+        parts = (
+            0
+            if len(units) <= EXPECTED_UNITS_PER_PART
+            else -(-len(units) // EXPECTED_UNITS_PER_PART)
+        )
+        result["period_event_parts"] = parts
+
         async def period_known() -> bool:
-            counts = [
-                await processed(http, system, s, PERIOD_CHANGED)
-                for s in ("intake", "consolidation")
-            ]
-            return all(c >= 1 for c in counts)
+            for s in ("intake", "consolidation"):
+                if await processed(http, system, s, PERIOD_CHANGED_V2) < 1:
+                    return False
+                if await processed(http, system, s, PERIOD_EXPECTED_UNITS) < parts:
+                    return False
+            return True
 
         async def period_known_or_stuck() -> bool:
             if await period_known():
@@ -428,7 +443,7 @@ async def run_system(
         except TimeoutError:
             result["period_event_reached_consumers_after_s"] = None
             result["blocked"] = {
-                "what": f"PeriodChanged of {len(units)} units did not reach intake and "
+                "what": f"the period of {len(units)} units did not reach intake and "
                 "consolidation (the registry's relay failed on it, or the wait timed out)",
                 "registry_outbox": await outbox_state(system.database_urls["registry"]),
                 "registry_log_errors": sorted(
@@ -441,7 +456,7 @@ async def run_system(
             }
             result["rss_mib_after_start"] = rss_all(system)
             return result
-        result["period_event_bytes"] = (await outbox_sizes(system))["period_changed_bytes"]
+        result.update(await outbox_sizes(system))
         result["rss_mib_after_start"] = rss_all(system)
 
         # Every unit (or the first `--submitting`) submits once, `concurrency` at a time.
@@ -540,19 +555,25 @@ async def run_system(
 
 
 async def outbox_sizes(system: ScaleSystem) -> dict[str, Any]:
-    """The size of the registry's PeriodChanged event as stored in its outbox."""
+    """The size of the registry's largest period header and expected-units part, as stored
+    in its outbox (each is one NATS message)."""
     engine = create_engine(system.database_urls["registry"])
+    sizes: dict[str, Any] = {}
     try:
         async with engine.connect() as connection:
-            size = (
-                await connection.execute(
-                    text("SELECT max(length(payload)) FROM outbox WHERE subject = :s"),
-                    {"s": PERIOD_CHANGED},
-                )
-            ).scalar_one()
+            for key, subject in (
+                ("period_event_bytes", PERIOD_CHANGED_V2),
+                ("period_part_bytes", PERIOD_EXPECTED_UNITS),
+            ):
+                sizes[key] = (
+                    await connection.execute(
+                        text("SELECT max(length(payload)) FROM outbox WHERE subject = :s"),
+                        {"s": subject},
+                    )
+                ).scalar_one()
     finally:
         await engine.dispose()
-    return {"period_changed_bytes": size}
+    return sizes
 
 
 async def create_databases(admin: str, names: Sequence[str]) -> dict[str, str]:
@@ -667,7 +688,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--nats-max-payload",
         default=None,
-        help="e.g. 8MB: raise nats-server's max_payload (default 1 MB) for the run",
+        help="e.g. 8MB: raise nats-server's max_payload (default 1 MB) for the run; not "
+        "needed since the period's expected set travels in parts",
     )
     p.add_argument("--out", type=Path, default=Path("bench-results"))
     return p

@@ -19,6 +19,7 @@ from sqlalchemy import (
 
 from shared.db import UtcDateTime
 from shared.messaging.tables import outbox_table, processed_events_table
+from shared.period_parts import period_parts_table
 from shared.revocation import revocations_table
 
 metadata = MetaData()
@@ -188,6 +189,8 @@ highlights = Table(
 
 outbox = outbox_table(metadata)
 processed_events = processed_events_table(metadata)
+# Period versions whose expected set is still arriving in parts (shared/period_parts.py).
+period_parts = period_parts_table(metadata)
 # Revoked tokens (shared/revocation.py), fed by the registry's TokensRevoked.
 token_revocations = revocations_table(metadata)
 

@@ -40,7 +40,12 @@ from shared.contracts.intake import (
     ReportSubmitted,
     ReportWithdrawn,
 )
-from shared.contracts.registry import PeriodChanged, UnitChanged
+from shared.contracts.registry import (
+    PeriodChanged,
+    PeriodChangedV2,
+    PeriodExpectedUnits,
+    UnitChanged,
+)
 from shared.messaging.outbox import add_event, add_events
 
 PRODUCER = "consolidation"
@@ -119,6 +124,20 @@ class Projector:
         await store.move_stamps(session)
         counters = await self._recount(session, incoming)
         await self._period_changed(session, incoming.period_id, counters)
+
+    async def on_period_changed_v2(self, session: AsyncSession, event: PeriodChangedV2) -> None:
+        """A period version's header: applied once its expected set is whole."""
+        whole = await store.stage_period_header(session, event)
+        if whole is not None:
+            await self.on_period_changed(session, whole)
+
+    async def on_period_expected_units(
+        self, session: AsyncSession, event: PeriodExpectedUnits
+    ) -> None:
+        """A part of a period version's expected set: applied once the set is whole."""
+        whole = await store.stage_period_part(session, event)
+        if whole is not None:
+            await self.on_period_changed(session, whole)
 
     async def on_report_submitted(self, session: AsyncSession, event: ReportSubmitted) -> None:
         """A version arrived: it replaces older versions of the same report."""

@@ -30,8 +30,15 @@ from services.consolidation.domain import (
     Submission,
     Withdrawal,
 )
+from shared import period_parts
 from shared.contracts.consolidation import DraftState, HighlightSet
-from shared.contracts.registry import ExpectedUnit, RequestBasis
+from shared.contracts.registry import (
+    ExpectedUnit,
+    PeriodChanged,
+    PeriodChangedV2,
+    PeriodExpectedUnits,
+    RequestBasis,
+)
 from shared.db import dialect_insert, upsert_newer
 from shared.versioned import VersionedCache
 
@@ -444,9 +451,24 @@ async def unit_names(session: AsyncSession) -> dict[str, str]:
     return {r.code: r.name for r in rows}
 
 
+async def stage_period_header(
+    session: AsyncSession, event: PeriodChangedV2
+) -> PeriodChanged | None:
+    """Stage a period version's header; the whole version once its parts are all here."""
+    return await period_parts.on_header(session, db.period_parts, event)
+
+
+async def stage_period_part(
+    session: AsyncSession, event: PeriodExpectedUnits
+) -> PeriodChanged | None:
+    """Stage a part of a period version's expected set; the whole version once complete."""
+    return await period_parts.on_part(session, db.period_parts, event)
+
+
 async def clear_projections(session: AsyncSession) -> None:
-    """Empty every projection and the processed-event claims, for a rebuild."""
-    for table in (*db.PROJECTIONS, db.processed_events):
+    """Empty every projection, the staged period parts and the processed-event claims, for
+    a rebuild."""
+    for table in (*db.PROJECTIONS, db.period_parts, db.processed_events):
         await session.execute(delete(table))
 
 

@@ -13,7 +13,12 @@ from shared.contracts.intake import (
     ReportSubmitted,
     ReportWithdrawn,
 )
-from shared.contracts.registry import PeriodChanged, UnitChanged
+from shared.contracts.registry import (
+    PeriodChanged,
+    PeriodChangedV2,
+    PeriodExpectedUnits,
+    UnitChanged,
+)
 from shared.messaging.consumer import Subscription
 
 
@@ -39,8 +44,21 @@ def subscriptions(projector: Projector) -> list[Subscription]:
             batch=each(p.on_unit_changed),
             key=lambda e: str(e.payload.unit_id),
         ),
+        # v1 (the whole set inline) is still consumed: the stream holds it from before v2.
         Subscription(
             PeriodChanged, p.on_period_changed, batch=each(p.on_period_changed), key=_period_id
+        ),
+        Subscription(
+            PeriodChangedV2,
+            p.on_period_changed_v2,
+            batch=each(p.on_period_changed_v2),
+            key=_period_id,
+        ),
+        Subscription(
+            PeriodExpectedUnits,
+            p.on_period_expected_units,
+            batch=each(p.on_period_expected_units),
+            key=_period_id,
         ),
         Subscription(
             ReportSubmitted, p.on_report_submitted, batch=p.on_report_events, key=_report_id

@@ -23,6 +23,7 @@ from sqlalchemy import (
 from shared.db import UtcDateTime
 from shared.idempotency import idempotency_table
 from shared.messaging.tables import outbox_table, processed_events_table
+from shared.period_parts import period_parts_table
 from shared.revocation import revocations_table
 
 metadata = MetaData()
@@ -200,5 +201,7 @@ Index("ix_attachments_report", attachments.c.report_id, attachments.c.version)
 
 outbox = outbox_table(metadata)
 processed_events = processed_events_table(metadata)
+# Period versions whose expected set is still arriving in parts (shared/period_parts.py).
+period_parts = period_parts_table(metadata)
 # Revoked tokens (shared/revocation.py), fed by the registry's TokensRevoked.
 token_revocations = revocations_table(metadata)

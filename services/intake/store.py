@@ -18,8 +18,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.intake import db
 from services.intake.domain import ExpectedUnits, Period, Report
+from shared import period_parts
 from shared.contracts.envelope import Envelope
-from shared.contracts.registry import ExpectedUnit, Leader, PeriodState, UnitState
+from shared.contracts.registry import (
+    ExpectedUnit,
+    Leader,
+    PeriodChanged,
+    PeriodChangedV2,
+    PeriodExpectedUnits,
+    PeriodState,
+    UnitState,
+)
 from shared.db import dialect_insert, upsert_newer
 from shared.idempotency import Answer, IdempotentRequest, remember, replay, stored_answer
 from shared.messaging.outbox import add_event
@@ -105,6 +114,20 @@ async def upsert_period(session: AsyncSession, period: PeriodState) -> None:
             "year": period.year,
         },
     )
+
+
+async def stage_period_header(
+    session: AsyncSession, event: PeriodChangedV2
+) -> PeriodChanged | None:
+    """Stage a period version's header; the whole version once its parts are all here."""
+    return await period_parts.on_header(session, db.period_parts, event)
+
+
+async def stage_period_part(
+    session: AsyncSession, event: PeriodExpectedUnits
+) -> PeriodChanged | None:
+    """Stage a part of a period version's expected set; the whole version once complete."""
+    return await period_parts.on_part(session, db.period_parts, event)
 
 
 def _expected_units(value: Any) -> ExpectedUnits:

@@ -17,7 +17,12 @@ from services.registry.settings import RegimeRuleSetting, RegistrySettings
 from services.registry.store import RegistryStore
 from services.registry.usecases import seeding
 from shared.clock import Clock, SystemClock
-from shared.contracts.registry import PeriodChanged, TokensRevoked, UnitChanged
+from shared.contracts.registry import (
+    PeriodChangedV2,
+    PeriodExpectedUnits,
+    TokensRevoked,
+    UnitChanged,
+)
 from shared.db import Database
 from shared.service import ServiceRuntime
 
@@ -71,7 +76,7 @@ def create_app(settings: RegistrySettings | None = None, *, clock: Clock | None 
         database,
         outbox=db.outbox,
         inbox=None,
-        publishes=[UnitChanged, PeriodChanged, TokensRevoked],
+        publishes=[UnitChanged, PeriodChangedV2, PeriodExpectedUnits, TokensRevoked],
         key_source=keys,
         # Its own revocations: written by its use cases, so it consumes none.
         revocations=db.token_revocations,

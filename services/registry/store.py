@@ -25,17 +25,19 @@ from services.registry.unit_rules import HistoryEntry, unit_changes
 from shared.contracts.registry import (
     Contacts,
     Leader,
-    PeriodChanged,
+    PeriodChangedV2,
+    PeriodExpectedUnits,
     PeriodState,
     RequestBasis,
     TokenRevocation,
     TokensRevoked,
     UnitChanged,
     UnitState,
+    split_period,
 )
 from shared.errors import Conflict, NotFound
 from shared.idempotency import Answer, IdempotentRequest, remember, replay
-from shared.messaging.outbox import add_event
+from shared.messaging.outbox import add_event, add_events
 from shared.revocation import record as record_revocation
 
 PRODUCER = "registry"
@@ -268,8 +270,9 @@ async def save_period(
     *,
     now: datetime,
 ) -> PeriodState:
-    """Write a period and its PeriodChanged event in the caller's transaction (the deadline
-    travels in UTC, whatever offset it was given in)."""
+    """Write a period and its events in the caller's transaction (the deadline travels in
+    UTC, whatever offset it was given in): the parts of its expected set when it does not fit
+    one (`PeriodExpectedUnits`), then its `PeriodChangedV2`, in that order in the outbox."""
     new = new.model_copy(update={"due_at": new.due_at.astimezone(UTC)})
     if old is None:
         await session.execute(db.periods.insert().values(**_period_values(new, scope, now)))
@@ -281,7 +284,15 @@ async def save_period(
         )
         if _rowcount(result) != 1:
             raise concurrent_change()
-    await add_event(session, db.outbox, PeriodChanged.new(new, producer=PRODUCER, occurred_at=now))
+    header, parts = split_period(new)
+    await add_events(
+        session,
+        db.outbox,
+        [
+            *(PeriodExpectedUnits.new(p, producer=PRODUCER, occurred_at=now) for p in parts),
+            PeriodChangedV2.new(header, producer=PRODUCER, occurred_at=now),
+        ],
+    )
     return new
 
 

@@ -36,8 +36,15 @@ from services.reminders.domain import (
     UnitState,
 )
 from services.reminders.domain.plan import ExpectedUnit, KnownUnit, PeriodPlan, reminder_title
+from shared import period_parts
 from shared.contracts.envelope import Envelope
-from shared.contracts.registry import Contacts, Leader
+from shared.contracts.registry import (
+    Contacts,
+    Leader,
+    PeriodChanged,
+    PeriodChangedV2,
+    PeriodExpectedUnits,
+)
 from shared.db import Database, dialect_insert, upsert_newer
 from shared.errors import NotFound
 from shared.messaging.outbox import add_event as add_outbox_event
@@ -124,6 +131,20 @@ class StoredPeriodVersion:
 
     version: int
     opened_at: datetime | None
+
+
+async def stage_period_header(
+    session: AsyncSession, event: PeriodChangedV2
+) -> PeriodChanged | None:
+    """Stage a period version's header; the whole version once its parts are all here."""
+    return await period_parts.on_header(session, db.period_parts, event)
+
+
+async def stage_period_part(
+    session: AsyncSession, event: PeriodExpectedUnits
+) -> PeriodChanged | None:
+    """Stage a part of a period version's expected set; the whole version once complete."""
+    return await period_parts.on_part(session, db.period_parts, event)
 
 
 async def period_version(session: AsyncSession, period_id: str) -> StoredPeriodVersion | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reminders import projections
+from services.reminders import projections, store
 from services.reminders.domain import ReminderPolicy
 from services.reminders.webhook_addresses import WebhookAddressPolicy
 from shared.clock import Clock
@@ -15,7 +15,12 @@ from shared.contracts.intake import (
     ReportSubmitted,
     ReportWithdrawn,
 )
-from shared.contracts.registry import PeriodChanged, UnitChanged
+from shared.contracts.registry import (
+    PeriodChanged,
+    PeriodChangedV2,
+    PeriodExpectedUnits,
+    UnitChanged,
+)
 from shared.messaging.consumer import Subscription
 
 
@@ -33,6 +38,18 @@ def subscriptions(
         """Keep the period, its deadline and expected units, and when it opened."""
         await projections.period_changed(session, event, clock.now())
 
+    async def on_period_changed_v2(session: AsyncSession, event: PeriodChangedV2) -> None:
+        """A period version's header: applied once its expected set is whole."""
+        whole = await store.stage_period_header(session, event)
+        if whole is not None:
+            await projections.period_changed(session, whole, clock.now())
+
+    async def on_period_expected_units(session: AsyncSession, event: PeriodExpectedUnits) -> None:
+        """A part of a period version's expected set: applied once the set is whole."""
+        whole = await store.stage_period_part(session, event)
+        if whole is not None:
+            await projections.period_changed(session, whole, clock.now())
+
     async def on_report_reviewed(session: AsyncSession, event: ReportReviewed) -> None:
         """Keep the review's effect on the report; tell the unit when it was accepted."""
         await projections.report_reviewed(session, event)
@@ -44,7 +61,10 @@ def subscriptions(
 
     return [
         Subscription(contract=UnitChanged, handler=on_unit_changed),
+        # v1 (the whole set inline) is still consumed: the stream holds it from before v2.
         Subscription(contract=PeriodChanged, handler=on_period_changed),
+        Subscription(contract=PeriodChangedV2, handler=on_period_changed_v2),
+        Subscription(contract=PeriodExpectedUnits, handler=on_period_expected_units),
         Subscription(contract=ReportSubmitted, handler=projections.report_submitted),
         Subscription(contract=ReportWithdrawn, handler=projections.report_withdrawn),
         Subscription(contract=ReportReviewed, handler=on_report_reviewed),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import ClassVar, Literal
 
@@ -12,6 +15,13 @@ from shared.formatting import vn_date
 
 UNIT_CHANGED = "danvan.registry.unit.changed.v1"
 PERIOD_CHANGED = "danvan.registry.period.changed.v1"
+"""The period with its whole expected set inline (no longer published; still consumed)."""
+PERIOD_CHANGED_V2 = "danvan.registry.period.changed.v2"
+"""The period, with its expected set inline when it fits one part, else in parts."""
+PERIOD_EXPECTED_UNITS = "danvan.registry.period.expected_units.v1"
+"""One part of a period version's expected set (`PeriodExpectedUnits`)."""
+EXPECTED_UNITS_PER_PART = 2000
+"""At most this many expected units travel in one event (~260 KB, under NATS's 1 MB)."""
 TOKENS_REVOKED = "danvan.registry.tokens.revoked.v1"
 
 UnitKind = Literal["department", "centre", "ward", "commune", "agency"]
@@ -127,6 +137,61 @@ class PeriodState(Contract):
     version: int
 
 
+class PeriodHeader(PeriodState):
+    """A period version as `PeriodChangedV2` carries it: the period's fields, and how its
+    expected set travels. `expected_units` holds the whole set when it fits one part
+    (`expected_parts` is then 0); else it is empty and the set comes in `expected_parts`
+    `PeriodExpectedUnits` events. `expected_sha256` is the digest of the whole set
+    (`expected_units_digest`), checked before a consumer applies the version."""
+
+    expected_count: int
+    expected_sha256: str
+    expected_parts: int = 0
+
+
+class ExpectedUnitsPart(Contract):
+    """Part `part` (1…n) of a period version's expected set, in the set's order."""
+
+    period_id: str
+    version: int
+    part: int
+    units: tuple[ExpectedUnit, ...]
+
+
+def expected_units_digest(units: Sequence[ExpectedUnit]) -> str:
+    """The SHA-256 (hex) of the expected set as a canonical JSON list (sorted keys, no
+    spaces, UTF-8): what `PeriodHeader.expected_sha256` holds."""
+    canonical = json.dumps(
+        [u.model_dump(mode="json") for u in units],
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def split_period(
+    period: PeriodState, per_part: int = EXPECTED_UNITS_PER_PART
+) -> tuple[PeriodHeader, tuple[ExpectedUnitsPart, ...]]:
+    """A period version as its header and the parts of its expected set (none when the set
+    fits one part: it then travels inline in the header)."""
+    units = period.expected_units
+    fields = period.model_dump(exclude={"expected_units"})
+    common = {"expected_count": len(units), "expected_sha256": expected_units_digest(units)}
+    if len(units) <= per_part:
+        return PeriodHeader(**fields, **common, expected_units=units), ()
+    parts = tuple(
+        ExpectedUnitsPart(
+            period_id=period.period_id,
+            version=period.version,
+            part=i // per_part + 1,
+            units=units[i : i + per_part],
+        )
+        for i in range(0, len(units), per_part)
+    )
+    return PeriodHeader(**fields, **common, expected_parts=len(parts)), parts
+
+
 class UnitChanged(Envelope[UnitState]):
     """A unit was created or changed; carries the whole unit."""
 
@@ -134,9 +199,25 @@ class UnitChanged(Envelope[UnitState]):
 
 
 class PeriodChanged(Envelope[PeriodState]):
-    """A period was opened, changed or closed; carries the whole period."""
+    """A period was opened, changed or closed; carries the whole period (v1: no longer
+    published, over NATS's 1 MB payload limit at ~8,000 expected units; consumers still
+    apply the v1 events already in the stream)."""
 
     subject: ClassVar[str] = PERIOD_CHANGED
+
+
+class PeriodChangedV2(Envelope[PeriodHeader]):
+    """A period was opened, changed or closed: its fields, and its expected set inline or
+    announced in parts (`PeriodHeader`). Consumers apply the version once it is whole."""
+
+    subject: ClassVar[str] = PERIOD_CHANGED_V2
+
+
+class PeriodExpectedUnits(Envelope[ExpectedUnitsPart]):
+    """One part of a period version's expected set, published just before its
+    `PeriodChangedV2` in the same transaction."""
+
+    subject: ClassVar[str] = PERIOD_EXPECTED_UNITS
 
 
 class TokenRevocation(Contract):

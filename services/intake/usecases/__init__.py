@@ -19,7 +19,12 @@ from services.intake.usecases.difficulties import (
 )
 from services.intake.usecases.documents import DocumentFile, report_document
 from services.intake.usecases.drafts import prefill_draft, read_draft, save_draft
-from services.intake.usecases.projection import on_period_changed, on_unit_changed
+from services.intake.usecases.projection import (
+    on_period_changed,
+    on_period_changed_v2,
+    on_period_expected_units,
+    on_unit_changed,
+)
 from services.intake.usecases.reading import (
     form_definition,
     leader_changes,
@@ -47,6 +52,8 @@ __all__ = [
     "list_reports",
     "listing_unit",
     "on_period_changed",
+    "on_period_changed_v2",
+    "on_period_expected_units",
     "on_unit_changed",
     "post_message",
     "prefill_draft",

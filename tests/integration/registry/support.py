@@ -14,7 +14,7 @@ import nats
 from services.registry.app import create_app
 from services.registry.settings import RegistrySettings
 from shared.clock import Clock, SystemClock
-from shared.contracts.registry import PERIOD_CHANGED, UNIT_CHANGED
+from shared.contracts.registry import PERIOD_CHANGED_V2, UNIT_CHANGED
 from tests.support.http import eventually, serve_app
 
 PASSWORD = "mat-khau-thu"
@@ -78,7 +78,9 @@ class Registry:
     async def period_events(self, period_id: str) -> list[dict[str, Any]]:
         """PeriodChanged events of one period published so far."""
         return [
-            e for e in await self.events(PERIOD_CHANGED) if e["payload"]["period_id"] == period_id
+            e
+            for e in await self.events(PERIOD_CHANGED_V2)
+            if e["payload"]["period_id"] == period_id
         ]
 
     async def drained(self) -> None:

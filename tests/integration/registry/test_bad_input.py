@@ -212,7 +212,7 @@ async def test_an_ad_hoc_request_records_and_publishes_its_basis(nats_server, da
         assert read.json()["basis"] == basis
         events = await registry.published(
             lambda e: e["payload"]["period_id"] == period_id and e["payload"]["basis"],
-            "danvan.registry.period.changed.v1",
+            "danvan.registry.period.changed.v2",
         )
         assert events[0]["payload"]["basis"] == basis
 
@@ -226,7 +226,7 @@ async def test_an_ad_hoc_request_records_and_publishes_its_basis(nats_server, da
                 and e["payload"]["version"] == 2
                 and e["payload"]["basis"]["number"] == "130/SNV-XDCQ"
             ),
-            "danvan.registry.period.changed.v1",
+            "danvan.registry.period.changed.v2",
         )
         cleared = await http.patch(f"/v1/periods/{period_id}", json={"basis": None}, headers=pnv)
         assert cleared.json()["basis"] is None and cleared.json()["version"] == 3

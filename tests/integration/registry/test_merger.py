@@ -90,7 +90,7 @@ async def test_the_merger_changes_the_period_due_after_1_july_2025_and_not_the_o
 
         # Consumers get the new set in the event; the earlier period is not republished.
         await registry.published(
-            lambda e: e["payload"]["version"] == 2, "danvan.registry.period.changed.v1"
+            lambda e: e["payload"]["version"] == 2, "danvan.registry.period.changed.v2"
         )
         await registry.drained()
         assert [e["payload"]["version"] for e in await registry.period_events("2025-H1")] == [1]

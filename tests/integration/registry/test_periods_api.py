@@ -69,7 +69,7 @@ async def test_reviewers_open_ad_hoc_requests_numbered_per_year_with_resolved_un
         }
         events = await registry.published(
             lambda e: e["payload"]["period_id"] == f"{year}-DX-01",
-            "danvan.registry.period.changed.v1",
+            "danvan.registry.period.changed.v2",
         )
         assert events[0]["payload"]["kind"] == "ad_hoc"
 
@@ -144,7 +144,7 @@ async def test_deadlines_are_extended_and_periods_closed_and_reopened_with_new_v
         )
         assert refused.status_code == 403
         await registry.published(
-            lambda e: e["payload"]["version"] == 4, "danvan.registry.period.changed.v1"
+            lambda e: e["payload"]["version"] == 4, "danvan.registry.period.changed.v2"
         )
         await registry.drained()
         assert [

@@ -229,6 +229,6 @@ async def test_a_new_reporting_unit_joins_the_open_periods_but_a_leader_change_d
 
         events = await registry.published(
             lambda e: e["payload"]["period_id"] == "2023-H1" and e["payload"]["version"] == 2,
-            "danvan.registry.period.changed.v1",
+            "danvan.registry.period.changed.v2",
         )
         assert "TTDVC" in [u["code"] for u in events[0]["payload"]["expected_units"]]

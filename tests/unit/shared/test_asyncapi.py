@@ -10,7 +10,12 @@ from shared.asyncapi import generate
 from shared.contracts import consolidation, intake, registry, reminders
 
 PUBLISHED = {
-    "registry": {registry.UNIT_CHANGED, registry.PERIOD_CHANGED, registry.TOKENS_REVOKED},
+    "registry": {
+        registry.UNIT_CHANGED,
+        registry.PERIOD_CHANGED_V2,
+        registry.PERIOD_EXPECTED_UNITS,
+        registry.TOKENS_REVOKED,
+    },
     "intake": {
         intake.REPORT_SUBMITTED,
         intake.REPORT_WITHDRAWN,
