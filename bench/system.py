@@ -72,6 +72,19 @@ def _split(total: int, parts: int) -> list[int]:
     return [max(1, total // parts + (1 if i < total % parts else 0)) for i in range(parts)]
 
 
+def memory_growth(by_part: list[dict[str, float | None]]) -> dict[str, float | None]:
+    """Each process's RSS after the last part minus after the first (MiB): what it grew by
+    while the later parts were processed."""
+    if len(by_part) < 2:
+        return {}
+    first, last = by_part[0], by_part[-1]
+    growth: dict[str, float | None] = {}
+    for name, start in first.items():
+        end = last.get(name)
+        growth[name] = None if start is None or end is None else round(end - start, 1)
+    return growth
+
+
 def _cpu(pids: dict[str, int | None]) -> dict[str, float | None]:
     return {name: cpu_seconds(pid) for name, pid in pids.items()}
 
@@ -154,7 +167,8 @@ async def _measure(system: System, bare: BareServer, args: argparse.Namespace) -
         ) -> tuple[LoadResult, LoadResult, dict[str, float | None], float]:
             """The bare load and the project's in alternating parts; the project's CPU per
             request by process, and the longest wait after a part's last request until
-            consolidation showed every version."""
+            consolidation showed every version. Each process's RSS after each part goes to
+            `memory_by_part`."""
             own: list[LoadResult] = []
             theirs: list[LoadResult] = []
             cpu: dict[str, float] = dict.fromkeys(pids, 0.0)
@@ -166,6 +180,7 @@ async def _measure(system: System, bare: BareServer, args: argparse.Namespace) -
                 began = time.perf_counter()
                 own.append(await closed_loop(project, workers=workers, per_worker=count))
                 lag = max(lag, await caught_up() - began - own[-1].seconds)
+                memory_by_part.append({name: rss_mib(pid) for name, pid in pids.items()})
                 for name, value in _cpu_ms_per(before, _cpu(pids), 1).items():
                     if value is None:
                         known.discard(name)
@@ -178,6 +193,8 @@ async def _measure(system: System, bare: BareServer, args: argparse.Namespace) -
             }
             return merged, _merged(theirs), per_request, lag
 
+        memory_by_part: list[dict[str, float | None]] = []
+
         # Warm every path (JIT-less Python still fills caches, pools and statement caches).
         await closed_loop(crowd, workers=len(units), per_worker=1)
         await closed_loop(bare_send, workers=len(units), per_worker=1)
@@ -187,6 +204,7 @@ async def _measure(system: System, bare: BareServer, args: argparse.Namespace) -
         burst, bare_burst, cpu_burst, lag = await alternate(
             crowd, bare_send, len(units), args.rounds
         )
+        burst_memory = list(memory_by_part)
 
         # Service time: one unit alone, one amendment after the other.
         lone = units[0]
@@ -231,6 +249,10 @@ async def _measure(system: System, bare: BareServer, args: argparse.Namespace) -
             "target_ms": 1000,
         },
         "rss_mib_after_load": memory,
+        # Whether a process grows with the events it has processed once its projections are
+        # written: RSS after each part of the burst (every part amends the same reports).
+        "rss_mib_by_burst_part": burst_memory,
+        "rss_growth_mib_after_first_part": memory_growth(burst_memory),
         "bare_intake": {
             "what": "FastAPI + pydantic + SQLAlchemy PUT: validate the body, insert one row",
             "measured": f"alternating with the project's load, in {PARTS} parts each",
