@@ -6,6 +6,7 @@ measured in the same run, written to bench-results/.
     python -m bench --no-system           without starting the whole system
     python -m bench scale --units 10000   the province-to-nation scale run (see bench.scale)
     python -m bench profile [PATH …]      where each hot path's time goes (see bench.profile)
+    python -m bench rebuild --events 1000000   `consolidation rebuild` of a national year
 """
 
 from __future__ import annotations
@@ -132,6 +133,34 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def rebuild_main(argv: Sequence[str]) -> int:
+    """`python -m bench rebuild`: only the rebuild, at any size (`make bench` replays 50,000
+    events and extrapolates); `bench-results/rebuild-N.json`."""
+    p = argparse.ArgumentParser(prog="python -m bench rebuild", description=rebuild_main.__doc__)
+    p.add_argument("--events", type=int, default=1_000_000, help="events published and replayed")
+    p.add_argument("--out", type=Path, default=Path("bench-results"))
+    args = p.parse_args(argv)
+
+    async def measure() -> dict[str, Any]:
+        with tempfile.TemporaryDirectory() as scratch:
+            tmp = Path(scratch)
+            return {
+                "when": datetime.now(UTC).isoformat(),
+                "load_average_at_start": list(os.getloadavg()),
+                "consolidation_rebuild_sqlite": await consolidation.rebuild_throughput(
+                    tmp, f"sqlite+aiosqlite:///{tmp}/bench-rebuild.db", events=args.events
+                ),
+                "load_average_at_end": list(os.getloadavg()),
+            }
+
+    results = asyncio.run(measure())
+    args.out.mkdir(exist_ok=True)
+    text = json.dumps(results, ensure_ascii=False, indent=2)
+    (args.out / f"rebuild-{args.events}.json").write_text(text, encoding="utf-8")
+    sys.stdout.write(text + "\n")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "scale":
@@ -142,6 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bench import profile
 
         return profile.main(argv[1:])
+    if argv and argv[0] == "rebuild":
+        return rebuild_main(argv[1:])
     args = parser().parse_args(argv)
     if args.quick:
         defaults = parser().parse_args([])

@@ -13,9 +13,12 @@ per event, which is what every event cost before the running counters.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
+import resource
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -264,10 +267,30 @@ async def per_event_cost(
         await engine.dispose()
 
 
+def rebuild_stream(events: int, periods: list[str], *, seed: int = 7) -> Iterator[Any]:
+    """About `events` events for the rebuild, generated as they are published (a national
+    year is 10⁶: held at once they would measure the generator's memory): periods of 2,000
+    units, each opened by its period event, then its report events; `periods` gets the id of
+    each period begun."""
+    rng = random.Random(seed)
+    units = many_units(2000, prefix="U")
+    sent = n = 0
+    while sent < events:
+        period_id = f"R{n}"
+        periods.append(period_id)
+        for item in [period_changed(period_id, units), *backlog(rng, period_id, 2000)]:
+            if sent == events:
+                return
+            yield item
+            sent += 1
+        n += 1
+
+
 async def rebuild_throughput(tmp: Path, database_url: str, *, events: int) -> dict[str, Any]:
     """`consolidation rebuild` of a stream of about `events` report events (periods of 2,000
     units, every unit submitting, a third amending, half reviewed) on a server with the
-    launcher's configuration: events per second and the extrapolated time for 10⁶."""
+    launcher's configuration: events per second and the extrapolated time for 10⁶; the
+    time to publish the stream and the process's peak RSS beside them."""
     import nats
 
     from bench.natsserver import ProjectNatsServer
@@ -278,44 +301,42 @@ async def rebuild_throughput(tmp: Path, database_url: str, *, events: int) -> di
     server = ProjectNatsServer(tmp / "nats-rebuild")
     server.start()
     try:
-        rng = random.Random(7)
-        units = many_units(2000, prefix="U")
-        stream: list[Any] = []
-        n = 0
-        while len(stream) < events:
-            period_id = f"R{n}"
-            stream.append(period_changed(period_id, units))
-            stream.extend(backlog(rng, period_id, 2000))
-            n += 1
-        stream = stream[:events]
+        published = 0
+        periods: list[str] = []
+        publish_began = time.perf_counter()
         nc = await nats.connect(server.url)
         try:
             js = nc.jetstream(publish_async_max_pending=4000)
             await provision(js)
-            for start in range(0, len(stream), 4000):
+            stream = rebuild_stream(events, periods)
+            while chunk := list(itertools.islice(stream, 4000)):
                 futures = [
                     await js.publish_async(
                         e.subject, e.to_json(), headers={"Nats-Msg-Id": str(e.event_id)}
                     )
-                    for e in stream[start : start + 4000]
+                    for e in chunk
                 ]
                 await asyncio.gather(*futures)
+                published += len(chunk)
         finally:
             await nc.close()
+        publish_s = time.perf_counter() - publish_began
         settings = ConsolidationSettings(database_url=database_url, nats_url=server.url, env="test")
         began, cpu = time.perf_counter(), time.process_time()
         report = await rebuild(settings, clock=ManualClock(datetime(2024, 1, 10, tzinfo=UTC)))
         elapsed, cpu_seconds = time.perf_counter() - began, time.process_time() - cpu
         per_s = report.applied / elapsed
         return {
-            "events": len(stream),
+            "events": published,
             "applied": report.applied,
-            "periods": n,
+            "periods": len(periods),
             "units_per_period": 2000,
+            "publish_seconds": round(publish_s, 2),
             "seconds": round(elapsed, 2),
             "events_per_s": round(per_s),
             "cpu_ms_per_event": round(1000 * cpu_seconds / max(1, report.applied), 3),
             "extrapolated_minutes_for_1e6_events": round(1_000_000 / per_s / 60, 1),
+            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         }
     finally:
         server.stop()
