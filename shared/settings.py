@@ -57,7 +57,8 @@ class ServiceSettings(BaseSettings):
     # is on (the default); off, they are consumed one event per transaction
     # (docs/ARCHITECTURE.md, "Batched consumers").
     consumer_batching: bool = Field(True, alias="DANVAN_CONSUMER_BATCHING")
-    # A batched subscription gathers a fetch for at most this long (its added latency).
+    # How long a batched subscription's fetch waits when no message is available (a fetch
+    # that finds messages returns them at once: shared/messaging/fetch.py).
     consumer_batch_wait_seconds: float = Field(
         0.1, alias="DANVAN_CONSUMER_BATCH_WAIT_SECONDS", gt=0, le=5
     )

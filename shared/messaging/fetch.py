@@ -25,44 +25,67 @@ log = logging.getLogger(__name__)
 async def gather_batch(
     subscription: Any, *, size: int, wait_seconds: float, running: Any = lambda: True
 ) -> list[Any]:
-    """Up to `size` messages of a nats-py pull subscription, gathered for at most
-    `wait_seconds`; fewer (or none) when the time is up. Never drops a gathered message."""
+    """Up to `size` messages of a nats-py pull subscription: what the first fetch that
+    brings any returns (nats-py's fetch takes every message already available, up to
+    `size`, before it waits); none when `wait_seconds` pass without one. It does not wait
+    for a batch to fill: under load a batch fills while the previous one is applied, and an
+    idle system's lone event is applied at once. Never drops a gathered message."""
     deadline = monotonic() + wait_seconds
-    messages: list[Any] = []
-    while len(messages) < size and running():
+    while running():
         remaining = deadline - monotonic()
         if remaining <= 0:
             break
         try:
-            messages += await subscription.fetch(batch=size - len(messages), timeout=remaining)
+            messages: list[Any] = await subscription.fetch(batch=size, timeout=remaining)
         except TimeoutError:  # nats-py's own and the bare asyncio one (3.11: the builtin)
             break
         except (ConnectionClosedError, ServiceUnavailableError):
-            # What was gathered is still applied (its acks may fail: it is then redelivered
-            # and found in the inbox); pause instead of spinning while NATS is away.
-            log.debug("fetch failed; %d message(s) gathered", len(messages), exc_info=True)
-            if not messages:
-                await asyncio.sleep(wait_seconds)
+            # Pause instead of spinning while NATS is away.
+            log.debug("fetch failed", exc_info=True)
+            await asyncio.sleep(wait_seconds)
             break
-    return messages
+        if messages:
+            return messages
+    return []
 
 
 def install_batch_loop(subscriber: Any, *, size: int, wait_seconds: float) -> None:
     """Make a FastStream batch pull subscriber (before the broker starts) gather its
-    fetches with `gather_batch`, then hand each batch to its handler as before."""
+    fetches with `gather_batch`, then hand each batch to its handler as before.
+
+    The next batch is fetched while the handler applies the current one (its commit's
+    fsync and the acknowledgements are most of a batch's wall time), so the fetch's round
+    trip is not added to every batch. Batches are still applied one after the other, in
+    the order fetched: the prefetched messages wait, unacknowledged, for their turn (a
+    prefetch abandoned at shutdown is redelivered after the consumer's `ack_wait`)."""
 
     async def consume_batches() -> None:
         subscription = subscriber.subscription
         assert subscription is not None, "the subscription is created before its loop"
-        while subscriber.running:
-            messages = await gather_batch(
-                subscription,
-                size=size,
-                wait_seconds=wait_seconds,
-                running=lambda: subscriber.running,
+
+        def fetch() -> asyncio.Task[list[Any]]:
+            return asyncio.ensure_future(
+                gather_batch(
+                    subscription,
+                    size=size,
+                    wait_seconds=wait_seconds,
+                    running=lambda: subscriber.running,
+                )
             )
-            if messages and subscriber.running:
-                await subscriber.consume(messages)
+
+        pending = fetch()
+        try:
+            while subscriber.running:
+                messages = await pending
+                if not subscriber.running:
+                    break
+                pending = fetch()
+                if messages:
+                    await subscriber.consume(messages)
+        finally:
+            pending.cancel()
+            # Retrieved, so that a prefetch failing as it is abandoned is not reported.
+            pending.add_done_callback(lambda task: task.cancelled() or task.exception())
 
     # FastStream starts `subscriber._consume_pull` as the subscriber's task.
     subscriber._consume_pull = consume_batches

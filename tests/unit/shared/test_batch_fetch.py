@@ -1,0 +1,98 @@
+"""The batched subscription's fetch loop (`shared/messaging/fetch.py`) with a scripted pull
+subscription: what a fetch brings is applied at once (no waiting for a batch to fill), the
+next batch is fetched while the current one is applied, batches are applied in the order
+fetched, and a timeout or a closed connection loses nothing gathered. The real
+nats-server behaviour is tested in tests/integration/messaging/test_batch_consumer.py."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from nats.errors import ConnectionClosedError
+
+from shared.messaging.fetch import gather_batch, install_batch_loop
+
+
+class ScriptedSubscription:
+    """`fetch` answers from a script: a list of messages, or an exception to raise; when
+    the script is used up it waits like an idle server until its timeout."""
+
+    def __init__(self, *answers: list[str] | BaseException) -> None:
+        self.answers = list(answers)
+        self.calls: list[int] = []
+
+    async def fetch(self, *, batch: int, timeout: float) -> list[str]:
+        self.calls.append(batch)
+        if not self.answers:
+            await asyncio.sleep(timeout)
+            raise TimeoutError
+        answer = self.answers.pop(0)
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+
+async def test_a_fetch_that_brings_messages_is_returned_without_waiting_for_more() -> None:
+    subscription = ScriptedSubscription(["a", "b"], ["c"])
+    assert await gather_batch(subscription, size=100, wait_seconds=30) == ["a", "b"]
+    assert subscription.calls == [100]  # one fetch: the batch did not wait to fill
+
+
+async def test_an_empty_fetch_is_followed_by_another_until_the_wait_ends() -> None:
+    subscription = ScriptedSubscription([], ["a"])
+    assert await gather_batch(subscription, size=10, wait_seconds=30) == ["a"]
+    assert subscription.calls == [10, 10]
+
+
+async def test_nothing_within_the_wait_gives_an_empty_batch() -> None:
+    assert await gather_batch(ScriptedSubscription(), size=10, wait_seconds=0.01) == []
+    assert await gather_batch(ScriptedSubscription(TimeoutError()), size=10, wait_seconds=5) == []
+
+
+async def test_a_closed_connection_pauses_instead_of_spinning() -> None:
+    subscription = ScriptedSubscription(ConnectionClosedError(), ["a"])
+    assert await gather_batch(subscription, size=10, wait_seconds=0.01) == []
+    assert subscription.calls == [10]
+
+
+class FakeSubscriber:
+    """FastStream's batch subscriber as `install_batch_loop` uses it; `consume` records each
+    batch and what had been fetched by the time it was handed the batch, and holds the
+    first batch until released."""
+
+    def __init__(self, subscription: ScriptedSubscription) -> None:
+        self.subscription = subscription
+        self.running = True
+        self.applied: list[list[str]] = []
+        self.fetches_while_applying: list[int] = []
+        self.release = asyncio.Event()
+        self._consume_pull: Any = None
+
+    async def consume(self, messages: list[str]) -> None:
+        if not self.applied:
+            await self.release.wait()
+        # Fetches made so far, the one that brought this batch included.
+        self.fetches_while_applying.append(len(self.subscription.calls))
+        self.applied.append(messages)
+        if sum(len(batch) for batch in self.applied) == 4:
+            self.running = False
+
+
+async def test_the_next_batch_is_fetched_while_the_current_one_is_applied() -> None:
+    subscription = ScriptedSubscription(["a", "b"], ["c"], ["d"])
+    subscriber = FakeSubscriber(subscription)
+    install_batch_loop(subscriber, size=100, wait_seconds=1)
+    loop = asyncio.ensure_future(subscriber._consume_pull())
+
+    async def prefetched() -> None:
+        while len(subscription.calls) < 2:
+            await asyncio.sleep(0.001)
+
+    # The first batch is held in `consume`: the second fetch happens meanwhile.
+    await asyncio.wait_for(prefetched(), timeout=5)
+    assert subscriber.applied == []
+    subscriber.release.set()
+    await asyncio.wait_for(loop, timeout=5)
+    assert subscriber.applied == [["a", "b"], ["c"], ["d"]]  # in the order fetched
+    assert subscriber.fetches_while_applying[0] == 2
