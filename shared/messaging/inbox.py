@@ -28,10 +28,9 @@ async def claim_events(
     if not unique:
         return set()
     now = datetime.now(UTC)
-    statement = (
-        dialect_insert(session, table)
-        .values([{"consumer": consumer, "event_id": e, "processed_at": now} for e in unique])
-        .on_conflict_do_nothing()
-        .returning(table.c.event_id)
-    )
-    return {str(row) for row in (await session.execute(statement)).scalars()}
+    # One statement with the rows as executemany parameters (SQLAlchemy's "insertmanyvalues":
+    # the INSERT is compiled once and cached; `.values([...])` of 100 rows was compiled anew
+    # for every batch, about 3 ms of CPU).
+    statement = dialect_insert(session, table).on_conflict_do_nothing().returning(table.c.event_id)
+    rows = [{"consumer": consumer, "event_id": e, "processed_at": now} for e in unique]
+    return {str(row) for row in (await session.execute(statement, rows)).scalars()}
