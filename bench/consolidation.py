@@ -329,6 +329,8 @@ async def rebuild_throughput(tmp: Path, database_url: str, *, events: int) -> di
         return {
             "events": published,
             "applied": report.applied,
+            "duplicates": report.duplicates,
+            "skipped": report.skipped,
             "periods": len(periods),
             "units_per_period": 2000,
             "publish_seconds": round(publish_s, 2),
