@@ -43,6 +43,10 @@ def _log_not_ready(state: RetryCallState) -> None:
     log.warning("NATS not ready (%s); retrying in %.1fs", error, pause)
 
 
+# How long a subscription's pull request waits for a message before it is sent again.
+IDLE_PULL_SECONDS = 1.0
+
+
 async def _undecoded(message: Any) -> None:
     """The handler's body argument, not decoded: the processor validates each message's raw
     bytes with its contract (`model_validate_json`), so FastStream's own JSON decoding of
@@ -176,11 +180,13 @@ class EventBus:
                 subscriber,
                 size=settings.consumer_batch_size,
                 wait_seconds=settings.consumer_batch_wait_seconds,
+                # While nothing comes, one pull request a second, as the per-event form.
+                idle_seconds=IDLE_PULL_SECONDS,
             )
             return
         self.broker.subscriber(
             subscription.subject,
-            pull_sub=PullSub(batch_size=settings.consumer_batch_size, timeout=1.0),
+            pull_sub=PullSub(batch_size=settings.consumer_batch_size, timeout=IDLE_PULL_SECONDS),
             ack_policy=AckPolicy.NACK_ON_ERROR,
             **common,
         )(processor.__call__, decoder=_undecoded)

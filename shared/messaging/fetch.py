@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from time import monotonic
 from typing import Any
 
 from nats.errors import ConnectionClosedError
@@ -23,33 +22,50 @@ log = logging.getLogger(__name__)
 
 
 async def gather_batch(
-    subscription: Any, *, size: int, wait_seconds: float, running: Any = lambda: True
+    subscription: Any,
+    *,
+    size: int,
+    wait_seconds: float,
+    idle_seconds: float | None = None,
+    running: Any = lambda: True,
 ) -> list[Any]:
-    """Up to `size` messages of a nats-py pull subscription: what the first fetch that
-    brings any returns (nats-py's fetch takes every message already available, up to
-    `size`, before it waits); none when `wait_seconds` pass without one. It does not wait
-    for a batch to fill: under load a batch fills while the previous one is applied, and an
-    idle system's lone event is applied at once. Never drops a gathered message."""
-    deadline = monotonic() + wait_seconds
-    while running():
-        remaining = deadline - monotonic()
-        if remaining <= 0:
-            break
-        try:
-            messages: list[Any] = await subscription.fetch(batch=size, timeout=remaining)
-        except TimeoutError:  # nats-py's own and the bare asyncio one (3.11: the builtin)
-            break
-        except (ConnectionClosedError, ServiceUnavailableError):
-            # Pause instead of spinning while NATS is away.
-            log.debug("fetch failed", exc_info=True)
-            await asyncio.sleep(wait_seconds)
-            break
-        if messages:
-            return messages
-    return []
+    """Up to `size` messages of a nats-py pull subscription: the first as soon as it comes
+    (awaited for up to `idle_seconds`, by default `wait_seconds`), then what else comes
+    within `wait_seconds`; none if nothing comes. Never drops a gathered message.
+
+    nats-py's `fetch(n)` returns early only with all n messages: once the first has come it
+    waits out its whole timeout for the rest. So the first is fetched alone (an idle
+    system's lone event is applied at once, and an idle subscription sends one pull request
+    per `idle_seconds`), and the rest with the short `wait_seconds`: a backlog fills the
+    batch at once, a trickle waits at most that long."""
+    try:
+        first: list[Any] = await subscription.fetch(
+            batch=1, timeout=max(idle_seconds or 0.0, wait_seconds)
+        )
+    except TimeoutError:  # nats-py's own and the bare asyncio one (3.11: the builtin)
+        return []
+    except (ConnectionClosedError, ServiceUnavailableError):
+        # Pause instead of spinning while NATS is away.
+        log.debug("fetch failed", exc_info=True)
+        await asyncio.sleep(wait_seconds)
+        return []
+    if not first or size <= 1 or not running():
+        return first
+    try:
+        rest: list[Any] = await subscription.fetch(batch=size - 1, timeout=wait_seconds)
+    except TimeoutError:
+        rest = []
+    except (ConnectionClosedError, ServiceUnavailableError):
+        # What was gathered is still applied (its ack may fail: it is then redelivered
+        # and found in the inbox).
+        log.debug("fetch failed; 1 message gathered", exc_info=True)
+        rest = []
+    return first + rest
 
 
-def install_batch_loop(subscriber: Any, *, size: int, wait_seconds: float) -> None:
+def install_batch_loop(
+    subscriber: Any, *, size: int, wait_seconds: float, idle_seconds: float | None = None
+) -> None:
     """Make a FastStream batch pull subscriber (before the broker starts) gather its
     fetches with `gather_batch`, then hand each batch to its handler as before.
 
@@ -69,6 +85,7 @@ def install_batch_loop(subscriber: Any, *, size: int, wait_seconds: float) -> No
                     subscription,
                     size=size,
                     wait_seconds=wait_seconds,
+                    idle_seconds=idle_seconds,
                     running=lambda: subscriber.running,
                 )
             )

@@ -1,6 +1,6 @@
 """The batched subscription's fetch loop (`shared/messaging/fetch.py`) with a scripted pull
-subscription: what a fetch brings is applied at once (no waiting for a batch to fill), the
-next batch is fetched while the current one is applied, batches are applied in the order
+subscription: the first message is fetched alone and the rest only briefly (no waiting for a
+batch to fill), the next batch is fetched while the current one is applied, batches are applied in the order
 fetched, and a timeout or a closed connection loses nothing gathered. The real
 nats-server behaviour is tested in tests/integration/messaging/test_batch_consumer.py."""
 
@@ -21,9 +21,11 @@ class ScriptedSubscription:
     def __init__(self, *answers: list[str] | BaseException) -> None:
         self.answers = list(answers)
         self.calls: list[int] = []
+        self.timeouts: list[float] = []
 
     async def fetch(self, *, batch: int, timeout: float) -> list[str]:
         self.calls.append(batch)
+        self.timeouts.append(timeout)
         if not self.answers:
             await asyncio.sleep(timeout)
             raise TimeoutError
@@ -33,27 +35,42 @@ class ScriptedSubscription:
         return answer
 
 
-async def test_a_fetch_that_brings_messages_is_returned_without_waiting_for_more() -> None:
-    subscription = ScriptedSubscription(["a", "b"], ["c"])
-    assert await gather_batch(subscription, size=100, wait_seconds=30) == ["a", "b"]
-    assert subscription.calls == [100]  # one fetch: the batch did not wait to fill
+async def test_the_first_message_is_fetched_alone_then_the_rest_briefly() -> None:
+    # nats-py's fetch(n) waits out its timeout unless all n come: the first is fetched
+    # alone (it returns as soon as one comes), the rest with the short batch wait.
+    subscription = ScriptedSubscription(["a"], ["b", "c"], ["d"])
+    assert await gather_batch(subscription, size=100, wait_seconds=0.01, idle_seconds=30) == [
+        "a",
+        "b",
+        "c",
+    ]
+    assert subscription.calls == [1, 99]
+    assert subscription.timeouts == [30, 0.01]
 
 
-async def test_an_empty_fetch_is_followed_by_another_until_the_wait_ends() -> None:
-    subscription = ScriptedSubscription([], ["a"])
-    assert await gather_batch(subscription, size=10, wait_seconds=30) == ["a"]
-    assert subscription.calls == [10, 10]
+async def test_a_lone_message_is_returned_when_the_batch_wait_ends() -> None:
+    subscription = ScriptedSubscription(["a"])
+    assert await gather_batch(subscription, size=10, wait_seconds=0.01, idle_seconds=30) == ["a"]
+    assert subscription.calls == [1, 9]
 
 
-async def test_nothing_within_the_wait_gives_an_empty_batch() -> None:
-    assert await gather_batch(ScriptedSubscription(), size=10, wait_seconds=0.01) == []
+async def test_nothing_within_the_idle_wait_gives_an_empty_batch() -> None:
+    subscription = ScriptedSubscription()
+    assert await gather_batch(subscription, size=10, wait_seconds=0.01) == []
+    assert subscription.calls == [1]
     assert await gather_batch(ScriptedSubscription(TimeoutError()), size=10, wait_seconds=5) == []
+
+
+async def test_a_timeout_or_closed_connection_after_the_first_loses_nothing() -> None:
+    for failure in (TimeoutError(), ConnectionClosedError()):
+        subscription = ScriptedSubscription(["a"], failure)
+        assert await gather_batch(subscription, size=10, wait_seconds=1) == ["a"]
 
 
 async def test_a_closed_connection_pauses_instead_of_spinning() -> None:
     subscription = ScriptedSubscription(ConnectionClosedError(), ["a"])
     assert await gather_batch(subscription, size=10, wait_seconds=0.01) == []
-    assert subscription.calls == [10]
+    assert subscription.calls == [1]
 
 
 class FakeSubscriber:
@@ -80,19 +97,19 @@ class FakeSubscriber:
 
 
 async def test_the_next_batch_is_fetched_while_the_current_one_is_applied() -> None:
-    subscription = ScriptedSubscription(["a", "b"], ["c"], ["d"])
+    subscription = ScriptedSubscription(["a"], ["b"], ["c"], [], ["d"], [])
     subscriber = FakeSubscriber(subscription)
     install_batch_loop(subscriber, size=100, wait_seconds=1)
     loop = asyncio.ensure_future(subscriber._consume_pull())
 
     async def prefetched() -> None:
-        while len(subscription.calls) < 2:
+        while len(subscription.calls) < 4:
             await asyncio.sleep(0.001)
 
-    # The first batch is held in `consume`: the second fetch happens meanwhile.
+    # The first batch is held in `consume`: the second batch is fetched meanwhile.
     await asyncio.wait_for(prefetched(), timeout=5)
     assert subscriber.applied == []
     subscriber.release.set()
     await asyncio.wait_for(loop, timeout=5)
     assert subscriber.applied == [["a", "b"], ["c"], ["d"]]  # in the order fetched
-    assert subscriber.fetches_while_applying[0] == 2
+    assert subscriber.fetches_while_applying[0] == 4
