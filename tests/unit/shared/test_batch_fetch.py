@@ -1,8 +1,8 @@
 """The batched subscription's fetch loop (`shared/messaging/fetch.py`) with a scripted pull
 subscription: the first message is fetched alone and the rest only briefly (no waiting for a
-batch to fill), the next batch is fetched while the current one is applied, batches are applied in the order
-fetched, and a timeout or a closed connection loses nothing gathered. The real
-nats-server behaviour is tested in tests/integration/messaging/test_batch_consumer.py."""
+batch to fill), the next batch is fetched while the current one is applied, batches are
+applied in the order fetched, and a timeout or a closed connection loses nothing gathered.
+The real nats-server behaviour is tested in tests/integration/messaging/test_batch_consumer.py."""
 
 from __future__ import annotations
 
