@@ -30,14 +30,16 @@ async def gather_batch(
     running: Any = lambda: True,
 ) -> list[Any]:
     """Up to `size` messages of a nats-py pull subscription: the first as soon as it comes
-    (awaited for up to `idle_seconds`, by default `wait_seconds`), then what else comes
-    within `wait_seconds`; none if nothing comes. Never drops a gathered message.
+    (awaited for up to `idle_seconds`, by default `wait_seconds`); alone if the stream had
+    nothing else for the consumer then, else with what comes within `wait_seconds`; none if
+    nothing comes. Never drops a gathered message.
 
     nats-py's `fetch(n)` returns early only with all n messages: once the first has come it
-    waits out its whole timeout for the rest. So the first is fetched alone (an idle
-    system's lone event is applied at once, and an idle subscription sends one pull request
-    per `idle_seconds`), and the rest with the short `wait_seconds`: a backlog fills the
-    batch at once, a trickle waits at most that long."""
+    waits out its whole timeout for the rest. So the first is fetched alone, and its
+    metadata says how many more are waiting (`num_pending`): none, and it is applied at
+    once (an idle system's lone event); some, and the batch waits up to `wait_seconds` to
+    fill (a backlog fills it at once; during a burst the wait gathers the events arriving
+    meanwhile into one transaction)."""
     try:
         first: list[Any] = await subscription.fetch(
             batch=1, timeout=max(idle_seconds or 0.0, wait_seconds)
@@ -49,7 +51,7 @@ async def gather_batch(
         log.debug("fetch failed", exc_info=True)
         await asyncio.sleep(wait_seconds)
         return []
-    if not first or size <= 1 or not running():
+    if not first or size <= 1 or not running() or _pending_after(first[-1]) == 0:
         return first
     try:
         rest: list[Any] = await subscription.fetch(batch=size - 1, timeout=wait_seconds)
@@ -61,6 +63,15 @@ async def gather_batch(
         log.debug("fetch failed; 1 message gathered", exc_info=True)
         rest = []
     return first + rest
+
+
+def _pending_after(message: Any) -> int:
+    """How many messages the consumer had left after this one when it was delivered (1
+    when unknown, so that the batch waits as it would under load)."""
+    try:
+        return int(message.metadata.num_pending)
+    except Exception:
+        return 1
 
 
 def install_batch_loop(
