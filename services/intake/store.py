@@ -13,7 +13,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.intake import db
@@ -210,6 +210,7 @@ def _report_with_period_query(known: frozenset[tuple[Any, int]], keyed: bool) ->
     if found is not None:
         return found
     reports, periods, units, keys = db.reports, db.periods, db.units, db.idempotency_keys
+    drafts, difficulties = db.drafts, db.difficulties
     leader = (
         select(units.c.leader)
         .where(units.c.code == reports.c.unit_code)
@@ -217,12 +218,30 @@ def _report_with_period_query(known: frozenset[tuple[Any, int]], keyed: bool) ->
         .limit(1)
         .scalar_subquery()
     )
+    # Whether the unit has a draft for the period (the amendment removes it), and the
+    # digests of the difficulties the report raised (a new version raises only new ones).
+    has_draft = (
+        select(drafts.c.unit_code)
+        .where(drafts.c.period_id == reports.c.period_id, drafts.c.unit_code == reports.c.unit_code)
+        .exists()
+    )
+    raised = (
+        select(func.aggregate_strings(difficulties.c.text_sha256, ","))
+        .where(difficulties.c.report_id == reports.c.report_id)
+        .scalar_subquery()
+    )
     expected = VersionedCache.unless_in(
         known, periods.c.period_id, periods.c.version, periods.c.expected_units
     )
     columns = [c.label(f"period__{c.key}") for c in [*_PERIOD_HEADER, expected]]
     query = (
-        select(reports, *columns, leader.label("unit_leader"))
+        select(
+            reports,
+            *columns,
+            leader.label("unit_leader"),
+            has_draft.label("has_draft"),
+            raised.label("raised_digests"),
+        )
         .outerjoin(periods, periods.c.period_id == reports.c.period_id)
         .where(reports.c.report_id == bindparam("find_report_id"))
     )
@@ -248,8 +267,9 @@ async def find_report_with_period(
     """The report's row, its period as projected (None when intake has not heard of it)
     and the leader the registry holds for its unit now, in one statement (the period's
     expected units read only when they are not cached); None when there is no such report.
-    With `request`, the row also carries the stored answer of its key, if any, for
-    `replayed_in`."""
+    The row also says whether the unit has a draft for the period (`has_draft`) and
+    carries the digests of the report's difficulties (`raised_in`). With `request`, it also
+    carries the stored answer of its key, if any, for `replayed_in`."""
     query = _report_with_period_query(_EXPECTED_UNITS.cached(session), request is not None)
     params: dict[str, Any] = {"find_report_id": report_id}
     if request is not None:
@@ -547,6 +567,12 @@ async def delete_draft(session: AsyncSession, period_id: str, unit_code: str) ->
 _RAISED_DIGESTS = select(db.difficulties.c.text_sha256).where(
     db.difficulties.c.report_id == bindparam("report_id")
 )
+
+
+def raised_in(row: Any) -> list[str]:
+    """`raised_digests` for a row of `find_report_with_period`: read with the report (its
+    difficulties are raised only by its versions, which the version check serialises)."""
+    return row.raised_digests.split(",") if row.raised_digests else []
 
 
 async def raised_digests(session: AsyncSession, report_id: str) -> list[str]:
