@@ -169,6 +169,8 @@ class EventBus:
                 subscriber,
                 size=settings.consumer_batch_size,
                 wait_seconds=settings.consumer_batch_wait_seconds,
+                # While nothing comes, one pull request a second, as the per-event form.
+                idle_seconds=1.0,
             )
             return
         self.broker.subscriber(
