@@ -7,12 +7,14 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from services.reminders import db, subscribers
+from services.reminders.app import projections_current
 from services.reminders.domain import ReminderPolicy
 from services.reminders.store import RemindersStore, load_plan, period_row
 from services.reminders.webhook_addresses import WebhookAddressPolicy
@@ -117,3 +119,36 @@ async def test_batches_give_the_same_projection_as_one_event_at_a_time(
     batched = await _states(tmp_path, "batched.db", history, batched=True, seed=seed)
     assert batched == one_by_one
     assert one_by_one[0]["18115"][0] is True  # r2 submitted after r1's withdrawal
+
+
+class _JetStream:
+    def __init__(self, pending: int, ack_pending: int) -> None:
+        self.info = SimpleNamespace(num_pending=pending, num_ack_pending=ack_pending)
+
+    async def consumer_info(self, stream: str, durable: str) -> Any:
+        return self.info
+
+
+class _Bus:
+    started = True
+
+    def __init__(self, js: _JetStream) -> None:
+        self._js = js
+        self.consumers = [
+            SimpleNamespace(stream=SimpleNamespace(name="DANVAN_INTAKE"), durable="d")
+        ]
+
+    def jetstream(self) -> Any:
+        return self._js
+
+
+@pytest.mark.parametrize(
+    ("pending", "ack_pending", "current"), [(0, 0, True), (1, 0, False), (0, 1, False)]
+)
+async def test_the_scheduler_waits_for_a_batch_fetched_but_not_yet_applied(
+    pending: int, ack_pending: int, current: bool
+) -> None:
+    # A batched consumer holds the messages it fetched (delivered, not yet acknowledged)
+    # while it gathers and applies them: the projections are not current until then.
+    bus: Any = _Bus(_JetStream(pending, ack_pending))
+    assert await projections_current(bus) is current
