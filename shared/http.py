@@ -68,14 +68,16 @@ def create_service_app(
     return app
 
 
-def context_dependency(kind: type[C]) -> Callable[[Request], C]:
+def context_dependency(kind: type[C]) -> Callable[[Request], Awaitable[C]]:
     """A FastAPI dependency giving routes the app's typed context (`app.state.context`).
 
     Each service declares `ContextDep = Annotated[XContext, Depends(context_dependency(
     XContext))]` next to its context class; mypy then checks every use in its routes.
+    It is `async def` because it does no blocking work: FastAPI runs a plain `def`
+    dependency in a threadpool thread on every request.
     """
 
-    def context(request: Request) -> C:
+    async def context(request: Request) -> C:
         found = getattr(request.app.state, "context", None)
         if not isinstance(found, kind):
             raise TypeError(f"app.state.context is {type(found).__name__}, not {kind.__name__}")

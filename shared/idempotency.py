@@ -20,10 +20,10 @@ from datetime import datetime
 from typing import Any
 
 from fastapi.responses import JSONResponse
-from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, insert, select
+from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db import UtcDateTime
+from shared.db import UtcDateTime, insert_into
 from shared.errors import DomainError, Unprocessable
 
 KEY_MAX = 200
@@ -145,12 +145,13 @@ async def remember(
     """Store the answer in the caller's transaction, before its effects: the primary key makes
     a concurrent twin fail (IntegrityError) instead of doing the work twice."""
     await session.execute(
-        insert(table).values(
-            scope=request.scope,
-            key=request.key,
-            fingerprint=request.fingerprint,
-            status_code=answer.status_code,
-            response=answer.body,
-            created_at=now,
-        )
+        insert_into(table),
+        {
+            "scope": request.scope,
+            "key": request.key,
+            "fingerprint": request.fingerprint,
+            "status_code": answer.status_code,
+            "response": answer.body,
+            "created_at": now,
+        },
     )

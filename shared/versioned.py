@@ -60,12 +60,30 @@ class VersionedCache(Generic[V]):
         """`value`, or NULL for a row whose key and version are cached (of `keys` only,
         when given): the query that reads the row's other columns reads the value only when
         it has to be parsed, in the same statement."""
+        return self.unless_in(self.cached(session, keys=keys), key, version, value)
+
+    def cached(
+        self, session: AsyncSession, *, keys: Collection[Hashable] | None = None
+    ) -> frozenset[tuple[Hashable, int]]:
+        """The (key, version) pairs cached for the session's database (of `keys` only, when
+        given): what `unless_in` makes NULL. A caller may keep the statement it built for a
+        set and use it again while the set is the same."""
         with self._lock:
             held = self._entries.get(self._database(session))
-            known = [k for k in held or () if keys is None or k[0] in keys]
+            return frozenset(k for k in held or () if keys is None or k[0] in keys)
+
+    @staticmethod
+    def unless_in(
+        known: Collection[tuple[Hashable, int]],
+        key: ColumnElement[Any],
+        version: ColumnElement[Any],
+        value: ColumnElement[Any],
+    ) -> ColumnElement[Any]:
+        """`value`, or NULL for a row whose (key, version) is one of `known`."""
         if not known:
             return value.label(value.key)
-        cached = or_(false(), *(and_(key == k, version == v) for k, v in known))
+        pairs = sorted(known, key=repr)
+        cached = or_(false(), *(and_(key == k, version == v) for k, v in pairs))
         return case((cached, null()), else_=value).label(value.key)
 
     def put(self, session: AsyncSession, key: Hashable, version: int, value: V) -> None:

@@ -4,7 +4,7 @@ transaction of the consumer that delivered it (inbox claim and projection in one
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -347,17 +347,6 @@ class Projector:
                 session, db.outbox, ConsolidationUpdated.new(snapshot, producer=PRODUCER)
             )
             log.debug("period %s snapshot %d queued", period_id, revision)
-
-
-def each(handler: Callable[[AsyncSession, Any], Awaitable[None]]) -> Any:
-    """A batch handler that applies a per-event handler to each event of the batch, in order,
-    in the batch's one transaction (events whose handlers need no set-based form)."""
-
-    async def apply(session: AsyncSession, events: Sequence[Any]) -> None:
-        for event in events:
-            await handler(session, event)
-
-    return apply
 
 
 def completeness_snapshot(

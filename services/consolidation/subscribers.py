@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.consolidation.projector import Projector, each
+from services.consolidation.projector import Projector
 from shared.contracts.consolidation import DraftSaved, HighlightsChanged
 from shared.contracts.intake import (
     DifficultyAnswered,
@@ -19,7 +19,7 @@ from shared.contracts.registry import (
     PeriodExpectedUnits,
     UnitChanged,
 )
-from shared.messaging.consumer import Subscription
+from shared.messaging.consumer import Subscription, each
 
 
 def _report_id(event: Any) -> str:

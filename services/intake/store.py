@@ -13,7 +13,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.intake import db
@@ -29,7 +29,7 @@ from shared.contracts.registry import (
     PeriodState,
     UnitState,
 )
-from shared.db import dialect_insert, upsert_newer
+from shared.db import dialect_insert, insert_into, upsert_newer
 from shared.idempotency import Answer, IdempotentRequest, remember, replay, stored_answer
 from shared.messaging.outbox import add_event
 from shared.versioned import VersionedCache
@@ -198,15 +198,19 @@ async def _periods(session: AsyncSession, query: Any) -> list[tuple[Any, Period]
     return found
 
 
-async def find_report_with_period(
-    session: AsyncSession, report_id: str, request: IdempotentRequest | None = None
-) -> tuple[Any, Period | None, Leader | None] | None:
-    """The report's row, its period as projected (None when intake has not heard of it)
-    and the leader the registry holds for its unit now, in one statement (the period's
-    expected units read only when they are not cached); None when there is no such report.
-    With `request`, the row also carries the stored answer of its key, if any, for
-    `replayed_in`."""
+_PERIOD_NAMES = [*(c.key for c in _PERIOD_HEADER), "expected_units"]
+# The amendment's read, built once per set of cached period versions and per keyed/unkeyed
+# (bind parameters for the report and the key): SQLAlchemy then neither builds the
+# statement nor its cache key again on each request.
+_REPORT_WITH_PERIOD: dict[tuple[frozenset[tuple[Any, int]], bool], Any] = {}
+
+
+def _report_with_period_query(known: frozenset[tuple[Any, int]], keyed: bool) -> Any:
+    found = _REPORT_WITH_PERIOD.get((known, keyed))
+    if found is not None:
+        return found
     reports, periods, units, keys = db.reports, db.periods, db.units, db.idempotency_keys
+    drafts, difficulties = db.drafts, db.difficulties
     leader = (
         select(units.c.leader)
         .where(units.c.code == reports.c.unit_code)
@@ -214,26 +218,69 @@ async def find_report_with_period(
         .limit(1)
         .scalar_subquery()
     )
-    columns = [c.label(f"period__{c.key}") for c in _period_columns(session)]
-    query = (
-        select(reports, *columns, leader.label("unit_leader"))
-        .outerjoin(periods, periods.c.period_id == reports.c.period_id)
-        .where(reports.c.report_id == report_id)
+    # Whether the unit has a draft for the period (the amendment removes it), and the
+    # digests of the difficulties the report raised (a new version raises only new ones).
+    has_draft = (
+        select(drafts.c.unit_code)
+        .where(drafts.c.period_id == reports.c.period_id, drafts.c.unit_code == reports.c.unit_code)
+        .exists()
     )
-    if request is not None:
+    raised = (
+        select(func.aggregate_strings(difficulties.c.text_sha256, ","))
+        .where(difficulties.c.report_id == reports.c.report_id)
+        .scalar_subquery()
+    )
+    expected = VersionedCache.unless_in(
+        known, periods.c.period_id, periods.c.version, periods.c.expected_units
+    )
+    columns = [c.label(f"period__{c.key}") for c in [*_PERIOD_HEADER, expected]]
+    query = (
+        select(
+            reports,
+            *columns,
+            leader.label("unit_leader"),
+            has_draft.label("has_draft"),
+            raised.label("raised_digests"),
+        )
+        .outerjoin(periods, periods.c.period_id == reports.c.period_id)
+        .where(reports.c.report_id == bindparam("find_report_id"))
+    )
+    if keyed:
         # The stored answer of this caller's key, if any (at most one row: its primary key).
         query = query.add_columns(
             keys.c.fingerprint.label("idem__fingerprint"),
             keys.c.status_code.label("idem__status_code"),
             keys.c.response.label("idem__response"),
-        ).outerjoin(keys, and_(keys.c.scope == request.scope, keys.c.key == request.key))
-    row = (await session.execute(query)).first()
+        ).outerjoin(
+            keys,
+            and_(keys.c.scope == bindparam("find_scope"), keys.c.key == bindparam("find_key")),
+        )
+    if len(_REPORT_WITH_PERIOD) >= 64:
+        _REPORT_WITH_PERIOD.clear()
+    _REPORT_WITH_PERIOD[(known, keyed)] = query
+    return query
+
+
+async def find_report_with_period(
+    session: AsyncSession, report_id: str, request: IdempotentRequest | None = None
+) -> tuple[Any, Period | None, Leader | None] | None:
+    """The report's row, its period as projected (None when intake has not heard of it)
+    and the leader the registry holds for its unit now, in one statement (the period's
+    expected units read only when they are not cached); None when there is no such report.
+    The row also says whether the unit has a draft for the period (`has_draft`) and
+    carries the digests of the report's difficulties (`raised_in`). With `request`, it also
+    carries the stored answer of its key, if any, for `replayed_in`."""
+    query = _report_with_period_query(_EXPECTED_UNITS.cached(session), request is not None)
+    params: dict[str, Any] = {"find_report_id": report_id}
+    if request is not None:
+        params.update(find_scope=request.scope, find_key=request.key)
+    row = (await session.execute(query, params)).first()
     if row is None:
         return None
     on_record = Leader.model_validate(row.unit_leader) if row.unit_leader else None
     if row.period__period_id is None:
         return row, None, on_record
-    names = [c.key for c in _period_columns(session)]
+    names = _PERIOD_NAMES
     period_row = SimpleNamespace(**{name: getattr(row, f"period__{name}") for name in names})
     return row, await _period_of(session, period_row), on_record
 
@@ -315,16 +362,23 @@ async def insert_report(
     )
 
 
+_ADVANCE_REPORT = update(db.reports).where(
+    db.reports.c.report_id == bindparam("where_report_id"),
+    db.reports.c.version == bindparam("where_version"),
+    db.reports.c.status == bindparam("where_status"),
+)
+
+
 async def advance_report(session: AsyncSession, report: Report, values: dict[str, Any]) -> bool:
     """Update the report only if nobody changed it since it was read (optimistic lock)."""
     result = await session.execute(
-        update(db.reports)
-        .where(
-            db.reports.c.report_id == report.report_id,
-            db.reports.c.version == report.version,
-            db.reports.c.status == report.status,
-        )
-        .values(**values)
+        _ADVANCE_REPORT,
+        {
+            **values,
+            "where_report_id": report.report_id,
+            "where_version": report.version,
+            "where_status": report.status,
+        },
     )
     return bool(getattr(result, "rowcount", 0))
 
@@ -366,17 +420,20 @@ async def insert_version(
     """One sent version of a report, with its canonical content and, for forms with a leader
     check, the leader it was checked against and whether the unit reported a change."""
     await session.execute(
-        insert(db.report_versions).values(
-            report_id=report_id,
-            version=version,
-            content=content,
-            content_sha256=content_sha256,
-            warnings=warnings,
-            submitted_at=submitted_at,
-            submitted_by=submitted_by,
-            leader_on_record=leader_on_record.model_dump(mode="json") if leader_on_record else None,
-            leader_changed=leader_changed,
-        )
+        insert_into(db.report_versions),
+        {
+            "report_id": report_id,
+            "version": version,
+            "content": content,
+            "content_sha256": content_sha256,
+            "warnings": warnings,
+            "submitted_at": submitted_at,
+            "submitted_by": submitted_by,
+            "leader_on_record": (
+                leader_on_record.model_dump(mode="json") if leader_on_record else None
+            ),
+            "leader_changed": leader_changed,
+        },
     )
 
 
@@ -493,21 +550,34 @@ async def save_draft(
     await session.execute(statement)
 
 
+_DELETE_DRAFT = delete(db.drafts).where(
+    db.drafts.c.period_id == bindparam("period_id"),
+    db.drafts.c.unit_code == bindparam("unit_code"),
+)
+
+
 async def delete_draft(session: AsyncSession, period_id: str, unit_code: str) -> None:
     """Remove the unit's draft (a version of the report was sent)."""
-    table = db.drafts
-    await session.execute(
-        delete(table).where(table.c.period_id == period_id, table.c.unit_code == unit_code)
-    )
+    await session.execute(_DELETE_DRAFT, {"period_id": period_id, "unit_code": unit_code})
 
 
 # --- difficulties --------------------------------------------------------------------------
 
 
+_RAISED_DIGESTS = select(db.difficulties.c.text_sha256).where(
+    db.difficulties.c.report_id == bindparam("report_id")
+)
+
+
+def raised_in(row: Any) -> list[str]:
+    """`raised_digests` for a row of `find_report_with_period`: read with the report (its
+    difficulties are raised only by its versions, which the version check serialises)."""
+    return row.raised_digests.split(",") if row.raised_digests else []
+
+
 async def raised_digests(session: AsyncSession, report_id: str) -> list[str]:
     """Digests of the difficulties already raised for a report."""
-    query = select(db.difficulties.c.text_sha256).where(db.difficulties.c.report_id == report_id)
-    return list((await session.execute(query)).scalars())
+    return list((await session.execute(_RAISED_DIGESTS, {"report_id": report_id})).scalars())
 
 
 async def insert_difficulty(session: AsyncSession, **values: Any) -> None:
@@ -610,15 +680,16 @@ async def record_audit(
 ) -> None:
     """One line of the audit trail, in the same transaction as the change it records."""
     await session.execute(
-        insert(db.audit_log).values(
-            at=at,
-            actor=actor,
-            role=role,
-            action=action,
-            report_id=report_id,
-            difficulty_id=difficulty_id,
-            details=details or {},
-        )
+        insert_into(db.audit_log),
+        {
+            "at": at,
+            "actor": actor,
+            "role": role,
+            "action": action,
+            "report_id": report_id,
+            "difficulty_id": difficulty_id,
+            "details": details or {},
+        },
     )
 
 

@@ -150,13 +150,16 @@ def create_app(
 
 
 async def projections_current(bus: EventBus) -> bool:
-    """Connected, and no event in the streams is still waiting for this service's consumers."""
+    """Connected, and no event in the streams is still waiting for this service's consumers:
+    none undelivered (`num_pending`) and none delivered but not yet acknowledged
+    (`num_ack_pending`: a batched consumer holds a fetched batch while it gathers and
+    applies it, and acknowledges it only after its commit)."""
     js = bus.jetstream() if bus.started else None
     if js is None:
         return False
     for spec in bus.consumers:
         info = await js.consumer_info(spec.stream.name, spec.durable)
-        if info.num_pending:
+        if info.num_pending or info.num_ack_pending:
             return False
     return True
 

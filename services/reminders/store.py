@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Row, exists, func, insert, select, text, update
+from sqlalchemy import Row, bindparam, exists, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from services.reminders import db
@@ -45,7 +45,7 @@ from shared.contracts.registry import (
     PeriodChangedV2,
     PeriodExpectedUnits,
 )
-from shared.db import Database, dialect_insert, upsert_newer
+from shared.db import Database, dialect_insert, insert_into, upsert_newer
 from shared.errors import NotFound
 from shared.messaging.outbox import add_event as add_outbox_event
 from shared.versioned import VersionedCache
@@ -358,18 +358,29 @@ class StoredReportStep:
     changed_at: datetime
 
 
+# One of each per report event: built once, with bind parameters (SQLAlchemy then skips
+# building them and their cache keys on every event).
+_REPORT_STEP = select(
+    db.unit_reports.c.report_id,
+    db.unit_reports.c.report_version,
+    db.unit_reports.c.stage,
+    db.unit_reports.c.changed_at,
+).where(
+    db.unit_reports.c.period_id == bindparam("period_id"),
+    db.unit_reports.c.unit_code == bindparam("unit_code"),
+)
+_REPLACE_REPORT_STEP = update(db.unit_reports).where(
+    db.unit_reports.c.period_id == bindparam("where_period_id"),
+    db.unit_reports.c.unit_code == bindparam("where_unit_code"),
+)
+
+
 async def report_step(
     session: AsyncSession, period_id: str, unit_code: str
 ) -> StoredReportStep | None:
     """The stored step of the unit's report in the period, if any."""
-    table = db.unit_reports
-    row = (
-        await session.execute(
-            select(
-                table.c.report_id, table.c.report_version, table.c.stage, table.c.changed_at
-            ).where(table.c.period_id == period_id, table.c.unit_code == unit_code)
-        )
-    ).first()
+    params = {"period_id": period_id, "unit_code": unit_code}
+    row = (await session.execute(_REPORT_STEP, params)).first()
     if row is None:
         return None
     return StoredReportStep(row.report_id, int(row.report_version), int(row.stage), row.changed_at)
@@ -379,14 +390,12 @@ async def save_report_step(
     session: AsyncSession, period_id: str, unit_code: str, values: dict[str, Any], *, exists_: bool
 ) -> None:
     """Insert the unit's report state, or replace the stored one."""
-    table = db.unit_reports
     if not exists_:
-        await session.execute(
-            insert(table).values(period_id=period_id, unit_code=unit_code, **values)
-        )
+        row = {"period_id": period_id, "unit_code": unit_code, **values}
+        await session.execute(insert_into(db.unit_reports), row)
     else:
-        key = (table.c.period_id == period_id) & (table.c.unit_code == unit_code)
-        await session.execute(update(table).where(key).values(**values))
+        key = {"where_period_id": period_id, "where_unit_code": unit_code}
+        await session.execute(_REPLACE_REPORT_STEP, {**values, **key})
 
 
 # --- reminders and deliveries ------------------------------------------------------------

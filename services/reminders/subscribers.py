@@ -3,6 +3,9 @@ one calls (`projections.py`)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reminders import projections, store
@@ -21,7 +24,7 @@ from shared.contracts.registry import (
     PeriodExpectedUnits,
     UnitChanged,
 )
-from shared.messaging.consumer import Subscription
+from shared.messaging.consumer import Handler, KeyOf, Subscription, each
 
 
 def subscriptions(
@@ -60,13 +63,37 @@ def subscriptions(
         await projections.queue_answer_notice(session, event, policy, clock.now())
 
     return [
-        Subscription(contract=UnitChanged, handler=on_unit_changed),
+        # Each applies a fetched batch in one transaction (the shared layer claims every
+        # event in the inbox, keeps the order per key and isolates a poison event); the
+        # keys are what the order matters for.
+        _batched(UnitChanged, on_unit_changed, _unit_id),
         # v1 (the whole set inline) is still consumed: the stream holds it from before v2.
-        Subscription(contract=PeriodChanged, handler=on_period_changed),
-        Subscription(contract=PeriodChangedV2, handler=on_period_changed_v2),
-        Subscription(contract=PeriodExpectedUnits, handler=on_period_expected_units),
-        Subscription(contract=ReportSubmitted, handler=projections.report_submitted),
-        Subscription(contract=ReportWithdrawn, handler=projections.report_withdrawn),
-        Subscription(contract=ReportReviewed, handler=on_report_reviewed),
-        Subscription(contract=DifficultyAnswered, handler=on_difficulty_answered),
+        _batched(PeriodChanged, on_period_changed, _period_id),
+        _batched(PeriodChangedV2, on_period_changed_v2, _period_id),
+        _batched(PeriodExpectedUnits, on_period_expected_units, _period_id),
+        _batched(ReportSubmitted, projections.report_submitted, _report_id),
+        _batched(ReportWithdrawn, projections.report_withdrawn, _report_id),
+        _batched(ReportReviewed, on_report_reviewed, _report_id),
+        _batched(DifficultyAnswered, on_difficulty_answered, _difficulty_id),
     ]
+
+
+def _batched(contract: type[BaseModel], handler: Handler, key: KeyOf) -> Subscription:
+    """A subscription applying each fetched batch in one transaction, event by event."""
+    return Subscription(contract=contract, handler=handler, batch=each(handler), key=key)
+
+
+def _unit_id(event: Any) -> str:
+    return str(event.payload.unit_id)
+
+
+def _period_id(event: Any) -> str:
+    return str(event.payload.period_id)
+
+
+def _report_id(event: Any) -> str:
+    return str(event.payload.report_id)
+
+
+def _difficulty_id(event: Any) -> str:
+    return str(event.payload.difficulty_id)

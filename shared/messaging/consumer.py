@@ -65,6 +65,17 @@ class Subscription:
         return str(getattr(self.contract, "subject"))  # noqa: B009
 
 
+def each(handler: Handler) -> BatchHandler:
+    """A batch handler that applies a per-event handler to each event of the batch, in order,
+    in the batch's one transaction (events whose handlers need no set-based form)."""
+
+    async def apply(session: AsyncSession, events: Sequence[Any]) -> None:
+        for event in events:
+            await handler(session, event)
+
+    return apply
+
+
 @dataclass(frozen=True)
 class DeliveryPolicy:
     """How often a failing event is retried, and how long to wait between tries."""

@@ -10,7 +10,7 @@ from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.envelope import Envelope
-from shared.db import notify_on_commit
+from shared.db import insert_into, notify_on_commit
 
 OUTBOX_WRITTEN = "outbox_written"
 """The after-commit topic of a transaction that queued events: the relay is woken."""
@@ -19,13 +19,14 @@ OUTBOX_WRITTEN = "outbox_written"
 async def add_event(session: AsyncSession, table: Table, event: Envelope[Any]) -> None:
     """Queue an event for publishing; it is sent only if the transaction commits."""
     await session.execute(
-        insert(table).values(
-            event_id=str(event.event_id),
-            subject=event.subject,
-            payload=event.to_json(),
-            created_at=datetime.now(UTC),
-            attempts=0,
-        )
+        insert_into(table),
+        {
+            "event_id": str(event.event_id),
+            "subject": event.subject,
+            "payload": event.to_json(),
+            "created_at": datetime.now(UTC),
+            "attempts": 0,
+        },
     )
     notify_on_commit(session, OUTBOX_WRITTEN)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from nats.errors import MaxPayloadError
 from nats.js.errors import BadRequestError
-from sqlalchemy import Row, Table, func, or_, select, update
+from sqlalchemy import Row, Table, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.backoff import Backoff
@@ -92,6 +92,10 @@ class OutboxRelay:
         self._owner = str(uuid.uuid4())
         self._wake = asyncio.Event()
         self._stopping = False
+        # A pass follows each commit that wrote outbox rows (about one per request): its two
+        # statements are built once (on first use), with bind parameters, so that SQLAlchemy
+        # does not build them and their cache keys again on every pass.
+        self._statements: tuple[Any, Any] | None = None
 
     def wake(self) -> None:
         """Publish soon: called after a commit that wrote outbox rows."""
@@ -148,10 +152,20 @@ class OutboxRelay:
             raise ConnectionError(f"{len(errors)} outbox rows not acknowledged")
         return len(acked)
 
-    async def claim_batch(self) -> list[Row[Any, Any, Any, Any]]:
-        """Claim the oldest unpublished rows nobody else holds, oldest first (committed)."""
+    def _built(self) -> tuple[Any, Any]:
+        """The claim and the mark-published statements."""
+        if self._statements is None:
+            t = self._table
+            mark = (
+                update(t)
+                .where(t.c.id.in_(bindparam("acked", expanding=True)), t.c.published_at.is_(None))
+                .values(published_at=bindparam("now"), claimed_by=None, claimed_until=None)
+            )
+            self._statements = (self._claim_rows(), mark)
+        return self._statements
+
+    def _claim_rows(self) -> Any:
         t = self._table
-        now = datetime.now(UTC)
         free = (
             select(t.c.id)
             .where(
@@ -159,8 +173,8 @@ class OutboxRelay:
                 t.c.parked_at.is_(None),
                 or_(
                     t.c.claimed_until.is_(None),
-                    t.c.claimed_until < now,
-                    t.c.claimed_by == self._owner,
+                    t.c.claimed_until < bindparam("now"),
+                    t.c.claimed_by == bindparam("owner"),
                 ),
             )
             .order_by(t.c.id)
@@ -169,14 +183,19 @@ class OutboxRelay:
         if self._skip_locked:
             # Two replicas claiming at once skip each other's rows instead of waiting.
             free = free.with_for_update(skip_locked=True)
-        claim = (
+        return (
             update(t)
             .where(t.c.id.in_(free))
-            .values(claimed_by=self._owner, claimed_until=now + self._claim)
+            .values(claimed_by=bindparam("owner"), claimed_until=bindparam("until"))
             .returning(t.c.id, t.c.event_id, t.c.subject, t.c.payload)
         )
+
+    async def claim_batch(self) -> list[Row[Any, Any, Any, Any]]:
+        """Claim the oldest unpublished rows nobody else holds, oldest first (committed)."""
+        now = datetime.now(UTC)
+        params = {"now": now, "owner": self._owner, "until": now + self._claim}
         async with self._sessions() as session, session.begin():
-            rows = list((await session.execute(claim)).all())
+            rows = list((await session.execute(self._built()[0], params)).all())
         return sorted(rows, key=lambda row: int(row.id))
 
     async def _publish(
@@ -234,11 +253,7 @@ class OutboxRelay:
         t = self._table
         async with self._sessions() as session, session.begin():
             if acked:
-                await session.execute(
-                    update(t)
-                    .where(t.c.id.in_(acked), t.c.published_at.is_(None))
-                    .values(published_at=datetime.now(UTC), claimed_by=None, claimed_until=None)
-                )
+                await session.execute(self._built()[1], {"acked": acked, "now": datetime.now(UTC)})
             for row_id, error in parked.items():
                 await session.execute(
                     update(t)

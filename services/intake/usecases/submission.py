@@ -127,8 +127,10 @@ async def _store_version(
     principal: Principal,
     now: datetime,
     action: str,
+    raised: list[str] | None = None,
 ) -> list[str]:
-    """The version row, its ReportSubmitted event, new difficulties and the audit line."""
+    """The version row, its ReportSubmitted event, new difficulties and the audit line
+    (`raised`: the digests of the report's difficulties when already read)."""
     check = prepared.check
     await store.insert_version(
         session,
@@ -145,7 +147,10 @@ async def _store_version(
     await store.publish(session, prepared.event)
     entries: list[str] = result.content.get("vuong_mac") or []
     # Without entries there is nothing to compare with what was raised before.
-    raised = await store.raised_digests(session, report.report_id) if entries else []
+    if not entries:
+        raised = []
+    elif raised is None:
+        raised = await store.raised_digests(session, report.report_id)
     fresh = new_difficulties(entries, raised)
     thread_ids: list[str] = []
     for text in fresh:
@@ -265,6 +270,7 @@ async def submit_report(
                 principal=principal,
                 now=now,
                 action="report_submitted",
+                raised=[],  # a new report: nothing was raised for it yet
             )
     except IntegrityError:
         # Another request (another replica, or the same retry) got there first.
@@ -304,10 +310,11 @@ async def amend_report(
         # The report, its period, the unit's leader and the key's answer in one statement.
         found = await store.find_report_with_period(session, report_id, keyed)
         row, projected, leader = found or (None, None, None)
-        check_visible(principal, report_id, row)
+        row = check_visible(principal, report_id, row)
         if earlier := store.replayed_in(row, keyed):
             return earlier
     report = store.report_from_row(row)
+    raised = store.raised_in(row)
     if "period_id" in body and body["period_id"] != report.period_id:
         message = f"Báo cáo này thuộc kỳ «{report.period_id}», không thể chuyển sang kỳ khác."
         raise field_problem("period_id", "period_mismatch", "Kỳ báo cáo", message)
@@ -340,7 +347,10 @@ async def amend_report(
             )
             if not changed:
                 raise version_changed(None)
-            await store.delete_draft(session, period.period_id, unit_code)
+            # Whether there is a draft was read with the report: one saved since is kept, as
+            # if it had been saved just after this amendment (the two requests overlapped).
+            if row.has_draft:
+                await store.delete_draft(session, period.period_id, unit_code)
             await _store_version(
                 session,
                 report=new,
@@ -350,6 +360,7 @@ async def amend_report(
                 principal=principal,
                 now=now,
                 action="report_amended",
+                raised=raised,
             )
     except IntegrityError:
         async with store.reading(context.sessions) as session:
