@@ -10,8 +10,9 @@ from services.consolidation import api, db
 from services.consolidation.context import ConsolidationContext
 from services.consolidation.metrics import ConsolidationMetrics
 from services.consolidation.projector import Projector
+from services.consolidation.refresh import AnswerRefresher
 from services.consolidation.settings import ConsolidationSettings
-from services.consolidation.store import ConsolidationStore
+from services.consolidation.store import ANSWERS_MOVED, ConsolidationStore
 from services.consolidation.subscribers import subscriptions
 from services.consolidation.usecases.reading import refresh_metrics
 from shared.auth import KeySource
@@ -49,8 +50,12 @@ def create_app(
         settings=settings, clock=clock, store=ConsolidationStore(database.sessions), metrics=metrics
     )
 
+    refresher = AnswerRefresher(context, settings.answer_refresh_s)
+    runtime.after_commit(ANSWERS_MOVED, refresher.poke)
+
     async def startup() -> None:
         await refresh_metrics(context)
+        refresher.start()
 
     return runtime.create_app(
         title="Tổng hợp báo cáo (consolidation)",
@@ -59,4 +64,5 @@ def create_app(
         migrations_dir=MIGRATIONS,
         context=context,
         on_startup=[startup],
+        on_shutdown=[refresher.stop],
     )
