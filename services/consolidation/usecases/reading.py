@@ -17,6 +17,7 @@ from services.consolidation import store, views
 from services.consolidation.answers import CachedAnswer, Page, Spliced
 from services.consolidation.context import ConsolidationContext
 from services.consolidation.domain import Completeness, OwnProgress, Summary
+from services.consolidation.store import ConsolidationStore
 from services.consolidation.usecases.common import (
     every_completeness,
     known_period,
@@ -130,20 +131,34 @@ async def _cached(context: ConsolidationContext, kind: str, period_id: str) -> A
 
 async def _build(context: ConsolidationContext, kind: str, period_id: str) -> Any:
     """Read and render an answer, and keep it when every period it is made of has a stamp;
-    called with the answer's lock held.
+    called with the answer's lock held. Done on the service's `AnswerThread` when it has
+    one (the event loop keeps serving meanwhile), else here."""
+    if context.answer_thread is not None:
+        stamps, used, value = await context.answer_thread.run(
+            lambda db: _read_and_render(db, kind, period_id, in_thread=False)
+        )
+    else:
+        stamps, used, value = await _read_and_render(context.store, kind, period_id)
+    if used <= stamps.keys():
+        context.answers.put(kind, period_id, CachedAnswer({p: stamps[p] for p in used}, value))
+    return value
+
+
+async def _read_and_render(
+    db: ConsolidationStore, kind: str, period_id: str, *, in_thread: bool = True
+) -> tuple[dict[str, str], set[str], Any]:
+    """The stamps, the periods the answer is made of, and the rendered answer.
 
     The stamps are read before anything of the answer: what the answer then reads is at
     least as new as they are, and anything newer moved a stamp, so an answer is never
     kept under a stamp older than what it shows. Rendering is done after the reading
-    session is closed, in a worker thread (the event loop keeps serving other answers)."""
+    session is closed (in a worker thread when on the service's loop)."""
     answer = ANSWERS[kind]
-    async with context.store.reading() as session:
+    async with db.reading() as session:
         stamps = await store.every_answer_stamp(session)
         state, used = await answer.read(session, period_id)
-    value = await asyncio.to_thread(answer.render, state)
-    if used <= stamps.keys():
-        context.answers.put(kind, period_id, CachedAnswer({p: stamps[p] for p in used}, value))
-    return value
+    value = await asyncio.to_thread(answer.render, state) if in_thread else answer.render(state)
+    return stamps, used, value
 
 
 async def refresh_answers(context: ConsolidationContext) -> int:

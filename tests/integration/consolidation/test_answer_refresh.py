@@ -9,6 +9,7 @@ Run on SQLite and on PostgreSQL (TEST_DATABASE_URL=postgresql://postgres@127.0.0
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -18,6 +19,8 @@ import pytest
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.consolidation.answer_thread import AnswerThread
+from services.consolidation.answers import AnswerCache, Page
 from services.consolidation.app import MIGRATIONS
 from services.consolidation.context import ConsolidationContext
 from services.consolidation.metrics import ConsolidationMetrics
@@ -27,6 +30,7 @@ from services.consolidation.settings import ConsolidationSettings
 from services.consolidation.store import ANSWERS_MOVED, ConsolidationStore
 from services.consolidation.usecases import reading
 from shared.db import Database, create_engine
+from shared.errors import DomainError
 from shared.migrations import upgrade_to_head
 from tests.integration.consolidation.test_cached_answers import (
     CLOCK,
@@ -143,3 +147,37 @@ async def test_a_commit_that_moves_a_stamp_wakes_the_refresher(engine: AsyncEngi
 
 async def _async(value: bool) -> bool:
     return value
+
+
+async def test_answers_are_built_on_the_answer_thread_while_the_loop_serves(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The service builds answers on its `AnswerThread`: a build busy in Python (here,
+    blocked until the service's loop runs something) does not hold the service's loop, and
+    the answers are those a read on the loop builds."""
+    context = context_of(engine)
+    await one_by_one(context, [period_changed("P", UNITS), report_version("P", UNITS[0].code, 1)])
+    thread = AnswerThread(engine.url.render_as_string(hide_password=False))
+    threaded = replace(context, answers=AnswerCache(), answer_thread=thread)
+    thread.start()
+    try:
+        loop_ran = threading.Event()
+        answer = reading.ANSWERS["completeness"]
+
+        async def busy_read(session: Any, period_id: str) -> Any:
+            # Blocks the loop it runs on until the service's loop has run the task below.
+            assert loop_ran.wait(timeout=10), "the build held the service's event loop"
+            return await answer.read(session, period_id)
+
+        monkeypatch.setitem(reading.ANSWERS, "completeness", replace(answer, read=busy_read))
+        build = asyncio.create_task(completeness(threaded))
+        await asyncio.sleep(0.05)
+        asyncio.get_running_loop().call_soon(loop_ran.set)
+        built = await asyncio.wait_for(build, 15)
+        monkeypatch.setitem(reading.ANSWERS, "completeness", answer)
+        assert built == await fresh_completeness(context, REVIEWER)
+        assert await summary(threaded) == await fresh_summary(context)
+        with pytest.raises(DomainError):
+            await reading.summary_answer(threaded, REVIEWER, "unknown", Page())
+    finally:
+        await thread.stop()
