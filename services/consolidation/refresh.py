@@ -7,10 +7,11 @@ read arriving during a background build waits for it instead of making its own).
 woken by every commit of this process that moved a stamp (`store.ANSWERS_MOVED`: each
 applied batch), when a read first keeps an answer for a period (the period's other answer
 is then built too: a period being read has both kept), and every `interval_s` for the
-changes other processes make (a replica's consumer, `consolidation rebuild`). After a
-round it waits twice as long as the round took, so that while submissions stream in
-(every batch moves the stamp) it takes at most a third of a core; a read of a stamp newer
-than the last build still builds, as before."""
+changes other processes make (a replica's consumer, `consolidation rebuild`). Once woken
+it waits for the changes to pause (`QUIET_S`, at most `interval_s`), and after a round it
+waits twice as long as the round took: while submissions stream in (every batch moves the
+stamp) it builds at most every `interval_s` and takes at most a third of a core. A read of
+a stamp newer than the last build still builds, as before."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from services.consolidation.context import ConsolidationContext
 from services.consolidation.usecases.reading import refresh_answers
 
 log = logging.getLogger(__name__)
+
+QUIET_S = 0.25
 
 
 class AnswerRefresher:
@@ -59,7 +62,7 @@ class AnswerRefresher:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._interval_s)
-            self._wake.clear()
+            await self._settle()
             began = time.perf_counter()
             try:
                 self.built += await refresh_answers(self._context)
@@ -67,3 +70,17 @@ class AnswerRefresher:
                 log.exception("building the cached answers again failed")
             self.rounds += 1
             await asyncio.sleep(2 * (time.perf_counter() - began))
+
+    async def _settle(self) -> None:
+        """Wait until no change has come for `QUIET_S` (at most `interval_s` in all): an
+        answer built while changes stream in is made stale by the next one at once."""
+        deadline = time.perf_counter() + self._interval_s
+        while True:
+            self._wake.clear()
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                return
+            try:
+                await asyncio.wait_for(self._wake.wait(), min(QUIET_S, left))
+            except TimeoutError:
+                return  # quiet
