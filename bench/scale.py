@@ -193,6 +193,32 @@ def processed_by_subject(metrics_text: str, service: str) -> dict[str, float]:
     return found
 
 
+async def events_settled(
+    http: httpx.AsyncClient, system: ScaleSystem, timeout: float, quiet_s: float = 3.0
+) -> dict[str, Any]:
+    """Wait until consolidation has applied no event for `quiet_s`: how long it took and
+    what it applied meanwhile (by subject)."""
+    began = time.perf_counter()
+    first = last = processed_by_subject(
+        await metrics_of(http, system, "consolidation"), "consolidation"
+    )
+    still = time.perf_counter()
+    while time.perf_counter() - still < quiet_s and time.perf_counter() - began < timeout:
+        await asyncio.sleep(0.5)
+        now = processed_by_subject(await metrics_of(http, system, "consolidation"), "consolidation")
+        if now != last:
+            last, still = now, time.perf_counter()
+    return {
+        "after_s": round(time.perf_counter() - began, 1),
+        "timed_out": time.perf_counter() - still < quiet_s,
+        "applied": {
+            subject: int(n - first.get(subject, 0.0))
+            for subject, n in sorted(last.items())
+            if n != first.get(subject, 0.0)
+        },
+    }
+
+
 def split(count: int, workers: int) -> list[int]:
     """`count` requests shared among `workers` as evenly as possible."""
     return [count // workers + (1 if w < count % workers else 0) for w in range(workers)]
@@ -529,6 +555,12 @@ async def run_system(
         }
         result["rss_mib_after_submissions"] = rss_all(system)
 
+        checkpoint(result)
+
+        # The reads measure the answers of a settled period: wait until consolidation has
+        # stopped applying events (the tail of the registry's 10,000 unit events, each batch
+        # moving the period's answers' stamp, was still arriving during the reads before).
+        result["events_settled"] = await events_settled(http, system, args.event_timeout)
         checkpoint(result)
 
         # Reads at this size, one at a time.

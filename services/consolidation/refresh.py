@@ -8,10 +8,10 @@ woken by every commit of this process that moved a stamp (`store.ANSWERS_MOVED`:
 applied batch), when a read first keeps an answer for a period (the period's other answer
 is then built too: a period being read has both kept), and every `interval_s` for the
 changes other processes make (a replica's consumer, `consolidation rebuild`). Once woken
-it waits for the changes to pause (`QUIET_S`, at most `interval_s`), and after a round it
-waits twice as long as the round took: while submissions stream in (every batch moves the
-stamp) it builds at most every `interval_s` and takes at most a third of a core. A read of
-a stamp newer than the last build still builds, as before."""
+it waits for this process's changes to pause for `QUIET_S` (while submissions or the
+registry's unit events stream in, every batch moves the stamp and a build would be stale
+at once), and after a round it waits twice as long as the round took (at most a third of
+a core). A read of a stamp newer than the last build still builds, as before."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from services.consolidation.usecases.reading import refresh_answers
 
 log = logging.getLogger(__name__)
 
-QUIET_S = 0.25
+QUIET_S = 1.0
 
 
 class AnswerRefresher:
@@ -72,15 +72,12 @@ class AnswerRefresher:
             await asyncio.sleep(2 * (time.perf_counter() - began))
 
     async def _settle(self) -> None:
-        """Wait until no change has come for `QUIET_S` (at most `interval_s` in all): an
-        answer built while changes stream in is made stale by the next one at once."""
-        deadline = time.perf_counter() + self._interval_s
+        """Wait until no change has come for `QUIET_S`: while changes stream in, an answer
+        built now is made stale by the next one at once (and a read of the newer stamp
+        builds it anyway), so nothing is built until they pause."""
         while True:
             self._wake.clear()
-            left = deadline - time.perf_counter()
-            if left <= 0:
-                return
             try:
-                await asyncio.wait_for(self._wake.wait(), min(QUIET_S, left))
+                await asyncio.wait_for(self._wake.wait(), QUIET_S)
             except TimeoutError:
                 return  # quiet
