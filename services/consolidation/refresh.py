@@ -7,11 +7,12 @@ read arriving during a background build waits for it instead of making its own).
 woken by every commit of this process that moved a stamp (`store.ANSWERS_MOVED`: each
 applied batch), when a read first keeps an answer for a period (the period's other answer
 is then built too: a period being read has both kept), and every `interval_s` for the
-changes other processes make (a replica's consumer, `consolidation rebuild`). Once woken
-it waits for this process's changes to pause for `QUIET_S` (while submissions or the
-registry's unit events stream in, every batch moves the stamp and a build would be stale
-at once), and after a round it waits twice as long as the round took (at most a third of
-a core). A read of a stamp newer than the last build still builds, as before."""
+changes other processes make (a replica's consumer, `consolidation rebuild`). Woken
+after a change, it waits for this process's changes to pause for `QUIET_S` (while
+submissions or the registry's unit events stream in, every batch moves the stamp and a
+build would be stale at once), and after a round it waits twice as long as the round
+took (at most a third of a core). A read of a stamp newer than the last build still
+builds, as before."""
 
 from __future__ import annotations
 
@@ -36,17 +37,24 @@ class AnswerRefresher:
         self._interval_s = interval_s
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._now = False
         self.rounds = 0
         self.built = 0
 
     def start(self) -> None:
         """Run the loop in the background (not when turned off)."""
         if self._interval_s > 0 and self._task is None:
-            self._context.answers.on_new_period = self.poke
+            self._context.answers.on_new_period = self.poke_now
             self._task = asyncio.create_task(self._loop(), name="answer-refresher")
 
     def poke(self) -> None:
-        """A stamp moved: look now (or as soon as the pause after the last round ends)."""
+        """A stamp moved: look once the changes pause."""
+        self._wake.set()
+
+    def poke_now(self) -> None:
+        """A period's first answer was kept: build its other answer without waiting for a
+        pause (nothing changed)."""
+        self._now = True
         self._wake.set()
 
     async def stop(self) -> None:
@@ -62,7 +70,10 @@ class AnswerRefresher:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._interval_s)
-            await self._settle()
+            if not self._now:
+                await self._settle()
+            self._now = False
+            self._wake.clear()
             began = time.perf_counter()
             try:
                 self.built += await refresh_answers(self._context)
@@ -75,7 +86,7 @@ class AnswerRefresher:
         """Wait until no change has come for `QUIET_S`: while changes stream in, an answer
         built now is made stale by the next one at once (and a read of the newer stamp
         builds it anyway), so nothing is built until they pause."""
-        while True:
+        while not self._now:
             self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), QUIET_S)
