@@ -177,6 +177,48 @@ def counter(metrics_text: str, name: str, **labels: str) -> float:
     return total
 
 
+def processed_by_subject(metrics_text: str, service: str) -> dict[str, float]:
+    """Events a service has applied so far, by subject."""
+    found: dict[str, float] = {}
+    for family in text_string_to_metric_families(metrics_text):
+        for sample in family.samples:
+            labels = sample.labels
+            if (
+                sample.name == "danvan_events_processed_total"
+                and labels.get("service") == service
+                and labels.get("outcome") == "processed"
+            ):
+                subject = labels.get("subject", "")
+                found[subject] = found.get(subject, 0.0) + sample.value
+    return found
+
+
+async def events_settled(
+    http: httpx.AsyncClient, system: ScaleSystem, timeout: float, quiet_s: float = 3.0
+) -> dict[str, Any]:
+    """Wait until consolidation has applied no event for `quiet_s`: how long it took and
+    what it applied meanwhile (by subject)."""
+    began = time.perf_counter()
+    first = last = processed_by_subject(
+        await metrics_of(http, system, "consolidation"), "consolidation"
+    )
+    still = time.perf_counter()
+    while time.perf_counter() - still < quiet_s and time.perf_counter() - began < timeout:
+        await asyncio.sleep(0.5)
+        now = processed_by_subject(await metrics_of(http, system, "consolidation"), "consolidation")
+        if now != last:
+            last, still = now, time.perf_counter()
+    return {
+        "after_s": round(time.perf_counter() - began, 1),
+        "timed_out": time.perf_counter() - still < quiet_s,
+        "applied": {
+            subject: int(n - first.get(subject, 0.0))
+            for subject, n in sorted(last.items())
+            if n != first.get(subject, 0.0)
+        },
+    }
+
+
 def split(count: int, workers: int) -> list[int]:
     """`count` requests shared among `workers` as evenly as possible."""
     return [count // workers + (1 if w < count % workers else 0) for w in range(workers)]
@@ -515,6 +557,12 @@ async def run_system(
 
         checkpoint(result)
 
+        # The reads measure the answers of a settled period: wait until consolidation has
+        # stopped applying events (the tail of the registry's 10,000 unit events, each batch
+        # moving the period's answers' stamp, was still arriving during the reads before).
+        result["events_settled"] = await events_settled(http, system, args.event_timeout)
+        checkpoint(result)
+
         # Reads at this size, one at a time.
         consolidation_url = system.url("consolidation")
         base = f"/v1/periods/{PERIOD}"
@@ -526,6 +574,11 @@ async def run_system(
         }
         reads: dict[str, Any] = {}
         result["reads"] = reads
+        # Events consolidation still applies while the reads run: each moves the period's
+        # answers' stamp, and a read after one builds (or waits for the background build).
+        applied_before = processed_by_subject(
+            await metrics_of(http, system, "consolidation"), "consolidation"
+        )
         for name, path, samples, first_apart in (
             ("completeness", "/completeness", args.samples, True),
             ("completeness_page", "/completeness?limit=50&offset=5000", args.samples, True),
@@ -550,6 +603,14 @@ async def run_system(
                     1000 * (cpu_done - cpu_read) / count, 1
                 )
             checkpoint(result)
+        applied_after = processed_by_subject(
+            await metrics_of(http, system, "consolidation"), "consolidation"
+        )
+        result["events_applied_during_reads"] = {
+            subject: int(n - applied_before.get(subject, 0.0))
+            for subject, n in sorted(applied_after.items())
+            if n != applied_before.get(subject, 0.0)
+        }
         result["rss_mib_after_reads"] = rss_all(system)
     return result
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 UNITS_MARKER = b'"units":[]'
@@ -56,8 +57,15 @@ class Spliced:
         return cls(shell[:cut], rows, shell[cut:])
 
     def page(self, page: Page) -> bytes:
-        """The answer with the page's units."""
+        """The answer with the page's units (the whole answer joined once, then kept)."""
+        if page.offset == 0 and page.limit is None:
+            return self.joined
         return b"".join((self.head, b",".join(page.of(self.rows)), self.tail))
+
+    @cached_property
+    def joined(self) -> bytes:
+        """The answer with every unit."""
+        return b"".join((self.head, b",".join(self.rows), self.tail))
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,9 @@ class AnswerCache:
 
     def __init__(self, size: int = 4) -> None:
         self._size = size
+        # Called when an answer is kept for a period none was held for (the refresher
+        # then builds the period's other answers: `services/consolidation/refresh.py`).
+        self.on_new_period: Callable[[], None] | None = None
         self._answers: OrderedDict[tuple[str, str], CachedAnswer] = OrderedDict()
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
 
@@ -95,14 +106,24 @@ class AnswerCache:
             self._answers.move_to_end((kind, period_id))
         return found
 
+    def peek(self, kind: str, period_id: str) -> CachedAnswer | None:
+        """The answer held for the period, without counting as a read."""
+        return self._answers.get((kind, period_id))
+
+    def periods(self) -> list[str]:
+        """The periods an answer is held for, read last first."""
+        return list(dict.fromkeys(p for _, p in reversed(self._answers)))
+
     def put(self, kind: str, period_id: str, answer: CachedAnswer) -> None:
         """Keep an answer, dropping the periods read least recently beyond `size`."""
+        new = not any(p == period_id for _, p in self._answers)
         self._answers[(kind, period_id)] = answer
         self._answers.move_to_end((kind, period_id))
-        periods = list(dict.fromkeys(p for _, p in reversed(self._answers)))
-        for old in periods[self._size :]:
+        for old in self.periods()[self._size :]:
             for key in [k for k in self._answers if k[1] == old]:
                 del self._answers[key]
+        if new and self.on_new_period is not None:
+            self.on_new_period()
 
     def __len__(self) -> int:
         return len(self._answers)

@@ -7,11 +7,13 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.consolidation import api, db
+from services.consolidation.answer_thread import AnswerThread
 from services.consolidation.context import ConsolidationContext
 from services.consolidation.metrics import ConsolidationMetrics
 from services.consolidation.projector import Projector
+from services.consolidation.refresh import AnswerRefresher
 from services.consolidation.settings import ConsolidationSettings
-from services.consolidation.store import ConsolidationStore
+from services.consolidation.store import ANSWERS_MOVED, ConsolidationStore
 from services.consolidation.subscribers import subscriptions
 from services.consolidation.usecases.reading import refresh_metrics
 from shared.auth import KeySource
@@ -45,12 +47,26 @@ def create_app(
     )
     metrics = ConsolidationMetrics(runtime.registry)
     runtime.subscribe(*subscriptions(Projector(clock, metrics)))
+    answer_thread = AnswerThread(settings.resolved_database_url)
     context = ConsolidationContext(
-        settings=settings, clock=clock, store=ConsolidationStore(database.sessions), metrics=metrics
+        settings=settings,
+        clock=clock,
+        store=ConsolidationStore(database.sessions),
+        metrics=metrics,
+        answer_thread=answer_thread,
     )
+
+    refresher = AnswerRefresher(context, settings.answer_refresh_s)
+    runtime.after_commit(ANSWERS_MOVED, refresher.poke)
 
     async def startup() -> None:
         await refresh_metrics(context)
+        answer_thread.start()
+        refresher.start()
+
+    async def shutdown() -> None:
+        await refresher.stop()
+        await answer_thread.stop()
 
     return runtime.create_app(
         title="Tổng hợp báo cáo (consolidation)",
@@ -59,4 +75,5 @@ def create_app(
         migrations_dir=MIGRATIONS,
         context=context,
         on_startup=[startup],
+        on_shutdown=[shutdown],
     )

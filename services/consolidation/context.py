@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from services.consolidation.answer_thread import AnswerThread
 from services.consolidation.answers import AnswerCache
 from services.consolidation.builds import OneBuildAtATime
 from services.consolidation.metrics import ConsolidationMetrics
@@ -19,7 +20,8 @@ from shared.http import context_dependency
 @dataclass(frozen=True)
 class ConsolidationContext:
     """Settings, clock, the store (the only way to the database), the service's metrics,
-    the process's cached answers and the one document build at a time."""
+    the process's cached answers, where they are built and the one document build at a
+    time."""
 
     settings: ConsolidationSettings
     clock: Clock
@@ -27,6 +29,8 @@ class ConsolidationContext:
     metrics: ConsolidationMetrics
     answers: AnswerCache = field(default_factory=AnswerCache)
     builds: OneBuildAtATime = field(default_factory=OneBuildAtATime)
+    # Where answers are built (the service's; without one, on the caller's loop).
+    answer_thread: AnswerThread | None = None
 
 
 ContextDep = Annotated[ConsolidationContext, Depends(context_dependency(ConsolidationContext))]

@@ -35,6 +35,10 @@ class ConsolidationSettings(ServiceSettings):
     )
     signer_title: str = Field("Chủ tịch", alias="DANVAN_DOCUMENT_SIGNER_TITLE")
     signer_name: str = Field("Nguyễn Huy Hùng", alias="DANVAN_DOCUMENT_SIGNER_NAME")
+    # How often the stamps of the periods whose answers are cached are checked, to build
+    # again in the background those that moved (services/consolidation/refresh.py; this
+    # process's own changes wake it at once); 0: never, the reads build as before.
+    answer_refresh_s: float = Field(5.0, ge=0, alias="DANVAN_ANSWER_REFRESH_SECONDS")
     # The plan the periodic report answers, cited by number and date: one setting for the
     # deployment (the reminders' urging letter cites the same). The seed leaves the number
     # and day blank, so the default keeps "…" and the draft warns until it is filled in.

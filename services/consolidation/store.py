@@ -39,7 +39,7 @@ from shared.contracts.registry import (
     PeriodExpectedUnits,
     RequestBasis,
 )
-from shared.db import dialect_insert, upsert_newer
+from shared.db import dialect_insert, notify_on_commit, upsert_newer
 from shared.versioned import VersionedCache
 
 
@@ -630,12 +630,18 @@ async def lock_many_progress(
     return found
 
 
+# The commit topic of a transaction that moved answers' stamps (`shared.db.notify_on_commit`).
+ANSWERS_MOVED = "consolidation.answers_moved"
+
+
 async def move_stamps(session: AsyncSession, period_ids: Iterable[str] | None = None) -> None:
     """Give the periods (every period when None) a new answers' stamp, in the caller's
     transaction: one statement, whatever the number of periods (`db.period_progress`).
 
     Every period is locked in period order first, as `lock_many_progress` does, so a unit
-    event moving them all never deadlocks with a batch holding some of them."""
+    event moving them all never deadlocks with a batch holding some of them. The commit
+    wakes the process's `AnswerRefresher` (`ANSWERS_MOVED`)."""
+    notify_on_commit(session, ANSWERS_MOVED)
     if period_ids is None:
         await session.execute(
             select(db.period_progress.c.period_id)

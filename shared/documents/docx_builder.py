@@ -21,9 +21,9 @@ from shared.documents._docx_parts import (
     PAGE_HEIGHT_MM,
     PAGE_WIDTH_MM,
     TEXT_WIDTH_MM,
-    add_block,
     paragraph,
     rule,
+    write_blocks,
 )
 from shared.documents._metrics import bold_text_width_pt
 from shared.documents.formatting import clean_text
@@ -59,13 +59,11 @@ def build_docx(spec: DocumentSpec) -> bytes:
         _add_title(document, spec.kind_title, spec.subject)
     if spec.recipients_to:
         _add_kinh_gui(document, spec.recipients_to)
-    for block in spec.body:
-        add_block(document, block)
+    write_blocks(document, spec.body)
     _add_closing(document, spec.recipients, spec.archive, spec.signature)
     if spec.appendix:
         paragraph(document, size=1).paragraph_format.page_break_before = True
-        for block in spec.appendix:
-            add_block(document, block)
+        write_blocks(document, spec.appendix)
         paragraph(document, size=1)  # never end the body on a table
     buffer = io.BytesIO()
     document.save(buffer)

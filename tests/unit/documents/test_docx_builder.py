@@ -22,6 +22,7 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 from shared.documents import (
     Bullet,
     DocumentSpec,
+    Heading,
     Issuer,
     Paragraph,
     Signature,
@@ -30,7 +31,7 @@ from shared.documents import (
     _docx_xml,
     build_docx,
 )
-from shared.documents.model import Cell
+from shared.documents.model import Block, Cell
 
 from .samples import RECIPIENTS, SIGNER, SUBJECT
 
@@ -381,3 +382,48 @@ def test_a_tables_cells_are_the_xml_python_docx_writes_cell_by_cell() -> None:
 
     assert tables(copied) == tables(by_cell)
     assert "nhiều dòng" in tables(copied)[0] and "<w:tab/>" in tables(copied)[0]
+
+
+def test_written_blocks_are_the_xml_python_docx_writes_block_by_block() -> None:
+    """`write_blocks` writes paragraphs as markup of one paragraph formatted per formatting,
+    parsed in runs; the body is the one `add_block` writes through python-docx, block by
+    block, for every kind of block and text python-docx writes specially (tabs and line
+    breaks, space at either end, characters XML cannot carry, NFD, markup characters)."""
+    blocks: list[Block] = [
+        Heading("I. KẾT QUẢ", 1),
+        Heading("1. Công tác lãnh đạo", 2),
+        Heading("a) Số liệu", 3),
+        Heading("Ghi chú", 4),
+        Paragraph("Nội dung\tcó tab\nvà dòng thứ hai\r\nvà thứ ba"),
+        Paragraph("chữ \t chữ\n dòng"),
+        Paragraph("  cách ở đầu", bold=True),
+        Paragraph("in nghiêng ", italic=True),
+        Paragraph(unicodedata.normalize("NFD", "Tiếng Việt tổ hợp"), centred=True),
+        Paragraph("đậm, giữa", bold=True, italic=True, centred=True),
+        Paragraph("ký tự \x0b lạ \x01 <a> & \"b\" 'c' \u00a0"),
+        Paragraph("   "),
+        Paragraph(""),
+        Bullet("mục một"),
+        Bullet("  mục hai  ", marker="+"),
+        Bullet("mục ba", marker=" "),
+        Table(columns=["A", "B"], rows=[["x\ty", 1.5]], totals_row=["Tổng", 2]),
+        Paragraph("sau bảng"),
+        Heading("\t", 2),
+    ]
+    written = new_document()
+    _docx_parts.write_blocks(written, blocks)
+    by_block = new_document()
+    for block in blocks:
+        _docx_parts.add_block(by_block, block)
+
+    def body(doc: Document) -> str:
+        return str(doc.element.body.xml)
+
+    assert body(written) == body(by_block)
+    assert "<w:tab/>" in body(written) and "<w:br/>" in body(written)
+    assert "&lt;a&gt; &amp;" in body(written)
+    # After the blocks, python-docx goes on adding to the body as before.
+    written.add_paragraph("cuối")
+    by_block.add_paragraph("cuối")
+    assert body(written) == body(by_block)
+    assert [p.text for p in written.paragraphs] == [p.text for p in by_block.paragraphs]
