@@ -57,10 +57,9 @@ class ServiceSettings(BaseSettings):
     # is on (the default); off, they are consumed one event per transaction
     # (docs/ARCHITECTURE.md, "Batched consumers").
     consumer_batching: bool = Field(True, alias="DANVAN_CONSUMER_BATCHING")
-    # How long a batched subscription's batch waits to fill once its first message has come,
-    # when more were waiting (a lone event is applied at once; a backlog fills the batch at
-    # once; during a burst, the events arriving meanwhile share a transaction):
-    # shared/messaging/fetch.py.
+    # How long a batched subscription's batch waits to fill once its first message has come
+    # (a backlog fills it at once; otherwise the events arriving meanwhile share one
+    # transaction): shared/messaging/fetch.py.
     consumer_batch_wait_seconds: float = Field(
         0.1, alias="DANVAN_CONSUMER_BATCH_WAIT_SECONDS", gt=0, le=5
     )

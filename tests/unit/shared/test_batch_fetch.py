@@ -1,6 +1,6 @@
 """The batched subscription's fetch loop (`shared/messaging/fetch.py`) with a scripted pull
-subscription: the first message is fetched alone, applied at once when nothing else was
-waiting, else with what comes within the batch wait; the next batch is fetched while the
+subscription: the first message is fetched alone, then what comes within the batch wait;
+the next batch is fetched while the
 current one is applied, batches are applied in the order fetched, and a timeout or a closed
 connection loses nothing gathered. The real nats-server behaviour is tested in
 tests/integration/messaging/test_batch_consumer.py."""
@@ -8,7 +8,6 @@ tests/integration/messaging/test_batch_consumer.py."""
 from __future__ import annotations
 
 import asyncio
-from types import SimpleNamespace
 from typing import Any
 
 from nats.errors import ConnectionClosedError
@@ -17,15 +16,7 @@ from shared.messaging.fetch import gather_batch, install_batch_loop
 
 
 class Msg(str):
-    """A message of the script: its text, and how many messages the consumer had left after
-    it (nats-py's `msg.metadata.num_pending`)."""
-
-    def __new__(cls, text: str, pending: int = 0) -> Msg:
-        message = super().__new__(cls, text)
-        message.metadata = SimpleNamespace(num_pending=pending)
-        return message
-
-    metadata: SimpleNamespace
+    """A message of the script (its text)."""
 
 
 class ScriptedSubscription:
@@ -49,27 +40,20 @@ class ScriptedSubscription:
         return answer
 
 
-async def test_a_lone_message_is_applied_at_once() -> None:
-    # Nothing else was waiting when it came: no second fetch, no batch wait.
-    subscription = ScriptedSubscription([Msg("a", pending=0)], [Msg("b")])
-    assert await gather_batch(subscription, size=100, wait_seconds=5, idle_seconds=30) == ["a"]
-    assert subscription.calls == [1]
-    assert subscription.timeouts == [30]
-
-
-async def test_with_more_waiting_the_batch_waits_briefly_to_fill() -> None:
+async def test_the_first_message_is_fetched_alone_then_the_rest_within_the_wait() -> None:
     # nats-py's fetch(n) waits out its timeout unless all n come: the first is fetched
     # alone (it returns as soon as one comes), the rest with the batch wait.
-    subscription = ScriptedSubscription([Msg("a", pending=2)], [Msg("b"), Msg("c")], [Msg("d")])
+    subscription = ScriptedSubscription([Msg("a")], [Msg("b"), Msg("c")], [Msg("d")])
     batch = await gather_batch(subscription, size=100, wait_seconds=0.05, idle_seconds=30)
     assert batch == ["a", "b", "c"]
     assert subscription.calls == [1, 99]
     assert subscription.timeouts == [30, 0.05]
 
 
-async def test_a_message_without_metadata_waits_as_under_load() -> None:
-    subscription = ScriptedSubscription(["a"], ["b"])  # type: ignore[list-item]
-    assert await gather_batch(subscription, size=10, wait_seconds=0.01) == ["a", "b"]
+async def test_a_lone_message_is_returned_when_the_wait_ends() -> None:
+    subscription = ScriptedSubscription([Msg("a")])
+    assert await gather_batch(subscription, size=10, wait_seconds=0.01, idle_seconds=30) == ["a"]
+    assert subscription.calls == [1, 9]
 
 
 async def test_nothing_within_the_idle_wait_gives_an_empty_batch() -> None:
@@ -81,7 +65,7 @@ async def test_nothing_within_the_idle_wait_gives_an_empty_batch() -> None:
 
 async def test_a_timeout_or_closed_connection_after_the_first_loses_nothing() -> None:
     for failure in (TimeoutError(), ConnectionClosedError()):
-        subscription = ScriptedSubscription([Msg("a", pending=3)], failure)
+        subscription = ScriptedSubscription([Msg("a")], failure)
         assert await gather_batch(subscription, size=10, wait_seconds=1) == ["a"]
         assert subscription.calls == [1, 9]
 
@@ -116,13 +100,13 @@ class FakeSubscriber:
 
 
 async def test_the_next_batch_is_fetched_while_the_current_one_is_applied() -> None:
-    subscription = ScriptedSubscription([Msg("a", pending=1)], [Msg("b")], [Msg("c")], [Msg("d")])
+    subscription = ScriptedSubscription([Msg("a")], [Msg("b")], [Msg("c")], [], [Msg("d")], [])
     subscriber = FakeSubscriber(subscription)
     install_batch_loop(subscriber, size=100, wait_seconds=1)
     loop = asyncio.ensure_future(subscriber._consume_pull())
 
     async def prefetched() -> None:
-        while len(subscription.calls) < 3:
+        while len(subscription.calls) < 4:
             await asyncio.sleep(0.001)
 
     # The first batch is held in `consume`: the second batch is fetched meanwhile.
@@ -131,7 +115,7 @@ async def test_the_next_batch_is_fetched_while_the_current_one_is_applied() -> N
     subscriber.release.set()
     await asyncio.wait_for(loop, timeout=5)
     assert subscriber.applied == [["a", "b"], ["c"], ["d"]]  # in the order fetched
-    assert subscriber.fetches_while_applying[0] == 3
+    assert subscriber.fetches_while_applying[0] == 4
 
 
 class QueuedSubscription:
