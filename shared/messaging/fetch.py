@@ -38,9 +38,9 @@ async def gather_batch(
     subscription sends one pull request per `idle_seconds`, and the batch's wait starts
     when there is something to apply), then the rest: a backlog fills the batch at once,
     and otherwise the events arriving within the wait share one transaction. Applying a
-    lone event at once instead cost consolidation 13.6 ms of CPU per amendment at one
-    request at a time, against 3.5 ms when a batch gathers for 0.1 s (docs/BENCHMARKS.md):
-    a batch's own cost (its transaction, snapshot and stamp) is most of an event's."""
+    lone event at once was tried: consolidation's CPU per amendment during `make bench`'s
+    20-unit burst went from 1.66 to 2.64 ms (docs/BENCHMARKS.md, 03/12/2026), a batch's
+    own cost (its transaction, snapshot and stamp) being most of an event's."""
     try:
         first: list[Any] = await subscription.fetch(
             batch=1, timeout=max(idle_seconds or 0.0, wait_seconds)
