@@ -161,17 +161,20 @@ async def test_answers_are_built_on_the_answer_thread_while_the_loop_serves(
     threaded = replace(context, answers=AnswerCache(), answer_thread=thread)
     thread.start()
     try:
+        entered = threading.Event()
         loop_ran = threading.Event()
         answer = reading.ANSWERS["completeness"]
 
         async def busy_read(session: Any, period_id: str) -> Any:
             # Blocks the loop it runs on until the service's loop has run the task below.
+            entered.set()
             assert loop_ran.wait(timeout=10), "the build held the service's event loop"
             return await answer.read(session, period_id)
 
         monkeypatch.setitem(reading.ANSWERS, "completeness", replace(answer, read=busy_read))
         build = asyncio.create_task(completeness(threaded))
-        await asyncio.sleep(0.05)
+        # The build has begun (on the service's loop, this waits until it gave up).
+        assert await asyncio.to_thread(entered.wait, 15)
         asyncio.get_running_loop().call_soon(loop_ran.set)
         built = await asyncio.wait_for(build, 15)
         monkeypatch.setitem(reading.ANSWERS, "completeness", answer)
