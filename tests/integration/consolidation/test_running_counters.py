@@ -31,6 +31,7 @@ from shared.contracts.registry import PeriodChanged
 from shared.db import create_engine, make_session_factory
 from shared.messaging.inbox import claim_event
 from shared.migrations import upgrade_to_head
+from tests.support.batches import consecutive_batches
 from tests.unit.consolidation.histories import (
     many_units,
     period_changed,
@@ -380,17 +381,8 @@ async def test_batches_give_the_same_projections_as_one_event_at_a_time(
                     async with sessions() as session, session.begin():
                         await subs[type(e)].handler(session, e)
             else:
-                chunks = random.Random(seed)
-                n = 0
-                while n < len(replay):
-                    # Consecutive events of one subject, as one durable consumer fetches them.
-                    kind, size = type(replay[n]), chunks.randint(1, 40)
-                    batch = [replay[n]]
-                    n += 1
-                    while n < len(replay) and len(batch) < size and type(replay[n]) is kind:
-                        batch.append(replay[n])
-                        n += 1
-                    handler = subs[kind].batch
+                for batch in consecutive_batches(replay, random.Random(seed), 40):
+                    handler = subs[type(batch[0])].batch
                     assert handler is not None
                     async with sessions() as session, session.begin():
                         await handler(session, batch)

@@ -22,6 +22,7 @@ from shared.clock import ManualClock
 from shared.contracts.intake import ReportWithdrawal, ReportWithdrawn
 from shared.db import Database
 from shared.messaging.consumer import Subscription
+from tests.support.batches import consecutive_batches
 
 from .clock import vn
 from .events import answered, period, report, review, unit
@@ -72,17 +73,8 @@ async def _states(
                 async with store.transaction() as session:
                     await subs[type(event)].handler(session, event)
         else:
-            sizes = random.Random(seed)
-            n = 0
-            while n < len(events):
-                # Consecutive events of one subject, as one durable consumer fetches them.
-                kind, size = type(events[n]), sizes.randint(1, 6)
-                batch = [events[n]]
-                n += 1
-                while n < len(events) and len(batch) < size and type(events[n]) is kind:
-                    batch.append(events[n])
-                    n += 1
-                handler = subs[kind].batch
+            for batch in consecutive_batches(events, random.Random(seed), 6):
+                handler = subs[type(batch[0])].batch
                 assert handler is not None
                 async with store.transaction() as session:
                     await handler(session, batch)
