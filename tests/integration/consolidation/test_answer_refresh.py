@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
@@ -21,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.consolidation.answer_thread import AnswerThread
 from services.consolidation.answers import AnswerCache, Page
-from services.consolidation.app import MIGRATIONS
 from services.consolidation.context import ConsolidationContext
 from services.consolidation.metrics import ConsolidationMetrics
 from services.consolidation.projector import Projector
@@ -29,9 +27,8 @@ from services.consolidation.refresh import AnswerRefresher
 from services.consolidation.settings import ConsolidationSettings
 from services.consolidation.store import ANSWERS_MOVED, ConsolidationStore
 from services.consolidation.usecases import reading
-from shared.db import Database, create_engine
+from shared.db import Database
 from shared.errors import DomainError
-from shared.migrations import upgrade_to_head
 from tests.integration.consolidation.test_cached_answers import (
     CLOCK,
     REVIEWER,
@@ -46,16 +43,6 @@ from tests.integration.consolidation.test_cached_answers import (
 from tests.integration.consolidation.test_completeness_reads import context_of
 from tests.support.http import eventually
 from tests.unit.consolidation.histories import period_changed, report_version
-
-
-@pytest.fixture
-async def engine(databases: Any) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(await databases.url("consolidation-refresh"))
-    await upgrade_to_head(engine, MIGRATIONS)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture

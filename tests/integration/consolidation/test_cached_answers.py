@@ -9,7 +9,6 @@ Run on SQLite and on PostgreSQL (TEST_DATABASE_URL=postgresql://postgres@127.0.0
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -18,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.consolidation import store, views
 from services.consolidation.answers import Page
-from services.consolidation.app import MIGRATIONS
 from services.consolidation.context import ConsolidationContext
 from services.consolidation.projector import Projector
 from services.consolidation.subscribers import subscriptions
@@ -26,9 +24,7 @@ from services.consolidation.usecases import reading
 from shared.auth import Principal
 from shared.clock import ManualClock
 from shared.contracts.registry import UnitChanged, UnitState
-from shared.db import create_engine
 from shared.errors import DomainError
-from shared.migrations import upgrade_to_head
 from tests.integration.consolidation.test_completeness_reads import context_of
 from tests.unit.consolidation.factory import period_event, submitted
 from tests.unit.consolidation.histories import (
@@ -48,16 +44,6 @@ WHOLE = Page()
 
 def unit_account(code: str) -> Principal:
     return Principal(username=f"u-{code}", role="unit", unit_code=code)
-
-
-@pytest.fixture
-async def engine(databases: Any) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(await databases.url("consolidation-answers"))
-    await upgrade_to_head(engine, MIGRATIONS)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 async def one_by_one(context: ConsolidationContext, events: list[Any]) -> None:

@@ -7,7 +7,7 @@ Run on SQLite and on PostgreSQL (TEST_DATABASE_URL=postgresql://postgres@127.0.0
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +18,6 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.consolidation import store, views
-from services.consolidation.app import MIGRATIONS
 from services.consolidation.context import ConsolidationContext
 from services.consolidation.domain import OwnProgress, completeness
 from services.consolidation.metrics import ConsolidationMetrics
@@ -30,8 +29,7 @@ from services.consolidation.usecases import reading
 from services.consolidation.usecases.common import every_completeness
 from shared.auth import Principal
 from shared.clock import ManualClock
-from shared.db import create_engine, make_session_factory
-from shared.migrations import upgrade_to_head
+from shared.db import make_session_factory
 from tests.unit.consolidation.histories import (
     many_units,
     period_changed,
@@ -43,16 +41,6 @@ from tests.unit.consolidation.histories import (
 
 CLOCK = ManualClock(datetime(2023, 6, 20, tzinfo=UTC))
 REVIEWER = Principal(username="pnv", role="reviewer")
-
-
-@pytest.fixture
-async def engine(databases: Any) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(await databases.url("consolidation"))
-    await upgrade_to_head(engine, MIGRATIONS)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 def context_of(engine: AsyncEngine) -> ConsolidationContext:

@@ -8,33 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.consolidation.app import MIGRATIONS
 from services.consolidation.usecases import documents
 from shared.auth import Principal
-from shared.db import create_engine
-from shared.migrations import upgrade_to_head
 from tests.integration.consolidation.test_cached_answers import one_by_one
 from tests.integration.consolidation.test_completeness_reads import context_of
 from tests.support.http import eventually
 from tests.unit.consolidation.factory import three_reports
 
 REVIEWER = Principal(username="pnv", role="reviewer")
-
-
-@pytest.fixture
-async def engine(databases: Any) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(await databases.url("consolidation-builds"))
-    await upgrade_to_head(engine, MIGRATIONS)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 class Builds:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -45,16 +45,6 @@ from tests.unit.consolidation.histories import (
 
 CLOCK = ManualClock(datetime(2023, 6, 20, tzinfo=UTC))
 CONSUMER = "consolidation-test"
-
-
-@pytest.fixture
-async def engine(databases: Any) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(await databases.url("consolidation"))
-    await upgrade_to_head(engine, MIGRATIONS)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 def handler_map(applier: projector.Projector) -> dict[type, Any]:
