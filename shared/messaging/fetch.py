@@ -20,6 +20,10 @@ from nats.js.errors import ServiceUnavailableError
 
 log = logging.getLogger(__name__)
 
+# Less time than this left of a batch's wait is not worth another pull request (nats-py
+# gives the server the timeout less 0.1 ms as the request's expiry).
+MIN_FETCH_SECONDS = 0.002
+
 
 async def gather_batch(
     subscription: Any,
@@ -33,11 +37,15 @@ async def gather_batch(
     (awaited for up to `idle_seconds`, by default `wait_seconds`), then what else comes
     within `wait_seconds`; none if nothing comes. Never drops a gathered message.
 
-    nats-py's `fetch(n)` returns early only with all n messages: once the first has come it
-    waits out its whole timeout for the rest. So the first is fetched alone (an idle
-    subscription sends one pull request per `idle_seconds`, and the batch's wait starts
-    when there is something to apply), then the rest: a backlog fills the batch at once,
-    and otherwise the events arriving within the wait share one transaction. Applying a
+    The first is fetched alone (an idle subscription sends one pull request per
+    `idle_seconds`, and the batch's wait starts when there is something to apply), then the
+    rest until the batch is full or `wait_seconds` have passed: a backlog fills the batch
+    at once, and otherwise the events arriving within the wait share one transaction.
+    nats-py's `fetch(n)` returns as soon as its no-wait probe has brought something (the
+    server answers a probe with what is there once one message is), not when n have come:
+    one `fetch` for the rest gave batches of two at a steady trickle (one request at a time,
+    docs/BENCHMARKS.md 04/12/2026), so it is called again for what is still missing, with
+    the time left. Applying a
     lone event at once was tried: consolidation's CPU per amendment during `make bench`'s
     20-unit burst went from 1.66 to 2.64 ms (docs/BENCHMARKS.md, 03/12/2026), a batch's
     own cost (its transaction, snapshot and stamp) being most of an event's."""
@@ -54,16 +62,23 @@ async def gather_batch(
         return []
     if not first or size <= 1 or not running():
         return first
-    try:
-        rest: list[Any] = await subscription.fetch(batch=size - 1, timeout=wait_seconds)
-    except TimeoutError:
-        rest = []
-    except (ConnectionClosedError, ServiceUnavailableError):
-        # What was gathered is still applied (its ack may fail: it is then redelivered
-        # and found in the inbox).
-        log.debug("fetch failed; 1 message gathered", exc_info=True)
-        rest = []
-    return first + rest
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait_seconds
+    gathered = list(first)
+    while len(gathered) < size and running():
+        left = deadline - loop.time()
+        if left < MIN_FETCH_SECONDS:
+            break
+        try:
+            gathered += await subscription.fetch(batch=size - len(gathered), timeout=left)
+        except TimeoutError:
+            break
+        except (ConnectionClosedError, ServiceUnavailableError):
+            # What was gathered is still applied (its ack may fail: it is then redelivered
+            # and found in the inbox).
+            log.debug("fetch failed; %d messages gathered", len(gathered), exc_info=True)
+            break
+    return gathered
 
 
 def install_batch_loop(

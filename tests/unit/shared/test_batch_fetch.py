@@ -41,13 +41,25 @@ class ScriptedSubscription:
 
 
 async def test_the_first_message_is_fetched_alone_then_the_rest_within_the_wait() -> None:
-    # nats-py's fetch(n) waits out its timeout unless all n come: the first is fetched
-    # alone (it returns as soon as one comes), the rest with the batch wait.
+    # The first is fetched alone (it returns as soon as one comes), then the rest is
+    # fetched again and again, for what is still missing, until the batch wait ends:
+    # nats-py's fetch(n) returns with what its probe brought, often a single message.
     subscription = ScriptedSubscription([Msg("a")], [Msg("b"), Msg("c")], [Msg("d")])
     batch = await gather_batch(subscription, size=100, wait_seconds=0.05, idle_seconds=30)
-    assert batch == ["a", "b", "c"]
-    assert subscription.calls == [1, 99]
-    assert subscription.timeouts == [30, 0.05]
+    assert batch == ["a", "b", "c", "d"]
+    assert subscription.calls == [1, 99, 97, 96]
+    first, *rest = subscription.timeouts
+    assert first == 30
+    assert all(0 < t <= 0.05 for t in rest) and rest == sorted(rest, reverse=True)
+
+
+async def test_a_full_batch_is_returned_without_waiting_out_the_wait() -> None:
+    subscription = ScriptedSubscription([Msg("a")], [Msg("b")], [Msg("c")], [Msg("d")])
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    assert await gather_batch(subscription, size=3, wait_seconds=30) == ["a", "b", "c"]
+    assert subscription.calls == [1, 2, 1]
+    assert loop.time() - began < 10
 
 
 async def test_a_lone_message_is_returned_when_the_wait_ends() -> None:
@@ -100,13 +112,15 @@ class FakeSubscriber:
 
 
 async def test_the_next_batch_is_fetched_while_the_current_one_is_applied() -> None:
-    subscription = ScriptedSubscription([Msg("a")], [Msg("b")], [Msg("c")], [], [Msg("d")], [])
+    subscription = ScriptedSubscription(
+        [Msg("a")], [Msg("b")], TimeoutError(), [Msg("c")], TimeoutError(), [Msg("d")], []
+    )
     subscriber = FakeSubscriber(subscription)
     install_batch_loop(subscriber, size=100, wait_seconds=1)
     loop = asyncio.ensure_future(subscriber._consume_pull())
 
     async def prefetched() -> None:
-        while len(subscription.calls) < 4:
+        while len(subscription.calls) < 5:
             await asyncio.sleep(0.001)
 
     # The first batch is held in `consume`: the second batch is fetched meanwhile.
@@ -115,7 +129,7 @@ async def test_the_next_batch_is_fetched_while_the_current_one_is_applied() -> N
     subscriber.release.set()
     await asyncio.wait_for(loop, timeout=5)
     assert subscriber.applied == [["a", "b"], ["c"], ["d"]]  # in the order fetched
-    assert subscriber.fetches_while_applying[0] == 4
+    assert subscriber.fetches_while_applying[0] == 5
 
 
 class QueuedSubscription:
@@ -166,6 +180,24 @@ async def test_the_batch_is_gathered_after_the_first_message_has_come() -> None:
     await arriving
     assert batch == ["m1", "m2", "m3"]
     assert loop.time() - began < 0.5  # not the idle wait: the batch came complete
+
+
+async def test_messages_trickling_in_one_by_one_within_the_wait_share_a_batch() -> None:
+    # nats-py's fetch returns with the first message its request brings: one fetch after
+    # the first message made batches of two at a steady trickle.
+    subscription = QueuedSubscription()
+    names = [f"m{i}" for i in range(6)]
+
+    async def trickle() -> None:
+        for name in names:
+            subscription.queue.put_nowait(name)
+            await asyncio.sleep(0.01)
+
+    arriving = asyncio.create_task(trickle())
+    batch = await gather_batch(subscription, size=100, wait_seconds=1.0, idle_seconds=1.0)
+    await arriving
+    assert batch == names
+    assert len(subscription.calls) > 2  # fetched again for what was still missing
 
 
 async def test_without_an_idle_wait_every_fetch_is_bounded_by_the_gathering_time() -> None:
