@@ -62,7 +62,10 @@ class OutboxRelay:
     Handed-over rows (the hot path): while the relay runs and NATS is connected, a
     transaction that writes outbox rows writes them already claimed by this relay
     (`claim_for_handover`, through `shared.messaging.outbox.add_event`) and hands them over
-    after its commit (`hand_over`): they are published without a claim transaction. What
+    after its commit (`hand_over`): they are published without a claim transaction, the
+    rows handed over within `gather_seconds` of the first in one pass (one publish per
+    commit made nats-server and the consumers do more per event: docs/BENCHMARKS.md,
+    "04/12/2026: intake, second pass"). What
     JetStream acknowledged is marked published in one transaction for all the rows
     acknowledged within `mark_seconds` (or at the next claim pass, in its transaction, or
     when the relay stops), not one per commit. A crash before the mark only republishes
@@ -88,6 +91,7 @@ class OutboxRelay:
         max_payload: MaxPayloadProvider | None = None,
         backlog_seconds: float = 5.0,
         mark_seconds: float = 0.1,
+        gather_seconds: float = 0.05,
     ) -> None:
         if claim_seconds <= publish_timeout:
             raise ValueError("a claim must outlast the wait for acknowledgements")
@@ -108,6 +112,7 @@ class OutboxRelay:
         self._stopping = False
         self._running = False
         self._mark_seconds = mark_seconds
+        self._gather_seconds = gather_seconds
         # Rows committed already claimed by this relay, waiting to be published.
         self._handed: list[OutboxRow] = []
         # Event ids JetStream acknowledged that are not marked published yet, and since when.
@@ -153,6 +158,10 @@ class OutboxRelay:
             while not self._stopping:
                 try:
                     if self._handed:
+                        if len(self._handed) < self._batch_size and self._gather_seconds:
+                            # The rows of the commits that follow within `gather_seconds`
+                            # go in the same pass (one flush, fewer acks to wait for).
+                            await asyncio.sleep(self._gather_seconds)
                         await self.publish_handed()
                     if self._claim_due or failures:
                         self._claim_due = False

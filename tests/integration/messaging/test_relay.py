@@ -252,3 +252,39 @@ async def test_a_relay_dead_after_a_handover_leaves_its_rows_to_the_next_relay(
         await eventually(taken_over, timeout=10)
         assert await harness.unpublished() == 0
         assert await stream_messages(nats_server.url) == 3
+
+
+async def test_rows_handed_over_close_together_are_published_in_one_pass(
+    nats_server, databases, monkeypatch
+):
+    # One pass per commit made nats-server and the consumers do more per event; the rows of
+    # the commits that follow the first within the relay's gathering wait share its pass.
+    settings = settings_for(await databases.url("gathered"), nats_server.url)
+    harness = Harness(settings.model_copy(update={"outbox_poll_seconds": 3600.0}), consume=False)
+    async with running(harness):
+        await asyncio.wait_for(harness.runtime.bus.wait_started(), 20)
+        relay = harness.runtime.bus.relay
+        assert relay is not None
+
+        async def ready() -> bool:
+            return relay.claim_for_handover() is not None and not relay._claim_due
+
+        await eventually(ready, timeout=10)
+        passes: list[int] = []
+        original = relay._publish
+
+        async def recorded(js: Any, rows: Any) -> Any:
+            passes.append(len(rows))
+            return await original(js, rows)
+
+        monkeypatch.setattr(relay, "_publish", recorded)
+        monkeypatch.setattr(relay, "_gather_seconds", 5.0)  # wide: the test does not race it
+        for i in range(3):
+            await harness.submit(report_event(f"g{i}"))
+
+        async def marked() -> bool:
+            return await harness.unpublished() == 0
+
+        await eventually(marked, timeout=20)
+        assert passes == [3]
+        assert await stream_messages(nats_server.url) == 3
