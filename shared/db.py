@@ -58,19 +58,26 @@ def make_session_factory(
     *,
     on_commit: Callable[[Session], None] | None = None,
     on_rollback: Callable[[Session, SessionTransaction], None] | None = None,
+    info: dict[str, Any] | None = None,
 ) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded values after commit; `on_commit` runs after each commit
-    (savepoints included), `on_rollback` after each rollback with the transaction undone."""
+    (savepoints included), `on_rollback` after each rollback with the transaction undone;
+    each session's `info` starts as a copy of `info`."""
     session_class = type("ServiceSession", (Session,), {})
     if on_commit is not None:
         event.listen(session_class, "after_commit", on_commit)
     if on_rollback is not None:
         event.listen(session_class, "after_soft_rollback", on_rollback)
-    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=session_class)
+    return async_sessionmaker(
+        engine, expire_on_commit=False, sync_session_class=session_class, info=info
+    )
 
 
 CommitHook = Callable[[], None]
+ItemsHook = Callable[[list[Any]], None]
 _COMMIT_TOPICS = "danvan_commit_topics"
+_COMMIT_ITEMS = "danvan_commit_items"
+_SHARED = "danvan_shared"
 
 
 def notify_on_commit(session: AsyncSession, topic: str) -> None:
@@ -80,19 +87,44 @@ def notify_on_commit(session: AsyncSession, topic: str) -> None:
     session.info.setdefault(_COMMIT_TOPICS, set()).add(topic)
 
 
+def hand_over_on_commit(session: AsyncSession, topic: str, items: list[Any]) -> None:
+    """Hand `items` (what this transaction wrote, e.g. its outbox rows) to the items hooks
+    of `topic` once the transaction has committed (`Database.on_commit_items`); nothing is
+    handed over if it rolls back. If a savepoint of the transaction rolls back, the items
+    collected so far are dropped and the topic's plain hooks run instead (a queue's poller
+    then finds what was committed), so an item handed over was always committed."""
+    session.info.setdefault(_COMMIT_ITEMS, {}).setdefault(topic, []).extend(items)
+
+
+def shared(session: AsyncSession, key: str) -> Any:
+    """What `Database.share(key, value)` made reachable from this database's sessions (None
+    for a session of another factory, or before anything was shared under `key`)."""
+    found: dict[str, Any] | None = session.info.get(_SHARED)
+    return None if found is None else found.get(key)
+
+
 class Database:
     """A service's engine and sessions, with the work to start after commits.
 
     One mechanism for after-commit work: a writer marks its session with a topic
     (`notify_on_commit`), and after the outermost commit every hook registered for that
-    topic (`on_commit`) is called on the event loop.
+    topic (`on_commit`) is called on the event loop. A writer may instead hand over what it
+    wrote (`hand_over_on_commit`): the topic's items hooks (`on_commit_items`) get the
+    committed items, and its plain hooks run only for the commits that did not hand over.
     """
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.engine: AsyncEngine = create_engine(url, echo=echo)
         self._hooks: dict[str, list[CommitHook]] = {}
+        self._items_hooks: dict[str, list[ItemsHook]] = {}
+        # One dict shared by every session of this database (each session's `info` is a
+        # shallow copy of the factory's): what `share` puts in it, `shared(session, key)` reads.
+        self._shared: dict[str, Any] = {}
         self.sessions: async_sessionmaker[AsyncSession] = make_session_factory(
-            self.engine, on_commit=self._committed, on_rollback=_rolled_back
+            self.engine,
+            on_commit=self._committed,
+            on_rollback=_rolled_back,
+            info={_SHARED: self._shared},
         )
 
     @property
@@ -103,6 +135,14 @@ class Database:
     def on_commit(self, topic: str, hook: CommitHook) -> None:
         """Call `hook` after every commit whose session was marked with `topic`."""
         self._hooks.setdefault(topic, []).append(hook)
+
+    def on_commit_items(self, topic: str, hook: ItemsHook) -> None:
+        """Call `hook` with the items a committed transaction handed over under `topic`."""
+        self._items_hooks.setdefault(topic, []).append(hook)
+
+    def share(self, key: str, value: Any) -> None:
+        """Make `value` reachable from every session of this database (`shared`)."""
+        self._shared[key] = value
 
     async def ping(self) -> None:
         """Raise unless the database answers."""
@@ -115,24 +155,36 @@ class Database:
     def _committed(self, session: Session) -> None:
         if session.in_nested_transaction():
             return  # a savepoint: the work waits for the outermost commit
-        topics = session.info.pop(_COMMIT_TOPICS, None)
-        if not topics:
+        topics: set[str] = session.info.pop(_COMMIT_TOPICS, None) or set()
+        items: dict[str, list[Any]] = session.info.pop(_COMMIT_ITEMS, None) or {}
+        if not topics and not items:
             return
-        hooks = [hook for topic in sorted(topics) for hook in self._hooks.get(topic, ())]
+        calls: list[Callable[[], None]] = []
+        for topic, handed in sorted(items.items()):
+            if topic in self._items_hooks:
+                calls += [functools.partial(hook, handed) for hook in self._items_hooks[topic]]
+            else:
+                topics.add(topic)  # nobody takes items: the plain hooks, as for a mark
+        calls += [hook for topic in sorted(topics) for hook in self._hooks.get(topic, ())]
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             loop = None
-        for hook in hooks:
+        for call in calls:
             if loop is not None:
-                loop.call_soon(hook)  # after the commit has fully returned
+                loop.call_soon(call)  # after the commit has fully returned
             else:
-                hook()
+                call()
 
 
 def _rolled_back(session: Session, previous: SessionTransaction) -> None:
     if previous.parent is None:
         session.info.pop(_COMMIT_TOPICS, None)
+        session.info.pop(_COMMIT_ITEMS, None)
+    elif items := session.info.pop(_COMMIT_ITEMS, None):
+        # A savepoint rolled back: which of the items it undid is not tracked, so none is
+        # handed over; the plain hooks run at the commit and the poller finds the rest.
+        session.info.setdefault(_COMMIT_TOPICS, set()).update(items)
 
 
 async def ping(engine: AsyncEngine) -> None:

@@ -21,7 +21,7 @@ from shared.http import create_service_app
 from shared.logs import configure_logging
 from shared.messaging.bus import EventBus
 from shared.messaging.consumer import Subscription
-from shared.messaging.outbox import OUTBOX_WRITTEN
+from shared.messaging.outbox import OUTBOX_CLAIM, OUTBOX_WRITTEN
 from shared.metrics import HttpMetrics, MessagingMetrics
 from shared.migrations import upgrade_to_head
 from shared.revocation import RevocationFeed, Revocations
@@ -99,6 +99,11 @@ class ServiceRuntime:
             self.subscribe(Subscription(TokensRevoked, self.revocation_feed.on_event))
         if outbox is not None:
             self.after_commit(OUTBOX_WRITTEN, self.bus.wake_relay)
+        if self.bus.relay is not None:
+            # Outbox rows are written claimed by the relay while it publishes, and handed to
+            # it after their commit: no claim transaction per commit (docs/ARCHITECTURE.md).
+            database.share(OUTBOX_CLAIM, self.bus.relay.claim_for_handover)
+            database.on_commit_items(OUTBOX_WRITTEN, self.bus.relay.hand_over)
 
     @property
     def engine(self) -> AsyncEngine:

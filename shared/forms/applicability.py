@@ -21,9 +21,29 @@ def check_unit_kind(unit_kind: str) -> None:
         raise UnknownUnitKind(unit_kind)
 
 
+# Cut forms by (the form object, kind, tags): a form is frozen and each cut is a pure
+# function of the three, asked for on every submission and amendment (docs/BENCHMARKS.md,
+# "04/12/2026: intake, second pass"). The entry keeps the form itself, so that an id is never
+# taken for another form's; a full cache is emptied (forms are few: `load_form` keeps 32).
+_CUTS: dict[tuple[int, str, frozenset[str]], tuple[FormDefinition, FormDefinition]] = {}
+_MAX_CUTS = 512
+
+
 def form_for_unit(form: FormDefinition, unit_kind: str, unit_tags: Set[str]) -> FormDefinition:
     """The form without the sections and indicators that do not apply to this unit, its
     leader check worded for the unit's kind."""
+    key = (id(form), unit_kind, frozenset(unit_tags))
+    found = _CUTS.get(key)
+    if found is not None and found[0] is form:
+        return found[1]
+    cut = _cut(form, unit_kind, unit_tags)
+    if len(_CUTS) >= _MAX_CUTS:
+        _CUTS.clear()
+    _CUTS[key] = (form, cut)
+    return cut
+
+
+def _cut(form: FormDefinition, unit_kind: str, unit_tags: Set[str]) -> FormDefinition:
     check_unit_kind(unit_kind)
     sections = tuple(
         section.model_copy(

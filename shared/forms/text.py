@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Literal
 
 TextProblem = Literal["control_character", "invalid_character"]
 
 _ALLOWED_CONTROLS = frozenset("\n\t")
+# Every character `clean_text` refuses: Unicode's Cc (U+0000–U+001F, U+007F–U+009F) but
+# the allowed controls, and Cs (the surrogates). Text without any (nearly all of it) is not
+# walked character by character (tests/unit/forms/test_text.py checks the two agree).
+_REFUSED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class TextRejected(ValueError):
@@ -28,6 +33,8 @@ class TextRejected(ValueError):
 def clean_text(value: str) -> str:
     """The text NFC-normalised, trimmed, with CR LF and lone CR as LF; raises TextRejected."""
     text = value.replace("\r\n", "\n").replace("\r", "\n")
+    if _REFUSED.search(text) is None:
+        return unicodedata.normalize("NFC", text).strip()
     for position, character in enumerate(text):
         category = unicodedata.category(character)
         if category == "Cc" and character not in _ALLOWED_CONTROLS:

@@ -225,8 +225,9 @@ class _Validator:
         if raw_indicators is None:
             return content
         applicable = {ind.code for ind in section.indicators}
+        known_indicators = {ind.code: ind for ind in reversed(full.indicators)}
         for key in raw_indicators:
-            known = next((ind for ind in full.indicators if ind.code == key), None)
+            known = known_indicators.get(key) if isinstance(key, str) else None
             if known is None:
                 self.unknown(f"{path}.indicators.", key, where)
             elif key not in applicable:
@@ -377,16 +378,19 @@ def validate_periodic(
             v.unknown("", key)
     message = "Các mục kết quả phải là một bảng dạng số mục: nội dung."
     raw_sections = v.mapping(data.get("sections"), "sections", "sections", "Các mục", message) or {}
+    # The sections by key, once per call (`form.section(key)` walks the sections).
+    form_sections = {s.key: s for s in reversed(form.sections)}  # the first of a key
+    unit_keys = {s.key for s in unit_form.sections}
     for key in raw_sections:
-        full = form.section(key) if isinstance(key, str) else None
+        full = form_sections.get(key) if isinstance(key, str) else None
         if full is None:
             v.unknown("sections.", key, what="Mục")
-        elif unit_form.section(key) is None:
+        elif key not in unit_keys:
             message = f"Mục {key}. {full.title} không áp dụng cho đơn vị này nên không được gửi."
             v.issue(f"sections.{key}", IssueCode.NOT_APPLICABLE, key, full.title, message)
     sections: dict[str, Any] = {}
     for section in unit_form.sections:
-        full = form.section(section.key)
+        full = form_sections.get(section.key)
         assert full is not None  # unit_form is cut from form
         sections[section.key] = v.section(section, full, raw_sections.get(section.key))
     figures = {

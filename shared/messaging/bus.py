@@ -246,6 +246,11 @@ class EventBus:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        if self.relay is not None:
+            try:  # the acknowledged rows marked, the unpublished handed-over ones released
+                await asyncio.wait_for(self.relay.close(), timeout=5)
+            except Exception:
+                log.warning("outbox relay could not mark its last rows", exc_info=True)
         try:
             await self.broker.stop()
         except Exception:

@@ -16,6 +16,7 @@ import nats
 from sqlalchemy import select, text
 
 from shared.contracts.streams import INTAKE
+from shared.messaging.outbox import OUTBOX_CLAIM
 from shared.messaging.relay import OutboxRelay
 from tests.integration.messaging.harness import (
     Harness,
@@ -161,3 +162,129 @@ async def test_relays_claiming_at_once_take_disjoint_rows(nats_server, databases
         ids = [row.id for batch in batches for row in batch]
         assert len(ids) == len(set(ids)) == 100
         assert all(batch == sorted(batch, key=lambda row: row.id) for batch in batches)
+
+
+async def test_rows_committed_while_the_relay_runs_are_handed_over_without_a_claim(
+    nats_server, databases, monkeypatch
+):
+    # The hot path: the transaction writes its outbox rows claimed by the relay and hands
+    # them over after the commit; the relay publishes them without its claim transaction
+    # and marks them published in one transaction for what was acknowledged meanwhile.
+    settings = settings_for(await databases.url("handover"), nats_server.url)
+    settings = settings.model_copy(update={"outbox_poll_seconds": 3600.0})
+    harness = Harness(settings, consume=False)
+    async with running(harness):
+        await asyncio.wait_for(harness.runtime.bus.wait_started(), 20)
+        relay = harness.runtime.bus.relay
+        assert relay is not None
+
+        async def ready() -> bool:
+            return relay.claim_for_handover() is not None and not relay._claim_due
+
+        async def marked() -> bool:
+            return await harness.unpublished() == 0
+
+        # Connected, and the claim pass that follows the connection has begun: a warm-up
+        # event published shows that it is over.
+        await eventually(ready, timeout=10)
+        await harness.submit(report_event("warm-up"))
+        await eventually(marked, timeout=10)
+        claimed: list[str] = []
+        original = relay.claim_batch
+
+        async def recorded() -> Any:
+            rows = await original()
+            claimed.extend(row.event_id for row in rows)
+            return rows
+
+        monkeypatch.setattr(relay, "claim_batch", recorded)
+        for i in range(5):
+            await harness.submit(report_event(f"h{i}"))
+        await eventually(marked, timeout=10)
+        assert claimed == [], "the relay claimed rows that were handed to it"
+        assert await stream_messages(nats_server.url) == 6
+
+
+async def test_a_relay_dead_after_a_handover_leaves_its_rows_to_the_next_relay(
+    nats_server, databases
+):
+    # Written claimed by a relay that died before publishing them: the next relay takes them
+    # once the claim has expired (a crash after publishing only adds duplicates, which
+    # JetStream drops: the crash between publish and mark).
+    harness = Harness(
+        settings_for(await databases.url("handover-crash"), nats_server.url), consume=False
+    )
+    async with running(harness):
+        await asyncio.wait_for(harness.runtime.bus.wait_started(), 20)
+        bus = harness.runtime.bus
+        assert bus.relay is not None
+        dying = OutboxRelay(
+            harness.runtime.sessions,
+            outbox,
+            bus.jetstream,
+            harness.runtime.messaging_metrics,
+            publish_timeout=0.2,
+            claim_seconds=1.0,
+        )
+        running_dying = asyncio.create_task(dying.run())
+        # Rows are written claimed by `dying`; they are handed to the service's own relay,
+        # stopped: nothing publishes them.
+        harness.runtime.database.share(OUTBOX_CLAIM, dying.claim_for_handover)
+        bus.relay.stop()
+
+        async def dying_runs() -> bool:
+            return dying.claim_for_handover() is not None
+
+        await eventually(dying_runs, timeout=10)
+        await harness.submit(*(report_event(f"x{i}") for i in range(3)))
+        running_dying.cancel()
+        async with harness.runtime.sessions() as session:
+            owners = (await session.execute(select(outbox.c.claimed_by))).scalars().all()
+        assert owners == [dying._owner] * 3
+        survivor = OutboxRelay(
+            harness.runtime.sessions, outbox, bus.jetstream, harness.runtime.messaging_metrics
+        )
+        assert await survivor.publish_pending() == 0  # still claimed by the dead relay
+
+        async def taken_over() -> bool:
+            return await survivor.publish_pending() > 0
+
+        await eventually(taken_over, timeout=10)
+        assert await harness.unpublished() == 0
+        assert await stream_messages(nats_server.url) == 3
+
+
+async def test_rows_handed_over_close_together_are_published_in_one_pass(
+    nats_server, databases, monkeypatch
+):
+    # One pass per commit made nats-server and the consumers do more per event; the rows of
+    # the commits that follow the first within the relay's gathering wait share its pass.
+    settings = settings_for(await databases.url("gathered"), nats_server.url)
+    harness = Harness(settings.model_copy(update={"outbox_poll_seconds": 3600.0}), consume=False)
+    async with running(harness):
+        await asyncio.wait_for(harness.runtime.bus.wait_started(), 20)
+        relay = harness.runtime.bus.relay
+        assert relay is not None
+
+        async def ready() -> bool:
+            return relay.claim_for_handover() is not None and not relay._claim_due
+
+        await eventually(ready, timeout=10)
+        passes: list[int] = []
+        original = relay._publish
+
+        async def recorded(js: Any, rows: Any) -> Any:
+            passes.append(len(rows))
+            return await original(js, rows)
+
+        monkeypatch.setattr(relay, "_publish", recorded)
+        monkeypatch.setattr(relay, "_gather_seconds", 5.0)  # wide: the test does not race it
+        for i in range(3):
+            await harness.submit(report_event(f"g{i}"))
+
+        async def marked() -> bool:
+            return await harness.unpublished() == 0
+
+        await eventually(marked, timeout=20)
+        assert passes == [3]
+        assert await stream_messages(nats_server.url) == 3

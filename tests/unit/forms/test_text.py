@@ -39,3 +39,15 @@ def test_lone_surrogate_is_rejected() -> None:
     with pytest.raises(TextRejected) as caught:
         clean_text("a\ud800")
     assert caught.value.code == "invalid_character"
+
+
+def test_the_quick_check_refuses_exactly_the_characters_the_walk_refuses() -> None:
+    # clean_text skips its character-by-character walk when `_REFUSED` finds nothing: the
+    # pattern must match every character the walk refuses, and only those.
+    from shared.forms.text import _ALLOWED_CONTROLS, _REFUSED
+
+    for codepoint in range(0x110000):
+        character = chr(codepoint)
+        category = unicodedata.category(character)
+        refused = (category == "Cc" and character not in _ALLOWED_CONTROLS) or category == "Cs"
+        assert (_REFUSED.match(character) is not None) is refused, hex(codepoint)
