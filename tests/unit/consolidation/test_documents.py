@@ -16,7 +16,7 @@ from docx import Document
 from docx.shared import Length, Mm
 from openpyxl import load_workbook
 
-from services.consolidation.documents import report_docx, report_xlsx
+from services.consolidation.documents import report_docx, report_sheets, report_xlsx
 from services.consolidation.domain import Summary, summarise
 from services.consolidation.domain.draft import (
     PartEdit,
@@ -41,6 +41,7 @@ from tests.unit.consolidation.factory import (
     submitted,
     three_reports,
 )
+from tests.unit.documents.xlsx_reference import reference_xlsx, workbook_content
 
 ISSUED = date(2023, 6, 5)
 
@@ -235,6 +236,21 @@ def test_report_shows_the_change_against_last_year() -> None:
     first = [c.text for c in table.rows[1].cells]
     # 3 of the 5 expected units reported it (not 3 of the 3 that sent a report).
     assert first[2:] == ["10", "3/5", "4", "+6"]
+
+
+def test_workbook_is_the_one_its_cells_made_one_by_one_gave() -> None:
+    """The report's workbook, written in openpyxl's write-only mode, holds what the
+    ordinary mode's cell-by-cell workbook held (`tests/unit/documents/xlsx_reference.py`):
+    every sheet's values, types, styles, widths, frozen header and filter."""
+    events = [
+        *three_reports(),
+        difficulty("d1", "PNV", "Thiếu biên chế.", answer="Sẽ bổ sung trong quý III."),
+        period_event("2022-H1"),
+        submitted("18115", {"van_ban_ban_hanh": 4}, period_id="2022-H1"),
+    ]
+    summary = _summary(events, earlier=True)
+    expected = workbook_content(reference_xlsx(report_sheets(summary)))
+    assert workbook_content(report_xlsx(summary)) == expected
 
 
 def test_workbook_has_one_row_per_expected_unit_with_totals() -> None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+import unicodedata
+import zipfile
 
 import pytest
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 
 from shared.documents import Sheet, build_xlsx, sanitize_sheet_title
+from tests.unit.documents.xlsx_reference import reference_xlsx, workbook_content
 
 COLUMNS = ("Đơn vị", "Số cuộc đối thoại", "Tỷ lệ (%)", "Ghi chú")
 ROWS = (
@@ -89,3 +92,43 @@ def test_rejects_empty_workbook_and_ragged_rows() -> None:
         build_xlsx([])
     with pytest.raises(ValueError, match="row 0 has 1 cells"):
         Sheet("x", ("A", "B"), [["a"]])
+
+
+# Every kind of cell the builder writes: text (Vietnamese, multi-line, spaces at its ends,
+# looking like a formula, empty), whole and decimal numbers (zero, negative, large), missing
+# values in the body, at the end of a row and in the bold totals row, a row of nothing, a
+# sheet without rows, titles that collide, a width capped by the longest value.
+EDGE_SHEETS = (
+    Sheet("Tổng hợp", COLUMNS, ROWS, totals_row=("Tổng cộng", 1246, None, "")),
+    Sheet(
+        "tổng hợp",
+        ("TT", "Nội dung", "Số liệu", "Tỷ lệ"),
+        [
+            (1, "  Hội nghị đối thoại\nvới Nhân dân  ", -3, 0.0),
+            (2, "=1+1", 0, -12.75),
+            (3, "", 10**12, 1 / 3),
+            (4, "x" * 200, None, None),
+            # Decomposed (NFD) Vietnamese and a character XML cannot carry.
+            (5, unicodedata.normalize("NFD", "Thuận Lộc\x07 đúng hạn"), 1, 2.5),
+            (None, None, None, None),
+        ],
+        totals_row=(None, "Tổng cộng", 10**12 - 3, None),
+    ),
+    Sheet("Vướng mắc: [6 tháng/2023]", ("Đơn vị", "Khó khăn, vướng mắc"), []),
+)
+
+
+def _parts(body: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        # The document properties hold the time the workbook was written.
+        return {n: archive.read(n) for n in archive.namelist() if n != "docProps/core.xml"}
+
+
+@pytest.mark.parametrize("sheets", [EDGE_SHEETS, EDGE_SHEETS[2:]], ids=["every-kind", "no-rows"])
+def test_the_write_only_workbook_is_the_one_cells_one_by_one_made(sheets: tuple[Sheet]) -> None:
+    """The write-only builder gives the workbook the ordinary mode gave (the reference,
+    `xlsx_reference.py`): the same content read back (values, types, styles, widths, frozen
+    header, filter) and the same parts, byte for byte, but for the time it was written."""
+    built, reference = build_xlsx(sheets), reference_xlsx(sheets)
+    assert workbook_content(built) == workbook_content(reference)
+    assert _parts(built) == _parts(reference)
