@@ -45,3 +45,30 @@ def parse_cpu_seconds(stat: str) -> float:
     # Fields 14 and 15 of proc(5), counted from 1 with pid and comm as 1 and 2.
     utime, stime = int(fields[11]), int(fields[12])
     return (utime + stime) / CLOCK_TICKS
+
+
+def children(pid: int | None) -> list[int]:
+    """The live child processes of a process (e.g. consolidation's answer worker)."""
+    if pid is None:
+        return []
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            found += [int(p) for p in task.read_text().split()]
+        except FileNotFoundError:
+            continue
+    return found
+
+
+def tree_cpu_seconds(pid: int | None) -> float | None:
+    """CPU time of a process and of its live children (consolidation builds its answers in
+    a child process), None if the process is gone."""
+    own = cpu_seconds(pid)
+    if own is None:
+        return None
+    return own + sum(cpu_seconds(child) or 0.0 for child in children(pid))
+
+
+def children_rss_mib(pid: int | None) -> float:
+    """Resident memory of a process's live children together, in MiB."""
+    return round(sum(rss_mib(child) or 0.0 for child in children(pid)), 1)

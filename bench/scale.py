@@ -49,7 +49,7 @@ from bench import consolidation
 from bench.baselines import amendment, http_client
 from bench.http1 import Connection
 from bench.load import closed_loop
-from bench.procfs import cpu_seconds, rss_mib
+from bench.procfs import children, children_rss_mib, rss_mib, tree_cpu_seconds
 from bench.stats import latency_summary
 from services.registry.keyring import KeyRing
 from services.registry.seed_files import load_seed
@@ -356,11 +356,19 @@ async def outbox_state(database_url: str) -> dict[str, Any]:
 
 
 def rss_all(system: ScaleSystem) -> dict[str, float | None]:
-    return {name: rss_mib(pid) for name, pid in system.pids().items()}
+    """RSS per process; a service's child processes (consolidation's answer worker and
+    multiprocessing's resource tracker) together under `<service>_children`."""
+    found: dict[str, float | None] = {}
+    for name, pid in system.pids().items():
+        found[name] = rss_mib(pid)
+        if children(pid):
+            found[f"{name}_children"] = children_rss_mib(pid)
+    return found
 
 
 def cpu_all(system: ScaleSystem) -> dict[str, float | None]:
-    return {name: cpu_seconds(pid) for name, pid in system.pids().items()}
+    """CPU seconds per service, its live child processes included."""
+    return {name: tree_cpu_seconds(pid) for name, pid in system.pids().items()}
 
 
 def cpu_ms_per(
@@ -587,7 +595,7 @@ async def run_system(
             ("report_docx", "/report.docx", args.document_samples, False),
             ("report_xlsx", "/report.xlsx", args.document_samples, False),
         ):
-            cpu_read = cpu_seconds(system.pids()["consolidation"])
+            cpu_read = tree_cpu_seconds(system.pids()["consolidation"])
             reads[name] = await timed_reads(
                 consolidation_url,
                 base + path,
@@ -596,7 +604,7 @@ async def run_system(
                 args.read_timeout,
                 first_apart=first_apart,
             )
-            cpu_done = cpu_seconds(system.pids()["consolidation"])
+            cpu_done = tree_cpu_seconds(system.pids()["consolidation"])
             count = reads[name]["samples"] + (1 if "first_ms" in reads[name] else 0)
             if cpu_read is not None and cpu_done is not None and count:
                 reads[name]["consolidation_cpu_ms_each"] = round(

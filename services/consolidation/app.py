@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.consolidation import api, db
-from services.consolidation.answer_thread import AnswerThread
+from services.consolidation.answer_process import AnswerProcess
 from services.consolidation.context import ConsolidationContext
 from services.consolidation.metrics import ConsolidationMetrics
 from services.consolidation.projector import Projector
@@ -47,13 +47,13 @@ def create_app(
     )
     metrics = ConsolidationMetrics(runtime.registry)
     runtime.subscribe(*subscriptions(Projector(clock, metrics)))
-    answer_thread = AnswerThread(settings.resolved_database_url)
+    answer_process = AnswerProcess(settings.resolved_database_url)
     context = ConsolidationContext(
         settings=settings,
         clock=clock,
         store=ConsolidationStore(database.sessions),
         metrics=metrics,
-        answer_thread=answer_thread,
+        answer_process=answer_process,
     )
 
     refresher = AnswerRefresher(context, settings.answer_refresh_s)
@@ -61,12 +61,12 @@ def create_app(
 
     async def startup() -> None:
         await refresh_metrics(context)
-        answer_thread.start()
+        answer_process.start()
         refresher.start()
 
     async def shutdown() -> None:
         await refresher.stop()
-        await answer_thread.stop()
+        await answer_process.stop()
 
     return runtime.create_app(
         title="Tổng hợp báo cáo (consolidation)",

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from services.consolidation.answer_thread import AnswerThread
+from services.consolidation.answer_process import AnswerProcess
 from services.consolidation.answers import AnswerCache
 from services.consolidation.builds import OneBuildAtATime
 from services.consolidation.metrics import ConsolidationMetrics
@@ -29,8 +29,9 @@ class ConsolidationContext:
     metrics: ConsolidationMetrics
     answers: AnswerCache = field(default_factory=AnswerCache)
     builds: OneBuildAtATime = field(default_factory=OneBuildAtATime)
-    # Where answers are built (the service's; without one, on the caller's loop).
-    answer_thread: AnswerThread | None = None
+    # Where answers are built (the service's worker process; without one, on the caller's
+    # loop).
+    answer_process: AnswerProcess | None = None
 
 
 ContextDep = Annotated[ConsolidationContext, Depends(context_dependency(ConsolidationContext))]

@@ -131,12 +131,10 @@ async def _cached(context: ConsolidationContext, kind: str, period_id: str) -> A
 
 async def _build(context: ConsolidationContext, kind: str, period_id: str) -> Any:
     """Read and render an answer, and keep it when every period it is made of has a stamp;
-    called with the answer's lock held. Done on the service's `AnswerThread` when it has
-    one (the event loop keeps serving meanwhile), else here."""
-    if context.answer_thread is not None:
-        stamps, used, value = await context.answer_thread.run(
-            lambda db: _read_and_render(db, kind, period_id, in_thread=False)
-        )
+    called with the answer's lock held. Done in the service's `AnswerProcess` when it has
+    one (the service's loop and interpreter keep serving meanwhile), else here."""
+    if context.answer_process is not None:
+        stamps, used, value = await context.answer_process.build(kind, period_id)
     else:
         stamps, used, value = await _read_and_render(context.store, kind, period_id)
     if used <= stamps.keys():

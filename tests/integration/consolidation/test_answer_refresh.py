@@ -9,7 +9,8 @@ Run on SQLite and on PostgreSQL (TEST_DATABASE_URL=postgresql://postgres@127.0.0
 from __future__ import annotations
 
 import asyncio
-import threading
+import os
+import signal
 from collections import Counter
 from dataclasses import replace
 from typing import Any
@@ -18,7 +19,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.consolidation.answer_thread import AnswerThread
+from services.consolidation.answer_process import AnswerProcess
 from services.consolidation.answers import AnswerCache, Page
 from services.consolidation.context import ConsolidationContext
 from services.consolidation.metrics import ConsolidationMetrics
@@ -136,38 +137,38 @@ async def _async(value: bool) -> bool:
     return value
 
 
-async def test_answers_are_built_on_the_answer_thread_while_the_loop_serves(
-    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The service builds answers on its `AnswerThread`: a build busy in Python (here,
-    blocked until the service's loop runs something) does not hold the service's loop, and
-    the answers are those a read on the loop builds."""
+async def test_answers_are_built_in_the_answer_process(engine: AsyncEngine) -> None:
+    """The service builds answers in its `AnswerProcess`: another process (its interpreter
+    lock is not the service's), whose answers are those a read in the service builds, and
+    whose errors (an unknown period) reach the read as they are."""
     context = context_of(engine)
     await one_by_one(context, [period_changed("P", UNITS), report_version("P", UNITS[0].code, 1)])
-    thread = AnswerThread(engine.url.render_as_string(hide_password=False))
-    threaded = replace(context, answers=AnswerCache(), answer_thread=thread)
-    thread.start()
+    worker = AnswerProcess(engine.url.render_as_string(hide_password=False))
+    separate = replace(context, answers=AnswerCache(), answer_process=worker)
+    worker.start()
     try:
-        entered = threading.Event()
-        loop_ran = threading.Event()
-        answer = reading.ANSWERS["completeness"]
-
-        async def busy_read(session: Any, period_id: str) -> Any:
-            # Blocks the loop it runs on until the service's loop has run the task below.
-            entered.set()
-            assert loop_ran.wait(timeout=10), "the build held the service's event loop"
-            return await answer.read(session, period_id)
-
-        monkeypatch.setitem(reading.ANSWERS, "completeness", replace(answer, read=busy_read))
-        build = asyncio.create_task(completeness(threaded))
-        # The build has begun (on the service's loop, this waits until it gave up).
-        assert await asyncio.to_thread(entered.wait, 15)
-        asyncio.get_running_loop().call_soon(loop_ran.set)
-        built = await asyncio.wait_for(build, 15)
-        monkeypatch.setitem(reading.ANSWERS, "completeness", answer)
-        assert built == await fresh_completeness(context, REVIEWER)
-        assert await summary(threaded) == await fresh_summary(context)
-        with pytest.raises(DomainError):
-            await reading.summary_answer(threaded, REVIEWER, "unknown", Page())
+        assert await worker.call(os.getpid) != os.getpid()
+        assert await completeness(separate) == await fresh_completeness(context, REVIEWER)
+        assert await summary(separate) == await fresh_summary(context)
+        with pytest.raises(DomainError) as raised:
+            await reading.summary_answer(separate, REVIEWER, "unknown", Page())
+        assert raised.value.status == 404
     finally:
-        await thread.stop()
+        await worker.stop()
+
+
+async def test_a_dead_answer_process_is_replaced(engine: AsyncEngine) -> None:
+    """A worker that dies (killed, out of memory) is replaced by another, and the build
+    asked for meanwhile is made by it: reads do not fail for ever after."""
+    context = context_of(engine)
+    await one_by_one(context, [period_changed("P", UNITS), report_version("P", UNITS[0].code, 1)])
+    worker = AnswerProcess(engine.url.render_as_string(hide_password=False))
+    separate = replace(context, answers=AnswerCache(), answer_process=worker)
+    worker.start()
+    try:
+        first = await worker.call(os.getpid)
+        os.kill(first, signal.SIGKILL)  # the worker this test started
+        assert await completeness(separate) == await fresh_completeness(context, REVIEWER)
+        assert await worker.call(os.getpid) not in (first, os.getpid())
+    finally:
+        await worker.stop()
