@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict, fields
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, func, select, true, update
+from sqlalchemy import ColumnElement, Row, bindparam, delete, func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.consolidation import db
@@ -271,19 +271,32 @@ async def save_period(session: AsyncSession, period: PeriodInfo, *, exists: bool
             update(db.periods).where(db.periods.c.period_id == period.period_id).values(**values)
         )
     else:
-        await session.execute(db.periods.insert().values(**values, revision=0))
+        await session.execute(db.periods.insert().values(**values))
+
+
+def _count_revisions(where: ColumnElement[bool]) -> Any:
+    """Count one more snapshot in `period_progress` (the small row the event already locked;
+    the `periods` row holds the expected set and is never rewritten for it), returning
+    the period id, the new revision and the period's title."""
+    title = (
+        select(db.periods.c.title)
+        .where(db.periods.c.period_id == db.period_progress.c.period_id)
+        .scalar_subquery()
+    )
+    return (
+        update(db.period_progress)
+        .where(where)
+        .values(revision=db.period_progress.c.revision + 1)
+        .returning(
+            db.period_progress.c.period_id, db.period_progress.c.revision, title.label("title")
+        )
+    )
 
 
 async def next_revision(session: AsyncSession, period_id: str) -> tuple[int, str]:
     """Count one more published snapshot of the period; its number and the period's title."""
-    row = (
-        await session.execute(
-            update(db.periods)
-            .where(db.periods.c.period_id == period_id)
-            .values(revision=db.periods.c.revision + 1)
-            .returning(db.periods.c.revision, db.periods.c.title)
-        )
-    ).one()
+    where = db.period_progress.c.period_id == period_id
+    row = (await session.execute(_count_revisions(where))).one()
     return int(row.revision), str(row.title)
 
 
@@ -690,14 +703,7 @@ async def next_revisions(
     ids = sorted(set(period_ids))
     if not ids:
         return {}
-    rows = (
-        await session.execute(
-            update(db.periods)
-            .where(db.periods.c.period_id.in_(ids))
-            .values(revision=db.periods.c.revision + 1)
-            .returning(db.periods.c.period_id, db.periods.c.revision, db.periods.c.title)
-        )
-    ).all()
+    rows = (await session.execute(_count_revisions(db.period_progress.c.period_id.in_(ids)))).all()
     return {r.period_id: (int(r.revision), str(r.title)) for r in rows}
 
 

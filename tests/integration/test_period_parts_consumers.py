@@ -82,7 +82,7 @@ class System:
                 return int(
                     (
                         await connection.execute(
-                            text("SELECT revision FROM periods WHERE period_id = :p"),
+                            text("SELECT revision FROM period_progress WHERE period_id = :p"),
                             {"p": period_id},
                         )
                     ).scalar_one()

@@ -297,6 +297,9 @@ async def stored_counters(engine: Any) -> tuple[dict[str, Any], list[dict[str, A
         )
         counters = dict(progress._mapping)
         del counters["stamp"]  # drawn anew by every change, a rebuild's included
+        # How many snapshots were published: a rebuild publishes none (it counts them from 0,
+        # as when the count was kept in `periods`, which this never compared).
+        del counters["revision"]
         return counters, [dict(u._mapping) for u in units]
 
 

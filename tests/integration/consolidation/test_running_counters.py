@@ -203,7 +203,7 @@ async def test_two_replicas_applying_one_period_concurrently_keep_exact_counters
             stored = await assert_counters_are_a_recount(session, "P1")
             snapshot = (await last_snapshots(session))["P1"]
             revisions = await session.scalars(
-                select(db.periods.c.revision).where(db.periods.c.period_id == "P1")
+                select(db.period_progress.c.revision).where(db.period_progress.c.period_id == "P1")
             )
         memory = fold(history)
         assert stored == recount(memory.periods["P1"], memory.period_reports("P1")).counters
