@@ -14,7 +14,7 @@ stay on the service's loop, and the stamps come back with the answer as before.
 One worker, started with the service (spawned: a fresh interpreter, nothing inherited from
 the service's threads and connections) and warmed at once so the first build does not pay
 for its imports. A worker that dies (killed, out of memory) is replaced and the build
-asked for once more."""
+asked for once more; a worker whose service died ends by itself."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ import atexit
 import logging
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -35,6 +37,9 @@ T = TypeVar("T")
 Built = tuple[dict[str, str], set[str], Any]
 
 log = logging.getLogger(__name__)
+
+# How often the worker looks whether the service that started it is still there.
+PARENT_CHECK_S = 0.5
 
 
 class AnswerProcess:
@@ -99,6 +104,17 @@ def _start_worker(database_url: str) -> None:
     engine = create_engine(database_url)
     _worker = (loop, ConsolidationStore(make_session_factory(engine)))
     atexit.register(lambda: loop.run_until_complete(engine.dispose()))
+    threading.Thread(target=_end_with, args=(os.getppid(),), daemon=True).start()
+
+
+def _end_with(service_pid: int) -> None:
+    """End the worker once the service that started it is gone. A service stopped as
+    usual stops its worker (`AnswerProcess.stop`); one killed (SIGKILL, out of memory)
+    cannot, and the worker, which holds both ends of its own task queue, would wait for
+    work for ever (an orphan holding ~150 MiB and database connections)."""
+    while os.getppid() == service_pid:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(0)
 
 
 def _build(kind: str, period_id: str) -> Built:

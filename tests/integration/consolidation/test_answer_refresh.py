@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
 from collections import Counter
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -172,3 +174,46 @@ async def test_a_dead_answer_process_is_replaced(engine: AsyncEngine) -> None:
         assert await worker.call(os.getpid) not in (first, os.getpid())
     finally:
         await worker.stop()
+
+
+_SERVICE = """
+import asyncio, os, sys
+from pathlib import Path
+from services.consolidation.answer_process import AnswerProcess
+
+async def main() -> None:
+    worker = AnswerProcess(sys.argv[1])
+    worker.start()
+    Path(sys.argv[2]).write_text(str(await worker.call(os.getpid)))
+    await asyncio.sleep(60)
+
+asyncio.run(main())
+"""
+
+
+async def test_the_answer_process_ends_when_its_service_is_killed(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """A service killed at once (SIGKILL, out of memory) cannot stop its worker: the
+    worker sees its service gone and ends instead of waiting for work for ever."""
+    told = tmp_path / "worker.pid"
+    url = engine.url.render_as_string(hide_password=False)
+    # No pipes: the worker would inherit them, and waiting for the service waits for those.
+    service = await asyncio.create_subprocess_exec(sys.executable, "-c", _SERVICE, url, str(told))
+    try:
+        await eventually(lambda: _async(told.exists() and told.read_text() != ""), timeout=60)
+        worker = int(told.read_text())
+        assert _running(worker)
+    finally:
+        service.kill()  # the process this test started
+        await service.wait()
+    assert await eventually(lambda: _async(not _running(worker)), timeout=15)
+
+
+def _running(pid: int) -> bool:
+    """Whether a process is running (an exited one nobody reaped is not)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
