@@ -9,10 +9,12 @@ Run on SQLite and on PostgreSQL (TEST_DATABASE_URL=postgresql://postgres@127.0.0
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
 from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -139,41 +141,43 @@ async def _async(value: bool) -> bool:
     return value
 
 
+@contextlib.asynccontextmanager
+async def with_answer_process(
+    engine: AsyncEngine,
+) -> AsyncIterator[tuple[ConsolidationContext, ConsolidationContext, AnswerProcess]]:
+    """A period with one report, the context that applied it, and a context of its own
+    (empty cache) whose answers are built by a started `AnswerProcess` (stopped after)."""
+    context = context_of(engine)
+    await one_by_one(context, [period_changed("P", UNITS), report_version("P", UNITS[0].code, 1)])
+    worker = AnswerProcess(engine.url.render_as_string(hide_password=False))
+    worker.start()
+    try:
+        yield context, replace(context, answers=AnswerCache(), answer_process=worker), worker
+    finally:
+        await worker.stop()
+
+
 async def test_answers_are_built_in_the_answer_process(engine: AsyncEngine) -> None:
     """The service builds answers in its `AnswerProcess`: another process (its interpreter
     lock is not the service's), whose answers are those a read in the service builds, and
     whose errors (an unknown period) reach the read as they are."""
-    context = context_of(engine)
-    await one_by_one(context, [period_changed("P", UNITS), report_version("P", UNITS[0].code, 1)])
-    worker = AnswerProcess(engine.url.render_as_string(hide_password=False))
-    separate = replace(context, answers=AnswerCache(), answer_process=worker)
-    worker.start()
-    try:
+    async with with_answer_process(engine) as (context, separate, worker):
         assert await worker.call(os.getpid) != os.getpid()
         assert await completeness(separate) == await fresh_completeness(context, REVIEWER)
         assert await summary(separate) == await fresh_summary(context)
         with pytest.raises(DomainError) as raised:
             await reading.summary_answer(separate, REVIEWER, "unknown", Page())
         assert raised.value.status == 404
-    finally:
-        await worker.stop()
 
 
 async def test_a_dead_answer_process_is_replaced(engine: AsyncEngine) -> None:
     """A worker that dies (killed, out of memory) is replaced by another, and the build
     asked for meanwhile is made by it: reads do not fail for ever after."""
-    context = context_of(engine)
-    await one_by_one(context, [period_changed("P", UNITS), report_version("P", UNITS[0].code, 1)])
-    worker = AnswerProcess(engine.url.render_as_string(hide_password=False))
-    separate = replace(context, answers=AnswerCache(), answer_process=worker)
-    worker.start()
-    try:
+    async with with_answer_process(engine) as (context, separate, worker):
         first = await worker.call(os.getpid)
         os.kill(first, signal.SIGKILL)  # the worker this test started
         assert await completeness(separate) == await fresh_completeness(context, REVIEWER)
         assert await worker.call(os.getpid) not in (first, os.getpid())
-    finally:
-        await worker.stop()
 
 
 _SERVICE = """

@@ -62,6 +62,20 @@ class Recording:
         return future
 
 
+async def relay_handing_over(harness: Harness) -> OutboxRelay:
+    """The harness's relay once it is connected and the claim pass that follows the
+    connection has begun: from then on a commit hands its rows over."""
+    await asyncio.wait_for(harness.runtime.bus.wait_started(), 20)
+    relay = harness.runtime.bus.relay
+    assert relay is not None
+
+    async def ready() -> bool:
+        return relay.claim_for_handover() is not None and not relay._claim_due
+
+    await eventually(ready, timeout=10)
+    return relay
+
+
 async def test_a_slow_jetstream_ack_does_not_make_other_queries_wait(
     nats_server, databases, monkeypatch
 ):
@@ -174,19 +188,12 @@ async def test_rows_committed_while_the_relay_runs_are_handed_over_without_a_cla
     settings = settings.model_copy(update={"outbox_poll_seconds": 3600.0})
     harness = Harness(settings, consume=False)
     async with running(harness):
-        await asyncio.wait_for(harness.runtime.bus.wait_started(), 20)
-        relay = harness.runtime.bus.relay
-        assert relay is not None
-
-        async def ready() -> bool:
-            return relay.claim_for_handover() is not None and not relay._claim_due
+        relay = await relay_handing_over(harness)
 
         async def marked() -> bool:
             return await harness.unpublished() == 0
 
-        # Connected, and the claim pass that follows the connection has begun: a warm-up
-        # event published shows that it is over.
-        await eventually(ready, timeout=10)
+        # A warm-up event published shows that the claim pass after connecting is over.
         await harness.submit(report_event("warm-up"))
         await eventually(marked, timeout=10)
         claimed: list[str] = []
@@ -262,14 +269,7 @@ async def test_rows_handed_over_close_together_are_published_in_one_pass(
     settings = settings_for(await databases.url("gathered"), nats_server.url)
     harness = Harness(settings.model_copy(update={"outbox_poll_seconds": 3600.0}), consume=False)
     async with running(harness):
-        await asyncio.wait_for(harness.runtime.bus.wait_started(), 20)
-        relay = harness.runtime.bus.relay
-        assert relay is not None
-
-        async def ready() -> bool:
-            return relay.claim_for_handover() is not None and not relay._claim_due
-
-        await eventually(ready, timeout=10)
+        relay = await relay_handing_over(harness)
         passes: list[int] = []
         original = relay._publish
 
